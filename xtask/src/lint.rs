@@ -308,13 +308,7 @@ impl<'a> Linter<'a> {
                 }
             }
         }
-        let op_tags: Vec<&str> = op
-            .get("tags")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let op_tags: Vec<&str> = strings(op, "tags").collect();
         match op_tags.as_slice() {
             [tag] if tags.contains(tag) => {}
             [tag] => self.report(
@@ -525,13 +519,7 @@ impl<'a> Linter<'a> {
             );
             return;
         }
-        let required: BTreeSet<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required: BTreeSet<&str> = strings(schema, "required").collect();
         let properties = schema.get("properties");
         let status = properties.and_then(|p| p.get("status"));
         let status_ok = status.is_some_and(|s| {
@@ -639,6 +627,15 @@ impl<'a> Linter<'a> {
             }
         }
     }
+}
+
+/// The strings in the array `node.field`; nothing when it is absent or not an array.
+fn strings<'v>(node: &'v Value, field: &str) -> impl Iterator<Item = &'v str> {
+    node.get(field)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 /// Whether `node.field` is a string with something other than white space in it.
