@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, anyhow};
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
@@ -16,6 +16,10 @@ use crate::spec::Spec;
 
 /// The progenitor this xtask links; `Cargo.toml` pins the same (a test keeps them equal).
 pub const PROGENITOR_VERSION: &str = "0.15.1";
+
+/// The hand-written type in `crates/cryptopocket-api/src/lib.rs` that every generated
+/// `Client` carries and that sees each request before it is sent.
+const HOOKS_TYPE: &str = "crate::Hooks";
 
 /// How many diff lines `--check` prints before it summarises the rest.
 const DIFF_LINES: usize = 200;
@@ -32,7 +36,15 @@ pub fn generate(spec: &Spec) -> Result<String> {
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
-        .with_map_type("::std::collections::BTreeMap");
+        .with_map_type("::std::collections::BTreeMap")
+        // The API wants a token in an `auth` header that changes at runtime, and reqwest has
+        // no interceptors: `lib.rs` implements `ClientHooks` for the client around this type.
+        .with_inner_type(
+            HOOKS_TYPE
+                .parse()
+                .map_err(|e| anyhow!("{HOOKS_TYPE}: {e}"))?,
+        )
+        .with_hooks(HooksMode::Expected);
 
     let tokens = without_panics(|| Generator::new(&settings).generate_tokens(&api))?
         .map_err(|e| anyhow!("progenitor refused the spec: {e}"))?;

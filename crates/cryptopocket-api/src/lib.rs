@@ -10,8 +10,9 @@
 //! # What to know before using it directly
 //!
 //! - **Authentication.** `POST /authenticate` returns a token that every other call sends in
-//!   a header named `auth` (not `Authorization`, no `Bearer`). The generated client does not
-//!   inject it: build a [`reqwest::Client`] whose default headers carry it.
+//!   a header named `auth` (not `Authorization`, no `Bearer`). Every [`Client`] carries
+//!   [`Hooks`]; [`Hooks::auth_token`] sends a fixed token, and a [`RequestHook`] of your own
+//!   can send one that changes (that is how the `cryptopocket` crate refreshes it).
 //! - **Business errors arrive as HTTP 200.** Every 200 body is an envelope with `status`
 //!   (`ok`, `success`, the misspelt `sucess`, or `error`), optional `message` and `error`, and
 //!   an optional `data`. A successful [`ResponseValue`] may therefore hold an error: check
@@ -27,12 +28,11 @@
 //! # A raw call
 //!
 //! ```no_run
-//! use cryptopocket_api::{Client, SANDBOX_BASE_URL, types};
-//! use reqwest::header::{HeaderMap, HeaderValue};
+//! use cryptopocket_api::{Client, Hooks, SANDBOX_BASE_URL, types};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // 1. Exchange the key and secret for a token (no `auth` header on this call).
-//! let anonymous = Client::new(SANDBOX_BASE_URL);
+//! let anonymous = Client::new(SANDBOX_BASE_URL, Hooks::default());
 //! let envelope = anonymous
 //!     .authenticate()
 //!     .body(types::AuthenticateRequest::builder().api_key("your_api_key").api_secret("your_api_secret"))
@@ -42,12 +42,7 @@
 //! let token = envelope.data.ok_or("authenticate returned no token")?.token;
 //!
 //! // 2. Send it as the `auth` header on every later call.
-//! let mut auth = HeaderValue::from_str(&token)?;
-//! auth.set_sensitive(true); // keeps the token out of reqwest's Debug output
-//! let mut headers = HeaderMap::new();
-//! headers.insert("auth", auth);
-//! let http = reqwest::Client::builder().default_headers(headers).build()?;
-//! let client = Client::new_with_client(SANDBOX_BASE_URL, http);
+//! let client = Client::new(SANDBOX_BASE_URL, Hooks::auth_token(&token)?);
 //!
 //! // 3. Call an operation and look at the envelope.
 //! let payment = client.get_payment().payment_id("aBcDeFgHiJkLmNoPqRsTuVwXy").send().await?.into_inner();
@@ -68,6 +63,80 @@ mod generated;
 
 pub use generated::*;
 
+use std::{fmt, sync::Arc};
+
+use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
+use reqwest::header::{HeaderValue, InvalidHeaderValue};
+
 /// The documented sandbox base URL. Paths in the spec are relative to it (it ends in `/api`).
 /// Production's URL is not published: CryptoPocket hands it to each integrator.
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.cryptopocket.io/api";
+
+/// Sees every request a [`Client`] sends, just before it goes out (once per attempt).
+///
+/// The API authenticates each call with a token in the `auth` header, and the token changes
+/// when it expires; a hook is where a caller puts the current one.
+pub trait RequestHook: Send + Sync {
+    /// Adjusts the finished request, typically by setting the `auth` header. `operation_id`
+    /// is the spec's operationId (`getPayment`, ...).
+    fn before_send(&self, request: &mut reqwest::Request, operation_id: &'static str);
+}
+
+/// What every generated [`Client`] carries besides its base URL and `reqwest::Client`.
+/// [`Hooks::default`] adds nothing to requests.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    request: Option<Arc<dyn RequestHook>>,
+}
+
+impl Hooks {
+    /// Runs `hook` on every request.
+    pub fn new(hook: impl RequestHook + 'static) -> Self {
+        Self {
+            request: Some(Arc::new(hook)),
+        }
+    }
+
+    /// Sends `token` as the `auth` header on every request. The header is marked sensitive,
+    /// so reqwest and this type's `Debug` never print it.
+    ///
+    /// # Errors
+    ///
+    /// When `token` contains characters a header value cannot hold.
+    pub fn auth_token(token: &str) -> Result<Self, InvalidHeaderValue> {
+        let mut value = HeaderValue::from_str(token)?;
+        value.set_sensitive(true);
+        Ok(Self::new(StaticToken(value)))
+    }
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let request = self.request.as_ref().map(|_| "RequestHook");
+        f.debug_struct("Hooks").field("request", &request).finish()
+    }
+}
+
+struct StaticToken(HeaderValue);
+
+impl RequestHook for StaticToken {
+    fn before_send(&self, request: &mut reqwest::Request, _: &'static str) {
+        request.headers_mut().insert(AUTH_HEADER, self.0.clone());
+    }
+}
+
+/// The header that carries the token: literally `auth`, with no `Bearer` prefix.
+pub const AUTH_HEADER: &str = "auth";
+
+impl ClientHooks<Hooks> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        if let Some(hook) = &self.inner().request {
+            hook.before_send(request, info.operation_id);
+        }
+        Ok(())
+    }
+}

@@ -3,8 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use cryptopocket_api::{Client, Error, types};
-use reqwest::header::{HeaderMap, HeaderValue};
+use cryptopocket_api::{Client, Error, Hooks, types};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
@@ -71,13 +70,7 @@ async fn serve(responses: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<Se
 }
 
 fn with_token(base: &str, token: &str) -> Client {
-    let mut headers = HeaderMap::new();
-    headers.insert("auth", HeaderValue::from_str(token).unwrap());
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    Client::new_with_client(base, http)
+    Client::new(base, Hooks::auth_token(token).unwrap())
 }
 
 #[tokio::test]
@@ -196,4 +189,33 @@ async fn an_error_envelope_whose_data_is_not_the_success_shape_keeps_its_bytes()
         Err(Error::InvalidResponsePayload(bytes, _)) => assert_eq!(&bytes[..], body.as_bytes()),
         other => panic!("expected the raw bytes back, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_client_without_hooks_sends_no_auth_header() {
+    let fixture = include_str!("../../../tests/fixtures/getRampoff.response.json");
+    let (base, seen) = serve(vec![(200, fixture)]).await;
+    let envelope = Client::new(&base, Hooks::default())
+        .get_rampoff()
+        .id("S35AJ0gSzf6P30XJRc2yMsIOK")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let request = seen.lock().unwrap()[0].clone();
+    assert!(
+        request
+            .head
+            .starts_with("GET /api/getRampoff?id=S35AJ0gSzf6P30XJRc2yMsIOK ")
+    );
+    assert_eq!(request.header("auth"), None);
+    assert_eq!(envelope.data.unwrap().status, "finished");
+}
+
+#[test]
+fn hooks_never_print_the_token() {
+    let hooks = Hooks::auth_token("b87bsdf8hdsj9fh9sd78fubsdoiufbj").unwrap();
+    let shown = format!("{hooks:?}");
+    assert!(!shown.contains("b87bsdf8"), "{shown}");
+    assert!(Hooks::auth_token("line\nbreak").is_err());
 }
