@@ -1,0 +1,543 @@
+//! Identifier newtypes, so a payment id cannot be passed where an off-ramp id
+//! or an IBAN is expected.
+//!
+//! Constructors validate what the caller builds, because these values go
+//! into URL paths and queries. Deserialisation is permissive: whatever the
+//! server sends is its own id and must be kept, not refused.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The most characters of an offending input an error message repeats.
+const SHOWN_INPUT_CHARS: usize = 64;
+
+/// Why a value cannot be used as an identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The value was empty or only whitespace.
+    #[error("{kind} is empty")]
+    Empty {
+        /// Which kind of id it was meant to be (e.g. `payment id`).
+        kind: &'static str,
+    },
+    /// The value holds a character that would change the meaning of a URL
+    /// path or query it is put into.
+    #[error("{kind} {input:?} contains {found:?}, which cannot go in a URL path or query")]
+    ForbiddenChar {
+        /// Which kind of id it was meant to be.
+        kind: &'static str,
+        /// The offending value (at most 64 characters of it).
+        input: String,
+        /// The first forbidden character.
+        found: char,
+    },
+    /// The value is not a customer id.
+    #[error("user id {input:?} is invalid: {reason}")]
+    InvalidUserId {
+        /// The offending value (at most 64 characters of it).
+        input: String,
+        /// What was wrong with it.
+        reason: &'static str,
+    },
+    /// The value is not a valid IBAN.
+    #[error("IBAN {input:?} is invalid: {reason}")]
+    InvalidIban {
+        /// The offending value (at most 64 characters of it).
+        input: String,
+        /// What was wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Shortens an input for an error message, on a character boundary.
+fn shown(input: &str) -> String {
+    let mut chars = input.chars();
+    let mut out: String = chars.by_ref().take(SHOWN_INPUT_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A customer id (`user_id`).
+///
+/// Requests send it as a JSON number but Retrieve payment returns it as a
+/// string (`"100067"`), so deserialisation accepts both and serialisation
+/// always writes the number the requests use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(i64);
+
+impl UserId {
+    /// Wraps a customer id as returned by registration.
+    pub fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    /// The numeric id, for request fields and path parameters.
+    pub fn get(&self) -> i64 {
+        self.0
+    }
+}
+
+impl From<i64> for UserId {
+    fn from(id: i64) -> Self {
+        Self(id)
+    }
+}
+
+impl FromStr for UserId {
+    type Err = IdError;
+
+    /// Accepts only the digits 0-9 (no sign, no spaces), the form the
+    /// server uses when it sends the id as a string.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.is_empty() {
+            return Err(IdError::Empty { kind: "user id" });
+        }
+        let invalid = |reason| IdError::InvalidUserId {
+            input: shown(text),
+            reason,
+        };
+        if !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("only the digits 0-9 are allowed"));
+        }
+        text.parse::<i64>()
+            .map(Self)
+            .map_err(|_| invalid("too large for a 64-bit id"))
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for UserId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UserId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UserIdVisitor;
+
+        impl Visitor<'_> for UserIdVisitor {
+            type Value = UserId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a user id as a JSON integer or a string of digits")
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<UserId, E> {
+                Ok(UserId(value))
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<UserId, E> {
+                i64::try_from(value).map(UserId).map_err(|_| {
+                    E::custom(IdError::InvalidUserId {
+                        input: value.to_string(),
+                        reason: "too large for a 64-bit id",
+                    })
+                })
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<UserId, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_any(UserIdVisitor)
+    }
+}
+
+/// Checks a caller-built string id; shared by the string id types so they
+/// refuse exactly the same characters.
+fn check_string_id(kind: &'static str, id: &str) -> Result<(), IdError> {
+    if id.trim().is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    match id
+        .chars()
+        .find(|&c| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c.is_control())
+    {
+        Some(found) => Err(IdError::ForbiddenChar {
+            kind,
+            input: shown(id),
+            found,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Defines a string id newtype with the shared validation and serde rules.
+macro_rules! string_id {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks an id built by the caller: it must not be empty and
+            /// must not hold `/`, `?`, `#`, whitespace or control characters,
+            /// which would change the URL it is put into.
+            pub fn new(id: impl Into<String>) -> Result<Self, IdError> {
+                let id = id.into();
+                check_string_id($kind, &id)?;
+                Ok(Self(id))
+            }
+
+            /// The id as the API wrote it.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::new(text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(&self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            /// Accepts any string: an id the server issued is kept as sent,
+            /// even if it would not pass [`Self::new`].
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self)
+            }
+        }
+    };
+}
+
+string_id! {
+    /// The id of an on-ramp payment (`payment_id`, or `id` in Retrieve
+    /// payment), a 25-character alphanumeric token in every example.
+    PaymentId, "payment id"
+}
+
+string_id! {
+    /// The id of an off-ramp operation (`data.id` of Create rampoff), used
+    /// to look up its status.
+    OffRampId, "off-ramp id"
+}
+
+string_id! {
+    /// The id of a bank-account transaction (List account transactions),
+    /// used to reconcile a `pending_bank` payment with it.
+    TransactionId, "transaction id"
+}
+
+/// An International Bank Account Number.
+///
+/// Built with [`Iban::new`], it is normalised (no spaces, upper case) and
+/// checksummed, so a typo is caught before money is sent to the wrong
+/// account and the value can go straight into a URL path. Deserialised, it
+/// keeps exactly what the server sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Iban(String);
+
+impl Iban {
+    /// Normalises and validates an IBAN: 15–34 letters and digits, a
+    /// two-letter country code, two check digits, and the ISO 13616
+    /// mod-97 checksum.
+    pub fn new(iban: &str) -> Result<Iban, IdError> {
+        let invalid = |reason| IdError::InvalidIban {
+            input: shown(iban),
+            reason,
+        };
+        let normal: String = iban
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+
+        if normal.is_empty() {
+            return Err(IdError::Empty { kind: "IBAN" });
+        }
+        if !normal.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid("only letters and digits are allowed"));
+        }
+        // Only ASCII is left, so the byte length is the character count.
+        if !(15..=34).contains(&normal.len()) {
+            return Err(invalid("must be 15 to 34 characters long"));
+        }
+        let bytes = normal.as_bytes();
+        if !bytes.iter().take(2).all(u8::is_ascii_uppercase) {
+            return Err(invalid("must start with a two-letter country code"));
+        }
+        if !bytes.iter().skip(2).take(2).all(u8::is_ascii_digit) {
+            return Err(invalid("characters 3 and 4 must be check digits"));
+        }
+        if mod97(bytes) != 1 {
+            return Err(invalid("checksum does not match (mistyped?)"));
+        }
+        Ok(Iban(normal))
+    }
+
+    /// The IBAN as stored: normalised when built by [`Iban::new`], as sent
+    /// when deserialised.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// ISO 13616 remainder: move the first four characters to the end, read
+/// letters as 10–35, and take the whole number modulo 97 digit by digit so it
+/// never overflows. Expects upper-case ASCII letters and digits only.
+fn mod97(iban: &[u8]) -> u32 {
+    iban.iter()
+        .skip(4)
+        .chain(iban.iter().take(4))
+        .fold(0u32, |remainder, &b| {
+            if b.is_ascii_digit() {
+                (remainder * 10 + u32::from(b - b'0')) % 97
+            } else {
+                (remainder * 100 + u32::from(b.saturating_sub(b'A')) + 10) % 97
+            }
+        })
+}
+
+impl FromStr for Iban {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::new(text)
+    }
+}
+
+impl fmt::Display for Iban {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl Serialize for Iban {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Iban {
+    /// Accepts any string: the server's IBAN is kept as sent.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Iban)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Iban, IdError, OffRampId, PaymentId, TransactionId, UserId};
+
+    /// The destination IBAN of the documented bank-transfer example.
+    const DOCUMENTED_IBAN: &str = "ES6867130002530016234794";
+
+    #[test]
+    fn user_id_accepts_number_and_digit_string() -> Result<(), serde_json::Error> {
+        let from_number: UserId = serde_json::from_str("106")?;
+        let from_string: UserId = serde_json::from_str("\"100067\"")?;
+        assert_eq!(from_number.get(), 106);
+        assert_eq!(from_string, UserId::new(100_067));
+        assert_eq!(serde_json::to_string(&from_string)?, "100067");
+        assert_eq!(from_string.to_string(), "100067");
+        assert_eq!(UserId::from(5), UserId::new(5));
+        Ok(())
+    }
+
+    #[test]
+    fn user_id_rejects_bad_values_naming_them() {
+        for json in ["\"10a\"", "\"-5\"", "\" 5\"", "\"\"", "1.5", "null", "true"] {
+            assert!(serde_json::from_str::<UserId>(json).is_err(), "{json}");
+        }
+        let message = serde_json::from_str::<UserId>("\"12x\"")
+            .map_err(|e| e.to_string())
+            .err()
+            .unwrap_or_default();
+        assert!(message.contains("\"12x\""), "{message}");
+        let message = serde_json::from_str::<UserId>("18446744073709551615")
+            .map_err(|e| e.to_string())
+            .err()
+            .unwrap_or_default();
+        assert!(message.contains("18446744073709551615"), "{message}");
+        assert_eq!(
+            "99999999999999999999".parse::<UserId>(),
+            Err(IdError::InvalidUserId {
+                input: "99999999999999999999".to_owned(),
+                reason: "too large for a 64-bit id"
+            })
+        );
+        assert_eq!(
+            "".parse::<UserId>(),
+            Err(IdError::Empty { kind: "user id" })
+        );
+    }
+
+    #[test]
+    fn string_ids_accept_documented_examples() -> Result<(), IdError> {
+        let id = PaymentId::new("Fx1ZjLOkQGdPHr1u8Rsy9JvTh")?;
+        assert_eq!(id.as_str(), "Fx1ZjLOkQGdPHr1u8Rsy9JvTh");
+        assert_eq!(id.to_string(), "Fx1ZjLOkQGdPHr1u8Rsy9JvTh");
+        let off: OffRampId = "S35AJ0gSzf6P30XJRc2yMsIOK".parse()?;
+        assert_eq!(off.as_str(), "S35AJ0gSzf6P30XJRc2yMsIOK");
+        assert!(TransactionId::new(String::from("tx-123_abc.4")).is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn string_ids_refuse_url_breaking_characters() {
+        assert_eq!(
+            PaymentId::new(""),
+            Err(IdError::Empty { kind: "payment id" })
+        );
+        assert_eq!(
+            OffRampId::new(" \t"),
+            Err(IdError::Empty {
+                kind: "off-ramp id"
+            })
+        );
+        for (bad, found) in [
+            ("a/b", '/'),
+            ("a?id=1", '?'),
+            ("a#b", '#'),
+            ("a b", ' '),
+            (" ab", ' '),
+            ("a\u{a0}b", '\u{a0}'),
+            ("a\0b", '\0'),
+        ] {
+            assert_eq!(
+                TransactionId::new(bad),
+                Err(IdError::ForbiddenChar {
+                    kind: "transaction id",
+                    input: bad.to_owned(),
+                    found
+                }),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn string_id_errors_truncate_input() {
+        let long = format!("{}/", "x".repeat(200));
+        let message = PaymentId::new(long).map_err(|e| e.to_string()).err();
+        let message = message.unwrap_or_default();
+        assert!(message.starts_with("payment id \""), "{message}");
+        assert!(
+            message.contains(&format!("{}…", "x".repeat(64))),
+            "{message}"
+        );
+        assert!(!message.contains(&"x".repeat(65)), "{message}");
+    }
+
+    #[test]
+    fn string_ids_deserialize_permissively() -> Result<(), serde_json::Error> {
+        let id: PaymentId = serde_json::from_str("\"odd id/with slash\"")?;
+        assert_eq!(id.as_str(), "odd id/with slash");
+        assert_eq!(serde_json::to_string(&id)?, "\"odd id/with slash\"");
+        assert!(serde_json::from_str::<PaymentId>("123").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn documented_iban_passes_checksum() -> Result<(), IdError> {
+        let iban = Iban::new(DOCUMENTED_IBAN)?;
+        assert_eq!(iban.as_str(), DOCUMENTED_IBAN);
+        Ok(())
+    }
+
+    #[test]
+    fn iban_is_normalised() -> Result<(), IdError> {
+        let iban = Iban::new(" es68 6713 0002 5300 1623 4794 ")?;
+        assert_eq!(iban.as_str(), DOCUMENTED_IBAN);
+        assert_eq!(iban.to_string(), DOCUMENTED_IBAN);
+        // Other well-known examples, with letters in the account part.
+        assert!(Iban::new("GB82 WEST 1234 5698 7654 32").is_ok());
+        assert!(Iban::new("NO9386011117947").is_ok());
+        assert!(Iban::new("LC55HEMM000100010012001200023015").is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn iban_rejects_invalid_values() {
+        let cases = [
+            (
+                "ES6967130002530016234794",
+                "checksum does not match (mistyped?)",
+            ),
+            (
+                "ES6867130002530016234749",
+                "checksum does not match (mistyped?)",
+            ),
+            ("ES68671300025300", "checksum does not match (mistyped?)"),
+            (
+                "ES68-6713-0002-5300-1623-4794",
+                "only letters and digits are allowed",
+            ),
+            (
+                "ÉS6867130002530016234794",
+                "only letters and digits are allowed",
+            ),
+            ("ES686713", "must be 15 to 34 characters long"),
+            (
+                "ES6867130002530016234794000000000000",
+                "must be 15 to 34 characters long",
+            ),
+            (
+                "1S6867130002530016234794",
+                "must start with a two-letter country code",
+            ),
+            (
+                "ESX867130002530016234794",
+                "characters 3 and 4 must be check digits",
+            ),
+        ];
+        for (bad, reason) in cases {
+            assert_eq!(
+                Iban::new(bad),
+                Err(IdError::InvalidIban {
+                    input: bad.to_owned(),
+                    reason
+                }),
+                "{bad}"
+            );
+        }
+        assert_eq!(Iban::new("   "), Err(IdError::Empty { kind: "IBAN" }));
+    }
+
+    #[test]
+    fn iban_deserializes_permissively() -> Result<(), serde_json::Error> {
+        let iban: Iban = serde_json::from_str("\"es68 6713\"")?;
+        assert_eq!(iban.as_str(), "es68 6713");
+        assert_eq!(serde_json::to_string(&iban)?, "\"es68 6713\"");
+        Ok(())
+    }
+
+    #[test]
+    fn ids_order_and_hash_by_value() {
+        let mut ids = [UserId::new(3), UserId::new(1), UserId::new(2)];
+        ids.sort();
+        assert_eq!(ids, [UserId::new(1), UserId::new(2), UserId::new(3)]);
+        let set: std::collections::HashSet<PaymentId> = ["a", "a", "b"]
+            .into_iter()
+            .filter_map(|s| PaymentId::new(s).ok())
+            .collect();
+        assert_eq!(set.len(), 2);
+    }
+}

@@ -1,0 +1,452 @@
+//! Conversions from the API's three amount representations to [`Decimal`].
+//!
+//! Every function returns the amount in the unit a person means (euros,
+//! whole tokens), so the rest of the crate never has to remember which
+//! endpoint used cents, which used base units and which used a decimal
+//! string. Arithmetic stays in [`Decimal`]; floats appear only at the edge
+//! where the generated request types insist on `f64`.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+/// The most characters of an offending input an error message repeats, so a
+/// hostile or corrupt response cannot blow up logs.
+const SHOWN_INPUT_CHARS: usize = 64;
+
+/// Why an amount could not be converted exactly.
+///
+/// Every failure is an error rather than a rounded value: an amount that is
+/// silently off by a cent or a token fraction is worse than no amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    /// The amount text was empty, which the API never means as zero.
+    #[error("amount is empty")]
+    Empty,
+    /// A base-unit amount held something other than the digits 0-9.
+    #[error("base-unit amount {input:?} must contain only the digits 0-9")]
+    NotDigits {
+        /// The offending text (at most 64 characters of it).
+        input: String,
+    },
+    /// The token's decimals exceed what a [`Decimal`] can scale by.
+    #[error("token decimals {decimals} exceed 28, the most a Decimal supports")]
+    TooManyDecimals {
+        /// The decimals value that was given.
+        decimals: u32,
+    },
+    /// A decimal string was not a plain `-?digits(.digits)?` number.
+    #[error("amount {input:?} is not a plain decimal number: {reason}")]
+    Malformed {
+        /// The offending text (at most 64 characters of it).
+        input: String,
+        /// What was wrong with it.
+        reason: &'static str,
+    },
+    /// The value is too large or has too many significant digits to be held
+    /// exactly (a [`Decimal`] keeps at most 28 decimal places and a 96-bit
+    /// mantissa).
+    #[error("amount {input:?} cannot be held exactly in a Decimal (too large or too many digits)")]
+    OutOfRange {
+        /// The offending value as text (at most 64 characters of it).
+        input: String,
+    },
+    /// A JSON number was NaN or infinite.
+    #[error("JSON number {input} is not a finite amount")]
+    NotFinite {
+        /// The value as Rust prints it (`NaN`, `inf`, `-inf`).
+        input: String,
+    },
+    /// The amount would change on its way through an `f64`, so sending it
+    /// would request a different amount than the caller asked for.
+    #[error("amount {input} would be sent as {sent} in a JSON number")]
+    NotExactAsJsonNumber {
+        /// The amount the caller asked for.
+        input: String,
+        /// What the `f64` would actually carry.
+        sent: String,
+    },
+}
+
+/// Shortens an input for an error message, on a character boundary.
+fn shown(input: &str) -> String {
+    let mut chars = input.chars();
+    let mut out: String = chars.by_ref().take(SHOWN_INPUT_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Converts an integer number of cents (Retrieve payment's `fiat_amount`)
+/// into the major unit, keeping two decimal places so `15050` reads as
+/// `150.50`.
+pub fn from_cents(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+/// Converts a token amount in base units (Get rampoff status's `amount`, a
+/// string because values like 2×10¹⁹ overflow `u64`) into whole tokens by
+/// dividing by `10^decimals`.
+///
+/// The result is normalised (`20`, not `20.000000000000000000`), because the
+/// scale of a base-unit division carries no meaning.
+pub fn from_base_units(units: &str, decimals: u32) -> Result<Decimal, AmountError> {
+    if units.is_empty() {
+        return Err(AmountError::Empty);
+    }
+    if !units.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AmountError::NotDigits {
+            input: shown(units),
+        });
+    }
+    if decimals > Decimal::MAX_SCALE {
+        return Err(AmountError::TooManyDecimals { decimals });
+    }
+    let out_of_range = || AmountError::OutOfRange {
+        input: shown(units),
+    };
+
+    // Trailing zeros that the division would remove anyway are dropped first,
+    // so large but round amounts (1e32 base units, 18 decimals) still fit in
+    // the 96-bit mantissa.
+    let significant = units.trim_start_matches('0');
+    let without_zeros = significant.trim_end_matches('0');
+    let removable = significant.len() - without_zeros.len();
+    let dropped = removable.min(usize::try_from(decimals).map_err(|_| out_of_range())?);
+    let digits = significant
+        .get(..significant.len() - dropped)
+        .ok_or_else(out_of_range)?;
+    let scale = decimals - u32::try_from(dropped).map_err(|_| out_of_range())?;
+
+    if digits.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let mantissa = i128::from_str(digits).map_err(|_| out_of_range())?;
+    Decimal::try_from_i128_with_scale(mantissa, scale)
+        .map(|value| value.normalize())
+        .map_err(|_| out_of_range())
+}
+
+/// Parses a decimal string such as Get rampoff status's `fiat_amount`
+/// (`"4800.24"`).
+///
+/// Only `-?digits(.digits)?` is accepted: no `+`, exponents, `NaN`,
+/// separators or surrounding spaces, because each of those hides an
+/// ambiguity (is `1.234` a thousand or one?) that must not turn into money.
+/// The scale is kept as sent.
+pub fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
+    if text.is_empty() {
+        return Err(AmountError::Empty);
+    }
+    let malformed = |reason| AmountError::Malformed {
+        input: shown(text),
+        reason,
+    };
+
+    let body = text.strip_prefix('-').unwrap_or(text);
+    let mut before_dot = 0usize;
+    let mut after_dot = 0usize;
+    let mut seen_dot = false;
+    for c in body.chars() {
+        match c {
+            '0'..='9' if seen_dot => after_dot += 1,
+            '0'..='9' => before_dot += 1,
+            '.' if seen_dot => return Err(malformed("more than one '.'")),
+            '.' => seen_dot = true,
+            '+' | '-' => return Err(malformed("a sign is only allowed as a leading '-'")),
+            'e' | 'E' => return Err(malformed("exponents are not allowed")),
+            ',' | '_' | '\'' => return Err(malformed("digit separators are not allowed")),
+            c if c.is_whitespace() => return Err(malformed("spaces are not allowed")),
+            _ => {
+                return Err(malformed(
+                    "only digits, one '.' and a leading '-' are allowed",
+                ));
+            }
+        }
+    }
+    if before_dot == 0 {
+        return Err(malformed("a digit is required before any '.'"));
+    }
+    if seen_dot && after_dot == 0 {
+        return Err(malformed("a digit is required after '.'"));
+    }
+
+    Decimal::from_str_exact(text).map_err(|_| AmountError::OutOfRange { input: shown(text) })
+}
+
+/// Converts a JSON number (Retrieve payment's `coin_amount`, already an
+/// `f64` in the generated types) into the decimal the server wrote.
+///
+/// Goes through Rust's shortest round-trip formatting, so `148.32` becomes
+/// exactly `148.32` rather than the binary neighbour `148.3199999…` that a
+/// direct float conversion would keep.
+pub fn from_json_number(value: f64) -> Result<Decimal, AmountError> {
+    if !value.is_finite() {
+        return Err(AmountError::NotFinite {
+            input: value.to_string(),
+        });
+    }
+    // `Display` for f64 never uses exponent notation, so the text is always a
+    // plain decimal that `from_str_exact` accepts or refuses as out of range.
+    let text = value.to_string();
+    Decimal::from_str_exact(&text)
+        .map(|amount| amount.normalize())
+        .map_err(|_| AmountError::OutOfRange {
+            input: shown(&text),
+        })
+}
+
+/// Converts an amount for a request field that the generated types hold as
+/// `f64` (e.g. `fiat_amount` in major units).
+///
+/// Fails instead of sending a nearby value when the amount does not survive
+/// the trip through `f64` (more than about 15–17 significant digits), so the
+/// caller never pays or sells a different amount than they asked for.
+pub fn to_json_number(amount: Decimal) -> Result<f64, AmountError> {
+    let wanted = amount.normalize();
+    let text = wanted.to_string();
+    let not_exact = |sent: String| AmountError::NotExactAsJsonNumber {
+        input: shown(&text),
+        sent,
+    };
+    // Rust's float parsing is correctly rounded, so this is the nearest f64.
+    let number = f64::from_str(&text).map_err(|_| not_exact("nothing".to_owned()))?;
+    match from_json_number(number) {
+        Ok(back) if back == wanted => Ok(number),
+        _ => Err(not_exact(shown(&number.to_string()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+
+    use super::{
+        AmountError, from_base_units, from_cents, from_json_number, parse_decimal, to_json_number,
+    };
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).unwrap_or_else(|e| panic!("bad test literal {text}: {e}"))
+    }
+
+    #[test]
+    fn cents_keep_two_decimals() {
+        let amount = from_cents(15050);
+        assert_eq!(amount, dec("150.5"));
+        assert_eq!(amount.to_string(), "150.50");
+        assert_eq!(from_cents(-1).to_string(), "-0.01");
+        assert_eq!(from_cents(i64::MAX).to_string(), "92233720368547758.07");
+        assert_eq!(from_cents(i64::MIN).to_string(), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn base_units_divide_and_normalise() -> Result<(), AmountError> {
+        let amount = from_base_units("20000000000000000000", 18)?;
+        assert_eq!(amount.to_string(), "20");
+        assert_eq!(from_base_units("1500000", 6)?.to_string(), "1.5");
+        assert_eq!(
+            from_base_units("1", 18)?.to_string(),
+            "0.000000000000000001"
+        );
+        assert_eq!(from_base_units("0", 18)?, Decimal::ZERO);
+        assert_eq!(from_base_units("000", 0)?, Decimal::ZERO);
+        assert_eq!(from_base_units("00042", 1)?.to_string(), "4.2");
+        assert_eq!(from_base_units("1200", 0)?.to_string(), "1200");
+        Ok(())
+    }
+
+    #[test]
+    fn base_units_fit_large_round_values() -> Result<(), AmountError> {
+        // 1e32 base units is beyond the 96-bit mantissa, but 1e14 tokens is not.
+        let units = format!("1{}", "0".repeat(32));
+        assert_eq!(from_base_units(&units, 18)?.to_string(), "100000000000000");
+        // The largest mantissa, at the largest scale.
+        assert_eq!(
+            from_base_units("79228162514264337593543950335", 28)?.to_string(),
+            "7.9228162514264337593543950335"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn base_units_refuse_what_cannot_be_exact() {
+        assert!(matches!(
+            from_base_units("79228162514264337593543950336", 0),
+            Err(AmountError::OutOfRange { .. })
+        ));
+        // 31 significant digits cannot be held exactly even though the value
+        // itself (about 123.4) is small.
+        assert!(matches!(
+            from_base_units("1234567890123456789012345678901", 28),
+            Err(AmountError::OutOfRange { .. })
+        ));
+        let huge = "9".repeat(10_000);
+        match from_base_units(&huge, 18) {
+            Err(AmountError::OutOfRange { input }) => {
+                assert_eq!(input.chars().count(), 65);
+                assert!(input.ends_with('…'));
+            }
+            other => panic!("expected OutOfRange, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn base_units_refuse_bad_text_and_scale() {
+        assert_eq!(from_base_units("", 18), Err(AmountError::Empty));
+        for bad in ["-1", "+1", "1.0", " 1", "1e18", "١٢"] {
+            assert_eq!(
+                from_base_units(bad, 18),
+                Err(AmountError::NotDigits {
+                    input: bad.to_owned()
+                }),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            from_base_units("1", 29),
+            Err(AmountError::TooManyDecimals { decimals: 29 })
+        );
+        assert_eq!(
+            from_base_units("1", u32::MAX),
+            Err(AmountError::TooManyDecimals { decimals: u32::MAX })
+        );
+    }
+
+    #[test]
+    fn parse_decimal_accepts_plain_numbers() -> Result<(), AmountError> {
+        assert_eq!(parse_decimal("4800.24")?, dec("4800.24"));
+        assert_eq!(parse_decimal("-0.5")?, dec("-0.5"));
+        assert_eq!(parse_decimal("007")?, dec("7"));
+        assert_eq!(parse_decimal("4800.20")?.to_string(), "4800.20");
+        Ok(())
+    }
+
+    #[test]
+    fn parse_decimal_refuses_ambiguous_text() {
+        assert_eq!(parse_decimal(""), Err(AmountError::Empty));
+        let cases = [
+            ("+1", "a sign is only allowed as a leading '-'"),
+            ("1-", "a sign is only allowed as a leading '-'"),
+            ("--1", "a sign is only allowed as a leading '-'"),
+            ("1e5", "exponents are not allowed"),
+            ("1E5", "exponents are not allowed"),
+            ("1,000.00", "digit separators are not allowed"),
+            ("1_000", "digit separators are not allowed"),
+            ("1.234.567", "more than one '.'"),
+            (" 1", "spaces are not allowed"),
+            ("NaN", "only digits, one '.' and a leading '-' are allowed"),
+            ("inf", "only digits, one '.' and a leading '-' are allowed"),
+            (".5", "a digit is required before any '.'"),
+            ("-", "a digit is required before any '.'"),
+            ("5.", "a digit is required after '.'"),
+        ];
+        for (text, reason) in cases {
+            assert_eq!(
+                parse_decimal(text),
+                Err(AmountError::Malformed {
+                    input: text.to_owned(),
+                    reason
+                }),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_decimal_refuses_unrepresentable() {
+        let too_precise = format!("0.{}1", "0".repeat(28));
+        assert!(matches!(
+            parse_decimal(&too_precise),
+            Err(AmountError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            parse_decimal("79228162514264337593543950336"),
+            Err(AmountError::OutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn json_numbers_convert_exactly() -> Result<(), AmountError> {
+        assert_eq!(from_json_number(148.32)?.to_string(), "148.32");
+        // The direct conversion is the trap this function exists to avoid.
+        assert_ne!(
+            Decimal::from_f64_retain(148.32),
+            Some(dec("148.32")),
+            "test premise: the binary value is not 148.32"
+        );
+        assert_eq!(from_json_number(240.0)?.to_string(), "240");
+        assert_eq!(from_json_number(0.1)?.to_string(), "0.1");
+        assert_eq!(from_json_number(-0.0)?.to_string(), "0");
+        assert_eq!(from_json_number(1e20)?.to_string(), "100000000000000000000");
+        Ok(())
+    }
+
+    #[test]
+    fn json_numbers_refuse_non_finite_and_out_of_range() {
+        assert_eq!(
+            from_json_number(f64::NAN),
+            Err(AmountError::NotFinite {
+                input: "NaN".to_owned()
+            })
+        );
+        assert!(matches!(
+            from_json_number(f64::INFINITY),
+            Err(AmountError::NotFinite { .. })
+        ));
+        assert!(matches!(
+            from_json_number(1e300),
+            Err(AmountError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            from_json_number(1e-30),
+            Err(AmountError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            from_json_number(f64::MIN_POSITIVE),
+            Err(AmountError::OutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn to_json_number_round_trips_ordinary_amounts() -> Result<(), AmountError> {
+        assert_eq!(to_json_number(dec("240"))?, 240.0);
+        assert_eq!(to_json_number(dec("150.50"))?, 150.5);
+        assert_eq!(to_json_number(dec("148.32"))?, 148.32);
+        assert_eq!(to_json_number(dec("-0.01"))?, -0.01);
+        Ok(())
+    }
+
+    #[test]
+    fn to_json_number_refuses_amounts_a_float_would_change() {
+        let precise = dec("1234567890.123456789");
+        match to_json_number(precise) {
+            Err(AmountError::NotExactAsJsonNumber { input, sent }) => {
+                assert_eq!(input, "1234567890.123456789");
+                assert_ne!(sent, input);
+                assert!(Decimal::from_str(&sent).is_ok_and(|s| s != precise));
+            }
+            other => panic!("expected NotExactAsJsonNumber, got {other:?}"),
+        }
+        assert!(to_json_number(Decimal::MAX).is_err());
+    }
+
+    #[test]
+    fn error_messages_name_the_input() {
+        let message = parse_decimal("1,5").map_err(|e| e.to_string());
+        assert_eq!(
+            message,
+            Err(
+                "amount \"1,5\" is not a plain decimal number: digit separators are not allowed"
+                    .to_owned()
+            )
+        );
+        let message = from_base_units("1", 30).map_err(|e| e.to_string());
+        assert_eq!(
+            message,
+            Err("token decimals 30 exceed 28, the most a Decimal supports".to_owned())
+        );
+    }
+}
