@@ -1,0 +1,426 @@
+//! Typed webhook events, decoded from a verified body.
+//!
+//! The event names are documented; the body fields are **not**. The shapes used here are the
+//! spec's inferred `PaymentWebhookEvent` and `RampoffWebhookEvent` (mirroring Retrieve payment
+//! and Get rampoff status), so every typed event also keeps the decoded payload in `raw`.
+
+use chrono::{DateTime, Utc};
+use cryptopocket_api::types::{PaymentWebhookEvent, RampoffWebhookEvent};
+use serde::Deserialize;
+use serde::de::value::StrDeserializer;
+use serde::de::{DeserializeOwned, IntoDeserializer as _};
+
+use super::WebhookError;
+use crate::model::{EventType, OffRampId, OffRampStatus, PaymentId, PaymentStatus, UserId};
+
+/// Longest JSON path an error repeats. Paths are built from the body's keys; the cap keeps a
+/// pathological key from flooding a log line.
+const MAX_PATH_CHARS: usize = 128;
+
+/// A webhook delivery, by event `type`.
+///
+/// Decode it with [`WebhookEvent::from_slice`] **after** verifying the signature, or let
+/// [`WebhookVerifier::verify_event`](super::WebhookVerifier::verify_event) do both.
+///
+/// The payload fields of every event are inferred, not documented; see [`PaymentEvent`] and
+/// [`OffRampEvent`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WebhookEvent {
+    /// `PAY_IN`: the customer's fiat payment for an on-ramp purchase was received.
+    PayIn(PaymentEvent),
+    /// `COINS_SENT`: the purchased tokens were sent to the customer's wallet (`txid` set).
+    CoinsSent(PaymentEvent),
+    /// `CRYPTO_RECEIVED`: CryptoPocket received the tokens of an off-ramp operation.
+    CryptoReceived(OffRampEvent),
+    /// `TRANSFER_RAMPOFF_FINISHED`, or its legacy name `RAMPOFF_FINISHED`: the payout bank
+    /// transfer of an off-ramp operation was sent. `raw.type_` tells which name was used.
+    TransferRampoffFinished(OffRampEvent),
+    /// An event type this crate does not know (for example a KYC event, whose names are
+    /// undocumented), kept whole so it can be logged or handled by hand.
+    Unknown {
+        /// The `type` field as sent.
+        event_type: String,
+        /// The whole body as JSON.
+        payload: serde_json::Value,
+    },
+}
+
+/// The payload of the on-ramp events `PAY_IN` and `COINS_SENT`.
+///
+/// **Inferred**: CryptoPocket does not document these bodies. The fields follow the spec's
+/// `PaymentWebhookEvent`, itself modelled on Retrieve payment; the amounts and symbols it
+/// also names are in [`raw`](Self::raw), as sent.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PaymentEvent {
+    /// The payment the event is about (`payment_id`), kept as sent.
+    pub payment_id: PaymentId,
+    /// The integrator's own reference given when the payment was created (`external_id`).
+    pub external_id: Option<String>,
+    /// The customer (`user_id`, sent as a string of digits).
+    pub user_id: Option<UserId>,
+    /// The payment's status after the event (`status`); unknown words are kept.
+    pub status: Option<PaymentStatus>,
+    /// The on-chain transaction hash (`txid`); expected on `COINS_SENT` only.
+    pub txid: Option<String>,
+    /// When the event happened (`created_at`).
+    pub created_at: Option<DateTime<Utc>>,
+    /// The whole decoded payload, including the amounts and symbols not typed above.
+    pub raw: PaymentWebhookEvent,
+}
+
+/// The payload of the off-ramp events `CRYPTO_RECEIVED` and `TRANSFER_RAMPOFF_FINISHED`.
+///
+/// **Inferred**: CryptoPocket does not document these bodies. The fields follow the spec's
+/// `RampoffWebhookEvent`, itself modelled on Get rampoff status; the chain, token and amounts
+/// are in [`raw`](Self::raw).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OffRampEvent {
+    /// The off-ramp operation the event is about (`id`), kept as sent.
+    pub id: OffRampId,
+    /// The operation's status after the event (`status`); unknown words are kept.
+    pub status: Option<OffRampStatus>,
+    /// The on-chain hash of the customer's deposit (`txid`).
+    pub txid: Option<String>,
+    /// When the event happened (`created_at`).
+    pub created_at: Option<DateTime<Utc>>,
+    /// The whole decoded payload, including the chain, token and amounts.
+    pub raw: RampoffWebhookEvent,
+}
+
+/// Just enough of a body to choose the payload type.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl WebhookEvent {
+    /// Decodes a delivery body; call it only on a body whose signature has been verified.
+    ///
+    /// The `type` field chooses the payload shape. `RAMPOFF_FINISHED` is read as
+    /// [`WebhookEvent::TransferRampoffFinished`]; any other unknown type becomes
+    /// [`WebhookEvent::Unknown`] with the body as JSON. Fields the spec does not name are
+    /// ignored rather than refused, so a vendor addition never breaks decoding; they are not
+    /// kept in `raw` either, so parse the body again if you need one of them.
+    ///
+    /// ```
+    /// use cryptopocket::webhooks::WebhookEvent;
+    ///
+    /// let body = br#"{"type":"RAMPOFF_FINISHED","id":"ro_1","status":"finished"}"#;
+    /// let WebhookEvent::TransferRampoffFinished(event) = WebhookEvent::from_slice(body)? else {
+    ///     panic!("legacy name not recognised");
+    /// };
+    /// assert_eq!(event.id.as_str(), "ro_1");
+    /// # Ok::<(), cryptopocket::webhooks::WebhookError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidPayload`] when the body is not JSON, has no string `type`, or
+    /// does not fit the payload of its type (for example no `payment_id` on `PAY_IN`, or a
+    /// `user_id` that is not digits). The error names the JSON path, never the body's values.
+    pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
+        // A derived `Deserialize` also accepts a JSON array (`["PAY_IN", ...]`); deliveries
+        // are objects, so anything else is refused before it can be read positionally.
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|&b| b != b'{') {
+            return Err(invalid_payload(".", "expected a JSON object"));
+        }
+        let Probe { kind } = decode::<Probe>(body)?;
+        let event = match EventType::from(kind.as_str()) {
+            EventType::PayIn => Self::PayIn(PaymentEvent::try_from_raw(decode(body)?)?),
+            EventType::CoinsSent => Self::CoinsSent(PaymentEvent::try_from_raw(decode(body)?)?),
+            EventType::CryptoReceived => {
+                Self::CryptoReceived(OffRampEvent::try_from_raw(decode(body)?)?)
+            }
+            EventType::TransferRampoffFinished => {
+                Self::TransferRampoffFinished(OffRampEvent::try_from_raw(decode(body)?)?)
+            }
+            // `EventType` is non-exhaustive: a type it learns later but this module does not
+            // handle yet still reaches the caller, whole.
+            _ => Self::Unknown {
+                event_type: kind,
+                payload: decode(body)?,
+            },
+        };
+        Ok(event)
+    }
+
+    /// The event's type. Both `TRANSFER_RAMPOFF_FINISHED` and the legacy `RAMPOFF_FINISHED`
+    /// give [`EventType::TransferRampoffFinished`].
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Self::PayIn(_) => EventType::PayIn,
+            Self::CoinsSent(_) => EventType::CoinsSent,
+            Self::CryptoReceived(_) => EventType::CryptoReceived,
+            Self::TransferRampoffFinished(_) => EventType::TransferRampoffFinished,
+            Self::Unknown { event_type, .. } => EventType::from(event_type.as_str()),
+        }
+    }
+}
+
+impl PaymentEvent {
+    fn try_from_raw(raw: PaymentWebhookEvent) -> Result<Self, WebhookError> {
+        let user_id = match raw.user_id.as_deref() {
+            // `UserId`'s own error repeats the value; this one names the field only.
+            Some(text) => Some(text.parse::<UserId>().map_err(|_| {
+                invalid_payload("user_id", "expected a customer id made of the digits 0-9")
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            payment_id: server_id("payment_id", &raw.payment_id)?,
+            external_id: raw.external_id.clone(),
+            user_id,
+            status: raw.status.as_deref().map(PaymentStatus::from),
+            txid: raw.txid.clone(),
+            created_at: raw.created_at,
+            raw,
+        })
+    }
+}
+
+impl OffRampEvent {
+    fn try_from_raw(raw: RampoffWebhookEvent) -> Result<Self, WebhookError> {
+        Ok(Self {
+            id: server_id("id", &raw.id)?,
+            status: raw.status.as_deref().map(OffRampStatus::from),
+            txid: raw.txid.clone(),
+            created_at: raw.created_at,
+            raw,
+        })
+    }
+}
+
+/// Wraps an id the server sent through the id type's `Deserialize`, which keeps any string
+/// as sent, rather than `new`, which validates ids a caller builds for URLs. A genuine,
+/// signed event must not be dropped because its id looks unusual.
+fn server_id<T: DeserializeOwned>(path: &'static str, text: &str) -> Result<T, WebhookError> {
+    let deserializer: StrDeserializer<'_, serde::de::value::Error> = text.into_deserializer();
+    T::deserialize(deserializer).map_err(|_| invalid_payload(path, "not a usable id"))
+}
+
+fn invalid_payload(path: &str, reason: &str) -> WebhookError {
+    WebhookError::InvalidPayload {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Decodes the whole body as `T`, trailing garbage included, reporting the JSON path of the
+/// first problem.
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        WebhookError::InvalidPayload {
+            path: shorten_path(error.path().to_string()),
+            reason: describe(error.inner()),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| WebhookError::InvalidPayload {
+            path: ".".to_owned(),
+            reason: describe(&error),
+        })?;
+    Ok(value)
+}
+
+fn shorten_path(path: String) -> String {
+    match path.char_indices().nth(MAX_PATH_CHARS) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path,
+    }
+}
+
+/// serde's message for `error`, without any value copied from the body.
+///
+/// serde quotes the offending value in messages such as
+/// ``invalid type: string "4111 1111…", expected i64`` or ``unknown variant `x`, expected …``,
+/// and a webhook body can hold personal data. The part that describes the received value is
+/// cut at its first quote (`"`, `'` or `` ` ``); the part after the last `, expected ` comes
+/// from our types, not the body, and is kept. `missing field` and `duplicate field` messages
+/// only ever name fields of our own types, so they are kept whole.
+fn describe(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    // serde_json appends the position; strip it so the rest can be examined, then re-add it.
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = full.strip_suffix(position.as_str()).unwrap_or(&full);
+
+    let mut reason =
+        if message.starts_with("missing field `") || message.starts_with("duplicate field `") {
+            message.to_owned()
+        } else {
+            let (received, expected) = match message.rfind(", expected ") {
+                Some(at) => message.split_at(at),
+                None => (message, ""),
+            };
+            let received = match received.find(['"', '\'', '`']) {
+                Some(quote) => received[..quote].trim_end(),
+                None => received,
+            };
+            format!("{received}{expected}")
+        };
+    if error.line() != 0 {
+        reason.push_str(&position);
+    }
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload_error(body: &[u8]) -> (String, String) {
+        match WebhookEvent::from_slice(body) {
+            Err(WebhookError::InvalidPayload { path, reason }) => (path, reason),
+            other => panic!("expected InvalidPayload, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pay_in_fields_are_typed() {
+        let body =
+            br#"{"type":"PAY_IN","payment_id":"aBcDeFgHiJkLmNoPqRsTuVwXy","external_id":"order-7",
+            "user_id":"100067","status":"payment_received","fiat_amount":2500,"fiat_symbol":"EUR",
+            "created_at":"2026-01-02T03:04:05Z","something_new":{"nested":true}}"#;
+        let WebhookEvent::PayIn(event) = WebhookEvent::from_slice(body).unwrap() else {
+            panic!("not PAY_IN");
+        };
+        assert_eq!(event.payment_id.as_str(), "aBcDeFgHiJkLmNoPqRsTuVwXy");
+        assert_eq!(event.external_id.as_deref(), Some("order-7"));
+        assert_eq!(event.user_id, Some(UserId::new(100_067)));
+        assert_eq!(event.status, Some(PaymentStatus::PaymentReceived));
+        assert_eq!(event.txid, None);
+        assert_eq!(
+            event.created_at.map(|t| t.to_rfc3339()),
+            Some("2026-01-02T03:04:05+00:00".to_owned())
+        );
+        assert_eq!(event.raw.fiat_amount, Some(2500));
+        assert_eq!(event.raw.fiat_symbol.as_deref(), Some("EUR"));
+    }
+
+    #[test]
+    fn unknown_status_words_are_kept() {
+        let body = br#"{"type":"CRYPTO_RECEIVED","id":"r1","status":"half_done"}"#;
+        let WebhookEvent::CryptoReceived(event) = WebhookEvent::from_slice(body).unwrap() else {
+            panic!("not CRYPTO_RECEIVED");
+        };
+        assert_eq!(
+            event.status.as_ref().map(OffRampStatus::as_str),
+            Some("half_done")
+        );
+        assert!(matches!(event.status, Some(OffRampStatus::Unknown(_))));
+    }
+
+    #[test]
+    fn server_ids_are_kept_as_sent() {
+        // `PaymentId::new` would refuse a space; an id the server sent is still its id.
+        let body = br#"{"type":"COINS_SENT","payment_id":"odd id","txid":"0x1"}"#;
+        let WebhookEvent::CoinsSent(event) = WebhookEvent::from_slice(body).unwrap() else {
+            panic!("not COINS_SENT");
+        };
+        assert_eq!(event.payment_id.as_str(), "odd id");
+    }
+
+    #[test]
+    fn bad_user_id_names_the_field_not_the_value() {
+        let (path, reason) = payload_error(
+            br#"{"type":"PAY_IN","payment_id":"p","user_id":"jane.doe@example.com"}"#,
+        );
+        assert_eq!(path, "user_id");
+        assert!(!reason.contains("jane"), "{reason}");
+    }
+
+    #[test]
+    fn reasons_never_quote_body_values() {
+        let cases: [(&[u8], &str); 4] = [
+            (
+                br#"{"type":"PAY_IN","payment_id":"p","fiat_amount":"SECRET-4111"}"#,
+                "fiat_amount",
+            ),
+            (
+                br#"{"type":"PAY_IN","payment_id":"p","fiat_amount":987654.5}"#,
+                "fiat_amount",
+            ),
+            (
+                br#"{"type":"CRYPTO_RECEIVED","id":"r","decimals":"SECRET, expected x"}"#,
+                "decimals",
+            ),
+            (
+                br#"{"type":"PAY_IN","payment_id":"p","created_at":"SECRET-date"}"#,
+                "created_at",
+            ),
+        ];
+        for (body, expected_path) in cases {
+            let (path, reason) = payload_error(body);
+            assert_eq!(path, expected_path);
+            assert!(!reason.contains("SECRET"), "{reason}");
+            assert!(!reason.contains("987654"), "{reason}");
+            assert!(reason.contains("line 1 column"), "{reason}");
+        }
+        let (_, reason) =
+            payload_error(br#"{"type":"PAY_IN","payment_id":"p","fiat_amount":"SECRET"}"#);
+        assert!(
+            reason.starts_with("invalid type: string, expected i64"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let (path, reason) = payload_error(br#"{"type":"PAY_IN"}"#);
+        assert_eq!(path, ".");
+        assert!(reason.contains("missing field `payment_id`"), "{reason}");
+        let (path, reason) = payload_error(br#"{"payment_id":"p"}"#);
+        assert_eq!(path, ".");
+        assert!(reason.contains("missing field `type`"), "{reason}");
+        let (path, _) = payload_error(br#"{"type":7}"#);
+        assert_eq!(path, "type");
+    }
+
+    #[test]
+    fn non_objects_and_garbage_are_refused() {
+        for body in [
+            &br#"["PAY_IN","p"]"#[..],
+            b"",
+            b"   ",
+            b"null",
+            b"\xff\xfe",
+            br#"{"type":"X"} trailing"#,
+            br#"{"type":"PAY_IN","payment_id":"p"}{}"#,
+        ] {
+            payload_error(body);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut body = br#"{"type":"NEW","x":"#.to_vec();
+        body.extend(std::iter::repeat_n(b'[', 100_000));
+        payload_error(&body);
+    }
+
+    #[test]
+    fn long_paths_are_shortened() {
+        let key = "k".repeat(10_000);
+        let body = format!(r#"{{"type":"NEW","{key}":[}}"#);
+        let (path, _) = payload_error(body.as_bytes());
+        assert!(path.chars().count() <= MAX_PATH_CHARS + 1, "{}", path.len());
+    }
+
+    #[test]
+    fn event_type_round_trip() {
+        let legacy = WebhookEvent::from_slice(br#"{"type":"RAMPOFF_FINISHED","id":"r"}"#).unwrap();
+        assert_eq!(legacy.event_type(), EventType::TransferRampoffFinished);
+        let WebhookEvent::TransferRampoffFinished(event) = legacy else {
+            panic!("legacy name not mapped");
+        };
+        assert_eq!(event.raw.type_, "RAMPOFF_FINISHED");
+        let unknown = WebhookEvent::from_slice(br#"{"type":"KYC_DONE"}"#).unwrap();
+        assert_eq!(unknown.event_type().as_str(), "KYC_DONE");
+    }
+}
