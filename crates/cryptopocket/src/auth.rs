@@ -1,0 +1,200 @@
+//! The token: obtained lazily, cached, refreshed by one caller at a time.
+//!
+//! Many tasks may find the token missing or expired at once; they queue on one lock, the
+//! first refreshes, and the rest find the fresh token when they get the lock (single
+//! flight). Each token has a generation number so that a task that saw an old token refused
+//! does not throw away a newer one that another task already fetched.
+
+use std::{
+    fmt,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use cryptopocket_api::{AUTH_HEADER, RequestHook, types};
+use futures::{FutureExt as _, future::BoxFuture};
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::{
+    Client, Error,
+    call::{AUTHENTICATE, Effect},
+};
+
+/// A token the API issued.
+pub(crate) struct Token {
+    /// The header value, marked sensitive so reqwest never prints it.
+    value: HeaderValue,
+    pub(crate) generation: u64,
+    expires_at: Option<Instant>,
+}
+
+impl Token {
+    fn is_fresh(&self) -> bool {
+        self.expires_at.is_none_or(|at| Instant::now() < at)
+    }
+}
+
+/// Credentials and the current token.
+pub(crate) struct Auth {
+    api_key: String,
+    api_secret: SecretString,
+    current: RwLock<Option<Arc<Token>>>,
+    refresh: tokio::sync::Mutex<()>,
+    generations: AtomicU64,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"[redacted]")
+            .field("has_token", &self.cached().is_some())
+            .finish()
+    }
+}
+
+impl Auth {
+    pub(crate) fn new(api_key: String, api_secret: SecretString) -> Self {
+        Self {
+            api_key,
+            api_secret,
+            current: RwLock::new(None),
+            refresh: tokio::sync::Mutex::new(()),
+            generations: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    fn cached(&self) -> Option<Arc<Token>> {
+        // A poisoned lock only means another thread panicked mid-write of an Option<Arc>;
+        // the value is still whole.
+        let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|t| t.is_fresh()).cloned()
+    }
+
+    /// The current token, authenticating first when there is none or it expired.
+    ///
+    /// Returns a boxed future on purpose: authenticating is itself a call, and calls ask for
+    /// tokens, so without the box the future types would contain themselves.
+    pub(crate) fn token<'a>(
+        &'a self,
+        client: &'a Client,
+    ) -> BoxFuture<'a, Result<Arc<Token>, Error>> {
+        async move {
+            if let Some(token) = self.cached() {
+                return Ok(token);
+            }
+            let _single_flight = self.refresh.lock().await;
+            if let Some(token) = self.cached() {
+                return Ok(token);
+            }
+            let token = Arc::new(self.authenticate(client).await?);
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&token));
+            Ok(token)
+        }
+        .boxed()
+    }
+
+    /// Forgets the token of `generation` after the server refused it (a newer one stays).
+    pub(crate) fn invalidate(&self, generation: u64) {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_some_and(|t| t.generation == generation) {
+            *current = None;
+        }
+    }
+
+    async fn authenticate(&self, client: &Client) -> Result<Token, Error> {
+        let api_key = self.api_key.clone();
+        let api_secret = self.api_secret.clone();
+        let parts = client
+            .call::<types::AuthenticateResponse, ()>(AUTHENTICATE, Effect::Read, move |api| {
+                let body = types::AuthenticateRequest {
+                    api_key: api_key.clone(),
+                    api_secret: api_secret.expose_secret().to_owned(),
+                };
+                api.authenticate().body(body).send().boxed()
+            })
+            .await?;
+        let issued = parts.data.ok_or_else(|| Error::Decode {
+            operation: AUTHENTICATE,
+            path: "data".into(),
+            reason: "a success envelope without a token".into(),
+            excerpt: String::new(),
+        })?;
+        let mut value = HeaderValue::from_str(&issued.token).map_err(|_| Error::Decode {
+            operation: AUTHENTICATE,
+            path: "data.token".into(),
+            reason: "the token cannot be sent as a header value".into(),
+            excerpt: String::new(),
+        })?;
+        value.set_sensitive(true);
+        Ok(Token {
+            value,
+            generation: self.generations.fetch_add(1, Ordering::Relaxed) + 1,
+            expires_at: expiry(issued.expires_in),
+        })
+    }
+}
+
+/// When to stop using a token that lives `expires_in` seconds: a little early, so that a
+/// request does not leave with a token that dies on the way.
+fn expiry(expires_in: Option<i64>) -> Option<Instant> {
+    let lifetime = Duration::from_secs(u64::try_from(expires_in?).ok()?);
+    let margin = (lifetime / 10).min(Duration::from_secs(30));
+    Instant::now().checked_add(lifetime - margin)
+}
+
+/// Puts the current token in the `auth` header of every request but `authenticate`.
+pub(crate) struct TokenHook(pub(crate) Arc<Auth>);
+
+impl RequestHook for TokenHook {
+    fn before_send(&self, request: &mut reqwest::Request, operation_id: &'static str) {
+        if operation_id == AUTHENTICATE {
+            return;
+        }
+        let guard = self.0.current.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(token) = guard.as_ref() {
+            request
+                .headers_mut()
+                .insert(AUTH_HEADER, token.value.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_expire_a_little_early() {
+        let at = expiry(Some(3600)).unwrap();
+        let left = at.saturating_duration_since(Instant::now());
+        assert!(left <= Duration::from_secs(3570) && left > Duration::from_secs(3560));
+        assert!(expiry(Some(-5)).is_none());
+        assert!(expiry(None).is_none());
+        // A very short lifetime still yields a usable, earlier instant.
+        assert!(expiry(Some(1)).unwrap() <= Instant::now() + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn invalidating_an_old_generation_keeps_the_new_token() {
+        let auth = Auth::new("k".into(), SecretString::from("s"));
+        *auth.current.write().unwrap() = Some(Arc::new(Token {
+            value: HeaderValue::from_static("t"),
+            generation: 2,
+            expires_at: None,
+        }));
+        auth.invalidate(1);
+        assert_eq!(auth.cached().map(|t| t.generation), Some(2));
+        auth.invalidate(2);
+        assert!(auth.cached().is_none());
+        assert!(!format!("{auth:?}").contains("\"s\""));
+    }
+}

@@ -1,0 +1,251 @@
+//! Running one operation: token, attempts, retries, deadline, decoding, tracing.
+//!
+//! The rule that matters most: a call that creates something (a payment, an off-ramp, a
+//! customer, a reconciliation) is never sent again once it may have reached the server,
+//! because the API has no idempotency keys and a second send can move money twice. The only
+//! replay is after the server refused the request with `authorization_incorrect`, which
+//! means it did nothing with it.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::future::BoxFuture;
+use progenitor_client::ResponseValue;
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use crate::{
+    Client, Error,
+    envelope::{Envelope, ErrorBody, Parts, second_look},
+    error::excerpt,
+    model::ApiErrorCode,
+    retry::parse_retry_after,
+};
+
+/// What a call does to the server's state, which decides whether it may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Reads (and idempotent writes such as authenticate or updating a subscription's URL):
+    /// retried on transient failures.
+    Read,
+    /// Creates something: retried only when the request certainly never left.
+    Create,
+}
+
+/// The operationId of the call that obtains tokens (it sends none itself).
+pub(crate) const AUTHENTICATE: &str = "authenticate";
+
+/// The result of one attempt as the generated client returns it.
+pub(crate) type Attempt<'a, E, B> =
+    BoxFuture<'a, Result<ResponseValue<E>, progenitor_client::Error<B>>>;
+
+/// The longest part of an unexpected body kept for its error message.
+const UNEXPECTED_BODY_BYTES: usize = 1024;
+
+impl Client {
+    /// Runs `send` until it succeeds, fails for good, or the deadline passes.
+    ///
+    /// `send` builds and sends the request from owned values each time it is called, so a
+    /// retry sends exactly the same request.
+    pub(crate) async fn call<E, B>(
+        &self,
+        operation: &'static str,
+        effect: Effect,
+        send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
+    ) -> Result<Parts<E::Data>, Error>
+    where
+        E: Envelope + DeserializeOwned,
+        B: ErrorBody,
+    {
+        let span = tracing::info_span!(
+            "cryptopocket",
+            operation,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self
+            .attempts(operation, effect, started, &send)
+            .instrument(span.clone())
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(Error::Api(e)) => e.code.to_string(),
+            Err(e) => error_kind(e).to_owned(),
+        };
+        span.record("status", outcome.as_str());
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        let _entered = span.enter();
+        match &result {
+            Ok(_) => tracing::debug!("call succeeded"),
+            Err(e) if e.is_retryable() => tracing::warn!(error = %e, "call failed"),
+            Err(e) => tracing::info!(error = %e, "call failed"),
+        }
+        result
+    }
+
+    async fn attempts<E, B>(
+        &self,
+        operation: &'static str,
+        effect: Effect,
+        started: Instant,
+        send: &impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
+    ) -> Result<Parts<E::Data>, Error>
+    where
+        E: Envelope + DeserializeOwned,
+        B: ErrorBody,
+    {
+        let deadline = started + self.inner.deadline;
+        let mut failures = 0u32;
+        let mut attempts = 0u32;
+        let mut replayed_after_auth = false;
+        loop {
+            attempts += 1;
+            tracing::Span::current().record("attempts", attempts);
+            let token = if operation == AUTHENTICATE {
+                None
+            } else {
+                Some(self.inner.auth.token(self).await?)
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Error::Timeout {
+                    operation,
+                    elapsed: started.elapsed(),
+                });
+            }
+            let budget = remaining.min(self.inner.attempt_timeout);
+            let outcome = match tokio::time::timeout(budget, send(&self.inner.api)).await {
+                Err(_) => Err(Error::Timeout {
+                    operation,
+                    elapsed: started.elapsed(),
+                }),
+                Ok(response) => classify(operation, response).await,
+            };
+            let error = match outcome {
+                Ok(parts) => return Ok(parts),
+                Err(error) => error,
+            };
+            // The token expired or was revoked: the server refused without acting, so one
+            // fresh token and one replay are safe, even for a create.
+            if let (Error::Api(api), Some(token)) = (&error, &token)
+                && api.code == ApiErrorCode::AuthorizationIncorrect
+                && !replayed_after_auth
+            {
+                replayed_after_auth = true;
+                tracing::debug!("token refused; authenticating again and replaying once");
+                self.inner.auth.invalidate(token.generation);
+                continue;
+            }
+            failures += 1;
+            let retryable = match effect {
+                Effect::Read => error.is_retryable(),
+                Effect::Create => !error.may_have_reached_server() && error.is_retryable(),
+            };
+            if !retryable || failures >= self.inner.retry.max_attempts {
+                return Err(error);
+            }
+            let retry_after = match &error {
+                Error::UnexpectedStatus { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let wait = self.inner.retry.backoff(failures, retry_after);
+            if Instant::now() + wait >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Turns what the generated client returned into the envelope's parts or an [`Error`].
+async fn classify<E, B>(
+    operation: &'static str,
+    response: Result<ResponseValue<E>, progenitor_client::Error<B>>,
+) -> Result<Parts<E::Data>, Error>
+where
+    E: Envelope + DeserializeOwned,
+    B: ErrorBody,
+{
+    use progenitor_client::Error as Generated;
+    match response {
+        Ok(value) => value
+            .into_inner()
+            .into_parts()
+            .into_result(operation)
+            .map_err(Error::Api),
+        Err(Generated::InvalidResponsePayload(body, _)) => Err(second_look::<E>(operation, &body)),
+        Err(Generated::ErrorResponse(value)) => {
+            let status = value.status().as_u16();
+            Err(value.into_inner().into_error(operation, status))
+        }
+        Err(Generated::UnexpectedResponse(response)) => Err(unexpected(operation, response).await),
+        Err(Generated::CommunicationError(e)) => Err(transport(operation, &e)),
+        Err(Generated::InvalidRequest(message)) => Err(Error::InvalidRequest(message)),
+        Err(Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e)) => {
+            Err(Error::Transport {
+                operation,
+                message: e.to_string(),
+                maybe_sent: true,
+            })
+        }
+        Err(Generated::Custom(message)) => Err(Error::Transport {
+            operation,
+            message,
+            maybe_sent: true,
+        }),
+    }
+}
+
+fn transport(operation: &'static str, error: &reqwest::Error) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout {
+            operation,
+            elapsed: Duration::ZERO,
+        };
+    }
+    Error::Transport {
+        operation,
+        // reqwest's messages name the URL, which holds ids but never credentials.
+        message: error.to_string(),
+        // Only a connect failure proves the request never left.
+        maybe_sent: !error.is_connect(),
+    }
+}
+
+async fn unexpected(operation: &'static str, mut response: reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    let mut body = Vec::new();
+    while body.len() < UNEXPECTED_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    Error::UnexpectedStatus {
+        operation,
+        status,
+        excerpt: excerpt(&body),
+        retry_after,
+    }
+}
+
+fn error_kind(error: &Error) -> &'static str {
+    match error {
+        Error::Api(_) => "api_error",
+        Error::Validation(_) => "validation_error",
+        Error::InvalidRequest(_) => "invalid_request",
+        Error::Config(_) => "config_error",
+        Error::Transport { .. } => "transport_error",
+        Error::Timeout { .. } => "timeout",
+        Error::UnexpectedStatus { .. } => "unexpected_status",
+        Error::Decode { .. } => "decode_error",
+        Error::RepeatedPage { .. } => "repeated_page",
+    }
+}

@@ -1,0 +1,106 @@
+//! The [`Client`] and its configuration-derived state.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use secrecy::SecretString;
+
+use crate::{
+    Error,
+    auth::{Auth, TokenHook},
+    config::ClientBuilder,
+    retry::RetryPolicy,
+};
+
+/// A CryptoPocket API client.
+///
+/// Cheap to clone: clones share one connection pool and one token. `Send + Sync`, so one
+/// client can serve a whole service.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), cryptopocket::Error> {
+/// let client = cryptopocket::Client::from_env()?;
+/// let kyc = client.kyc().status(cryptopocket::model::UserId::new(12345)).await?;
+/// println!("KYC is {}", kyc.status);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) api: cryptopocket_api::Client,
+    pub(crate) auth: Arc<Auth>,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) retry: RetryPolicy,
+    base_url: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("auth", &self.inner.auth)
+            .field("attempt_timeout", &self.inner.attempt_timeout)
+            .field("deadline", &self.inner.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `CRYPTOPOCKET_API_KEY`, `CRYPTOPOCKET_API_SECRET` and,
+    /// optionally, `CRYPTOPOCKET_BASE_URL` (the sandbox when unset).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the variable that is missing or wrong.
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
+    }
+
+    pub(crate) fn from_parts(
+        builder: ClientBuilder,
+        base_url: String,
+        api_key: String,
+        api_secret: SecretString,
+        http: reqwest::Client,
+    ) -> Self {
+        let auth = Arc::new(Auth::new(api_key, api_secret));
+        let hooks = cryptopocket_api::Hooks::new(TokenHook(Arc::clone(&auth)));
+        let api = cryptopocket_api::Client::new_with_client(&base_url, http, hooks);
+        Self {
+            inner: Arc::new(Inner {
+                api,
+                auth,
+                attempt_timeout: builder.attempt_timeout,
+                deadline: builder.deadline,
+                retry: builder.retry,
+                base_url,
+            }),
+        }
+    }
+
+    /// The base URL every path is relative to (it ends in `/api`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The API key this client authenticates with (public; it also identifies webhook
+    /// deliveries in `X-API-Key`).
+    pub fn api_key(&self) -> &str {
+        self.inner.auth.api_key()
+    }
+
+    /// The generated low-level client underneath, for anything this crate does not cover.
+    /// It carries this client's token hook.
+    pub fn raw(&self) -> &cryptopocket_api::Client {
+        &self.inner.api
+    }
+}

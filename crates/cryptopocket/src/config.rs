@@ -1,0 +1,308 @@
+//! Building a [`Client`]: where it talks to, with which credentials, and how patiently.
+
+use std::{fmt, net::IpAddr, time::Duration};
+
+use secrecy::SecretString;
+
+use crate::{Client, Error, retry::RetryPolicy};
+
+/// The sandbox base URL published by CryptoPocket.
+pub const SANDBOX_BASE_URL: &str = cryptopocket_api::SANDBOX_BASE_URL;
+
+/// Which CryptoPocket server to talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// The documented sandbox, `https://sandbox.cryptopocket.io/api`.
+    Sandbox,
+    /// Production. Its URL is not published: CryptoPocket gives it to each integrator.
+    Production(String),
+    /// Any other server speaking the API, such as a local sandbox (`http://127.0.0.1:…/api`).
+    Custom(String),
+}
+
+impl Environment {
+    fn base_url(&self) -> &str {
+        match self {
+            Environment::Sandbox => SANDBOX_BASE_URL,
+            Environment::Production(url) | Environment::Custom(url) => url,
+        }
+    }
+}
+
+/// The environment variables [`Client::from_env`] reads.
+pub const ENV_API_KEY: &str = "CRYPTOPOCKET_API_KEY";
+/// See [`ENV_API_KEY`].
+pub const ENV_API_SECRET: &str = "CRYPTOPOCKET_API_SECRET";
+/// See [`ENV_API_KEY`]; optional, the sandbox when unset.
+pub const ENV_BASE_URL: &str = "CRYPTOPOCKET_BASE_URL";
+
+/// Configures a [`Client`]; start with [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use cryptopocket::{Client, Environment};
+///
+/// let client = Client::builder()
+///     .environment(Environment::Sandbox)
+///     .credentials("your_api_key", "your_api_secret")
+///     .attempt_timeout(Duration::from_secs(10))
+///     .deadline(Duration::from_secs(30))
+///     .build()?;
+/// # Ok::<(), cryptopocket::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    environment: Environment,
+    api_key: Option<String>,
+    api_secret: Option<SecretString>,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) deadline: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    http: Option<reqwest::Client>,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("environment", &self.environment)
+            .field("api_key", &self.api_key)
+            .field(
+                "api_secret",
+                &self.api_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("deadline", &self.deadline)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Sandbox,
+            api_key: None,
+            api_secret: None,
+            attempt_timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(90),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("cryptopocket-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+            http: None,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Which server to talk to (the sandbox by default).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// The API key and secret CryptoPocket issued. The secret is kept in a
+    /// [`SecretString`]: it is never printed, and is zeroed when dropped.
+    pub fn credentials(
+        mut self,
+        api_key: impl Into<String>,
+        api_secret: impl Into<String>,
+    ) -> Self {
+        self.api_key = Some(api_key.into());
+        self.api_secret = Some(SecretString::from(api_secret.into()));
+        self
+    }
+
+    /// The longest one HTTP attempt may take (30 s by default).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// The longest a call may take, retries and token refresh included (90 s by default).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The longest establishing a connection may take (10 s by default). Ignored when you
+    /// supply your own [`reqwest::Client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header. Ignored when you supply your own [`reqwest::Client`].
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Use this `reqwest::Client` (and its connection pool, proxies, TLS settings).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// How reads are retried; see [`RetryPolicy`].
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when credentials are missing, the base URL is not an absolute
+    /// `https` URL (plain `http` is allowed for loopback addresses only), a timeout is zero,
+    /// or the HTTP client cannot be built.
+    pub fn build(self) -> Result<Client, Error> {
+        let api_key = self
+            .api_key
+            .clone()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| Error::Config("no API key: call .credentials(key, secret)".into()))?;
+        let api_secret = self
+            .api_secret
+            .clone()
+            .ok_or_else(|| Error::Config("no API secret: call .credentials(key, secret)".into()))?;
+        let base_url = checked_base_url(self.environment.base_url())?;
+        if self.attempt_timeout.is_zero() || self.deadline.is_zero() {
+            return Err(Error::Config("timeouts must be longer than zero".into()));
+        }
+        let http = match self.http.clone() {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(&self.user_agent)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client::from_parts(
+            self, base_url, api_key, api_secret, http,
+        ))
+    }
+
+    /// A builder filled from `lookup` (the environment, in [`Client::from_env`]).
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::Config(format!("{name} is not set")))
+        };
+        let builder =
+            Self::default().credentials(required(ENV_API_KEY)?, required(ENV_API_SECRET)?);
+        Ok(
+            match lookup(ENV_BASE_URL).filter(|v| !v.trim().is_empty()) {
+                Some(url) => builder.environment(Environment::Custom(url)),
+                None => builder,
+            },
+        )
+    }
+}
+
+/// The base URL without a trailing slash, refusing what would leak credentials.
+fn checked_base_url(url: &str) -> Result<String, Error> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("base URL `{url}` is not a valid URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(&parsed) => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "base URL `{url}` is plain http: the token and secret would cross the network \
+                 unencrypted; use https (http is allowed for loopback addresses only)"
+            )));
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "base URL `{url}` has scheme `{other}`; use https"
+            )));
+        }
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "base URL `{url}` must not have a query or fragment"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_accepted() {
+        assert_eq!(
+            checked_base_url("https://sandbox.cryptopocket.io/api/").unwrap(),
+            "https://sandbox.cryptopocket.io/api"
+        );
+        for ok in [
+            "http://127.0.0.1:8080/api",
+            "http://localhost/api",
+            "http://[::1]:1/api",
+        ] {
+            assert!(checked_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://sandbox.cryptopocket.io/api",
+            "http://10.0.0.1/api",
+            "ftp://x/api",
+            "sandbox.cryptopocket.io/api",
+            "https://x/api?debug=1",
+        ] {
+            let err = checked_base_url(bad).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn from_env_requires_key_and_secret_and_reads_the_base_url() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let err = ClientBuilder::from_lookup(env(&[(ENV_API_KEY, "k")])).unwrap_err();
+        assert!(err.to_string().contains(ENV_API_SECRET), "{err}");
+        let builder = ClientBuilder::from_lookup(env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_API_SECRET, "s3cr3t"),
+            (ENV_BASE_URL, "http://127.0.0.1:9/api"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            builder.environment,
+            Environment::Custom("http://127.0.0.1:9/api".into())
+        );
+        assert!(!format!("{builder:?}").contains("s3cr3t"));
+        assert!(builder.build().is_ok());
+    }
+
+    #[test]
+    fn missing_credentials_and_zero_timeouts_are_refused() {
+        assert!(ClientBuilder::default().build().is_err());
+        let err = ClientBuilder::default()
+            .credentials("k", "s")
+            .deadline(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("timeouts"), "{err}");
+    }
+}

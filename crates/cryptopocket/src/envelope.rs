@@ -1,0 +1,325 @@
+//! The API's HTTP-200 envelope, turned into `Result`.
+//!
+//! Every 200 body is `{status, message?, error?, data?}` (see the spec). Success is decoded
+//! once, by the generated client, straight into the operation's envelope type. Only when
+//! that fails, or when the envelope says `error`, does this module look again.
+
+use cryptopocket_api::types;
+use serde::Deserialize;
+
+use crate::{
+    error::{ApiError, Error, ValidationError, excerpt},
+    model::ApiErrorCode,
+};
+
+/// The fields every envelope has, whatever its `data`.
+pub(crate) struct Parts<D> {
+    pub(crate) status: String,
+    pub(crate) message: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) data: Option<D>,
+    pub(crate) pagination: Option<types::Pagination>,
+}
+
+/// An operation's 200 body.
+pub(crate) trait Envelope {
+    /// What `data` holds on success.
+    type Data;
+    fn into_parts(self) -> Parts<Self::Data>;
+}
+
+macro_rules! envelopes {
+    ($($envelope:ident => $data:ty),* $(,)?) => {$(
+        impl Envelope for types::$envelope {
+            type Data = $data;
+            fn into_parts(self) -> Parts<$data> {
+                Parts {
+                    status: self.status,
+                    message: self.message,
+                    error: self.error,
+                    data: self.data,
+                    pagination: None,
+                }
+            }
+        }
+    )*};
+}
+
+macro_rules! paged_envelopes {
+    ($($envelope:ident => $data:ty),* $(,)?) => {$(
+        impl Envelope for types::$envelope {
+            type Data = $data;
+            fn into_parts(self) -> Parts<$data> {
+                Parts {
+                    status: self.status,
+                    message: self.message,
+                    error: self.error,
+                    data: self.data,
+                    pagination: self.pagination,
+                }
+            }
+        }
+    )*};
+}
+
+envelopes! {
+    AuthenticateResponse => types::AuthToken,
+    TokenPriceResponse => types::TokenPrice,
+    AvailableAssetsResponse => Vec<types::Asset>,
+    RegisterUserResponse => types::RegisteredUser,
+    RegisterUserKycDelegatedResponse => types::RegisteredKycDelegatedUser,
+    RegisterCompanyResponse => types::RegisteredCompany,
+    KycCheckResponse => types::KycStatus,
+    CreateOnboardingFormResponse => types::OnboardingForm,
+    UploadCustomerDocumentResponse => serde_json::Map<String, serde_json::Value>,
+    FindUserSuccess => types::Customer,
+    PaymentMethodsResponse => Vec<types::PaymentMethod>,
+    QuoteResponse => types::Quote,
+    CreatePaymentResponse => types::CreatedPayment,
+    CreateGuidedPaymentResponse => types::GuidedPayment,
+    GetPaymentResponse => types::Payment,
+    RampoffQuoteResponse => types::RampoffQuote,
+    CreateRampoffResponse => types::CreatedRampoff,
+    GetRampoffResponse => types::Rampoff,
+    ReconcilePaymentSuccessResponse => types::Reconciliation,
+    WebhookSubscriptionResponse => String,
+}
+
+paged_envelopes! {
+    ListCustomersResponse => Vec<types::Customer>,
+    ListPaymentsResponse => Vec<types::Payment>,
+    ListRampoffsResponse => Vec<types::Rampoff>,
+    BankAccountsListResponse => Vec<types::BankAccount>,
+    BankAccountTransactionsResponse => Vec<types::BankAccountTransaction>,
+}
+
+impl<D> Parts<D> {
+    /// `Ok(self)` for a success envelope; the API's error otherwise. The code may travel in
+    /// `error` or, on the payment endpoints, in `message`.
+    pub(crate) fn into_result(self, operation: &'static str) -> Result<Self, ApiError> {
+        if self.status != "error" && self.error.is_none() {
+            return Ok(self);
+        }
+        Err(api_error(
+            operation,
+            200,
+            self.error.as_deref(),
+            self.message.as_deref(),
+            None,
+        ))
+    }
+}
+
+/// The loosest reading of an error envelope: used only on bodies the operation's own type
+/// could not decode (for instance `require_kyc`, whose `data` is a URL, not the success
+/// object).
+#[derive(Deserialize)]
+struct LooseEnvelope {
+    status: Option<String>,
+    error: Option<String>,
+    message: Option<String>,
+    data: Option<serde_json::Value>,
+}
+
+/// A body the operation's type did not accept: the API's error if it is an error
+/// envelope, otherwise a decode error naming the JSON path.
+pub(crate) fn second_look<E: Envelope + serde::de::DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Error {
+    if let Ok(loose) = serde_json::from_slice::<LooseEnvelope>(body)
+        && (loose.status.as_deref() == Some("error") || loose.error.is_some())
+    {
+        return Error::Api(api_error(
+            operation,
+            200,
+            loose.error.as_deref(),
+            loose.message.as_deref(),
+            loose.data.filter(|d| !d.is_null()),
+        ));
+    }
+    decode_error::<E>(operation, body)
+}
+
+/// Decodes `body` again with path tracking, to say where it went wrong.
+pub(crate) fn decode_error<T: serde::de::DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Error {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let (path, reason) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(e) => (e.path().to_string(), e.inner().to_string()),
+        Ok(_) => (
+            ".".to_owned(),
+            "the body decoded on a second try".to_owned(),
+        ),
+    };
+    Error::Decode {
+        operation,
+        path,
+        reason,
+        excerpt: excerpt(body),
+    }
+}
+
+/// The documented 4xx bodies (`ErrorResponse`, `IntegrationError`) as errors: per-field
+/// messages become [`ValidationError`], a code becomes [`ApiError`].
+pub(crate) trait ErrorBody {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error;
+}
+
+impl ErrorBody for types::ErrorResponse {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+        if !self.errors.is_empty() {
+            return Error::Validation(ValidationError {
+                operation,
+                message: self.message.unwrap_or_default(),
+                fields: self.errors,
+            });
+        }
+        Error::Api(api_error(
+            operation,
+            http_status,
+            self.error.as_deref(),
+            self.message.as_deref(),
+            None,
+        ))
+    }
+}
+
+impl ErrorBody for types::IntegrationError {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+        Error::Api(api_error(
+            operation,
+            http_status,
+            self.error.as_deref(),
+            self.message.as_deref(),
+            None,
+        ))
+    }
+}
+
+/// Operations that declare no 4xx body.
+impl ErrorBody for () {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+        Error::UnexpectedStatus {
+            operation,
+            status: http_status,
+            excerpt: String::new(),
+            retry_after: None,
+        }
+    }
+}
+
+const MESSAGE_CHARS: usize = 300;
+
+fn api_error(
+    operation: &'static str,
+    http_status: u16,
+    error: Option<&str>,
+    message: Option<&str>,
+    data: Option<serde_json::Value>,
+) -> ApiError {
+    let code = match (error, message) {
+        (Some(code), _) if !code.trim().is_empty() => ApiErrorCode::from(code.trim()),
+        (_, Some(message)) => ApiErrorCode::from_message(message)
+            .unwrap_or_else(|| ApiErrorCode::Other(shorten(message))),
+        _ => ApiErrorCode::Other("error envelope without a code".to_owned()),
+    };
+    ApiError {
+        operation,
+        http_status,
+        code,
+        message: message.map(shorten),
+        data,
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let mut short: String = text.chars().take(MESSAGE_CHARS).collect();
+    if text.chars().count() > MESSAGE_CHARS {
+        short.push('…');
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(status: &str, error: Option<&str>, message: Option<&str>) -> Parts<()> {
+        Parts {
+            status: status.into(),
+            message: message.map(Into::into),
+            error: error.map(Into::into),
+            data: None,
+            pagination: None,
+        }
+    }
+
+    #[test]
+    fn the_three_success_words_are_success() {
+        for word in ["ok", "success", "sucess"] {
+            assert!(
+                parts(word, None, Some("payment_created"))
+                    .into_result("x")
+                    .is_ok()
+            );
+        }
+    }
+
+    #[test]
+    fn the_code_is_read_from_error_or_from_message() {
+        let e = parts("error", Some("user_banned"), None).into_result("createPayment");
+        assert_eq!(e.err().unwrap().code, ApiErrorCode::UserBanned);
+        let e = parts("error", None, Some("limit_exceded")).into_result("createPayment");
+        assert_eq!(e.err().unwrap().code, ApiErrorCode::LimitExceded);
+        let e = parts("error", None, Some("SQLSTATE[23000]: boom")).into_result("x");
+        assert_eq!(
+            e.err().unwrap().code,
+            ApiErrorCode::Other("SQLSTATE[23000]: boom".into())
+        );
+        // An `error` field alone means failure even with a success word.
+        assert!(
+            parts("ok", Some("unexpected_error"), None)
+                .into_result("x")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn require_kyc_keeps_its_url_on_the_second_look() {
+        let body = br#"{"status":"error","error":"require_kyc","data":"https://kyc.example/abc"}"#;
+        match second_look::<types::CreateGuidedPaymentResponse>("createGuidedPayment", body) {
+            Error::Api(e) => {
+                assert_eq!(e.code, ApiErrorCode::RequireKyc);
+                assert_eq!(e.verification_url(), Some("https://kyc.example/abc"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_success_names_the_json_path() {
+        let body = br#"{"status":"ok","data":{"id":"x","status":"started","fiat_amount":"15050"}}"#;
+        match second_look::<types::GetPaymentResponse>("getPayment", body) {
+            Error::Decode { path, excerpt, .. } => {
+                assert!(path.starts_with("data."), "{path}");
+                assert!(!excerpt.contains("15050\""), "{excerpt}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn laravel_bodies_become_validation_errors() {
+        let body: types::ErrorResponse = serde_json::from_str(
+            r#"{"message":"The email field is required.","errors":{"email":["The email field is required."]}}"#,
+        )
+        .unwrap();
+        match body.into_error("registerCompany", 422) {
+            Error::Validation(v) => assert_eq!(v.fields["email"].len(), 1),
+            other => panic!("{other:?}"),
+        }
+    }
+}

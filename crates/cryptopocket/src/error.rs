@@ -1,0 +1,395 @@
+//! The one error type of the crate.
+//!
+//! Every failure a caller can act on differently is its own variant: the API's own refusal
+//! (most arrive as HTTP 200 envelopes), a Laravel validation body, bad input caught before
+//! sending, transport and timeouts, an HTTP status the API does not document (a proxy's 502
+//! page), and a body that does not decode. No variant holds a secret or a whole body.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use rust_decimal::Decimal;
+
+use crate::model::ApiErrorCode;
+
+/// Everything that can go wrong in a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API refused the call with an error code.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The API refused the input with per-field messages (HTTP 422, Laravel style).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The input breaks a rule the docs state; nothing was sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The client is misconfigured (builder or environment variables).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The connection failed or broke.
+    #[error(
+        "transport error in {operation}: {message}{}",
+        if *maybe_sent { " (the request may have reached the server)" } else { "" }
+    )]
+    Transport {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// What reqwest reported.
+        message: String,
+        /// Whether the server may have received the request. `false` only when the
+        /// connection was never established.
+        maybe_sent: bool,
+    },
+    /// An attempt, or the call as a whole, ran out of time.
+    #[error("{operation} timed out after {elapsed:?}")]
+    Timeout {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// Time spent before giving up.
+        elapsed: Duration,
+    },
+    /// The server answered with an HTTP status the API does not use for this call.
+    #[error("unexpected HTTP {status} from {operation}: {excerpt}")]
+    UnexpectedStatus {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, string values masked.
+        excerpt: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The body did not have the documented shape.
+    #[error("cannot decode the {operation} response at `{path}`: {reason} (body: {excerpt})")]
+    Decode {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// JSON path of the first problem, e.g. `data.fiat_amount`.
+        path: String,
+        /// What serde reported.
+        reason: String,
+        /// The start of the body, string values masked.
+        excerpt: String,
+    },
+    /// A paginated list served the same page again; the stream stops instead of looping.
+    #[error("{operation} served page {page} again; stopping instead of looping")]
+    RepeatedPage {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The page number that came back twice.
+        page: i64,
+    },
+}
+
+impl Error {
+    /// Whether trying the same call again later may succeed: transport failures, timeouts
+    /// and HTTP 429/502/503/504.
+    ///
+    /// For a call that creates something (a payment, an off-ramp, a customer) a retryable
+    /// error whose request [may have reached the server](Self::may_have_reached_server) may
+    /// mean the creation happened: look it up (by your `external_id`) before creating again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::UnexpectedStatus { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// Whether the server may have received (and acted on) the request.
+    pub fn may_have_reached_server(&self) -> bool {
+        !matches!(
+            self,
+            Error::Transport {
+                maybe_sent: false,
+                ..
+            } | Error::InvalidRequest(_)
+                | Error::Config(_)
+        )
+    }
+
+    /// The API's error code, when the API refused the call.
+    pub fn api_code(&self) -> Option<&ApiErrorCode> {
+        match self {
+            Error::Api(e) => Some(&e.code),
+            _ => None,
+        }
+    }
+}
+
+/// The API's refusal: an error envelope (`{"status": "error", "error": "<code>"}`, mostly
+/// at HTTP 200) or a documented 4xx body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The spec's operationId.
+    pub operation: &'static str,
+    /// The HTTP status (200 for most business errors).
+    pub http_status: u16,
+    /// The code; unknown codes and free-text exceptions are [`ApiErrorCode::Other`].
+    pub code: ApiErrorCode,
+    /// The envelope's `message`, shortened to 300 characters.
+    pub message: Option<String>,
+    /// The envelope's `data`, when it carries something (for `require_kyc`, the
+    /// verification URL).
+    pub data: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// For `require_kyc`: where to send the customer to complete KYC. The docs say `data`
+    /// holds the URL; both a bare string and an object with a `url`-like field are read.
+    pub fn verification_url(&self) -> Option<&str> {
+        match self.data.as_ref()? {
+            serde_json::Value::String(url) => Some(url),
+            serde_json::Value::Object(map) => ["url", "verification_url", "kyc_form_url"]
+                .iter()
+                .find_map(|key| map.get(*key)?.as_str()),
+            _ => None,
+        }
+    }
+
+    /// For `min_purchase`: the minimum amount, when the message states one (the docs say it
+    /// does; its wording is undocumented, so the first number in it is taken).
+    pub fn minimum_amount(&self) -> Option<Decimal> {
+        if self.code != ApiErrorCode::MinPurchase {
+            return None;
+        }
+        first_number(self.message.as_deref()?)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} refused: {}", self.operation, self.code)?;
+        if let Some(message) = &self.message
+            && message != self.code.as_str()
+        {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A Laravel validation body (`{"message": …, "errors": {"field": ["…"]}}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The spec's operationId.
+    pub operation: &'static str,
+    /// The summary message.
+    pub message: String,
+    /// The messages for each field, by field name.
+    pub fields: BTreeMap<String, Vec<String>>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} rejected the input: {}", self.operation, self.message)?;
+        for (field, messages) in &self.fields {
+            write!(f, "; {field}: {}", messages.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+fn first_number(text: &str) -> Option<Decimal> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let number: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .collect();
+    // "10,50" and "1,000.00" both occur in human messages: a lone comma is the decimal mark.
+    let number = if number.contains('.') {
+        number.replace(',', "")
+    } else {
+        number.replace(',', ".")
+    };
+    number.trim_end_matches('.').parse().ok()
+}
+
+/// The longest excerpt of a body an error shows.
+const EXCERPT_CHARS: usize = 120;
+
+/// The start of a body for an error message: at most 120 characters, control characters
+/// escaped, and in JSON every string value masked as `"…"` (keys kept), because bodies carry
+/// tokens, passwords and personal data.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    let masked = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        mask_json_strings(trimmed)
+    } else {
+        trimmed.to_owned()
+    };
+    let mut out: String = masked
+        .chars()
+        .take(EXCERPT_CHARS)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if masked.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    if out.is_empty() {
+        out.push_str("<empty>");
+    }
+    out
+}
+
+/// Replaces the contents of every JSON string that is a value (not an object key).
+fn mask_json_strings(json: &str) -> String {
+    #[derive(PartialEq)]
+    enum Container {
+        Object,
+        Array,
+    }
+    let mut out = String::with_capacity(json.len());
+    let mut stack = Vec::new();
+    // In an object, a string is a key when it comes after `{` or `,`.
+    let mut expecting_key = false;
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let is_key = expecting_key && stack.last() == Some(&Container::Object);
+                let mut content = String::new();
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                    content.push(c);
+                }
+                if is_key {
+                    out.push('"');
+                    out.push_str(&content);
+                    out.push('"');
+                } else {
+                    out.push_str("\"…\"");
+                }
+                expecting_key = false;
+            }
+            '{' => {
+                stack.push(Container::Object);
+                expecting_key = true;
+                out.push(c);
+            }
+            '[' => {
+                stack.push(Container::Array);
+                expecting_key = false;
+                out.push(c);
+            }
+            '}' | ']' => {
+                stack.pop();
+                out.push(c);
+            }
+            ',' => {
+                expecting_key = stack.last() == Some(&Container::Object);
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_mask_string_values_but_keep_keys_and_numbers() {
+        let body = br#"{"status":"ok","data":{"id":1234,"kyb_link":"https://b2b.example.com/kyb/x","password":"xK9mP2nQ4rTv","tags":["a","b"]}}"#;
+        let shown = excerpt(body);
+        assert!(!shown.contains("xK9mP2nQ4rTv"), "{shown}");
+        assert!(!shown.contains("b2b.example.com"), "{shown}");
+        assert!(shown.starts_with(r#"{"status":"…","data":{"id":1234,"kyb_link":"…","password":"…","tags":["…","…"]}}"#), "{shown}");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        let html = format!("<html>\n<body>{}</body>", "x".repeat(500));
+        let shown = excerpt(html.as_bytes());
+        assert!(shown.starts_with("<html>\\n<body>xxx"), "{shown}");
+        assert!(shown.chars().count() <= EXCERPT_CHARS + 10);
+        assert_eq!(excerpt(b""), "<empty>");
+        assert_eq!(excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn escaped_quotes_do_not_unmask_the_rest() {
+        let shown = excerpt(br#"{"token":"a\"b","secret":"s3cr3t"}"#);
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("a\\"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_minimum_is_read_from_min_purchase_messages() {
+        let error = |code: ApiErrorCode, message: &str| ApiError {
+            operation: "createPayment",
+            http_status: 200,
+            code,
+            message: Some(message.into()),
+            data: None,
+        };
+        let min = |m: &str| error(ApiErrorCode::MinPurchase, m).minimum_amount();
+        assert_eq!(
+            min("The minimum purchase is 20 EUR"),
+            Some(Decimal::new(20, 0))
+        );
+        assert_eq!(min("Minimum amount: 10,50€"), Some(Decimal::new(1050, 2)));
+        assert_eq!(min("min 1,000.00 EUR"), Some(Decimal::new(100000, 2)));
+        assert_eq!(min("min_purchase"), None);
+        assert_eq!(error(ApiErrorCode::UserBanned, "20").minimum_amount(), None);
+    }
+
+    #[test]
+    fn the_kyc_url_is_read_from_a_string_or_an_object() {
+        let mut e = ApiError {
+            operation: "createGuidedPayment",
+            http_status: 200,
+            code: ApiErrorCode::RequireKyc,
+            message: None,
+            data: Some(serde_json::json!("https://kyc.example/abc")),
+        };
+        assert_eq!(e.verification_url(), Some("https://kyc.example/abc"));
+        e.data = Some(serde_json::json!({"url": "https://kyc.example/def"}));
+        assert_eq!(e.verification_url(), Some("https://kyc.example/def"));
+        e.data = Some(serde_json::json!(42));
+        assert_eq!(e.verification_url(), None);
+    }
+
+    #[test]
+    fn only_transient_failures_are_retryable() {
+        let status = |status| Error::UnexpectedStatus {
+            operation: "getPayment",
+            status,
+            excerpt: String::new(),
+            retry_after: None,
+        };
+        assert!(status(503).is_retryable() && status(429).is_retryable());
+        assert!(!status(500).is_retryable() && !status(404).is_retryable());
+        let never_sent = Error::Transport {
+            operation: "createPayment",
+            message: "connection refused".into(),
+            maybe_sent: false,
+        };
+        assert!(never_sent.is_retryable() && !never_sent.may_have_reached_server());
+        assert!(!Error::InvalidRequest("x".into()).is_retryable());
+    }
+}

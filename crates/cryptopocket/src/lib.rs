@@ -1,0 +1,137 @@
+//! Rust client for the [CryptoPocket API](https://api-doc.cryptopocket.io): crypto on-ramp
+//! and off-ramp for businesses.
+//!
+//! It sits on the generated `cryptopocket-api` crate and adds what the raw API leaves to you.
+//! It holds the token, turns the HTTP-200 error envelope into [`Error`], converts cents,
+//! decimal strings and base units into [`Decimal`](rust_decimal::Decimal) amounts, walks
+//! paginated lists as streams, verifies webhook deliveries, and retries only what is safe
+//! to retry.
+//!
+//! # The buy flow
+//!
+//! Authenticate, register the customer, wait for KYC, quote, create a guided payment, and
+//! follow it until the crypto is sent:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use cryptopocket::{
+//!     Client,
+//!     api::types::RegisterUserRequest,
+//!     model::PaymentType,
+//!     onramp::{NewGuidedPayment, QuoteRequest},
+//! };
+//! use rust_decimal::Decimal;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // Reads CRYPTOPOCKET_API_KEY, CRYPTOPOCKET_API_SECRET and CRYPTOPOCKET_BASE_URL. The
+//! // first call authenticates; the token is cached and refreshed when refused.
+//! let client = Client::from_env()?;
+//!
+//! // Register the customer and send them to the KYC form.
+//! let customer = client
+//!     .customers()
+//!     .register(&RegisterUserRequest::builder().name("John").email("john@example.com").try_into()?)
+//!     .await?;
+//! println!("send the customer to {}", customer.kyc_form_url);
+//!
+//! // Wait until KYC is decided.
+//! let kyc = loop {
+//!     let kyc = client.kyc().status(customer.id.clone()).await?;
+//!     if kyc.status.is_final() {
+//!         break kyc;
+//!     }
+//!     tokio::time::sleep(Duration::from_secs(30)).await;
+//! };
+//! if !kyc.status.is_approved() {
+//!     return Err("KYC failed".into());
+//! }
+//!
+//! // What does 100 EUR buy?
+//! let quote = client
+//!     .onramp()
+//!     .quote(&QuoteRequest {
+//!         amount: Decimal::new(100, 0),
+//!         symbol: "USDC".into(),
+//!         chain: Some("polygon".into()),
+//!         payment_type: PaymentType::Card,
+//!     })
+//!     .await?;
+//! println!("100 EUR buys {} USDC", quote.coin_amount);
+//!
+//! // A guided payment: the customer picks the method and wallet on CryptoPocket's page.
+//! let payment = client
+//!     .onramp()
+//!     .create_guided_payment(&NewGuidedPayment {
+//!         user_id: customer.id,
+//!         fiat_amount: Decimal::new(100, 0),
+//!         coin_symbol: "USDC".into(),
+//!         coin_chain: "polygon".into(),
+//!         payment_type: None,
+//!         external_id: Some("order-001".into()),
+//!     })
+//!     .await?;
+//! println!("send the customer to {}", payment.gateway_url);
+//!
+//! // Follow it until the crypto is sent (or subscribe to COINS_SENT instead).
+//! loop {
+//!     let state = client.onramp().payment(&payment.payment_id).await?;
+//!     println!("{}: {} EUR, {}", state.id, state.fiat_amount, state.status);
+//!     if state.status.is_final() {
+//!         break;
+//!     }
+//!     tokio::time::sleep(Duration::from_secs(10)).await;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`]. The API's refusals (most arrive as HTTP 200) are
+//! [`Error::Api`] with an [`ApiErrorCode`], and `require_kyc` carries the verification URL
+//! ([`ApiError::verification_url`]). Laravel 422 bodies are [`Error::Validation`]. Transport,
+//! timeouts, undocumented statuses and undecodable bodies have their own variants.
+//!
+//! # Money never moves twice
+//!
+//! Reads are retried on transient failures, with jittered backoff and `Retry-After`, within
+//! the deadline. A call that creates something is never sent again once it may have reached
+//! the server. The only replay is after the server refused the token
+//! (`authorization_incorrect`). If a create fails with
+//! [`Error::may_have_reached_server`], look the payment up by your `external_id` before
+//! creating another.
+//!
+//! # Provenance
+//!
+//! About half of the API is documented. Operations whose response shapes are inferred return
+//! the generated types ([`api::types`]); their docs say so, and the workspace README lists
+//! each operation's provenance.
+
+#![deny(missing_docs)]
+
+pub mod assets;
+mod auth;
+pub mod bank_accounts;
+mod call;
+mod client;
+mod config;
+mod convert;
+pub mod customers;
+mod envelope;
+pub mod error;
+pub mod model;
+pub mod offramp;
+pub mod onramp;
+pub mod pagination;
+mod retry;
+pub mod subscriptions;
+pub mod webhooks;
+
+pub use client::Client;
+pub use config::{ClientBuilder, Environment, SANDBOX_BASE_URL};
+/// The generated low-level client and its types.
+pub use cryptopocket_api as api;
+pub use error::{ApiError, Error, ValidationError};
+pub use model::ApiErrorCode;
+pub use retry::RetryPolicy;

@@ -1,0 +1,216 @@
+//! Selling crypto: quotes and off-ramp operations.
+
+use std::num::NonZeroU64;
+
+use cryptopocket_api::types;
+use futures::{FutureExt as _, Stream};
+use rust_decimal::Decimal;
+
+use crate::{
+    Client, Error,
+    call::Effect,
+    convert::{amount, field, required, text},
+    model::{OffRampId, OffRampStatus, UserId, money},
+    onramp::{page_index, page_number},
+    pagination::{self, Page},
+};
+
+/// The off-ramp operations; from [`Client::offramp`].
+#[derive(Debug, Clone)]
+pub struct OffRamp {
+    client: Client,
+}
+
+impl Client {
+    /// Quotes and off-ramp operations (selling crypto).
+    pub fn offramp(&self) -> OffRamp {
+        OffRamp {
+            client: self.clone(),
+        }
+    }
+}
+
+/// A sale for `createRampoff` (documented on an older docs page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOffRamp {
+    /// The customer who sells.
+    pub user_id: UserId,
+    /// Tokens to sell, in whole tokens. The docs do not say whether the API means whole
+    /// tokens or base units; whole tokens is what its example values suggest.
+    pub amount: Decimal,
+    /// The token, e.g. `BUSD`.
+    pub symbol: String,
+    /// The chain the tokens come from, e.g. `bsc` (not needed for LATAM).
+    pub blockchain: Option<String>,
+    /// The payout IBAN (not needed for LATAM: the registered account is used).
+    pub iban: Option<String>,
+    /// The payout bank (LATAM only).
+    pub bank_name: Option<String>,
+}
+
+/// A created off-ramp: the customer now sends the tokens to `deposit_wallet`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedOffRamp {
+    /// Keep it: [`OffRamp::get`] follows the operation with it.
+    pub id: OffRampId,
+    /// Where the customer must send the tokens.
+    pub deposit_wallet: String,
+    /// The API's human status text (`"payment created"`).
+    pub state: String,
+}
+
+/// An off-ramp operation, amounts converted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OffRampOperation {
+    /// The operation id.
+    pub id: OffRampId,
+    /// Where it stands; only `finished` is documented.
+    pub status: OffRampStatus,
+    /// The chain, e.g. `bsc`.
+    pub blockchain: Option<String>,
+    /// The token, e.g. `BUSD`.
+    pub crypto: Option<String>,
+    /// Tokens, in whole tokens (the API sends base units and `decimals`).
+    pub amount: Option<Decimal>,
+    /// The fiat paid out (currency undocumented).
+    pub fiat_amount: Option<Decimal>,
+}
+
+impl OffRamp {
+    /// Get quote, off-ramp (path and shape inferred).
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn quote(
+        &self,
+        tokens: Decimal,
+        symbol: &str,
+        blockchain: Option<&str>,
+    ) -> Result<types::RampoffQuote, Error> {
+        const OP: &str = "getRampoffQuote";
+        let tokens = amount("amount", tokens)?;
+        let symbol = text("symbol", symbol)?;
+        let blockchain = blockchain.map(str::to_owned);
+        let parts = self
+            .client
+            .call::<types::RampoffQuoteResponse, ()>(OP, Effect::Read, move |api| {
+                let mut request = api
+                    .get_rampoff_quote()
+                    .amount(tokens)
+                    .symbol(symbol.clone());
+                if let Some(blockchain) = &blockchain {
+                    request = request.blockchain(blockchain.clone());
+                }
+                request.send().boxed()
+            })
+            .await?;
+        required(parts.data, OP)
+    }
+
+    /// Create OffRamp Transaction (`POST /createRampoff`). Sent at most once.
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn create(&self, sale: &NewOffRamp) -> Result<CreatedOffRamp, Error> {
+        const OP: &str = "createRampoff";
+        let body = types::CreateRampoffRequest {
+            user_id: sale.user_id.get(),
+            amount: amount("amount", sale.amount)?,
+            symbol: text("symbol", &sale.symbol)?,
+            blockchain: sale.blockchain.clone(),
+            iban: sale.iban.clone(),
+            bank_name: sale.bank_name.clone(),
+        };
+        let parts = self
+            .client
+            .call::<types::CreateRampoffResponse, ()>(OP, Effect::Create, move |api| {
+                api.create_rampoff().body(body.clone()).send().boxed()
+            })
+            .await?;
+        let created = required(parts.data, OP)?;
+        Ok(CreatedOffRamp {
+            id: field(OP, "data.id", OffRampId::new(created.id))?,
+            deposit_wallet: created.wallet,
+            state: created.rampoff,
+        })
+    }
+
+    /// Retrieve off-ramp transaction status (`GET /getRampoff?id=`).
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn get(&self, id: &OffRampId) -> Result<OffRampOperation, Error> {
+        const OP: &str = "getRampoff";
+        let id = id.as_str().to_owned();
+        let parts = self
+            .client
+            .call::<types::GetRampoffResponse, ()>(OP, Effect::Read, move |api| {
+                api.get_rampoff().id(id.clone()).send().boxed()
+            })
+            .await?;
+        operation(OP, required(parts.data, OP)?)
+    }
+
+    /// One page of List off-ramp transactions (path and shape inferred).
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<OffRampOperation>, Error> {
+        const OP: &str = "listRampoffs";
+        let parts = self
+            .client
+            .call::<types::ListRampoffsResponse, ()>(OP, Effect::Read, move |api| {
+                api.list_rampoffs().page(page).send().boxed()
+            })
+            .await?;
+        Page::from_parts(page_number(page), parts, |r| operation(OP, r))
+    }
+
+    /// Every off-ramp operation, page after page.
+    pub fn list(&self) -> impl Stream<Item = Result<OffRampOperation, Error>> + Send + 'static {
+        let offramp = self.clone();
+        pagination::items(
+            "listRampoffs",
+            Box::new(move |page| {
+                let offramp = offramp.clone();
+                async move { offramp.list_page(page_index(page)?).await }.boxed()
+            }),
+        )
+    }
+}
+
+fn operation(op: &'static str, raw: types::Rampoff) -> Result<OffRampOperation, Error> {
+    let amount = match (&raw.amount, raw.decimals) {
+        (Some(units), Some(decimals)) => {
+            let decimals = u32::try_from(decimals).map_err(|_| Error::Decode {
+                operation: op,
+                path: "data.decimals".into(),
+                reason: format!("{decimals} is not a number of decimals"),
+                excerpt: String::new(),
+            })?;
+            Some(field(
+                op,
+                "data.amount",
+                money::from_base_units(units, decimals),
+            )?)
+        }
+        // Base units without `decimals` cannot be read as tokens; better none than wrong.
+        _ => None,
+    };
+    Ok(OffRampOperation {
+        id: field(op, "data.id", OffRampId::new(raw.id))?,
+        status: OffRampStatus::from(raw.status),
+        blockchain: raw.blockchain,
+        crypto: raw.crypto,
+        amount,
+        fiat_amount: raw
+            .fiat_amount
+            .as_deref()
+            .map(|v| field(op, "data.fiat_amount", money::parse_decimal(v)))
+            .transpose()?,
+    })
+}
