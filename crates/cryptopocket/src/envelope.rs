@@ -8,7 +8,7 @@ use cryptopocket_api::types;
 use serde::Deserialize;
 
 use crate::{
-    error::{ApiError, Error, ValidationError, excerpt},
+    error::{ApiError, Error, ValidationError, excerpt, serde_reason},
     model::ApiErrorCode,
 };
 
@@ -148,7 +148,7 @@ pub(crate) fn decode_error<T: serde::de::DeserializeOwned>(
 ) -> Error {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let (path, reason) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Err(e) => (e.path().to_string(), e.inner().to_string()),
+        Err(e) => (e.path().to_string(), serde_reason(e.inner())),
         Ok(_) => (
             ".".to_owned(),
             "the body decoded on a second try".to_owned(),
@@ -309,6 +309,20 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn decode_errors_never_quote_values_from_the_body() {
+        let body = br#"{"status":"ok","data":"TOKEN-t0k3n-VALUE"}"#;
+        let shown = format!(
+            "{:?}",
+            decode_error::<types::AuthenticateResponse>("authenticate", body)
+        );
+        assert!(!shown.contains("t0k3n"), "{shown}");
+        assert!(
+            shown.contains("invalid type: string, expected struct AuthToken"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -211,6 +211,40 @@ fn first_number(text: &str) -> Option<Decimal> {
     number.trim_end_matches('.').parse().ok()
 }
 
+/// serde's message for `error`, without any value copied from the body.
+///
+/// serde quotes the offending value in messages such as
+/// ``invalid type: string "4111 1111…", expected i64`` or ``unknown variant `x`, expected …``,
+/// and bodies hold tokens and personal data. The part that describes the received value is
+/// cut at its first quote (`"`, `'` or `` ` ``); the part after the last `, expected ` comes
+/// from our types, not the body, and is kept. `missing field` and `duplicate field` messages
+/// only ever name fields of our own types, so they are kept whole.
+pub(crate) fn serde_reason(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    // serde_json appends the position; strip it so the rest can be examined, then re-add it.
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = full.strip_suffix(position.as_str()).unwrap_or(&full);
+
+    let mut reason =
+        if message.starts_with("missing field `") || message.starts_with("duplicate field `") {
+            message.to_owned()
+        } else {
+            let (received, expected) = match message.rfind(", expected ") {
+                Some(at) => message.split_at(at),
+                None => (message, ""),
+            };
+            let received = match received.find(['"', '\'', '`']) {
+                Some(quote) => received[..quote].trim_end(),
+                None => received,
+            };
+            format!("{received}{expected}")
+        };
+    if error.line() != 0 {
+        reason.push_str(&position);
+    }
+    reason
+}
+
 /// The longest excerpt of a body an error shows.
 const EXCERPT_CHARS: usize = 120;
 

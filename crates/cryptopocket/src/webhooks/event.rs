@@ -11,6 +11,7 @@ use serde::de::value::StrDeserializer;
 use serde::de::{DeserializeOwned, IntoDeserializer as _};
 
 use super::WebhookError;
+use crate::error::serde_reason;
 use crate::model::{EventType, OffRampId, OffRampStatus, PaymentId, PaymentStatus, UserId};
 
 /// Longest JSON path an error repeats. Paths are built from the body's keys; the cap keeps a
@@ -217,14 +218,14 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         WebhookError::InvalidPayload {
             path: shorten_path(error.path().to_string()),
-            reason: describe(error.inner()),
+            reason: serde_reason(error.inner()),
         }
     })?;
     deserializer
         .end()
         .map_err(|error| WebhookError::InvalidPayload {
             path: ".".to_owned(),
-            reason: describe(&error),
+            reason: serde_reason(&error),
         })?;
     Ok(value)
 }
@@ -234,40 +235,6 @@ fn shorten_path(path: String) -> String {
         Some((cut, _)) => format!("{}…", &path[..cut]),
         None => path,
     }
-}
-
-/// serde's message for `error`, without any value copied from the body.
-///
-/// serde quotes the offending value in messages such as
-/// ``invalid type: string "4111 1111…", expected i64`` or ``unknown variant `x`, expected …``,
-/// and a webhook body can hold personal data. The part that describes the received value is
-/// cut at its first quote (`"`, `'` or `` ` ``); the part after the last `, expected ` comes
-/// from our types, not the body, and is kept. `missing field` and `duplicate field` messages
-/// only ever name fields of our own types, so they are kept whole.
-fn describe(error: &serde_json::Error) -> String {
-    let full = error.to_string();
-    // serde_json appends the position; strip it so the rest can be examined, then re-add it.
-    let position = format!(" at line {} column {}", error.line(), error.column());
-    let message = full.strip_suffix(position.as_str()).unwrap_or(&full);
-
-    let mut reason =
-        if message.starts_with("missing field `") || message.starts_with("duplicate field `") {
-            message.to_owned()
-        } else {
-            let (received, expected) = match message.rfind(", expected ") {
-                Some(at) => message.split_at(at),
-                None => (message, ""),
-            };
-            let received = match received.find(['"', '\'', '`']) {
-                Some(quote) => received[..quote].trim_end(),
-                None => received,
-            };
-            format!("{received}{expected}")
-        };
-    if error.line() != 0 {
-        reason.push_str(&position);
-    }
-    reason
 }
 
 #[cfg(test)]
