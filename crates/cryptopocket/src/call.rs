@@ -6,7 +6,7 @@
 //! replay is after the server refused the request with `authorization_incorrect`, which
 //! means it did nothing with it.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use futures::future::BoxFuture;
 use progenitor_client::ResponseValue;
@@ -64,10 +64,11 @@ impl Client {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = self
+        let (result, attempts) = self
             .attempts(operation, effect, started, &send)
             .instrument(span.clone())
             .await;
+        span.record("attempts", attempts);
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
             Err(Error::Api(e)) => e.code.to_string(),
@@ -90,6 +91,25 @@ impl Client {
         effect: Effect,
         started: Instant,
         send: &impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
+    ) -> (Result<Parts<E::Data>, Error>, u32)
+    where
+        E: Envelope + DeserializeOwned,
+        B: ErrorBody,
+    {
+        let mut attempts = 0u32;
+        let result = self
+            .attempt_loop(operation, effect, started, send, &mut attempts)
+            .await;
+        (result, attempts)
+    }
+
+    async fn attempt_loop<E, B>(
+        &self,
+        operation: &'static str,
+        effect: Effect,
+        started: Instant,
+        send: &impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
+        attempts: &mut u32,
     ) -> Result<Parts<E::Data>, Error>
     where
         E: Envelope + DeserializeOwned,
@@ -97,11 +117,9 @@ impl Client {
     {
         let deadline = started + self.inner.deadline;
         let mut failures = 0u32;
-        let mut attempts = 0u32;
         let mut replayed_after_auth = false;
         loop {
-            attempts += 1;
-            tracing::Span::current().record("attempts", attempts);
+            *attempts += 1;
             let token = if operation == AUTHENTICATE {
                 None
             } else {
@@ -120,7 +138,7 @@ impl Client {
                     operation,
                     elapsed: started.elapsed(),
                 }),
-                Ok(response) => classify(operation, response).await,
+                Ok(response) => classify(operation, started, response).await,
             };
             let error = match outcome {
                 Ok(parts) => return Ok(parts),
@@ -162,6 +180,7 @@ impl Client {
 /// Turns what the generated client returned into the envelope's parts or an [`Error`].
 async fn classify<E, B>(
     operation: &'static str,
+    started: Instant,
     response: Result<ResponseValue<E>, progenitor_client::Error<B>>,
 ) -> Result<Parts<E::Data>, Error>
 where
@@ -181,7 +200,7 @@ where
             Err(value.into_inner().into_error(operation, status))
         }
         Err(Generated::UnexpectedResponse(response)) => Err(unexpected(operation, response).await),
-        Err(Generated::CommunicationError(e)) => Err(transport(operation, &e)),
+        Err(Generated::CommunicationError(e)) => Err(transport(operation, started, &e)),
         Err(Generated::InvalidRequest(message)) => Err(Error::InvalidRequest(message)),
         Err(Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e)) => {
             Err(Error::Transport {
@@ -198,11 +217,11 @@ where
     }
 }
 
-fn transport(operation: &'static str, error: &reqwest::Error) -> Error {
+fn transport(operation: &'static str, started: Instant, error: &reqwest::Error) -> Error {
     if error.is_timeout() {
         return Error::Timeout {
             operation,
-            elapsed: Duration::ZERO,
+            elapsed: started.elapsed(),
         };
     }
     Error::Transport {
