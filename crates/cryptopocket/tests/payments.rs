@@ -1,0 +1,346 @@
+//! The on-ramp payment operations over real HTTP on loopback: the documented payloads become
+//! typed values, the request bodies match the documented examples, and lists are walked page
+//! by page without looping.
+
+mod support;
+
+use std::num::NonZeroU64;
+
+use chrono::{TimeZone as _, Utc};
+use cryptopocket::{
+    Error,
+    model::{PaymentId, PaymentStatus, UserId},
+    onramp::{NewGuidedPayment, NewPayment, PaymentInstructions},
+};
+use futures::StreamExt as _;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use support::{MockServer, Reply, client_builder, fixture};
+
+const AUTHENTICATE: &str = "/api/authenticate";
+const CREATE_PAYMENT: &str = "/api/createPayment";
+const CREATE_GUIDED_PAYMENT: &str = "/api/createGuidedPayment";
+const LIST_PAYMENTS: &str = "/api/payments/list";
+
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str_exact(text).unwrap()
+}
+
+/// A server that authenticates and answers `route` with `reply`.
+async fn serving(route: &'static str, reply: Reply) -> MockServer {
+    MockServer::start(move |request| {
+        if request.is("POST", AUTHENTICATE) {
+            Reply::token("T1")
+        } else if request.route() == route && request.auth() == Some("T1") {
+            reply.clone()
+        } else {
+            Reply::Json(404, json!({"message": "not found"}))
+        }
+    })
+    .await
+}
+
+fn documented_payment() -> NewPayment {
+    NewPayment {
+        user_id: UserId::new(106),
+        fiat_amount: Decimal::new(240, 0),
+        fiat_symbol: "EUR".into(),
+        coin_symbol: "USDC".into(),
+        coin_chain: Some("polygon".into()),
+        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
+        payment_type: None,
+        external_id: Some("23232323231".into()),
+        callback_url: None,
+    }
+}
+
+/// Asserts that `sent` is the documented request `example`: the same keys, the same values,
+/// and `fiat_amount` the same number (`240` and `240.0` alike).
+fn assert_body_is_example(sent: &Value, example: &Value) {
+    let (Some(sent), Some(example)) = (sent.as_object(), example.as_object()) else {
+        panic!("not JSON objects: {sent} / {example}");
+    };
+    let mut sent_keys: Vec<_> = sent.keys().collect();
+    let mut example_keys: Vec<_> = example.keys().collect();
+    sent_keys.sort();
+    example_keys.sort();
+    assert_eq!(sent_keys, example_keys, "keys sent vs documented");
+    for (key, value) in example {
+        if key == "fiat_amount" {
+            assert_eq!(sent[key].as_f64(), value.as_f64(), "{key}");
+        } else {
+            assert_eq!(&sent[key], value, "{key}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_documented_payment_becomes_typed_values() {
+    let route = "/api/payment/aBcDeFgHiJkLmNoPqRsTuVwXy";
+    let server = serving(route, Reply::fixture("getPayment.response.json")).await;
+    let client = client_builder(&server).build().unwrap();
+
+    let payment = client
+        .onramp()
+        .payment(&PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(payment.id.as_str(), "aBcDeFgHiJkLmNoPqRsTuVwXy");
+    assert_eq!(payment.external_id.as_deref(), Some("order-abc-001"));
+    assert_eq!(payment.user_id, UserId::new(100067));
+    assert_eq!(payment.status, PaymentStatus::Started);
+    // 15050 cents on the wire.
+    assert_eq!(payment.fiat_amount, Decimal::new(15050, 2));
+    assert_eq!(payment.fiat_amount.to_string(), "150.50");
+    assert_eq!(payment.fiat_symbol, "EUR");
+    assert_eq!(payment.coin_symbol, "USDC");
+    // Exactly 148.32, not the float's binary neighbour.
+    assert_eq!(payment.coin_amount, Some(dec("148.32")));
+    assert_eq!(
+        payment.coin_amount.map(|a| a.to_string()).as_deref(),
+        Some("148.32")
+    );
+    assert_eq!(
+        payment.created_at,
+        Utc.with_ymd_and_hms(2026, 6, 26, 10, 30, 0).unwrap()
+    );
+    assert_eq!(payment.holder, None);
+    assert_eq!(payment.txid, None);
+
+    let get = &server.requests_to(route)[0];
+    assert_eq!(get.method, "GET");
+    assert_eq!(get.auth(), Some("T1"));
+}
+
+#[tokio::test]
+async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
+    let server = serving(
+        CREATE_PAYMENT,
+        Reply::fixture("createPayment.response.card-psd2.json"),
+    )
+    .await;
+    let client = client_builder(&server).build().unwrap();
+
+    let created = client
+        .onramp()
+        .create_payment(&documented_payment())
+        .await
+        .unwrap();
+
+    assert_eq!(created.payment_id.as_str(), "9NM6ICl2KDaUiMtkDm4JSTqdQ");
+    assert_eq!(
+        created.instructions,
+        PaymentInstructions::Redirect {
+            url: "https://demo.cryptopocket.io/gateway/psd2?token=cef81d38-aa31-4f2d-a227-66b1cede5f61"
+                .into()
+        }
+    );
+
+    let requests = server.requests_to(CREATE_PAYMENT);
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.auth(), Some("T1"));
+    assert!(
+        request
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json")),
+        "{request:?}"
+    );
+    let body = request.json().expect("a JSON body");
+    assert_eq!(body["fiat_amount"].as_f64(), Some(240.0), "{body}");
+    assert_eq!(
+        body["user_id"],
+        json!(106),
+        "user_id is a JSON number: {body}"
+    );
+    assert!(
+        body.get("payment_type").is_none(),
+        "no payment_type key when None: {body}"
+    );
+    assert_body_is_example(&body, &fixture("createPayment.request.json"));
+}
+
+#[tokio::test]
+async fn a_transfer_payment_gives_bank_details_despite_the_sucess_typo() {
+    let server = serving(
+        CREATE_PAYMENT,
+        Reply::fixture("createPayment.response.transfer.json"),
+    )
+    .await;
+    let client = client_builder(&server).build().unwrap();
+
+    let created = client
+        .onramp()
+        .create_payment(&documented_payment())
+        .await
+        .unwrap();
+
+    assert_eq!(created.payment_id.as_str(), "Fx1ZjLOkQGdPHr1u8Rsy9JvTh");
+    assert_eq!(
+        created.instructions,
+        PaymentInstructions::BankTransfer {
+            iban: "ES6867130002530016234794".into(),
+            bic: Some("PFSSESM1XXX".into()),
+            concept: Some(120037),
+            beneficiary: Some("Fintech Payments, S.L".into()),
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_guided_payment_gives_the_gateway_and_always_sends_eur() {
+    let server = serving(
+        CREATE_GUIDED_PAYMENT,
+        Reply::fixture("createGuidedPayment.response.json"),
+    )
+    .await;
+    let client = client_builder(&server).build().unwrap();
+
+    let guided = client
+        .onramp()
+        .create_guided_payment(&NewGuidedPayment {
+            user_id: UserId::new(106),
+            fiat_amount: Decimal::new(240, 0),
+            coin_symbol: "USDC".into(),
+            coin_chain: "polygon".into(),
+            payment_type: None,
+            external_id: Some("23232323231".into()),
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(guided.payment_id.as_str(), "aBcDeFgHiJkLmNoPqRsTuVwXy");
+    assert_eq!(
+        guided.gateway_url,
+        "https://b2b.cryptopocket.io/payment/aBcDeFgHiJkLmNoPqRsTuVwXy"
+    );
+    assert_eq!(guided.external_id.as_deref(), Some("order-abc-001"));
+
+    let requests = server.requests_to(CREATE_GUIDED_PAYMENT);
+    assert_eq!(requests.len(), 1);
+    let body = requests[0].json().expect("a JSON body");
+    assert_eq!(body["fiat_symbol"], json!("EUR"), "{body}");
+    assert_eq!(body["user_id"], json!(106), "{body}");
+    assert_body_is_example(&body, &fixture("createGuidedPayment.request.json"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Pagination
+// ---------------------------------------------------------------------------------------
+
+/// A payment as List on-ramp transactions returns it (the Retrieve payment shape).
+fn listed_payment(id: &str) -> Value {
+    let mut payment = fixture("getPayment.response.json")["data"].clone();
+    payment["id"] = json!(id);
+    payment
+}
+
+fn page_reply(page: u64, ids: &[&str]) -> Reply {
+    Reply::Json(
+        200,
+        json!({
+            "status": "ok",
+            "data": ids.iter().map(|id| listed_payment(id)).collect::<Vec<_>>(),
+            "pagination": {"current_page": page, "per_page": 2, "total": 5, "last_page": 3},
+        }),
+    )
+}
+
+const PAGES: [&[&str]; 3] = [
+    &["Pay0000000000000000000001", "Pay0000000000000000000002"],
+    &["Pay0000000000000000000003", "Pay0000000000000000000004"],
+    &["Pay0000000000000000000005"],
+];
+
+#[tokio::test]
+async fn the_payments_stream_walks_every_page_once_in_order() {
+    let server = MockServer::start(|request| {
+        if request.is("POST", AUTHENTICATE) {
+            return Reply::token("T1");
+        }
+        match request.query("page").and_then(|p| p.parse::<u64>().ok()) {
+            Some(page @ 1..=3) => page_reply(page, PAGES[page as usize - 1]),
+            _ => Reply::Json(404, json!({"message": "no such page"})),
+        }
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+
+    let results: Vec<Result<_, Error>> = client.onramp().payments().collect().await;
+    let ids: Vec<String> = results
+        .into_iter()
+        .map(|r| r.expect("every item").id.as_str().to_owned())
+        .collect();
+    let expected: Vec<String> = PAGES.concat().iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(ids, expected);
+
+    let lists = server.requests_to(LIST_PAYMENTS);
+    assert_eq!(lists.len(), 3, "{lists:#?}");
+    let pages: Vec<_> = lists.iter().map(|r| r.query("page")).collect();
+    assert_eq!(pages, [Some("1"), Some("2"), Some("3")]);
+    assert!(lists.iter().all(|r| r.auth() == Some("T1")));
+}
+
+#[tokio::test]
+async fn one_page_of_payments_reports_its_position() {
+    let server = MockServer::start(|request| {
+        if request.is("POST", AUTHENTICATE) {
+            Reply::token("T1")
+        } else {
+            page_reply(2, PAGES[1])
+        }
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+
+    let page = client
+        .onramp()
+        .payments_page(NonZeroU64::new(2).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.page, 2);
+    assert_eq!(page.last_page, Some(3));
+    assert_eq!(page.total, Some(5));
+    assert!(page.has_next());
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.items[0].fiat_amount, Decimal::new(15050, 2));
+    assert_eq!(
+        server.requests_to(LIST_PAYMENTS)[0].query("page"),
+        Some("2")
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_the_page_ends_the_stream_with_repeated_page() {
+    let server = MockServer::start(|request| {
+        if request.is("POST", AUTHENTICATE) {
+            Reply::token("T1")
+        } else {
+            // Whatever page is asked for, page 1 comes back.
+            page_reply(1, PAGES[0])
+        }
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+
+    // Bounded, so a stream that loops forever fails the test instead of hanging it.
+    let results: Vec<Result<_, Error>> = client.onramp().payments().take(50).collect().await;
+
+    assert_eq!(results.len(), 3, "{results:#?}");
+    assert_eq!(results[0].as_ref().unwrap().id.as_str(), PAGES[0][0]);
+    assert_eq!(results[1].as_ref().unwrap().id.as_str(), PAGES[0][1]);
+    assert!(
+        matches!(
+            results[2],
+            Err(Error::RepeatedPage {
+                operation: "listPayments",
+                page: 1
+            })
+        ),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(server.count(LIST_PAYMENTS), 2);
+}
