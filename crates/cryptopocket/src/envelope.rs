@@ -8,7 +8,7 @@ use cryptopocket_api::types;
 use serde::Deserialize;
 
 use crate::{
-    error::{ApiError, Error, ValidationError, excerpt, serde_reason},
+    error::{ApiError, Error, ValidationError, excerpt, serde_reason, shortened},
     model::ApiErrorCode,
 };
 
@@ -28,34 +28,21 @@ pub(crate) trait Envelope {
     fn into_parts(self) -> Parts<Self::Data>;
 }
 
+/// `Name => Data` for an envelope; `Name => Data, paged` for one that also carries
+/// `pagination`.
 macro_rules! envelopes {
-    ($($envelope:ident => $data:ty),* $(,)?) => {$(
-        impl Envelope for types::$envelope {
+    (@pagination $envelope:ident, paged) => { $envelope.pagination };
+    (@pagination $envelope:ident,) => { None };
+    ($($name:ident => $data:ty $(, $paged:ident)?;)*) => {$(
+        impl Envelope for types::$name {
             type Data = $data;
             fn into_parts(self) -> Parts<$data> {
                 Parts {
+                    pagination: envelopes!(@pagination self, $($paged)?),
                     status: self.status,
                     message: self.message,
                     error: self.error,
                     data: self.data,
-                    pagination: None,
-                }
-            }
-        }
-    )*};
-}
-
-macro_rules! paged_envelopes {
-    ($($envelope:ident => $data:ty),* $(,)?) => {$(
-        impl Envelope for types::$envelope {
-            type Data = $data;
-            fn into_parts(self) -> Parts<$data> {
-                Parts {
-                    status: self.status,
-                    message: self.message,
-                    error: self.error,
-                    data: self.data,
-                    pagination: self.pagination,
                 }
             }
         }
@@ -63,34 +50,31 @@ macro_rules! paged_envelopes {
 }
 
 envelopes! {
-    AuthenticateResponse => types::AuthToken,
-    TokenPriceResponse => types::TokenPrice,
-    AvailableAssetsResponse => Vec<types::Asset>,
-    RegisterUserResponse => types::RegisteredUser,
-    RegisterUserKycDelegatedResponse => types::RegisteredKycDelegatedUser,
-    RegisterCompanyResponse => types::RegisteredCompany,
-    KycCheckResponse => types::KycStatus,
-    CreateOnboardingFormResponse => types::OnboardingForm,
-    UploadCustomerDocumentResponse => serde_json::Map<String, serde_json::Value>,
-    FindUserSuccess => types::Customer,
-    PaymentMethodsResponse => Vec<types::PaymentMethod>,
-    QuoteResponse => types::Quote,
-    CreatePaymentResponse => types::CreatedPayment,
-    CreateGuidedPaymentResponse => types::GuidedPayment,
-    GetPaymentResponse => types::Payment,
-    RampoffQuoteResponse => types::RampoffQuote,
-    CreateRampoffResponse => types::CreatedRampoff,
-    GetRampoffResponse => types::Rampoff,
-    ReconcilePaymentSuccessResponse => types::Reconciliation,
-    WebhookSubscriptionResponse => String,
-}
-
-paged_envelopes! {
-    ListCustomersResponse => Vec<types::Customer>,
-    ListPaymentsResponse => Vec<types::Payment>,
-    ListRampoffsResponse => Vec<types::Rampoff>,
-    BankAccountsListResponse => Vec<types::BankAccount>,
-    BankAccountTransactionsResponse => Vec<types::BankAccountTransaction>,
+    AuthenticateResponse => types::AuthToken;
+    TokenPriceResponse => types::TokenPrice;
+    AvailableAssetsResponse => Vec<types::Asset>;
+    RegisterUserResponse => types::RegisteredUser;
+    RegisterUserKycDelegatedResponse => types::RegisteredKycDelegatedUser;
+    RegisterCompanyResponse => types::RegisteredCompany;
+    KycCheckResponse => types::KycStatus;
+    CreateOnboardingFormResponse => types::OnboardingForm;
+    UploadCustomerDocumentResponse => serde_json::Map<String, serde_json::Value>;
+    FindUserSuccess => types::Customer;
+    PaymentMethodsResponse => Vec<types::PaymentMethod>;
+    QuoteResponse => types::Quote;
+    CreatePaymentResponse => types::CreatedPayment;
+    CreateGuidedPaymentResponse => types::GuidedPayment;
+    GetPaymentResponse => types::Payment;
+    RampoffQuoteResponse => types::RampoffQuote;
+    CreateRampoffResponse => types::CreatedRampoff;
+    GetRampoffResponse => types::Rampoff;
+    ReconcilePaymentSuccessResponse => types::Reconciliation;
+    WebhookSubscriptionResponse => String;
+    ListCustomersResponse => Vec<types::Customer>, paged;
+    ListPaymentsResponse => Vec<types::Payment>, paged;
+    ListRampoffsResponse => Vec<types::Rampoff>, paged;
+    BankAccountsListResponse => Vec<types::BankAccount>, paged;
+    BankAccountTransactionsResponse => Vec<types::BankAccountTransaction>, paged;
 }
 
 impl<D> Parts<D> {
@@ -236,11 +220,7 @@ fn api_error(
 }
 
 fn shorten(text: &str) -> String {
-    let mut short: String = text.chars().take(MESSAGE_CHARS).collect();
-    if text.chars().count() > MESSAGE_CHARS {
-        short.push('…');
-    }
-    short
+    shortened(text, MESSAGE_CHARS)
 }
 
 #[cfg(test)]

@@ -245,6 +245,16 @@ pub(crate) fn serde_reason(error: &serde_json::Error) -> String {
     reason
 }
 
+/// `text` cut to `max` characters (on a character boundary), with `…` when cut.
+pub(crate) fn shortened(text: &str, max: usize) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// The longest excerpt of a body an error shows.
 const EXCERPT_CHARS: usize = 120;
 

@@ -15,11 +15,11 @@ use std::{
 use cryptopocket::{
     ApiErrorCode, Error,
     model::{PaymentId, UserId},
-    onramp::{NewGuidedPayment, NewPayment},
+    onramp::NewGuidedPayment,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
-use support::{MockServer, Reply, client_builder, fast_retries};
+use support::{MockServer, Reply, client_builder, fast_retries, payment_request};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";
@@ -29,20 +29,6 @@ const GET_PAYMENT: &str = "/api/payment/aBcDeFgHiJkLmNoPqRsTuVwXy";
 
 fn payment_id() -> PaymentId {
     PaymentId::new(PAYMENT_ID).unwrap()
-}
-
-fn new_payment(external_id: &str) -> NewPayment {
-    NewPayment {
-        user_id: UserId::new(106),
-        fiat_amount: Decimal::new(240, 0),
-        fiat_symbol: "EUR".into(),
-        coin_symbol: "USDC".into(),
-        coin_chain: Some("polygon".into()),
-        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
-        payment_type: None,
-        external_id: Some(external_id.into()),
-        callback_url: None,
-    }
 }
 
 fn new_guided_payment(external_id: &str) -> NewGuidedPayment {
@@ -278,7 +264,7 @@ async fn a_create_whose_connection_dies_after_sending_is_not_sent_again() {
 
     let error = client
         .onramp()
-        .create_payment(&new_payment("order-1"))
+        .create_payment(&payment_request("order-1"))
         .await
         .unwrap_err();
     assert!(error.may_have_reached_server(), "{error:?}");
@@ -411,7 +397,7 @@ async fn a_create_that_gets_503_is_not_retried() {
 
     let error = client
         .onramp()
-        .create_payment(&new_payment("order-1"))
+        .create_payment(&payment_request("order-1"))
         .await
         .unwrap_err();
     match &error {
@@ -531,7 +517,7 @@ async fn a_create_that_times_out_is_not_sent_again() {
 
     let error = client
         .onramp()
-        .create_payment(&new_payment("order-1"))
+        .create_payment(&payment_request("order-1"))
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
@@ -606,7 +592,7 @@ async fn every_documented_create_payment_code_is_typed() {
         ("error_payment_creation", ApiErrorCode::ErrorPaymentCreation),
     ];
     for (wire, expected) in codes {
-        let result = client.onramp().create_payment(&new_payment(wire)).await;
+        let result = client.onramp().create_payment(&payment_request(wire)).await;
         let error = api_error(result);
         assert_eq!(error.code, expected, "{wire}");
         assert_eq!(error.operation, "createPayment", "{wire}");
@@ -629,29 +615,45 @@ async fn error_details_are_read_from_data_and_message() {
     let client = client_builder(&server).build().unwrap();
     let onramp = client.onramp();
 
-    let kyc = api_error(onramp.create_payment(&new_payment("kyc-with-url")).await);
+    let kyc = api_error(
+        onramp
+            .create_payment(&payment_request("kyc-with-url"))
+            .await,
+    );
     assert_eq!(kyc.code, ApiErrorCode::RequireKyc);
     assert_eq!(kyc.verification_url(), Some("https://kyc.example/x"));
 
     let min = api_error(
         onramp
-            .create_payment(&new_payment("min-with-message"))
+            .create_payment(&payment_request("min-with-message"))
             .await,
     );
     assert_eq!(min.code, ApiErrorCode::MinPurchase);
     assert_eq!(min.minimum_amount(), Some(Decimal::new(20, 0)));
 
-    let in_message = api_error(onramp.create_payment(&new_payment("code-in-message")).await);
+    let in_message = api_error(
+        onramp
+            .create_payment(&payment_request("code-in-message"))
+            .await,
+    );
     assert_eq!(in_message.code, ApiErrorCode::LimitExceded);
 
-    let text = api_error(onramp.create_payment(&new_payment("text-in-error")).await);
+    let text = api_error(
+        onramp
+            .create_payment(&payment_request("text-in-error"))
+            .await,
+    );
     assert_eq!(
         text.code,
         ApiErrorCode::Other("SQLSTATE[HY000] [2002] Connection refused".into())
     );
     assert!(!text.code.is_documented());
 
-    let text = api_error(onramp.create_payment(&new_payment("text-in-message")).await);
+    let text = api_error(
+        onramp
+            .create_payment(&payment_request("text-in-message"))
+            .await,
+    );
     assert_eq!(
         text.code,
         ApiErrorCode::Other("Undefined array key \"wallet\"".into())

@@ -52,14 +52,9 @@ pub enum IdError {
     },
 }
 
-/// Shortens an input for an error message, on a character boundary.
+/// Shortens an input for an error message.
 fn shown(input: &str) -> String {
-    let mut chars = input.chars();
-    let mut out: String = chars.by_ref().take(SHOWN_INPUT_CHARS).collect();
-    if chars.next().is_some() {
-        out.push('…');
-    }
-    out
+    crate::error::shortened(input, SHOWN_INPUT_CHARS)
 }
 
 /// A customer id (`user_id`).

@@ -19,7 +19,10 @@ use std::{
     time::Duration,
 };
 
-use cryptopocket::{Client, ClientBuilder, Environment, RetryPolicy};
+use cryptopocket::{
+    Client, ClientBuilder, Environment, RetryPolicy, model::UserId, onramp::NewPayment,
+};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -243,6 +246,21 @@ impl MockServer {
 }
 
 /// A client builder for `server` with test credentials and short timeouts and backoffs.
+/// The documented createPayment request (EUR 240 of USDC on polygon for customer 106).
+pub fn payment_request(external_id: &str) -> NewPayment {
+    NewPayment {
+        user_id: UserId::new(106),
+        fiat_amount: Decimal::new(240, 0),
+        fiat_symbol: "EUR".into(),
+        coin_symbol: "USDC".into(),
+        coin_chain: Some("polygon".into()),
+        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
+        payment_type: None,
+        external_id: Some(external_id.into()),
+        callback_url: None,
+    }
+}
+
 pub fn client_builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .environment(Environment::Custom(server.base_url()))
