@@ -1,0 +1,192 @@
+//! The remaining documented payloads through the crate over loopback: off-ramp create and
+//! status, webhook subscribe and update (form bodies), document upload and its real 403/404.
+
+mod support;
+
+use cryptopocket::{
+    ApiErrorCode, Error,
+    api::types::DocumentType,
+    model::{EventType, OffRampId, OffRampStatus, UserId},
+    offramp::NewOffRamp,
+};
+use rust_decimal::Decimal;
+use serde_json::json;
+use support::{MockServer, Reply, client_builder};
+
+/// Authenticates, then answers each `(method, route)` with its reply.
+async fn serving(routes: Vec<(&'static str, &'static str, Reply)>) -> MockServer {
+    MockServer::start(move |request| {
+        if request.is("POST", "/api/authenticate") {
+            return Reply::token("T1");
+        }
+        routes
+            .iter()
+            .find(|(method, route, _)| request.is(method, route) && request.auth() == Some("T1"))
+            .map_or_else(
+                || Reply::Json(404, json!({"message": "not found"})),
+                |(_, _, reply)| reply.clone(),
+            )
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
+    let server = serving(vec![
+        (
+            "POST",
+            "/api/createRampoff",
+            Reply::fixture("createRampoff.response.json"),
+        ),
+        (
+            "GET",
+            "/api/getRampoff",
+            Reply::fixture("getRampoff.response.json"),
+        ),
+    ])
+    .await;
+    let offramp = client_builder(&server).build().unwrap().offramp();
+
+    let created = offramp
+        .create(&NewOffRamp {
+            user_id: UserId::new(106),
+            amount: Decimal::new(20, 0),
+            symbol: "BUSD".into(),
+            blockchain: Some("bsc".into()),
+            iban: Some("ES6867130002530016234794".into()),
+            bank_name: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.id.as_str(), "ExM63FJ9ZsAZF2VfTfU4rn7Sq");
+    assert_eq!(
+        created.deposit_wallet,
+        "0xe0Ccfeb1EAd1cA32e0979Eb9b9dFca99D609aE2A"
+    );
+    assert_eq!(created.state, "payment created");
+    let sent = server.requests_to("/api/createRampoff")[0].json().unwrap();
+    assert_eq!(sent["amount"], json!(20.0));
+    assert_eq!(sent["user_id"], json!(106));
+
+    let status = offramp
+        .get(&OffRampId::new("S35AJ0gSzf6P30XJRc2yMsIOK").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.status, OffRampStatus::Finished);
+    assert!(status.status.is_final());
+    // "20000000000000000000" base units with 18 decimals: 20 BUSD, no float on the way.
+    assert_eq!(status.amount, Some(Decimal::new(20, 0)));
+    assert_eq!(status.fiat_amount, Some(Decimal::new(480_024, 2)));
+    assert_eq!(status.crypto.as_deref(), Some("BUSD"));
+    assert_eq!(
+        server.requests_to("/api/getRampoff")[0].query("id"),
+        Some("S35AJ0gSzf6P30XJRc2yMsIOK")
+    );
+}
+
+#[tokio::test]
+async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
+    let server = serving(vec![
+        (
+            "POST",
+            "/api/subscribeToWebhook",
+            Reply::fixture("subscribeToWebhook.response.json"),
+        ),
+        (
+            "POST",
+            "/api/updateWebhookSubscription",
+            Reply::fixture("updateWebhookSubscription.response.json"),
+        ),
+    ])
+    .await;
+    let webhooks = client_builder(&server).build().unwrap().webhooks();
+
+    let created = webhooks
+        .subscribe(&EventType::CoinsSent, "https://demo.com")
+        .await
+        .unwrap();
+    assert_eq!(created, "subscription_created");
+    // The legacy name is accepted and sent as the event it now names.
+    let updated = webhooks
+        .update(&EventType::from("RAMPOFF_FINISHED"), "https://demo.com/new")
+        .await
+        .unwrap();
+    assert_eq!(updated, "subscription_updated");
+
+    let subscribe = &server.requests_to("/api/subscribeToWebhook")[0];
+    assert_eq!(
+        subscribe.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        subscribe.text(),
+        "type=COINS_SENT&url=https%3A%2F%2Fdemo.com"
+    );
+    assert_eq!(
+        server.requests_to("/api/updateWebhookSubscription")[0].text(),
+        "type=TRANSFER_RAMPOFF_FINISHED&url=https%3A%2F%2Fdemo.com%2Fnew"
+    );
+
+    // Refused before sending: an event type the API does not know, a URL that is not one.
+    let kyc_done = EventType::from("KYC_DONE");
+    let unknown = webhooks.subscribe(&kyc_done, "https://demo.com");
+    assert!(matches!(unknown.await, Err(Error::InvalidRequest(_))));
+    let not_url = webhooks.subscribe(&EventType::PayIn, "demo.com");
+    assert!(matches!(not_url.await, Err(Error::InvalidRequest(_))));
+    assert_eq!(server.count("/api/subscribeToWebhook"), 1);
+}
+
+#[tokio::test]
+async fn documents_upload_and_the_real_403_and_404_are_typed() {
+    let server = serving(vec![
+        (
+            "POST",
+            "/api/customers/106/documents",
+            Reply::fixture("uploadCustomerDocument.response.json"),
+        ),
+        (
+            "POST",
+            "/api/customers/107/documents",
+            Reply::Json(
+                403,
+                json!({"status": "error", "error": "user_not_in_integration"}),
+            ),
+        ),
+        (
+            "POST",
+            "/api/customers/108/documents",
+            Reply::Json(404, json!({"status": "error", "error": "user_not_found"})),
+        ),
+    ])
+    .await;
+    let customers = client_builder(&server).build().unwrap().customers();
+    let file = "https://cdn.example.com/documents/payslip-january.pdf";
+
+    customers
+        .upload_document(UserId::new(106), DocumentType::Payslip, file)
+        .await
+        .unwrap();
+    let sent = server.requests_to("/api/customers/106/documents")[0]
+        .json()
+        .unwrap();
+    assert_eq!(sent, json!({"type": "payslip", "file": file}));
+
+    for (user, code, status) in [
+        (107, ApiErrorCode::UserNotInIntegration, 403),
+        (108, ApiErrorCode::UserNotFound, 404),
+    ] {
+        match customers
+            .upload_document(UserId::new(user), DocumentType::Payslip, file)
+            .await
+        {
+            Err(Error::Api(e)) => assert_eq!((e.code, e.http_status), (code, status)),
+            other => panic!("user {user}: {other:?}"),
+        }
+    }
+
+    let not_a_file = customers
+        .upload_document(UserId::new(106), DocumentType::Other, "C:\\payslip.pdf")
+        .await;
+    assert!(matches!(not_a_file, Err(Error::InvalidRequest(_))));
+    assert_eq!(server.count("/api/customers/106/documents"), 1);
+}
