@@ -14,7 +14,6 @@ use crate::{
     call::Effect,
     convert::required,
     model::{Iban, PaymentId, TransactionId},
-    onramp::{page_index, page_number},
     pagination::{self, Page},
 };
 
@@ -48,19 +47,14 @@ impl BankAccounts {
                 move |api| api.list_bank_accounts().page(page).send().boxed(),
             )
             .await?;
-        Page::from_parts(page_number(page), parts, Ok)
+        Page::from_parts(pagination::number(page), parts, Ok)
     }
 
     /// Every bank account, page after page.
     pub fn list(&self) -> impl Stream<Item = Result<types::BankAccount, Error>> + Send + 'static {
-        let accounts = self.clone();
-        pagination::items(
-            "listBankAccounts",
-            Box::new(move |page| {
-                let accounts = accounts.clone();
-                async move { accounts.list_page(page_index(page)?).await }.boxed()
-            }),
-        )
+        pagination::items("listBankAccounts", self.clone(), |accounts, page| {
+            async move { accounts.list_page(page).await }.boxed()
+        })
     }
 
     /// One page of List account transactions (`GET /banking/accounts/{iban}/transactions`).
@@ -90,7 +84,7 @@ impl BankAccounts {
                 },
             )
             .await?;
-        Page::from_parts(page_number(page), parts, Ok)
+        Page::from_parts(pagination::number(page), parts, Ok)
     }
 
     /// Every transaction of one account, page after page.
@@ -98,15 +92,12 @@ impl BankAccounts {
         &self,
         iban: &Iban,
     ) -> impl Stream<Item = Result<types::BankAccountTransaction, Error>> + Send + 'static {
-        let accounts = self.clone();
-        let iban = iban.clone();
         pagination::items(
             "listBankAccountTransactions",
-            Box::new(move |page| {
-                let accounts = accounts.clone();
-                let iban = iban.clone();
-                async move { accounts.transactions_page(&iban, page_index(page)?).await }.boxed()
-            }),
+            (self.clone(), iban.clone()),
+            |(accounts, iban), page| {
+                async move { accounts.transactions_page(&iban, page).await }.boxed()
+            },
         )
     }
 

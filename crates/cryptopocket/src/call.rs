@@ -64,8 +64,9 @@ impl Client {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let (result, attempts) = self
-            .attempts(operation, effect, started, &send)
+        let mut attempts = 0;
+        let result = self
+            .attempts(operation, effect, started, &send, &mut attempts)
             .instrument(span.clone())
             .await;
         span.record("attempts", attempts);
@@ -85,25 +86,8 @@ impl Client {
         result
     }
 
+    /// The attempts of one call; `attempts` counts them for the span.
     async fn attempts<E, B>(
-        &self,
-        operation: &'static str,
-        effect: Effect,
-        started: Instant,
-        send: &impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
-    ) -> (Result<Parts<E::Data>, Error>, u32)
-    where
-        E: Envelope + DeserializeOwned,
-        B: ErrorBody,
-    {
-        let mut attempts = 0u32;
-        let result = self
-            .attempt_loop(operation, effect, started, send, &mut attempts)
-            .await;
-        (result, attempts)
-    }
-
-    async fn attempt_loop<E, B>(
         &self,
         operation: &'static str,
         effect: Effect,

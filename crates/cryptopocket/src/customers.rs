@@ -12,7 +12,6 @@ use crate::{
     call::Effect,
     convert::{required, text},
     model::{KycStatus, UserId},
-    onramp::{page_index, page_number},
     pagination::{self, Page},
 };
 
@@ -283,19 +282,14 @@ impl Customers {
                 api.list_customers().page(page).send().boxed()
             })
             .await?;
-        Page::from_parts(page_number(page), parts, Ok)
+        Page::from_parts(pagination::number(page), parts, Ok)
     }
 
     /// Every customer of the integration, page after page.
     pub fn list(&self) -> impl Stream<Item = Result<types::Customer, Error>> + Send + 'static {
-        let customers = self.clone();
-        pagination::items(
-            "listCustomers",
-            Box::new(move |page| {
-                let customers = customers.clone();
-                async move { customers.list_page(page_index(page)?).await }.boxed()
-            }),
-        )
+        pagination::items("listCustomers", self.clone(), |customers, page| {
+            async move { customers.list_page(page).await }.boxed()
+        })
     }
 }
 

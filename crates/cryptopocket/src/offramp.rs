@@ -11,7 +11,6 @@ use crate::{
     call::Effect,
     convert::{amount, field, required, text},
     model::{OffRampId, OffRampStatus, UserId, money},
-    onramp::{page_index, page_number},
     pagination::{self, Page},
 };
 
@@ -167,19 +166,14 @@ impl OffRamp {
                 api.list_rampoffs().page(page).send().boxed()
             })
             .await?;
-        Page::from_parts(page_number(page), parts, |r| operation(OP, r))
+        Page::from_parts(pagination::number(page), parts, |r| operation(OP, r))
     }
 
     /// Every off-ramp operation, page after page.
     pub fn list(&self) -> impl Stream<Item = Result<OffRampOperation, Error>> + Send + 'static {
-        let offramp = self.clone();
-        pagination::items(
-            "listRampoffs",
-            Box::new(move |page| {
-                let offramp = offramp.clone();
-                async move { offramp.list_page(page_index(page)?).await }.boxed()
-            }),
-        )
+        pagination::items("listRampoffs", self.clone(), |offramp, page| {
+            async move { offramp.list_page(page).await }.boxed()
+        })
     }
 }
 

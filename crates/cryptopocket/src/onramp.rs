@@ -357,19 +357,14 @@ impl OnRamp {
                 api.list_payments().page(page).send().boxed()
             })
             .await?;
-        Page::from_parts(page_number(page), parts, |p| payment(OP, p))
+        Page::from_parts(pagination::number(page), parts, |p| payment(OP, p))
     }
 
     /// Every payment, page after page.
     pub fn payments(&self) -> impl Stream<Item = Result<Payment, Error>> + Send + 'static {
-        let onramp = self.clone();
-        pagination::items(
-            "listPayments",
-            Box::new(move |page| {
-                let onramp = onramp.clone();
-                async move { onramp.payments_page(page_index(page)?).await }.boxed()
-            }),
-        )
+        pagination::items("listPayments", self.clone(), |onramp, page| {
+            async move { onramp.payments_page(page).await }.boxed()
+        })
     }
 }
 
@@ -390,16 +385,4 @@ fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, Error> {
         holder: raw.holder,
         txid: raw.txid,
     })
-}
-
-/// Page numbers as the generated client takes them.
-pub(crate) fn page_index(page: i64) -> Result<NonZeroU64, Error> {
-    u64::try_from(page)
-        .ok()
-        .and_then(NonZeroU64::new)
-        .ok_or_else(|| Error::InvalidRequest(format!("page {page} is not a page number")))
-}
-
-pub(crate) fn page_number(page: NonZeroU64) -> i64 {
-    i64::try_from(page.get()).unwrap_or(i64::MAX)
 }

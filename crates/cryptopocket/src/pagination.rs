@@ -5,7 +5,7 @@
 //! and stops after the last page or at an empty one. A server that serves the same page
 //! again ends the stream with [`Error::RepeatedPage`] instead of looping forever.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, num::NonZeroU64};
 
 use cryptopocket_api::types;
 use futures::{Stream, StreamExt as _, future::BoxFuture, stream};
@@ -53,32 +53,37 @@ impl<T> Page<T> {
     }
 }
 
-/// Fetches one page by number.
-pub(crate) type FetchPage<T> =
-    Box<dyn Fn(i64) -> BoxFuture<'static, Result<Page<T>, Error>> + Send + Sync>;
+/// One page of a list, fetched through an area handle `A`.
+pub(crate) type FetchPage<A, T> = fn(A, NonZeroU64) -> BoxFuture<'static, Result<Page<T>, Error>>;
 
-/// Every item of every page, in order.
-pub(crate) fn items<T: Send + 'static>(
+/// Every item of every page, in order: `fetch(area, page)` for page 1, 2, … until the last
+/// or an empty page.
+pub(crate) fn items<A, T>(
     operation: &'static str,
-    fetch: FetchPage<T>,
-) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
-    struct State<T> {
-        next: Option<i64>,
+    area: A,
+    fetch: FetchPage<A, T>,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+where
+    A: Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    struct State<A> {
+        next: Option<NonZeroU64>,
         seen: BTreeSet<i64>,
-        fetch: FetchPage<T>,
+        area: A,
     }
     let state = State {
-        next: Some(1),
+        next: Some(NonZeroU64::MIN),
         seen: BTreeSet::new(),
-        fetch,
+        area,
     };
     stream::unfold(state, move |mut state| async move {
         let requested = state.next.take()?;
-        let page = match (state.fetch)(requested).await {
+        let page = match fetch(state.area.clone(), requested).await {
             Ok(page) => page,
             Err(error) => return Some((vec![Err(error)], state)),
         };
-        if !state.seen.insert(page.page) || page.page != requested {
+        if !state.seen.insert(page.page) || page.page != number(requested) {
             let error = Error::RepeatedPage {
                 operation,
                 page: page.page,
@@ -86,46 +91,70 @@ pub(crate) fn items<T: Send + 'static>(
             return Some((vec![Err(error)], state));
         }
         if page.has_next() {
-            state.next = Some(requested + 1);
+            state.next = requested.checked_add(1);
         }
         Some((page.items.into_iter().map(Ok).collect(), state))
     })
     .flat_map(stream::iter)
 }
 
+/// A page number as the pagination object reports it.
+pub(crate) fn number(page: NonZeroU64) -> i64 {
+    i64::try_from(page.get()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use futures::{FutureExt as _, TryStreamExt as _};
 
     use super::*;
 
-    fn pages(served: Vec<(i64, Vec<u32>)>, last: i64) -> FetchPage<u32> {
-        Box::new(move |requested| {
-            let index = usize::try_from(requested - 1).unwrap_or(usize::MAX);
-            let (page, items) = served.get(index).cloned().unwrap_or((requested, vec![]));
-            async move {
-                Ok(Page {
-                    items,
-                    page,
-                    last_page: Some(last),
-                    total: None,
-                })
-            }
-            .boxed()
-        })
+    type Served = (Arc<Vec<(i64, Vec<u32>)>>, i64);
+
+    /// Serves `served[n - 1]` for page n (an empty page past the end), claiming `last` pages.
+    fn serve(
+        (served, last): Served,
+        requested: NonZeroU64,
+    ) -> BoxFuture<'static, Result<Page<u32>, Error>> {
+        let index = usize::try_from(requested.get() - 1).unwrap_or(usize::MAX);
+        let (page, items) = served
+            .get(index)
+            .cloned()
+            .unwrap_or((number(requested), vec![]));
+        async move {
+            Ok(Page {
+                items,
+                page,
+                last_page: Some(last),
+                total: None,
+            })
+        }
+        .boxed()
+    }
+
+    fn pages(served: Vec<(i64, Vec<u32>)>, last: i64) -> Served {
+        (Arc::new(served), last)
     }
 
     #[tokio::test]
     async fn walks_every_page_once_and_stops_at_the_last() {
         let fetch = pages(vec![(1, vec![1, 2]), (2, vec![3]), (3, vec![4, 5])], 3);
-        let all: Vec<u32> = items("listPayments", fetch).try_collect().await.unwrap();
+        let all: Vec<u32> = items("listPayments", fetch, serve)
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(all, [1, 2, 3, 4, 5]);
     }
 
     #[tokio::test]
     async fn an_empty_page_ends_the_stream_even_if_last_page_says_more() {
         let fetch = pages(vec![(1, vec![1]), (2, vec![])], 9);
-        let all: Vec<u32> = items("listPayments", fetch).try_collect().await.unwrap();
+        let all: Vec<u32> = items("listPayments", fetch, serve)
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(all, [1]);
     }
 
@@ -133,7 +162,7 @@ mod tests {
     async fn a_repeated_page_is_an_error_not_a_loop() {
         // The server ignores `page` and serves page 1 every time.
         let fetch = pages(vec![(1, vec![1]), (1, vec![1]), (1, vec![1])], 3);
-        let results: Vec<Result<u32, Error>> = items("listPayments", fetch).collect().await;
+        let results: Vec<Result<u32, Error>> = items("listPayments", fetch, serve).collect().await;
         assert_eq!(results.len(), 2);
         assert!(matches!(
             results[1],
