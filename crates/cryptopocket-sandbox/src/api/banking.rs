@@ -1,0 +1,178 @@
+//! Bank Accounts: the integration's accounts, their transactions, and reconciling a
+//! `pending_bank` payment with an incoming transfer.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::input::{Fields, RawBody};
+use crate::reply::{Answer, Fail, ok, page};
+use crate::server::AppState;
+use crate::world::{BankAccount, PayStatus, World, paginate};
+
+use super::{MAX_PER_PAGE, PER_PAGE};
+
+/// `IntegrationError` bodies, with the real HTTP status the spec declares.
+fn integration_error(status: StatusCode, code: &str, message: String) -> Fail {
+    Fail::code(code).message(message).with_status(status)
+}
+
+/// The calling integration's account, or 404 / 403.
+fn own_account<'w>(world: &'w World, iban: &str) -> Result<&'w BankAccount, Fail> {
+    let shown: String = iban.chars().take(34).collect();
+    match world.account(iban) {
+        None => Err(integration_error(
+            StatusCode::NOT_FOUND,
+            "account_not_found",
+            format!("no bank account {shown}; see GET /banking/accounts"),
+        )),
+        Some(a) if a.foreign => Err(integration_error(
+            StatusCode::FORBIDDEN,
+            "account_not_in_integration",
+            format!("bank account {shown} belongs to another integration"),
+        )),
+        Some(a) => Ok(a),
+    }
+}
+
+/// `GET /banking/accounts`.
+pub(crate) async fn accounts(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
+    let q = Fields::query(query.as_deref());
+    let page_no = q.page_param("page", 1, u64::MAX)?;
+    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    Ok(app.shared.world(|world, _| {
+        let own: Vec<&BankAccount> = world.accounts.iter().filter(|a| !a.foreign).collect();
+        let (range, pagination) = paginate(own.len(), page_no, per_page);
+        page(own[range].iter().map(|a| a.to_json()).collect(), pagination)
+    }))
+}
+
+/// `GET /banking/accounts/{iban}/transactions`: newest first, optionally between two
+/// booking dates (inclusive).
+pub(crate) async fn transactions(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    let iban = path.map(|Path(iban)| iban).unwrap_or_default();
+    let q = Fields::query(query.as_deref());
+    let page_no = q.page_param("page", 1, u64::MAX)?;
+    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    let from = date(&q, "from")?;
+    let to = date(&q, "to")?;
+    app.shared.world(|world, _| {
+        let account = own_account(world, &iban)?;
+        let matching: Vec<_> = account
+            .transactions
+            .iter()
+            .rev()
+            .filter(|t| {
+                let day = t.created_at.date_naive();
+                from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
+            })
+            .collect();
+        let (range, pagination) = paginate(matching.len(), page_no, per_page);
+        Ok(page(
+            matching[range].iter().map(|t| t.to_json()).collect(),
+            pagination,
+        ))
+    })
+}
+
+fn date(q: &Fields, field: &str) -> Result<Option<NaiveDate>, Fail> {
+    q.text(field)?
+        .map(|d| {
+            NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                Fail::code("invalid_parameter")
+                    .message(format!("`{field}` must be a date written YYYY-MM-DD"))
+            })
+        })
+        .transpose()
+}
+
+/// `POST /banking/reconcile`: links a `pending_bank` payment to the incoming transfer that
+/// paid it; the payment is received at once and the coins follow on schedule.
+pub(crate) async fn reconcile(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
+    let f = Fields::json(&body)?;
+    let unprocessable = |code: &str, message: String| {
+        integration_error(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    };
+    let required = |field: &str| {
+        f.required_text(field)
+            .map_err(|fail| fail.with_status(StatusCode::UNPROCESSABLE_ENTITY))
+    };
+    let payment_id = required("payment_id")?;
+    let iban = required("iban")?;
+    let transaction_id = required("transaction_id")?;
+    app.shared.world(|world, now| {
+        let account = own_account(world, &iban)?;
+        let tx = account
+            .transactions
+            .iter()
+            .find(|t| t.id == transaction_id)
+            .ok_or_else(|| {
+                integration_error(
+                    StatusCode::NOT_FOUND,
+                    "transaction_not_found",
+                    "no transaction with that id on this account".into(),
+                )
+            })?;
+        let payment = world.payments.get(&payment_id).ok_or_else(|| {
+            integration_error(
+                StatusCode::NOT_FOUND,
+                "payment_not_found",
+                "no payment with that id".into(),
+            )
+        })?;
+        if payment.status != PayStatus::PendingBank {
+            return Err(unprocessable(
+                "payment_not_pending_bank",
+                format!(
+                    "only a pending_bank payment can be reconciled; this one is {}",
+                    payment.status.as_str()
+                ),
+            ));
+        }
+        if let Some(other) = &tx.payment_id {
+            let other: String = other.chars().take(25).collect();
+            return Err(unprocessable(
+                "transaction_already_reconciled",
+                format!("the transaction already pays payment {other}"),
+            ));
+        }
+        if !tx.credit || tx.amount != payment.fiat_amount || tx.currency != payment.fiat_symbol {
+            return Err(unprocessable(
+                "amount_mismatch",
+                format!(
+                    "the transaction is {} {:.2} {}, the payment {:.2} {}",
+                    if tx.credit {
+                        "a credit of"
+                    } else {
+                        "a debit of"
+                    },
+                    tx.amount,
+                    tx.currency,
+                    payment.fiat_amount,
+                    payment.fiat_symbol
+                ),
+            ));
+        }
+        let iban = account.iban.clone();
+        if let Some(account) = world.account_mut(&iban)
+            && let Some(tx) = account
+                .transactions
+                .iter_mut()
+                .find(|t| t.id == transaction_id)
+        {
+            tx.payment_id = Some(payment_id.clone());
+        }
+        world.mark_paid(&payment_id, now);
+        Ok(ok(json!({
+            "payment_id": payment_id,
+            "transaction_id": transaction_id,
+            "status": PayStatus::PaymentReceived.as_str(),
+        })))
+    })
+}

@@ -1,0 +1,172 @@
+//! Common: authentication, prices, assets, payment methods and quotes.
+
+use axum::extract::{RawQuery, State};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::catalogue::{self, COINS, METHODS};
+use crate::clock::{api_time, to_chrono};
+use crate::input::{Fields, RawBody};
+use crate::reply::{Answer, Fail, ok};
+use crate::server::AppState;
+use crate::world::number;
+
+/// `POST /authenticate`: the configured key and secret get a token.
+pub(crate) async fn authenticate(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
+    let fields = Fields::json(&body)?;
+    let key = fields.required_text("api_key")?;
+    let secret = fields.required_text("api_secret")?;
+    let config = &app.shared.config;
+    if key != config.api_key || secret != config.api_secret {
+        return Err(Fail::code("authorization_incorrect")
+            .message("the api_key and api_secret do not match this integration's"));
+    }
+    let ttl = config.token_ttl;
+    let (token, expires) = app.shared.world(|world, now| {
+        let expires = now + to_chrono(ttl);
+        (world.issue_token(expires, &config.limits), expires)
+    });
+    Ok(ok(json!({
+        "token": token,
+        "expires_in": ttl.as_secs(),
+        "expires_at": api_time(expires),
+    })))
+}
+
+/// `GET /token-price`: what one token costs.
+pub(crate) async fn token_price(RawQuery(query): RawQuery) -> Answer {
+    let q = Fields::query(query.as_deref());
+    let symbol = q.required_text("symbol")?;
+    let chain = q.text("chain")?;
+    let fiat = q.text("fiat_symbol")?.unwrap_or_else(|| "EUR".into());
+    let coin = active_coin(&symbol, chain.as_deref())?;
+    let price = catalogue::price(coin, &fiat).ok_or_else(|| unknown_fiat(&fiat))?;
+    Ok(ok(json!({
+        "symbol": coin.symbol,
+        "chain": coin.chain,
+        "fiat_symbol": fiat.to_ascii_uppercase(),
+        "price": number(price),
+    })))
+}
+
+/// `GET /available-assets`: every coin and chain, active or not.
+pub(crate) async fn available_assets() -> Answer {
+    let assets: Vec<_> = COINS
+        .iter()
+        .map(|c| {
+            json!({
+                "symbol": c.symbol,
+                "chain": c.chain,
+                "name": c.name,
+                "decimals": c.decimals,
+                "active": c.active,
+            })
+        })
+        .collect();
+    Ok(ok(json!(assets)))
+}
+
+/// `GET /payment-methods`: the enabled methods, filtered by country and fiat.
+pub(crate) async fn payment_methods(RawQuery(query): RawQuery) -> Answer {
+    let q = Fields::query(query.as_deref());
+    let country = q.text("country")?;
+    let fiat = q.text("fiat_symbol")?;
+    let matches = |wanted: &Option<String>, have: &str| {
+        wanted
+            .as_deref()
+            .is_none_or(|w| w.eq_ignore_ascii_case(have))
+    };
+    let methods: Vec<_> = METHODS
+        .iter()
+        .filter(|m| m.enabled && matches(&country, m.country) && matches(&fiat, m.fiat_symbol))
+        .map(|m| {
+            json!({
+                "payment_type": m.payment_type,
+                "name": m.name,
+                "country": m.country,
+                "fiat_symbol": m.fiat_symbol,
+            })
+        })
+        .collect();
+    Ok(ok(json!(methods)))
+}
+
+/// `GET /quote`: how many tokens an amount in EUR buys, after the sandbox's 1.5 % fee.
+pub(crate) async fn quote(RawQuery(query): RawQuery) -> Answer {
+    let q = Fields::query(query.as_deref());
+    let amount = q.required_amount("amount")?;
+    let symbol = q.required_text("symbol")?;
+    let chain = q.text("chain")?.unwrap_or_else(|| "polygon".into());
+    let payment_type = q.required_text("payment_type")?;
+    let method = enabled_method(&payment_type)?;
+    let coin = active_coin(&symbol, Some(&chain))?;
+    let price = catalogue::price(coin, "EUR").ok_or_else(|| unknown_fiat("EUR"))?;
+    Ok(ok(json!({
+        "symbol": coin.symbol,
+        "chain": coin.chain,
+        "payment_type": method.payment_type,
+        "fiat_amount": number(amount),
+        "fiat_symbol": "EUR",
+        "coin_amount": number(catalogue::tokens_for(amount, price)),
+        "price": number(price),
+    })))
+}
+
+/// `GET /getRampoffQuote`: what selling an amount of tokens pays, in EUR.
+pub(crate) async fn rampoff_quote(RawQuery(query): RawQuery) -> Answer {
+    let q = Fields::query(query.as_deref());
+    let amount = q.required_amount("amount")?;
+    let symbol = q.required_text("symbol")?;
+    let blockchain = q.text("blockchain")?;
+    let coin = active_coin(&symbol, blockchain.as_deref())?;
+    let price = catalogue::price(coin, "EUR").ok_or_else(|| unknown_fiat("EUR"))?;
+    Ok(ok(json!({
+        "symbol": coin.symbol,
+        "blockchain": coin.chain,
+        "amount": number(amount),
+        "fiat_amount": format!("{:.2}", payout(amount, price)),
+        "fiat_symbol": "EUR",
+    })))
+}
+
+/// What selling `amount` tokens pays after the 1.5 % fee.
+pub(crate) fn payout(amount: Decimal, price: Decimal) -> Decimal {
+    (amount * price * Decimal::new(985, 3)).round_dp(2)
+}
+
+/// The active coin of that symbol (on that chain, when one is given), or
+/// `coin_not_supported`.
+pub(crate) fn active_coin(
+    symbol: &str,
+    chain: Option<&str>,
+) -> Result<&'static catalogue::Coin, Fail> {
+    let coin = match chain {
+        Some(chain) => catalogue::coin_on(symbol, chain),
+        None => catalogue::coin_any_chain(symbol),
+    };
+    coin.filter(|c| c.active).ok_or_else(|| {
+        Fail::code("coin_not_supported").message(format!(
+            "{symbol} on {} is not active for this integration; see GET /available-assets",
+            chain.unwrap_or("any chain")
+        ))
+    })
+}
+
+/// The enabled method of that name, or `method_not_allowed`.
+pub(crate) fn enabled_method(payment_type: &str) -> Result<&'static catalogue::Method, Fail> {
+    match catalogue::method_named(payment_type) {
+        Some(m) if m.enabled => Ok(m),
+        Some(m) => Err(Fail::code("method_not_allowed").message(format!(
+            "{} payments are disabled for this integration",
+            m.payment_type
+        ))),
+        None => Err(Fail::code("method_not_allowed").message(
+            "unknown payment_type; see GET /payment-methods for the ones offered".to_string(),
+        )),
+    }
+}
+
+fn unknown_fiat(fiat: &str) -> Fail {
+    let fiat: String = fiat.chars().take(8).collect();
+    Fail::code("fiat_not_supported").message(format!("the sandbox has no price in {fiat}"))
+}

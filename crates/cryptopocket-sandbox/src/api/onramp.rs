@@ -1,0 +1,310 @@
+//! OnRamp: direct and guided payments, retrieval and the list.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::catalogue;
+use crate::config::Limits;
+use crate::input::{Fields, RawBody};
+use crate::reply::{Answer, Fail, envelope, ok, page};
+use crate::server::AppState;
+use crate::world::{Customer, PayStatus, Payment, World, new_id, paginate, random_uuid};
+
+use super::common::{active_coin, enabled_method};
+use super::customers::user_not_found;
+use super::{MAX_PER_PAGE, PER_PAGE};
+
+/// What both kinds of payment ask for, already read and checked field by field.
+struct Order {
+    user_id: u64,
+    payment_type: &'static catalogue::Method,
+    fiat_symbol: String,
+    fiat_amount: Decimal,
+    coin: &'static catalogue::Coin,
+    wallet: Option<String>,
+    external_id: Option<String>,
+    guided: bool,
+}
+
+/// The customer checks of the documented error tables, in their order: unknown,
+/// banned, KYC not valid (with the form URL in `data`).
+fn payer<'w>(
+    world: &'w World,
+    user_id: u64,
+    now: DateTime<Utc>,
+    app: &AppState,
+) -> Result<&'w Customer, Fail> {
+    let customer = world
+        .customers
+        .get(&user_id)
+        .filter(|c| !c.foreign)
+        .ok_or_else(|| user_not_found(user_id))?;
+    if customer.banned {
+        return Err(Fail::code("user_banned").message(format!("customer {user_id} is banned")));
+    }
+    let kyc = customer.kyc_status(now, &app.shared.config.schedule);
+    if kyc != "valid" {
+        return Err(Fail::code("require_kyc")
+            .message(format!(
+                "customer {user_id} has KYC status {kyc}; send them to the URL in data"
+            ))
+            .data(Value::String(format!(
+                "{}/gateway/kyc/{}",
+                app.shared.origin, customer.uuid
+            ))));
+    }
+    Ok(customer)
+}
+
+/// The amount rules: the minimum, the enhanced-verification threshold, the quarterly card
+/// limit, all counted in EUR.
+fn amount_rules(
+    world: &World,
+    customer: &Customer,
+    order: &Order,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Result<(), Fail> {
+    let eur = catalogue::in_eur(order.fiat_amount, &order.fiat_symbol)
+        .ok_or_else(|| unknown_fiat(&order.fiat_symbol))?;
+    if eur < limits.min_purchase {
+        let minimum = catalogue::from_eur(limits.min_purchase, &order.fiat_symbol)
+            .unwrap_or(limits.min_purchase);
+        return Err(Fail::code("min_purchase").message(format!(
+            "the minimum purchase is {minimum} {}",
+            order.fiat_symbol
+        )));
+    }
+    if eur > limits.reinforced_above && !customer.reinforced(now) {
+        return Err(Fail::code("kyc_reinforced_required").message(format!(
+            "purchases above {} EUR need the enhanced verification: create an onboarding_link \
+             (POST /onboarding-form) and have the customer complete it",
+            limits.reinforced_above
+        )));
+    }
+    if order.payment_type.payment_type == "card" {
+        let spent: Decimal = world
+            .payments
+            .values()
+            .filter(|p| {
+                p.user_id == customer.id
+                    && p.payment_type == "card"
+                    && same_quarter(p.created_at, now)
+            })
+            .filter_map(|p| catalogue::in_eur(p.fiat_amount, &p.fiat_symbol))
+            .sum();
+        if spent + eur > limits.quarterly_card_limit {
+            return Err(Fail::code("limit_exceded").message(format!(
+                "this purchase would take the customer's card purchases this quarter past {} EUR",
+                limits.quarterly_card_limit
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn same_quarter(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    a.year() == b.year() && (a.month0() / 3) == (b.month0() / 3)
+}
+
+fn unknown_fiat(fiat: &str) -> Fail {
+    let fiat: String = fiat.chars().take(8).collect();
+    Fail::code("fiat_not_supported").message(format!("the sandbox does not sell for {fiat}"))
+}
+
+/// Checks an order against the state and stores it as a `started` payment.
+fn place(
+    world: &mut World,
+    now: DateTime<Utc>,
+    app: &AppState,
+    order: Order,
+) -> Result<Payment, Fail> {
+    let limits = &app.shared.config.limits;
+    let customer = payer(world, order.user_id, now, app)?;
+    amount_rules(world, customer, &order, now, limits)?;
+    if order.payment_type.gateway
+        && order
+            .wallet
+            .as_deref()
+            .is_some_and(|w| w.eq_ignore_ascii_case(catalogue::FAILING_WALLET))
+    {
+        return Err(Fail::code("error_payment_creation")
+            .message("the payment provider refused the payment (the sandbox's failing wallet)"));
+    }
+    if world.payments.len() >= limits.max_payments {
+        return Err(Fail::code("unexpected_error").message(format!(
+            "the sandbox holds its maximum of {} payments; restart it",
+            limits.max_payments
+        )));
+    }
+    let price = catalogue::price(order.coin, &order.fiat_symbol)
+        .ok_or_else(|| unknown_fiat(&order.fiat_symbol))?;
+    let transfer = !order.payment_type.gateway && !order.guided;
+    let payment = Payment {
+        id: new_id(),
+        external_id: order.external_id,
+        user_id: order.user_id,
+        guided: order.guided,
+        payment_type: order.payment_type.payment_type.to_owned(),
+        fiat_symbol: order.fiat_symbol,
+        fiat_amount: order.fiat_amount,
+        coin_symbol: order.coin.symbol.to_owned(),
+        coin_amount: catalogue::tokens_for(order.fiat_amount, price),
+        created_at: now,
+        status: PayStatus::Started,
+        next: None,
+        txid: None,
+        holder: None,
+        concept: transfer.then(|| world.next_concept()),
+        gateway_token: random_uuid(),
+    };
+    world.payment_order.push(payment.id.clone());
+    world.payments.insert(payment.id.clone(), payment.clone());
+    Ok(payment)
+}
+
+/// `POST /createPayment`: a gateway URL for card, psd2 and LATAM methods, transfer
+/// instructions (under the documented misspelt `sucess`) for `transfer`.
+pub(crate) async fn create_payment(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
+    let f = Fields::json(&body)?;
+    let user_id = f.required_id("user_id")?;
+    let payment_type = enabled_method(&f.text("payment_type")?.unwrap_or_else(|| "card".into()))?;
+    let fiat_symbol = f.required_text("fiat_symbol")?.to_ascii_uppercase();
+    let fiat_amount = f.required_amount("fiat_amount")?;
+    let coin_symbol = f.required_text("coin_symbol")?;
+    // LATAM methods need no chain; everyone else must say which.
+    let latam = payment_type.fiat_symbol != "EUR";
+    let coin_chain = if latam {
+        f.text("coin_chain")?
+    } else {
+        Some(f.required_text("coin_chain")?)
+    };
+    let wallet = f.required_text("wallet")?;
+    f.text("callback_url")?;
+    let order = Order {
+        user_id,
+        payment_type,
+        fiat_symbol,
+        fiat_amount,
+        coin: active_coin(&coin_symbol, coin_chain.as_deref())?,
+        wallet: Some(wallet),
+        external_id: f.text("external_id")?,
+        guided: false,
+    };
+    let origin = app.shared.origin.clone();
+    app.shared.world(|world, now| {
+        let payment = place(world, now, &app, order)?;
+        Ok(match payment.concept {
+            Some(concept) => {
+                let (iban, bic, holder, _) = catalogue::ACCOUNTS[0];
+                envelope(
+                    "sucess",
+                    Some("payment_created"),
+                    Some(json!({
+                        "payment_id": payment.id,
+                        "iban": iban,
+                        "bic": bic,
+                        "concept": concept,
+                        "destination_name": holder,
+                    })),
+                )
+            }
+            None => envelope(
+                "success",
+                Some("payment_created"),
+                Some(json!({
+                    "payment_id": payment.id,
+                    "url_payment": format!(
+                        "{origin}/gateway/{}?token={}",
+                        payment.payment_type, payment.gateway_token
+                    ),
+                })),
+            ),
+        })
+    })
+}
+
+/// `POST /createGuidedPayment`: EUR only; the payer picks the method on the gateway.
+pub(crate) async fn create_guided(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
+    let f = Fields::json(&body)?;
+    let user_id = f.required_id("user_id")?;
+    let coin_symbol = f.required_text("coin_symbol")?;
+    let coin_chain = f.required_text("coin_chain")?;
+    let fiat_amount = f.required_amount("fiat_amount")?;
+    if let Some(fiat) = f.text("fiat_symbol")?
+        && !fiat.eq_ignore_ascii_case("EUR")
+    {
+        return Err(Fail::code("guided_payment_eur_only")
+            .message("guided payments are available in EUR only"));
+    }
+    let payment_type = f.text("payment_type")?.unwrap_or_else(|| "card".into());
+    let payment_type = catalogue::method_named(&payment_type)
+        .filter(|m| m.fiat_symbol == "EUR" && m.enabled)
+        .ok_or_else(|| Fail::field("payment_type", "must be card, psd2 or transfer"))?;
+    let order = Order {
+        user_id,
+        payment_type,
+        fiat_symbol: "EUR".into(),
+        fiat_amount,
+        coin: active_coin(&coin_symbol, Some(&coin_chain))?,
+        wallet: None,
+        external_id: f.text("external_id")?,
+        guided: true,
+    };
+    let origin = app.shared.origin.clone();
+    app.shared.world(|world, now| {
+        let payment = place(world, now, &app, order)?;
+        let mut data = json!({
+            "payment_id": payment.id,
+            "gateway_url": format!("{origin}/gateway/payment/{}", payment.id),
+        });
+        if let Some(external_id) = &payment.external_id {
+            data["external_id"] = json!(external_id);
+        }
+        Ok(envelope(
+            "success",
+            Some("guided_payment_created"),
+            Some(data),
+        ))
+    })
+}
+
+/// `GET /payment/{payment_id}`: `fiat_amount` in cents, `user_id` a string, `txid` once
+/// `coins_sent`, as documented.
+pub(crate) async fn get_payment(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    app.shared.world(|world, _| {
+        world
+            .payments
+            .get(&id)
+            .map(|p| ok(p.to_json()))
+            .ok_or_else(|| payment_not_found(&id))
+    })
+}
+
+pub(crate) fn payment_not_found(id: &str) -> Fail {
+    let id: String = id.chars().take(40).collect();
+    Fail::code("payment_not_found").message(format!("no payment with id {id:?}"))
+}
+
+/// `GET /payments/list`: oldest first, Laravel pagination.
+pub(crate) async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
+    let q = Fields::query(query.as_deref());
+    let page_no = q.page_param("page", 1, u64::MAX)?;
+    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    Ok(app.shared.world(|world, _| {
+        let (range, pagination) = paginate(world.payment_order.len(), page_no, per_page);
+        let items = world.payment_order[range]
+            .iter()
+            .filter_map(|id| world.payments.get(id))
+            .map(Payment::to_json)
+            .collect();
+        page(items, pagination)
+    }))
+}

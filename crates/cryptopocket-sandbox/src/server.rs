@@ -1,0 +1,387 @@
+//! Starting and stopping a sandbox, the shared state behind every request, and the layer
+//! that authenticates, injects failures and records each exchange.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api;
+use crate::clock::Clock;
+use crate::config::{ClockMode, SandboxConfig};
+use crate::control::{Control, Exchange};
+use crate::reply::Fail;
+use crate::webhooks::Outbox;
+use crate::world::World;
+
+/// Locks a mutex, carrying on after a panic elsewhere: the sandbox's state is always left
+/// consistent between statements, and a test server that stops answering helps nobody.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What every request and the control handle share.
+pub(crate) struct Shared {
+    pub(crate) config: SandboxConfig,
+    pub(crate) clock: Clock,
+    pub(crate) origin: String,
+    world: Mutex<World>,
+    pub(crate) outbox: Outbox,
+    pub(crate) exchanges: Mutex<VecDeque<Exchange>>,
+}
+
+impl Shared {
+    /// Runs `f` on the state brought up to the virtual now, then queues the webhook
+    /// deliveries of every status change that happened meanwhile.
+    pub(crate) fn world<R>(&self, f: impl FnOnce(&mut World, DateTime<Utc>) -> R) -> R {
+        let now = self.clock.now();
+        let schedule = &self.config.schedule;
+        let (result, jobs) = {
+            let mut world = lock(&self.world);
+            world.tick(now, schedule);
+            let result = f(&mut world, now);
+            world.tick(now, schedule);
+            let events = std::mem::take(&mut world.events);
+            let mut jobs = Vec::new();
+            for event in events {
+                for (subscribed, url) in &world.subscriptions {
+                    // Subscribers under the legacy name get the renamed event too.
+                    let wanted = subscribed == event.event_type
+                        || (subscribed == "RAMPOFF_FINISHED"
+                            && event.event_type == "TRANSFER_RAMPOFF_FINISHED");
+                    if wanted {
+                        let mut body = event.body.clone();
+                        body["type"] = serde_json::Value::String(subscribed.clone());
+                        jobs.push((subscribed.clone(), url.clone(), body.to_string()));
+                    }
+                }
+            }
+            (result, jobs)
+        };
+        for (event_type, url, body) in jobs {
+            self.outbox.send(&event_type, &url, body);
+        }
+        result
+    }
+}
+
+/// The axum state: the shared part and the route → operation table.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) shared: Arc<Shared>,
+    operations: Arc<HashMap<&'static str, &'static str>>,
+}
+
+/// A running CryptoPocket sandbox.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use cryptopocket_sandbox::Sandbox;
+///
+/// let sandbox = Sandbox::start().await?;
+/// println!("{} accepts {}", sandbox.base_url(), sandbox.api_key());
+/// sandbox.control().advance(std::time::Duration::from_secs(60));
+/// sandbox.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct Sandbox {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox for a test: loopback, a free port, random credentials, a manual
+    /// clock. Needs a Tokio runtime.
+    pub async fn start() -> std::io::Result<Sandbox> {
+        Sandbox::start_with(SandboxConfig::default()).await
+    }
+
+    /// Starts a sandbox as configured.
+    pub async fn start_with(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let host = if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        let origin = format!("http://{host}");
+        let clock = Clock::new(config.clock);
+        let world = World::new(clock.now());
+        let shared = Arc::new(Shared {
+            outbox: Outbox::start(&config),
+            exchanges: Mutex::new(VecDeque::new()),
+            world: Mutex::new(world),
+            origin: origin.clone(),
+            clock,
+            config,
+        });
+        let state = AppState {
+            shared: shared.clone(),
+            operations: Arc::new(
+                api::OPERATIONS
+                    .iter()
+                    .map(|op| (op.path, op.operation_id))
+                    .collect(),
+            ),
+        };
+        let app = router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let shutdown = async {
+                stopped.await.ok();
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "the sandbox server stopped");
+            }
+        });
+        let ticker = (shared.config.clock == ClockMode::Realtime).then(|| {
+            // Statuses change by themselves in real time, so somebody must look at the
+            // clock even when no request arrives; a weak handle lets the sandbox go.
+            let weak = Arc::downgrade(&shared);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_millis(200));
+                loop {
+                    every.tick().await;
+                    match weak.upgrade() {
+                        Some(shared) => shared.world(|_, _| ()),
+                        None => break,
+                    }
+                }
+            })
+        });
+        Ok(Sandbox {
+            addr,
+            base_url: format!("{origin}/api"),
+            shared,
+            stop: Some(stop),
+            server: Some(server),
+            ticker,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client: `http://127.0.0.1:PORT/api`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The API key `/authenticate` accepts.
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// The API secret `/authenticate` accepts and webhooks are signed with.
+    pub fn api_secret(&self) -> &str {
+        &self.shared.config.api_secret
+    }
+
+    /// The handle that moves time, plays the end user and inspects what happened.
+    pub fn control(&self) -> Control {
+        Control::new(self.shared.clone())
+    }
+
+    /// What a standalone server prints on start: where it listens and the environment a
+    /// client needs.
+    pub fn banner(&self) -> String {
+        let clock = match self.shared.config.clock {
+            ClockMode::Realtime => "time runs by itself",
+            ClockMode::Manual => "time moves only when told to",
+        };
+        format!(
+            "CryptoPocket sandbox listening on {url} ({clock})\n\
+             \n\
+             \x20 export CRYPTOPOCKET_BASE_URL={url}\n\
+             \x20 export CRYPTOPOCKET_API_KEY={key}\n\
+             \x20 export CRYPTOPOCKET_API_SECRET={secret}\n\
+             \n\
+             End-user pages: {origin}/gateway/…; jump ahead: POST {origin}/sandbox/advance?seconds=N\n",
+            url = self.base_url,
+            key = self.shared.config.api_key,
+            secret = self.shared.config.api_secret,
+            origin = self.shared.origin,
+        )
+    }
+
+    /// Stops accepting requests and waits (briefly) for the open ones to finish.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        if let Some(server) = self.server.take() {
+            let abort = server.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), server)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let mut api = Router::new();
+    for op in api::OPERATIONS {
+        api = api.route(op.path, (op.handler)());
+    }
+    api.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        operation_layer,
+    ))
+    .merge(api::gateway::routes())
+    .fallback(unknown_path)
+    .method_not_allowed_fallback(wrong_method)
+    .with_state(state)
+}
+
+/// Around every API operation: authentication, injected failures, and the record of what
+/// was answered.
+async fn operation_layer(
+    State(app): State<AppState>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(&operation_id) = app.operations.get(matched.as_str()) else {
+        return next.run(request).await;
+    };
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let token = request
+        .headers()
+        .get("auth")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let shared = &app.shared;
+    let refused = shared.world(|world, now| {
+        if operation_id != "authenticate" {
+            let problem = match &token {
+                None => Some("the `auth` header is missing; POST /authenticate for a token"),
+                Some(t) if !world.token_valid(t, now) => {
+                    Some("the token in `auth` is unknown or expired; authenticate again")
+                }
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                return Some(Fail::code("authorization_incorrect").message(problem));
+            }
+        }
+        world
+            .injected
+            .get_mut(operation_id)
+            .and_then(VecDeque::pop_front)
+            .map(|code| Fail::code(&code).message("injected by the sandbox's control handle"))
+    });
+    let response = match refused {
+        Some(fail) => fail.into_response(),
+        None => next.run(request).await,
+    };
+    record(shared, operation_id, method, path, response).await
+}
+
+async fn record(
+    shared: &Shared,
+    operation_id: &'static str,
+    method: String,
+    path: String,
+    response: Response,
+) -> Response {
+    let max = shared.config.limits.max_exchanges;
+    if max == 0 {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Every answer is a small JSON document built here; the bound is a guard, not a limit.
+    let bytes = axum::body::to_bytes(body, 4 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    {
+        let mut exchanges = lock(&shared.exchanges);
+        if exchanges.len() >= max {
+            exchanges.pop_front();
+        }
+        exchanges.push_back(Exchange {
+            operation_id,
+            method,
+            path,
+            status: parts.status.as_u16(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        });
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn unknown_path(method: Method, uri: Uri) -> Fail {
+    Fail::code("not_found")
+        .message(format!(
+            "no operation at {method} {}; the operations are listed in openapi/cryptopocket.yaml",
+            shortened(uri.path())
+        ))
+        .with_status(StatusCode::NOT_FOUND)
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> Fail {
+    // Not the API's `method_not_allowed`, which is about payment methods.
+    Fail::code("wrong_http_method")
+        .message(format!(
+            "{} does not answer {method}",
+            shortened(uri.path())
+        ))
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+}
+
+/// A client's text echoed in a message, cut short: a 60 KiB path is not worth repeating.
+fn shortened(text: &str) -> String {
+    const MAX: usize = 120;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
