@@ -1,37 +1,107 @@
-//! The buy flow against a real CryptoPocket environment: authenticate, register a
-//! customer, check KYC, quote, create a guided payment, follow it.
+//! The documented buy flow, end to end: authenticate, register a customer, wait for KYC,
+//! quote, create a guided payment, pay it as the end user, follow it to `coins_sent`,
+//! receive and verify the signed webhook, list the transactions.
 //!
 //! ```sh
-//! CRYPTOPOCKET_API_KEY=… CRYPTOPOCKET_API_SECRET=… cargo run -p cryptopocket --example buy_flow
+//! cargo run --example buy_flow            # offline, against an in-process sandbox
+//! cargo run --example buy_flow -- --live  # against CRYPTOPOCKET_BASE_URL with real credentials
 //! ```
 //!
-//! `CRYPTOPOCKET_BASE_URL` selects the server (the public sandbox when unset). Without
-//! credentials the example says so and stops.
+//! Offline, the example starts `cryptopocket-sandbox` on a free loopback port with a
+//! one-second schedule and plays the end user on the sandbox's payment page itself.
+//!
+//! With `--live` it reads `CRYPTOPOCKET_API_KEY`, `CRYPTOPOCKET_API_SECRET` and
+//! `CRYPTOPOCKET_BASE_URL` (the public sandbox when unset), prints the pages a person must
+//! open (KYC form, payment page) and polls while they do. The webhook step needs a public
+//! URL that forwards to this machine: set `BUY_FLOW_WEBHOOK_URL` to it and
+//! `BUY_FLOW_WEBHOOK_PORT` to the local port it forwards to; without them the step is
+//! skipped.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
 use cryptopocket::{
-    Client, Error,
+    Client, Environment,
     api::types::RegisterUserRequest,
-    model::PaymentType,
+    model::{EventType, PaymentStatus, PaymentType},
     onramp::{NewGuidedPayment, QuoteRequest},
+    webhooks::{WebhookEvent, WebhookVerifier},
 };
+use cryptopocket_sandbox::{ClockMode, Sandbox, SandboxConfig, Schedule};
+use futures::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where the flow runs, and what differs between the two places.
+enum Target {
+    /// An in-process sandbox: the example plays the end user and time runs fast.
+    Local(Sandbox),
+    /// A real CryptoPocket environment: a person does the end user's part.
+    Live,
+}
+
+impl Target {
+    fn poll_every(&self) -> Duration {
+        match self {
+            Target::Local(_) => Duration::from_millis(250),
+            Target::Live => Duration::from_secs(10),
+        }
+    }
+
+    fn max_polls(&self) -> u32 {
+        match self {
+            Target::Local(_) => 60,
+            Target::Live => 90,
+        }
+    }
+}
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = match Client::from_env() {
-        Ok(client) => client,
-        Err(Error::Config(why)) => {
-            eprintln!("{why}: set CRYPTOPOCKET_API_KEY and CRYPTOPOCKET_API_SECRET first");
-            return Ok(());
-        }
-        Err(e) => return Err(e.into()),
+async fn main() -> Result<(), Failure> {
+    let live = std::env::args().skip(1).any(|a| a == "--live");
+    let (target, client, api_secret) = if live {
+        let secret = std::env::var("CRYPTOPOCKET_API_SECRET").unwrap_or_default();
+        let client = Client::from_env().map_err(|e| {
+            format!("{e}: --live needs CRYPTOPOCKET_API_KEY and CRYPTOPOCKET_API_SECRET")
+        })?;
+        (Target::Live, client, secret)
+    } else {
+        let sandbox = Sandbox::start_with(SandboxConfig {
+            clock: ClockMode::Realtime,
+            schedule: Schedule::uniform(Duration::from_millis(500)),
+            ..SandboxConfig::default()
+        })
+        .await?;
+        println!("0. started a local sandbox at {}", sandbox.base_url());
+        let client = Client::builder()
+            .environment(Environment::Custom(sandbox.base_url().to_owned()))
+            .credentials(sandbox.api_key(), sandbox.api_secret())
+            .build()?;
+        let secret = sandbox.api_secret().to_owned();
+        (Target::Local(sandbox), client, secret)
     };
+    let verifier =
+        WebhookVerifier::new(SecretString::from(api_secret)).expect_api_key(client.api_key());
+    let result = run(&target, &client, verifier).await;
+    if let Target::Local(sandbox) = target {
+        sandbox.shutdown().await;
+    }
+    result
+}
+
+async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Result<(), Failure> {
+    // 1. The first call authenticates; the client keeps and renews the token from here on.
+    let assets = client.assets().available().await?;
     println!(
-        "1. talking to {} as {}",
+        "1. authenticated at {} as {}; {} assets on offer",
         client.base_url(),
-        client.api_key()
+        client.api_key(),
+        assets.len()
     );
 
     let email = format!("buyer+{}@example.com", std::process::id());
@@ -40,53 +110,180 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .email(email.clone())
         .try_into()?;
     let customer = client.customers().register(&request).await?;
-    println!(
-        "2. registered {email} as customer {}; KYC form: {}",
-        customer.id, customer.kyc_form_url
-    );
+    println!("2. registered {email} as customer {}", customer.id);
+    println!("   KYC form: {}", customer.kyc_form_url);
 
-    let kyc = client.kyc().status(customer.id).await?;
-    println!("3. KYC is {}", kyc.status);
-    if !kyc.status.is_approved() {
-        println!("   complete KYC at the form above, then run the example again");
-        return Ok(());
+    let mut polls = 0;
+    let mut last = None;
+    loop {
+        let kyc = client.kyc().status(customer.id).await?;
+        if last.as_ref() != Some(&kyc.status) {
+            println!("3. KYC is {}", kyc.status);
+            last = Some(kyc.status.clone());
+        }
+        if kyc.status.is_approved() {
+            break;
+        }
+        if kyc.status.is_final() || polls == target.max_polls() {
+            return Err(format!("KYC ended as {}; the flow stops here", kyc.status).into());
+        }
+        polls += 1;
+        tokio::time::sleep(target.poll_every()).await;
     }
 
+    let amount = Decimal::new(150_50, 2);
     let quote = client
         .onramp()
         .quote(&QuoteRequest {
-            amount: Decimal::new(100, 0),
+            amount,
             symbol: "USDC".into(),
             chain: Some("polygon".into()),
             payment_type: PaymentType::Card,
         })
         .await?;
-    println!("4. 100 EUR buys {} USDC", quote.coin_amount);
+    println!(
+        "4. quote: {amount} EUR buys {} USDC on polygon",
+        quote.coin_amount
+    );
+
+    let mut deliveries = subscribe(target, client).await?;
 
     let payment = client
         .onramp()
         .create_guided_payment(&NewGuidedPayment {
             user_id: customer.id,
-            fiat_amount: Decimal::new(100, 0),
+            fiat_amount: amount,
             coin_symbol: "USDC".into(),
             coin_chain: "polygon".into(),
             payment_type: None,
-            external_id: Some(format!("example-{}", std::process::id())),
+            external_id: Some(format!("order-{}", std::process::id())),
         })
         .await?;
-    println!("5. pay at {}", payment.gateway_url);
+    println!("6. guided payment {} created", payment.payment_id);
 
-    for _ in 0..60 {
-        let state = client.onramp().payment(&payment.payment_id).await?;
-        println!(
-            "6. payment {} is {} ({} {})",
-            state.id, state.status, state.fiat_amount, state.fiat_symbol
-        );
-        if state.status.is_final() {
-            return Ok(());
+    match target {
+        Target::Local(_) => {
+            // What the end user's browser does on the gateway page: choose card, pay.
+            let answer = reqwest::Client::new()
+                .post(&payment.gateway_url)
+                .form(&[("payment_type", "card")])
+                .send()
+                .await?;
+            println!(
+                "7. played the end user: paid by card on {} (HTTP {})",
+                payment.gateway_url,
+                answer.status().as_u16()
+            );
         }
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        Target::Live => println!("7. open {} and pay; polling meanwhile", payment.gateway_url),
     }
-    println!("   still not final after 10 minutes; follow it later with its id");
+
+    let mut last = None;
+    let mut polls = 0;
+    let paid = loop {
+        let state = client.onramp().payment(&payment.payment_id).await?;
+        if last.as_ref() != Some(&state.status) {
+            println!(
+                "8. payment is {} ({} {} for {} {})",
+                state.status,
+                state.fiat_amount,
+                state.fiat_symbol,
+                state.coin_amount.unwrap_or_default(),
+                state.coin_symbol
+            );
+            last = Some(state.status.clone());
+        }
+        if state.status == PaymentStatus::CoinsSent {
+            break state;
+        }
+        if polls == target.max_polls() {
+            return Err("the payment did not reach coins_sent; follow it later by its id".into());
+        }
+        polls += 1;
+        tokio::time::sleep(target.poll_every()).await;
+    };
+    println!("   txid {}", paid.txid.as_deref().unwrap_or("(none)"));
+
+    if let Some(deliveries) = deliveries.as_mut() {
+        loop {
+            let (headers, body) = tokio::time::timeout(Duration::from_secs(30), deliveries.recv())
+                .await?
+                .ok_or("the webhook receiver stopped")?;
+            match verifier.verify_event(&headers, &body)? {
+                WebhookEvent::CoinsSent(event) if event.payment_id == payment.payment_id => {
+                    println!(
+                        "9. received COINS_SENT for {}: signature verified, txid {}",
+                        event.payment_id,
+                        event.txid.as_deref().unwrap_or("(none)")
+                    );
+                    break;
+                }
+                other => println!("9. received {} (signature verified)", other.event_type()),
+            }
+        }
+    }
+
+    println!("10. on-ramp transactions:");
+    let payments: Vec<_> = client.onramp().payments().take(20).try_collect().await?;
+    for p in &payments {
+        println!(
+            "    {}  {:>16}  {:>9} {}  {} {}",
+            p.id,
+            p.status,
+            p.fiat_amount,
+            p.fiat_symbol,
+            p.coin_amount.unwrap_or_default(),
+            p.coin_symbol
+        );
+    }
+    println!("done: payment {} is coins_sent", paid.id);
     Ok(())
+}
+
+/// Starts a receiver and subscribes it to the payment events; `None` when there is no URL
+/// CryptoPocket could reach (live mode without `BUY_FLOW_WEBHOOK_URL`).
+async fn subscribe(
+    target: &Target,
+    client: &Client,
+) -> Result<Option<mpsc::Receiver<(HeaderMap, Bytes)>>, Failure> {
+    let (port, public_url) = match target {
+        Target::Local(_) => (0, None),
+        Target::Live => match std::env::var("BUY_FLOW_WEBHOOK_URL") {
+            Ok(url) => {
+                let port = std::env::var("BUY_FLOW_WEBHOOK_PORT")
+                    .ok()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                (port, Some(url))
+            }
+            Err(_) => {
+                println!("5. no BUY_FLOW_WEBHOOK_URL: skipping the webhook step");
+                return Ok(None);
+            }
+        },
+    };
+    let (tx, rx) = mpsc::channel(16);
+    let app = axum::Router::new().route(
+        "/webhooks",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let tx = tx.clone();
+            async move {
+                // Verification happens in the flow; the receiver only hands over the raw
+                // bytes, untouched, as verification requires.
+                match tx.send((headers, body)).await {
+                    Ok(()) => StatusCode::OK,
+                    Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = public_url.unwrap_or_else(|| format!("http://{local}/webhooks"));
+    for event in [EventType::PayIn, EventType::CoinsSent] {
+        client.webhooks().subscribe(&event, &url).await?;
+    }
+    println!("5. subscribed {url} to PAY_IN and COINS_SENT");
+    Ok(Some(rx))
 }
