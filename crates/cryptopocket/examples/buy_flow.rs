@@ -131,7 +131,7 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
         tokio::time::sleep(target.poll_every()).await;
     }
 
-    let amount = Decimal::new(150_50, 2);
+    let amount = Decimal::new(15_050, 2);
     let quote = client
         .onramp()
         .quote(&QuoteRequest {
