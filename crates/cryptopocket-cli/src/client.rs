@@ -1,0 +1,75 @@
+//! Building the `cryptopocket::Client` from the global options.
+
+use std::time::Duration;
+
+use cryptopocket::{Client, Environment};
+use secrecy::SecretString;
+
+use crate::{
+    args::{EnvName, Global},
+    exit::Failure,
+};
+
+/// The crate's default per-attempt timeout; `--timeout` only ever lowers it.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The crate's default connect timeout; `--timeout` only ever lowers it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client for the configured server and credentials.
+pub fn client(global: &Global) -> Result<Client, Failure> {
+    let api_key = api_key(global).ok_or_else(|| {
+        Failure::usage(
+            "no API key: set CRYPTOPOCKET_API_KEY (or pass --api-key before the command)",
+        )
+    })?;
+    let api_secret = api_secret(global)?;
+    let mut builder = Client::builder()
+        .environment(environment(global)?)
+        .credentials(api_key, secrecy::ExposeSecret::expose_secret(&api_secret))
+        .user_agent(concat!("cryptopocket-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(timeout) = global.timeout {
+        builder = builder
+            .deadline(timeout)
+            .attempt_timeout(timeout.min(ATTEMPT_TIMEOUT))
+            .connect_timeout(timeout.min(CONNECT_TIMEOUT));
+    }
+    Ok(builder.build()?)
+}
+
+/// The API key, when one is configured.
+pub fn api_key(global: &Global) -> Option<&str> {
+    global.api_key.as_deref().filter(|k| !k.trim().is_empty())
+}
+
+/// The API secret, or a usage failure saying how to give it.
+pub fn api_secret(global: &Global) -> Result<SecretString, Failure> {
+    global
+        .api_secret
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from)
+        .ok_or_else(|| {
+            Failure::usage(
+                "no API secret: set CRYPTOPOCKET_API_SECRET (or pass --api-secret before the command)",
+            )
+        })
+}
+
+/// Which server: `--env` wins over a base URL taken from the environment; `--env production`
+/// needs a base URL, since production's is given to each integrator.
+fn environment(global: &Global) -> Result<Environment, Failure> {
+    let base_url = global.base_url.clone().filter(|u| !u.trim().is_empty());
+    match (global.environment, base_url) {
+        (Some(EnvName::Sandbox), Some(_)) if global.base_url_from_flag => Err(Failure::usage(
+            "--env sandbox and --base-url both name a server: give one of them",
+        )),
+        (Some(EnvName::Sandbox), _) => Ok(Environment::Sandbox),
+        (Some(EnvName::Production), Some(url)) => Ok(Environment::Production(url)),
+        (Some(EnvName::Production), None) => Err(Failure::usage(
+            "--env production needs the production URL CryptoPocket gave you: pass --base-url \
+             or set CRYPTOPOCKET_BASE_URL",
+        )),
+        (None, Some(url)) => Ok(Environment::Custom(url)),
+        (None, None) => Ok(Environment::Sandbox),
+    }
+}

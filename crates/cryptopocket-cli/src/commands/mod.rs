@@ -1,0 +1,83 @@
+//! One module per command group; each holds its subcommands' arguments and their code.
+
+pub mod assets;
+pub mod bank_accounts;
+pub mod customers;
+pub mod kyc;
+pub mod offramp;
+pub mod payments;
+pub mod sandbox;
+pub mod webhooks;
+
+use clap::{Args, CommandFactory as _};
+use cryptopocket::{Client, Error};
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
+
+use crate::{
+    args::{Cli, Command, Global},
+    client,
+    exit::Failure,
+    output::Printer,
+};
+
+/// What every command gets: the global options and the printer.
+#[derive(Debug)]
+pub struct Context {
+    /// The global options.
+    pub global: Global,
+    /// Table or JSON.
+    pub printer: Printer,
+}
+
+impl Context {
+    /// A client for the configured server and credentials.
+    pub fn client(&self) -> Result<Client, Failure> {
+        client::client(&self.global)
+    }
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let context = Context {
+        printer: Printer {
+            json: cli.global.json,
+        },
+        global: cli.global,
+    };
+    match cli.command {
+        Command::Assets(command) => assets::run(&context, command).await,
+        Command::Customers(command) => customers::run(&context, command).await,
+        Command::Kyc(command) => kyc::run(&context, command).await,
+        Command::Payments(command) => payments::run(&context, command).await,
+        Command::Offramp(command) => offramp::run(&context, command).await,
+        Command::BankAccounts(command) => bank_accounts::run(&context, command).await,
+        Command::Webhooks(command) => webhooks::run(&context, command).await,
+        Command::Sandbox(command) => sandbox::run(&context, command).await,
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "cryptopocket", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// `--limit` for the commands that list.
+#[derive(Debug, Args)]
+pub struct Limit {
+    /// Stop after N items (by default every page is read).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}
+
+impl Limit {
+    /// Every item of `stream`, page after page, up to the limit; later pages are not fetched.
+    pub async fn collect<T>(
+        &self,
+        stream: impl Stream<Item = Result<T, Error>>,
+    ) -> Result<Vec<T>, Failure> {
+        let limit = self
+            .limit
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        Ok(stream.take(limit).try_collect().await?)
+    }
+}

@@ -1,0 +1,604 @@
+//! Every API subcommand against an in-process sandbox (manual clock: time moves only when a
+//! test says), with its output and exit code, and each API error class.
+
+use std::{process::Output, time::Duration};
+
+use cryptopocket_sandbox::{Control, Sandbox};
+use serde_json::Value;
+
+use crate::support::{blocking, cli_for, stderr, stdout};
+
+const WALLET: &str = "0x52908400098527886E0F7030069857D2E4169EE7";
+const IBAN: &str = "ES9121000418450200051332";
+
+/// A sandbox and what the binary needs to reach it.
+struct Api {
+    sandbox: Sandbox,
+    url: String,
+    key: String,
+    secret: String,
+}
+
+impl Api {
+    async fn start() -> Self {
+        let sandbox = Sandbox::start().await.expect("start the sandbox");
+        Self {
+            url: sandbox.base_url().to_owned(),
+            key: sandbox.api_key().to_owned(),
+            secret: sandbox.api_secret().to_owned(),
+            sandbox,
+        }
+    }
+
+    fn control(&self) -> Control {
+        self.sandbox.control()
+    }
+
+    /// Runs the binary with `args` on a blocking thread, so the sandbox keeps serving.
+    async fn run(&self, args: &[&str]) -> Output {
+        let (url, key, secret) = (self.url.clone(), self.key.clone(), self.secret.clone());
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        blocking(move || {
+            cli_for(&url, &key, &secret)
+                .args(&args)
+                .output()
+                .expect("run the binary")
+        })
+        .await
+    }
+
+    /// Runs `--json args`, expects success, and parses stdout.
+    async fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let output = self.run(&all).await;
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", stdout(&output)))
+    }
+
+    /// Runs `args`, expects exit code `code`, and returns stderr.
+    async fn fails(&self, code: i32, args: &[&str]) -> String {
+        let output = self.run(args).await;
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {output:?}");
+        assert!(
+            output.stdout.is_empty(),
+            "{args:?} printed {}",
+            stdout(&output)
+        );
+        stderr(&output)
+    }
+
+    /// Registers a customer and, with `verified`, lets KYC pass.
+    async fn customer(&self, email: &str, verified: bool) -> String {
+        let customer = self
+            .json(&["customers", "register", "--name", "Ana", "--email", email])
+            .await;
+        if verified {
+            self.control().advance(Duration::from_secs(3600));
+        }
+        customer["id"].to_string()
+    }
+
+    /// A card payment of 150.50 EUR for a verified customer; returns its id.
+    async fn payment(&self, user: &str, payment_type: &str) -> String {
+        let created = self
+            .json(&[
+                "payments",
+                "create",
+                "--user-id",
+                user,
+                "--fiat-amount",
+                "150.50",
+                "--coin-symbol",
+                "USDC",
+                "--coin-chain",
+                "polygon",
+                "--wallet",
+                WALLET,
+                "--payment-type",
+                payment_type,
+                "--external-id",
+                "order-17",
+            ])
+            .await;
+        created["payment_id"]
+            .as_str()
+            .expect("a payment id")
+            .to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_prices_methods_and_quotes() {
+    let api = Api::start().await;
+    let table = api.run(&["assets", "list"]).await;
+    assert!(table.status.success());
+    assert!(stdout(&table).contains("USDC") && stdout(&table).contains("polygon"));
+
+    let assets = api.json(&["assets", "list"]).await;
+    assert!(assets.as_array().is_some_and(|a| !a.is_empty()), "{assets}");
+    let price = api
+        .json(&["assets", "price", "--symbol", "USDC", "--chain", "polygon"])
+        .await;
+    assert!(price["price"].is_string(), "decimals are strings: {price}");
+
+    let methods = api.json(&["payments", "methods"]).await;
+    assert!(
+        methods
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["payment_type"] == "card")),
+        "{methods}"
+    );
+    let quote = api
+        .json(&["payments", "quote", "--amount", "100", "--symbol", "USDC"])
+        .await;
+    assert!(quote["coin_amount"].is_string(), "{quote}");
+    let quote = api
+        .json(&["offramp", "quote", "--amount", "100", "--symbol", "USDC"])
+        .await;
+    assert!(quote["fiat_amount"].is_string(), "{quote}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_and_kyc() {
+    let api = Api::start().await;
+    let id = api.customer("ana@example.com", false).await;
+    let kyc = api.json(&["kyc", "status", &id]).await;
+    assert_eq!(kyc["kyc_status"], "unused");
+    api.control().advance(Duration::from_secs(3600));
+    let kyc = api.json(&["kyc", "status", &id]).await;
+    assert_eq!(kyc["kyc_status"], "valid");
+    assert_eq!(kyc["is_final"], true);
+    let link = api.json(&["kyc", "enhanced-link", &id]).await;
+    assert!(link["url"].as_str().is_some_and(|u| u.starts_with("http")));
+
+    let found = api
+        .json(&["customers", "find", "--email", "ana@example.com"])
+        .await;
+    assert_eq!(found["id"].to_string(), id);
+    let failing = api.customer("bo@kyc-fail.example", true).await;
+    assert_eq!(
+        api.json(&["kyc", "status", &failing]).await["kyc_status"],
+        "fail"
+    );
+    let all = api.json(&["customers", "list"]).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+    let first = api.json(&["customers", "list", "--limit", "1"]).await;
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+
+    let company = api
+        .json(&[
+            "customers",
+            "register-company",
+            "--email",
+            "ops@acme.example",
+            "--company-name",
+            "Acme S.L.",
+        ])
+        .await;
+    assert!(company["kyb_link"].is_string() && company["password"].is_string());
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let image = dir.path().join("front.png");
+    std::fs::write(&image, b"\x89PNG\r\n\x1a\nsandbox").expect("write an image");
+    let image = image.to_str().expect("utf-8 path");
+    let delegated = api
+        .json(&[
+            "customers",
+            "register-delegated",
+            "--name",
+            "Carla",
+            "--email",
+            "carla@example.com",
+            "--country",
+            "ES",
+            "--document-type",
+            "DNI",
+            "--document-number",
+            "12345678Z",
+            "--document-front",
+            image,
+            "--document-back",
+            image,
+            "--selfie",
+            image,
+        ])
+        .await;
+    assert!(delegated["id"].is_number(), "{delegated}");
+
+    let statement = dir.path().join("statement.pdf");
+    std::fs::write(&statement, b"%PDF-1.4 sandbox").expect("write a pdf");
+    let uploaded = api
+        .run(&[
+            "customers",
+            "upload-document",
+            &id,
+            "--type",
+            "bank_statement",
+            "--file",
+            statement.to_str().expect("utf-8 path"),
+        ])
+        .await;
+    assert!(uploaded.status.success(), "{}", stderr(&uploaded));
+    assert!(stdout(&uploaded).contains("uploaded the bank_statement"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_exit_1_with_code_and_message() {
+    let api = Api::start().await;
+    let stderr = api.fails(1, &["kyc", "status", "999999"]).await;
+    assert!(stderr.starts_with("error: user_not_found: "), "{stderr}");
+
+    let stderr = api
+        .fails(
+            1,
+            &[
+                "customers",
+                "register",
+                "--name",
+                "X",
+                "--email",
+                "x@mailinator.com",
+            ],
+        )
+        .await;
+    assert!(stderr.contains("error: email_not_allowed: "), "{stderr}");
+
+    // require_kyc carries the KYC form's URL.
+    let unverified = api.customer("new@example.com", false).await;
+    let stderr = api
+        .fails(
+            1,
+            &[
+                "payments",
+                "create-guided",
+                "--user-id",
+                &unverified,
+                "--fiat-amount",
+                "50",
+                "--coin-symbol",
+                "USDC",
+                "--coin-chain",
+                "polygon",
+            ],
+        )
+        .await;
+    assert!(stderr.contains("error: require_kyc: "), "{stderr}");
+    assert!(stderr.contains("complete KYC at: http"), "{stderr}");
+
+    // Below the minimum.
+    api.control().advance(Duration::from_secs(3600));
+    let stderr = api
+        .fails(
+            1,
+            &[
+                "payments",
+                "create-guided",
+                "--user-id",
+                &unverified,
+                "--fiat-amount",
+                "10",
+                "--coin-symbol",
+                "USDC",
+                "--coin-chain",
+                "polygon",
+            ],
+        )
+        .await;
+    assert!(stderr.contains("error: min_purchase: "), "{stderr}");
+
+    // A 422 lists each field's message.
+    let stderr = api
+        .fails(
+            1,
+            &[
+                "customers",
+                "register-company",
+                "--email",
+                "nope",
+                "--company-name",
+                "Acme",
+            ],
+        )
+        .await;
+    assert!(stderr.contains("rejected the input"), "{stderr}");
+    assert!(stderr.contains("\n  email: "), "{stderr}");
+
+    // An injected server failure.
+    let payment = api.payment(&unverified, "card").await;
+    api.control().fail_next("getPayment", "unexpected_error");
+    let stderr = api.fails(1, &["payments", "get", &payment]).await;
+    assert!(stderr.contains("error: unexpected_error: "), "{stderr}");
+
+    // Wrong credentials.
+    let output = blocking({
+        let url = api.url.clone();
+        move || {
+            cli_for(&url, "pk_wrong", "sk_wrong")
+                .args(["assets", "list"])
+                .output()
+                .expect("run")
+        }
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        crate::support::stderr(&output).contains("authorization_incorrect"),
+        "{output:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_create_get_and_list_in_euros() {
+    let api = Api::start().await;
+    let user = api.customer("ana@example.com", true).await;
+    let id = api.payment(&user, "card").await;
+
+    let payment = api.json(&["payments", "get", &id]).await;
+    assert_eq!(
+        payment["fiat_amount"], "150.50",
+        "euros, not cents: {payment}"
+    );
+    assert_eq!(payment["status"], "started");
+    assert_eq!(payment["external_id"], "order-17");
+    assert_eq!(payment["user_id"].to_string(), user);
+
+    let table = api.run(&["payments", "get", &id]).await;
+    assert!(stdout(&table).contains("150.50"), "{}", stdout(&table));
+
+    let guided = api
+        .json(&[
+            "payments",
+            "create-guided",
+            "--user-id",
+            &user,
+            "--fiat-amount",
+            "100",
+            "--coin-symbol",
+            "USDC",
+            "--coin-chain",
+            "polygon",
+            "--external-id",
+            "order-18",
+        ])
+        .await;
+    assert!(guided["gateway_url"].is_string(), "{guided}");
+
+    let list = api.json(&["payments", "list"]).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let first = api.json(&["payments", "list", "--limit", "1"]).await;
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_watch_reaches_coins_sent() {
+    let api = Api::start().await;
+    let user = api.customer("ana@example.com", true).await;
+    let id = api.payment(&user, "card").await;
+
+    // Watch polls every 50 ms while this test plays the payer and moves the clock.
+    let watch = {
+        let (url, key, secret, id) = (
+            api.url.clone(),
+            api.key.clone(),
+            api.secret.clone(),
+            id.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            cli_for(&url, &key, &secret)
+                .args(["payments", "watch", &id, "--interval", "0.05"])
+                .output()
+                .expect("run watch")
+        })
+    };
+    let control = api.control();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    control.pay(&id, "card").expect("pay");
+    for _ in 0..50 {
+        if watch.is_finished() {
+            break;
+        }
+        control.advance(Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let output = watch.await.expect("watch thread");
+    assert!(output.status.success(), "{output:?}");
+    let printed = stdout(&output);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.first(), Some(&"started"), "{printed}");
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("coins_sent (txid ")),
+        "{printed}"
+    );
+    // One line per change: no status repeats.
+    let mut seen = lines.clone();
+    seen.dedup();
+    assert_eq!(seen, lines);
+
+    // Already final: one JSON line and done.
+    let output = api
+        .run(&["--json", "payments", "watch", &id, "--interval", "0.05"])
+        .await;
+    assert!(output.status.success());
+    let last: Value = serde_json::from_str(stdout(&output).trim()).expect("one JSON line");
+    assert_eq!(last["status"], "coins_sent");
+    assert!(last["txid"].is_string());
+
+    // An unknown payment ends the watch with the API's error.
+    let stderr = api
+        .fails(
+            1,
+            &[
+                "payments",
+                "watch",
+                "zzzzzzzzzzzzzzzzzzzzzzzzz",
+                "--interval",
+                "0.05",
+            ],
+        )
+        .await;
+    assert!(stderr.contains("error: "), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_transfer_reconciliation() {
+    let api = Api::start().await;
+    let user = api.customer("ana@example.com", true).await;
+    let id = api.payment(&user, "transfer").await;
+    let created = api.json(&["payments", "get", &id]).await;
+    assert_eq!(created["status"], "started");
+    let transaction = api.control().send_transfer(&id).expect("send the transfer");
+    assert_eq!(
+        api.json(&["payments", "get", &id]).await["status"],
+        "pending_bank"
+    );
+
+    let accounts = api.json(&["bank-accounts", "list"]).await;
+    assert!(
+        accounts
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["iban"] == IBAN)),
+        "{accounts}"
+    );
+    let transactions = api.json(&["bank-accounts", "transactions", IBAN]).await;
+    assert!(
+        transactions
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["id"] == transaction.as_str())),
+        "{transactions}"
+    );
+    let limited = api
+        .json(&["bank-accounts", "transactions", IBAN, "--limit", "1"])
+        .await;
+    assert_eq!(limited.as_array().map(Vec::len), Some(1));
+
+    let reconciled = api
+        .json(&[
+            "bank-accounts",
+            "reconcile",
+            "--payment-id",
+            &id,
+            "--iban",
+            IBAN,
+            "--transaction-id",
+            &transaction,
+        ])
+        .await;
+    assert_eq!(reconciled["payment_id"], id.as_str(), "{reconciled}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offramp_operations() {
+    let api = Api::start().await;
+    let user = api.customer("ana@example.com", true).await;
+    let created = api
+        .json(&[
+            "offramp",
+            "create",
+            "--user-id",
+            &user,
+            "--amount",
+            "20",
+            "--symbol",
+            "BUSD",
+            "--blockchain",
+            "bsc",
+            "--iban",
+            IBAN,
+        ])
+        .await;
+    let id = created["id"].as_str().expect("an off-ramp id").to_owned();
+    assert!(created["deposit_wallet"].is_string(), "{created}");
+
+    let operation = api.json(&["offramp", "get", &id]).await;
+    assert_eq!(operation["amount"], "20", "whole tokens: {operation}");
+    api.control().advance(Duration::from_secs(3600));
+    let operation = api.json(&["offramp", "get", &id]).await;
+    assert_eq!(operation["status"], "finished", "{operation}");
+    let list = api.json(&["offramp", "list"]).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_subscriptions() {
+    let api = Api::start().await;
+    let subscribed = api
+        .json(&[
+            "webhooks",
+            "subscribe",
+            "--type",
+            "COINS_SENT",
+            "--url",
+            "http://127.0.0.1:9/hook",
+        ])
+        .await;
+    assert_eq!(subscribed["result"], "subscription_created", "{subscribed}");
+    let updated = api
+        .run(&[
+            "webhooks",
+            "update",
+            "--type",
+            "COINS_SENT",
+            "--url",
+            "http://127.0.0.1:9/v2",
+        ])
+        .await;
+    assert!(updated.status.success(), "{}", stderr(&updated));
+    assert!(stdout(&updated).contains("subscription_updated"));
+    let output = api
+        .run(&[
+            "webhooks",
+            "subscribe",
+            "--type",
+            "KYC_DONE",
+            "--url",
+            "http://x/",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_stream_every_page_and_limit_stops_early() {
+    let api = Api::start().await;
+    // Seed more customers than one page holds (15), in-process through the crate.
+    let client = cryptopocket::Client::builder()
+        .environment(cryptopocket::Environment::Custom(api.url.clone()))
+        .credentials(api.key.clone(), api.secret.clone())
+        .build()
+        .expect("a client");
+    for n in 0..17 {
+        let request = cryptopocket::api::types::RegisterUserRequest::builder()
+            .name(format!("Customer {n}"))
+            .email(format!("customer{n}@example.com"))
+            .try_into()
+            .expect("a request");
+        client
+            .customers()
+            .register(&request)
+            .await
+            .expect("register");
+    }
+    let pages = |api: &Api| {
+        api.control()
+            .exchanges()
+            .iter()
+            .filter(|e| e.operation_id == "listCustomers")
+            .count()
+    };
+
+    let all = api.json(&["customers", "list"]).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(17));
+    assert_eq!(pages(&api), 2);
+
+    let some = api.json(&["customers", "list", "--limit", "16"]).await;
+    assert_eq!(some.as_array().map(Vec::len), Some(16));
+    assert_eq!(pages(&api), 4);
+
+    let few = api.json(&["customers", "list", "--limit", "3"]).await;
+    assert_eq!(few.as_array().map(Vec::len), Some(3));
+    assert_eq!(pages(&api), 5, "--limit 3 reads one page only");
+}
