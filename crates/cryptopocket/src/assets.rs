@@ -27,7 +27,7 @@ impl Client {
 }
 
 /// A token's price (Token Price; everything but the method is inferred).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TokenPrice {
     /// The token.
     pub symbol: String,

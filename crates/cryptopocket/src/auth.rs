@@ -102,6 +102,14 @@ impl Auth {
         .boxed()
     }
 
+    /// Authenticates now, replacing the cached token whatever its age.
+    pub(crate) async fn renew(&self, client: &Client) -> Result<(), Error> {
+        let _single_flight = self.refresh.lock().await;
+        let token = Arc::new(self.authenticate(client).await?);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        Ok(())
+    }
+
     /// Forgets the token of `generation` after the server refused it (a newer one stays).
     pub(crate) fn invalidate(&self, generation: u64) {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());

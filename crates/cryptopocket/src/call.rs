@@ -210,11 +210,27 @@ fn transport(operation: &'static str, started: Instant, error: &reqwest::Error) 
     }
     Error::Transport {
         operation,
-        // reqwest's messages name the URL, which holds ids but never credentials.
-        message: error.to_string(),
+        // reqwest's messages name the URL, which holds ids but never credentials; the
+        // cause ("Connection refused", a TLS failure) is in the source chain.
+        message: with_causes(error),
         // Only a connect failure proves the request never left.
         maybe_sent: !error.is_connect(),
     }
+}
+
+/// An error's text followed by each cause's that adds something.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 async fn unexpected(operation: &'static str, mut response: reqwest::Response) -> Error {
@@ -250,5 +266,33 @@ fn error_kind(error: &Error) -> &'static str {
         Error::UnexpectedStatus { .. } => "unexpected_status",
         Error::Decode { .. } => "decode_error",
         Error::RepeatedPage { .. } => "repeated_page",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn transport_errors_name_their_cause() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let error = reqwest::Client::new()
+            .get(format!("http://{addr}/api/quote"))
+            .send()
+            .await
+            .unwrap_err();
+        match transport("getQuote", Instant::now(), &error) {
+            Error::Transport {
+                message,
+                maybe_sent,
+                ..
+            } => {
+                assert!(message.to_lowercase().contains("refused"), "{message}");
+                assert!(!maybe_sent, "a refused connection never sent anything");
+            }
+            other => panic!("expected a transport error, got {other:?}"),
+        }
     }
 }

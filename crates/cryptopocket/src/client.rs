@@ -92,6 +92,19 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// Authenticates now, replacing any cached token.
+    ///
+    /// Never required: every call authenticates when it needs to. Use it to check the
+    /// credentials (and the IP whitelist) up front, at start-up or from a health check.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with [`ApiErrorCode::AuthorizationIncorrect`](crate::ApiErrorCode)
+    /// when the key and secret are refused, or any transport or decode error.
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        self.inner.auth.renew(self).await
+    }
+
     /// The API key this client authenticates with (public; it also identifies webhook
     /// deliveries in `X-API-Key`).
     pub fn api_key(&self) -> &str {

@@ -44,7 +44,7 @@ impl Client {
 }
 
 /// A registered individual customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RegisteredCustomer {
     /// Keep it: every later call names the customer by it.
     pub id: UserId,
@@ -89,7 +89,7 @@ pub struct CustomerLookup {
 }
 
 /// A customer's KYC (or a company's KYB) state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KycCheck {
     /// `valid` means payments may be created; see [`KycStatus::is_final`].
     pub status: KycStatus,
@@ -99,7 +99,7 @@ pub struct KycCheck {
 
 /// A link to the enhanced ("reinforced") verification, which raises a customer's limits
 /// (the answer to `kyc_reinforced_required`). Response shape inferred.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OnboardingLink {
     /// Send the customer here.
     pub url: String,

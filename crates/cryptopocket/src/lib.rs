@@ -93,6 +93,19 @@
 //! ([`ApiError::verification_url`]). Laravel 422 bodies are [`Error::Validation`]. Transport,
 //! timeouts, undocumented statuses and undecodable bodies have their own variants.
 //!
+//! # Results as JSON
+//!
+//! The typed results implement `serde::Serialize` for logs, queues and command lines:
+//! amounts as decimal strings in the unit a person means (`"150.50"`, never cents),
+//! statuses, codes and ids as the API spells them. `RegisteredCompany` does not, because
+//! it holds the KYB password.
+//!
+//! # Testing offline
+//!
+//! The `cryptopocket-sandbox` crate of this workspace is a local, stateful CryptoPocket
+//! server: point [`Environment::Custom`] at `Sandbox::base_url()` and move its clock from
+//! the test. `cargo run --example buy_flow` shows the whole flow against it.
+//!
 //! # Money never moves twice
 //!
 //! Reads are retried on transient failures, with jittered backoff and `Retry-After`, within

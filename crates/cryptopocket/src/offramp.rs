@@ -48,7 +48,7 @@ pub struct NewOffRamp {
 }
 
 /// A created off-ramp: the customer now sends the tokens to `deposit_wallet`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CreatedOffRamp {
     /// Keep it: [`OffRamp::get`] follows the operation with it.
     pub id: OffRampId,
@@ -59,7 +59,7 @@ pub struct CreatedOffRamp {
 }
 
 /// An off-ramp operation, amounts converted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OffRampOperation {
     /// The operation id.
     pub id: OffRampId,

@@ -44,7 +44,7 @@ pub struct QuoteRequest {
 }
 
 /// A quote. The response shape is inferred (undocumented); amounts are decimals.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Quote {
     /// Tokens the amount buys.
     pub coin_amount: Decimal,
@@ -82,8 +82,9 @@ pub struct NewPayment {
 }
 
 /// What the customer does next after `createPayment`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PaymentInstructions {
     /// Card, PSD2 (and, inferred, PayPal and LATAM methods): send the customer to `url`.
     Redirect {
@@ -106,7 +107,7 @@ pub enum PaymentInstructions {
 }
 
 /// A created payment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CreatedPayment {
     /// Keep it: [`OnRamp::payment`] follows the payment with it.
     pub payment_id: PaymentId,
@@ -133,7 +134,7 @@ pub struct NewGuidedPayment {
 }
 
 /// A created guided payment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GuidedPayment {
     /// Keep it: [`OnRamp::payment`] follows the payment with it.
     pub payment_id: PaymentId,
@@ -144,7 +145,7 @@ pub struct GuidedPayment {
 }
 
 /// A payment as Retrieve payment reports it, amounts in major units.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Payment {
     /// The payment id.
     pub id: PaymentId,
@@ -385,4 +386,33 @@ fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, Error> {
         holder: raw.holder,
         txid: raw.txid,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented Retrieve-payment example, as a `--json` consumer would see it: euros
+    /// as a decimal string, the status and ids as the API spells them.
+    #[test]
+    fn a_payment_serialises_in_major_units() {
+        let body = include_str!("../../../tests/fixtures/getPayment.response.json");
+        let envelope: types::GetPaymentResponse = serde_json::from_str(body).unwrap();
+        let payment = payment("getPayment", envelope.data.unwrap()).unwrap();
+        let json = serde_json::to_value(&payment).unwrap();
+        assert_eq!(json["fiat_amount"], "150.50");
+        assert_eq!(json["status"], payment.status.as_str());
+        assert_eq!(json["id"], payment.id.as_str());
+        assert_eq!(json["user_id"], serde_json::json!(100067));
+    }
+
+    #[test]
+    fn instructions_say_which_kind_they_are() {
+        let redirect = PaymentInstructions::Redirect {
+            url: "https://pay.example/x".into(),
+        };
+        let json = serde_json::to_value(&redirect).unwrap();
+        assert_eq!(json["kind"], "redirect");
+        assert_eq!(json["url"], "https://pay.example/x");
+    }
 }
