@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
-    assets::AssetsCommand, bank_accounts::BankAccountsCommand, customers::CustomersCommand,
-    kyc::KycCommand, offramp::OffRampCommand, payments::PaymentsCommand, sandbox::SandboxCommand,
-    webhooks::WebhooksCommand,
+    assets::AssetsCommand, auth::AuthCommand, bank_accounts::BankAccountsCommand,
+    customers::CustomersCommand, kyc::KycCommand, offramp::OffRampCommand,
+    payments::PaymentsCommand, sandbox::SandboxCommand, webhooks::WebhooksCommand,
 };
 
 const ABOUT: &str = "Every CryptoPocket API operation from a shell.";
@@ -28,6 +28,7 @@ Exit codes: 0 success; 1 the API refused the call (or a webhook delivery was rej
 
 const EXAMPLES: &str = "Examples:
   cryptopocket sandbox serve --port 8080    # in another terminal; export what it prints
+  cryptopocket auth check
   cryptopocket customers register --name Ana --email ana@example.com
   cryptopocket --json payments get aBcDeFgHiJkLmNoPqRsTuVwXy";
 
@@ -106,6 +107,10 @@ pub enum EnvName {
 /// The command groups, as the API documentation groups the operations.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check the API key and secret by authenticating now.
+    #[command(subcommand, after_help = "Example:\n  cryptopocket auth check")]
+    Auth(AuthCommand),
+
     /// Supported coins and chains, and token prices.
     #[command(subcommand, after_help = "Example:\n  cryptopocket assets list")]
     Assets(AssetsCommand),

@@ -102,11 +102,9 @@ impl From<Error> for Failure {
                 "set CRYPTOPOCKET_API_KEY, CRYPTOPOCKET_API_SECRET and, for a server other than \
                  the published sandbox, CRYPTOPOCKET_BASE_URL (or --base-url)",
             ),
+            // The message ends with the cause ("Connection refused", a TLS or DNS failure).
             Error::Transport { .. } => Failure::unreachable(format!("cannot reach the API: {error}"))
-                .detail(
-                    "check --base-url / CRYPTOPOCKET_BASE_URL (is the server running?) and the \
-                     network, then try again",
-                ),
+                .detail("check --base-url / CRYPTOPOCKET_BASE_URL and the network, then try again"),
             Error::Timeout { .. } => Failure::unreachable(error.to_string())
                 .detail("the server is slow or unreachable; try again, or raise --timeout"),
             Error::UnexpectedStatus { status, .. } => {

@@ -1,8 +1,9 @@
 //! Printing results: a table for people, JSON (`--json`) for programs.
 //!
 //! Every result is a [`View`]: a serialisable value whose JSON is the machine output and
-//! whose [`View::FIELDS`] give the order of the table rows or columns. Writes to stdout ignore
-//! a closed pipe (`cryptopocket … | head`).
+//! whose [`View::FIELDS`] give the order of the table rows or columns. A table names a nested
+//! field by its dotted path (`instructions.url`). Writes to stdout ignore a closed pipe
+//! (`cryptopocket … | head`).
 
 use std::io::{self, Write as _};
 
@@ -12,8 +13,8 @@ use serde_json::Value;
 
 /// A result the command line prints.
 pub trait View: Serialize {
-    /// The fields shown in a table, in order; a single record shows every field of its JSON,
-    /// these first.
+    /// The fields shown in a table, in order, nested ones as dotted paths
+    /// (`instructions.url`); a single record shows every field of its JSON, these first.
     const FIELDS: &'static [&'static str];
 }
 
@@ -56,7 +57,7 @@ impl Printer {
             table.add_row(
                 V::FIELDS
                     .iter()
-                    .map(|field| cell(item.get(field).unwrap_or(&Value::Null))),
+                    .map(|field| cell(at_path(item, field).unwrap_or(&Value::Null))),
             );
         }
         write_stdout(&format!("{table}\n"));
@@ -91,21 +92,37 @@ pub fn to_json<T: Serialize>(value: &T) -> Value {
         .unwrap_or_else(|e| Value::String(format!("<cannot serialise: {e}>")))
 }
 
-/// The object's fields: `first` in that order, then the rest.
+/// The object's fields, nested ones as dotted paths: `first` in that order, then the rest.
 fn ordered<'a>(json: &'a Value, first: &[&'static str]) -> Vec<(String, &'a Value)> {
-    let Value::Object(map) = json else {
-        return vec![("value".to_owned(), json)];
-    };
-    let mut fields: Vec<(String, &Value)> = first
-        .iter()
-        .filter_map(|name| map.get(*name).map(|v| ((*name).to_owned(), v)))
-        .collect();
-    fields.extend(
-        map.iter()
-            .filter(|(name, _)| !first.contains(&name.as_str()))
-            .map(|(name, v)| (name.clone(), v)),
-    );
+    let mut fields = Vec::new();
+    flatten(String::new(), json, &mut fields);
+    // Stable: the rest keep the object's own order.
+    fields.sort_by_key(|(name, _)| first.iter().position(|f| f == name).unwrap_or(first.len()));
     fields
+}
+
+/// Every leaf of `value` with its dotted path below `path` (`value` for a bare leaf).
+fn flatten<'a>(path: String, value: &'a Value, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (name, inner) in map {
+                let inner_path = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                flatten(inner_path, inner, out);
+            }
+        }
+        _ if path.is_empty() => out.push(("value".to_owned(), value)),
+        _ => out.push((path, value)),
+    }
+}
+
+/// The value at a dotted path (`instructions.url`).
+fn at_path<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(json, |value, name| value.get(name))
 }
 
 /// A table cell: strings unquoted, `-` for nothing.
@@ -152,6 +169,14 @@ mod tests {
             .map(|(name, _)| name)
             .collect();
         assert_eq!(fields, ["z", "a", "b"]);
+        let nested = serde_json::json!({"id": 1, "next": {"url": "u", "kind": "redirect"}});
+        let fields: Vec<String> = ordered(&nested, &["id", "next.kind"])
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(fields, ["id", "next.kind", "next.url"]);
+        assert_eq!(at_path(&nested, "next.url"), Some(&serde_json::json!("u")));
+        assert_eq!(at_path(&nested, "next.iban"), None);
         assert_eq!(cell(&Value::Null), "-");
         assert_eq!(cell(&serde_json::json!("150.50")), "150.50");
     }

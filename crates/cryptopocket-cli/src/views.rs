@@ -1,71 +1,30 @@
-//! The serialisable forms of the crate's results, and the table columns of each.
+//! The table columns of every result, and the few results that need a view of their own.
 //!
-//! The `cryptopocket` crate's typed results do not implement `Serialize`, so each gets a
-//! view here with the same fields: amounts stay `Decimal` (JSON strings in major units),
-//! statuses and ids serialise as the API spells them. Results the crate returns as the
-//! generated types (`Customer`, `Asset`, …) are printed as they are.
+//! The `cryptopocket` crate's typed results implement `Serialize` (amounts as decimal strings
+//! in major units, statuses and ids as the API spells them), and so do the generated types
+//! it returns for the rest (`Customer`, `Asset`, …): the command line prints them as they
+//! are and only names their table columns here. Views remain where the crate's value alone
+//! would print worse or could not be printed: the quote (its symbol and chain sit in `raw`),
+//! the off-ramp quote (a generated type with a float amount), the KYC check (without the
+//! user id or whether it is final), a delegated registration (a tuple), a registered company
+//! (its password is a `SecretString`) and a webhook delivery.
 
-use chrono::{DateTime, Utc};
 use cryptopocket::{
     api::types,
     assets::TokenPrice,
     customers::{KycCheck, OnboardingLink, RegisteredCompany, RegisteredCustomer},
-    model::{KycStatus, OffRampId, OffRampStatus, PaymentId, PaymentStatus, UserId, money},
+    model::{KycStatus, UserId, money},
     offramp::{CreatedOffRamp, OffRampOperation},
-    onramp::{CreatedPayment, GuidedPayment, Payment, PaymentInstructions, Quote},
+    onramp::{CreatedPayment, GuidedPayment, Payment, Quote},
 };
 use rust_decimal::Decimal;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::output::View;
+use crate::output::{View, to_json};
 
-/// Retrieve payment, amounts in major units.
-#[derive(Debug, Serialize)]
-pub struct PaymentView {
-    /// The payment id.
-    pub id: PaymentId,
-    /// Where the payment stands.
-    pub status: PaymentStatus,
-    /// What the customer pays, in major units (euros, not cents).
-    pub fiat_amount: Decimal,
-    /// The fiat currency.
-    pub fiat_symbol: String,
-    /// The token bought.
-    pub coin_symbol: String,
-    /// Tokens bought, when known.
-    pub coin_amount: Option<Decimal>,
-    /// The customer.
-    pub user_id: UserId,
-    /// The integrator's reference.
-    pub external_id: Option<String>,
-    /// When the payment was created.
-    pub created_at: DateTime<Utc>,
-    /// Payer or cardholder.
-    pub holder: Option<String>,
-    /// On-chain transaction, once `coins_sent`.
-    pub txid: Option<String>,
-}
-
-impl From<&Payment> for PaymentView {
-    fn from(p: &Payment) -> Self {
-        Self {
-            id: p.id.clone(),
-            status: p.status.clone(),
-            fiat_amount: p.fiat_amount,
-            fiat_symbol: p.fiat_symbol.clone(),
-            coin_symbol: p.coin_symbol.clone(),
-            coin_amount: p.coin_amount,
-            user_id: p.user_id,
-            external_id: p.external_id.clone(),
-            created_at: p.created_at,
-            holder: p.holder.clone(),
-            txid: p.txid.clone(),
-        }
-    }
-}
-
-impl View for PaymentView {
+impl View for Payment {
     const FIELDS: &'static [&'static str] = &[
         "id",
         "status",
@@ -80,36 +39,24 @@ impl View for PaymentView {
     ];
 }
 
-/// Get Quote.
+/// Get Quote: the crate's [`Quote`] with the fields it keeps in `raw` (symbol, chain, fiat
+/// symbol, payment type) lifted beside its decimals, so the JSON stays flat and every amount
+/// is a decimal string (the typed field wins over `raw`'s float).
 #[derive(Debug, Serialize)]
-pub struct QuoteView {
-    /// Tokens the amount buys.
-    pub coin_amount: Decimal,
-    /// The token.
-    pub symbol: Option<String>,
-    /// Its chain.
-    pub chain: Option<String>,
-    /// Price of one token.
-    pub price: Option<Decimal>,
-    /// The fiat amount quoted.
-    pub fiat_amount: Option<Decimal>,
-    /// Its currency.
-    pub fiat_symbol: Option<String>,
-    /// The payment method quoted.
-    pub payment_type: Option<String>,
-}
+#[serde(transparent)]
+pub struct QuoteView(Value);
 
 impl From<&Quote> for QuoteView {
-    fn from(q: &Quote) -> Self {
-        Self {
-            coin_amount: q.coin_amount,
-            symbol: q.raw.symbol.clone(),
-            chain: q.raw.chain.clone(),
-            price: q.price,
-            fiat_amount: q.fiat_amount,
-            fiat_symbol: q.raw.fiat_symbol.clone(),
-            payment_type: q.raw.payment_type.clone(),
+    fn from(quote: &Quote) -> Self {
+        let mut json = to_json(quote);
+        if let Value::Object(fields) = &mut json
+            && let Some(Value::Object(raw)) = fields.remove("raw")
+        {
+            for (name, value) in raw {
+                fields.entry(name).or_insert(value);
+            }
         }
+        Self(json)
     }
 }
 
@@ -125,133 +72,23 @@ impl View for QuoteView {
     ];
 }
 
-/// Create Payment Intend: the id and what the customer does next.
-#[derive(Debug, Serialize)]
-pub struct CreatedPaymentView {
-    /// Follow the payment with it.
-    pub payment_id: PaymentId,
-    /// `redirect`, `bank_transfer` or `none`.
-    pub next_step: &'static str,
-    /// The payment page (redirect).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The account to transfer to (bank transfer).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub iban: Option<String>,
-    /// Its BIC.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bic: Option<String>,
-    /// The reference the payer must use.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concept: Option<i64>,
-    /// The beneficiary.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub beneficiary: Option<String>,
-}
-
-impl From<&CreatedPayment> for CreatedPaymentView {
-    fn from(c: &CreatedPayment) -> Self {
-        let mut view = Self {
-            payment_id: c.payment_id.clone(),
-            next_step: "none",
-            url: None,
-            iban: None,
-            bic: None,
-            concept: None,
-            beneficiary: None,
-        };
-        match &c.instructions {
-            PaymentInstructions::Redirect { url } => {
-                view.next_step = "redirect";
-                view.url = Some(url.clone());
-            }
-            PaymentInstructions::BankTransfer {
-                iban,
-                bic,
-                concept,
-                beneficiary,
-            } => {
-                view.next_step = "bank_transfer";
-                view.iban = Some(iban.clone());
-                view.bic = bic.clone();
-                view.concept = *concept;
-                view.beneficiary = beneficiary.clone();
-            }
-            // `None` and any later kind of instructions: nothing more to show.
-            _ => {}
-        }
-        view
-    }
-}
-
-impl View for CreatedPaymentView {
+impl View for CreatedPayment {
     const FIELDS: &'static [&'static str] = &[
         "payment_id",
-        "next_step",
-        "url",
-        "iban",
-        "bic",
-        "concept",
-        "beneficiary",
+        "instructions.kind",
+        "instructions.url",
+        "instructions.iban",
+        "instructions.bic",
+        "instructions.concept",
+        "instructions.beneficiary",
     ];
 }
 
-/// Create guided payment intent.
-#[derive(Debug, Serialize)]
-pub struct GuidedPaymentView {
-    /// Follow the payment with it.
-    pub payment_id: PaymentId,
-    /// Send the customer here.
-    pub gateway_url: String,
-    /// The integrator's reference, as echoed.
-    pub external_id: Option<String>,
-}
-
-impl From<&GuidedPayment> for GuidedPaymentView {
-    fn from(g: &GuidedPayment) -> Self {
-        Self {
-            payment_id: g.payment_id.clone(),
-            gateway_url: g.gateway_url.clone(),
-            external_id: g.external_id.clone(),
-        }
-    }
-}
-
-impl View for GuidedPaymentView {
+impl View for GuidedPayment {
     const FIELDS: &'static [&'static str] = &["payment_id", "gateway_url", "external_id"];
 }
 
-/// An off-ramp operation, amounts in whole tokens and fiat major units.
-#[derive(Debug, Serialize)]
-pub struct OffRampView {
-    /// The operation id.
-    pub id: OffRampId,
-    /// Where it stands.
-    pub status: OffRampStatus,
-    /// The token.
-    pub crypto: Option<String>,
-    /// Its chain.
-    pub blockchain: Option<String>,
-    /// Tokens sold.
-    pub amount: Option<Decimal>,
-    /// The fiat paid out.
-    pub fiat_amount: Option<Decimal>,
-}
-
-impl From<&OffRampOperation> for OffRampView {
-    fn from(o: &OffRampOperation) -> Self {
-        Self {
-            id: o.id.clone(),
-            status: o.status.clone(),
-            crypto: o.crypto.clone(),
-            blockchain: o.blockchain.clone(),
-            amount: o.amount,
-            fiat_amount: o.fiat_amount,
-        }
-    }
-}
-
-impl View for OffRampView {
+impl View for OffRampOperation {
     const FIELDS: &'static [&'static str] = &[
         "id",
         "status",
@@ -262,28 +99,7 @@ impl View for OffRampView {
     ];
 }
 
-/// A created off-ramp.
-#[derive(Debug, Serialize)]
-pub struct CreatedOffRampView {
-    /// Follow the operation with it.
-    pub id: OffRampId,
-    /// Where the customer sends the tokens.
-    pub deposit_wallet: String,
-    /// The API's status text.
-    pub state: String,
-}
-
-impl From<&CreatedOffRamp> for CreatedOffRampView {
-    fn from(c: &CreatedOffRamp) -> Self {
-        Self {
-            id: c.id.clone(),
-            deposit_wallet: c.deposit_wallet.clone(),
-            state: c.state.clone(),
-        }
-    }
-}
-
-impl View for CreatedOffRampView {
+impl View for CreatedOffRamp {
     const FIELDS: &'static [&'static str] = &["id", "deposit_wallet", "state"];
 }
 
@@ -324,53 +140,11 @@ impl View for RampoffQuoteView {
     ];
 }
 
-/// Token Price.
-#[derive(Debug, Serialize)]
-pub struct TokenPriceView {
-    /// The token.
-    pub symbol: String,
-    /// Price of one token.
-    pub price: Decimal,
-    /// The price's currency.
-    pub fiat_symbol: Option<String>,
-    /// The chain.
-    pub chain: Option<String>,
-}
-
-impl From<&TokenPrice> for TokenPriceView {
-    fn from(t: &TokenPrice) -> Self {
-        Self {
-            symbol: t.symbol.clone(),
-            price: t.price,
-            fiat_symbol: t.fiat_symbol.clone(),
-            chain: t.chain.clone(),
-        }
-    }
-}
-
-impl View for TokenPriceView {
+impl View for TokenPrice {
     const FIELDS: &'static [&'static str] = &["symbol", "price", "fiat_symbol", "chain"];
 }
 
-/// A registered individual customer.
-#[derive(Debug, Serialize)]
-pub struct RegisteredCustomerView {
-    /// The customer id.
-    pub id: UserId,
-    /// Where the customer completes KYC.
-    pub kyc_form_url: String,
-}
-
-impl From<&RegisteredCustomer> for RegisteredCustomerView {
-    fn from(c: &RegisteredCustomer) -> Self {
-        Self {
-            id: c.id,
-            kyc_form_url: c.kyc_form_url.clone(),
-        }
-    }
-}
-
-impl View for RegisteredCustomerView {
+impl View for RegisteredCustomer {
     const FIELDS: &'static [&'static str] = &["id", "kyc_form_url"];
 }
 
@@ -445,25 +219,7 @@ impl View for KycView {
     const FIELDS: &'static [&'static str] = &["user_id", "kyc_status", "is_final", "kyc_form_url"];
 }
 
-/// The enhanced verification link.
-#[derive(Debug, Serialize)]
-pub struct OnboardingLinkView {
-    /// Send the customer here.
-    pub url: String,
-    /// When the link stops working.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-impl From<&OnboardingLink> for OnboardingLinkView {
-    fn from(l: &OnboardingLink) -> Self {
-        Self {
-            url: l.url.clone(),
-            expires_at: l.expires_at,
-        }
-    }
-}
-
-impl View for OnboardingLinkView {
+impl View for OnboardingLink {
     const FIELDS: &'static [&'static str] = &["url", "expires_at"];
 }
 

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::Context;
-use crate::{exit::Failure, views::TokenPriceView};
+use crate::exit::Failure;
 
 /// Supported coins and chains, and token prices.
 #[derive(Debug, Subcommand)]
@@ -43,7 +43,7 @@ pub async fn run(context: &Context, command: AssetsCommand) -> Result<(), Failur
             let price = assets
                 .token_price(&symbol, chain.as_deref(), fiat_symbol.as_deref())
                 .await?;
-            context.printer.record(&TokenPriceView::from(&price));
+            context.printer.record(&price);
         }
     }
     Ok(())

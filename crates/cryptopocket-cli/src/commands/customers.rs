@@ -20,7 +20,7 @@ use super::{Context, Limit};
 use crate::{
     exit::Failure,
     files,
-    views::{DelegatedCustomerView, RegisteredCompanyView, RegisteredCustomerView},
+    views::{DelegatedCustomerView, RegisteredCompanyView},
 };
 
 /// The `type` values Upload Customer Document accepts (the spec's `DocumentType`).
@@ -252,10 +252,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 external_id: r.external_id,
                 callback_url: r.callback_url,
             };
-            let customer = customers.register(&request).await?;
-            context
-                .printer
-                .record(&RegisteredCustomerView::from(&customer));
+            context.printer.record(&customers.register(&request).await?);
         }
         CustomersCommand::RegisterDelegated(r) => {
             let request = RegisterUserKycDelegatedRequest {

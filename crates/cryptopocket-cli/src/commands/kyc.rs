@@ -5,10 +5,7 @@ use clap::Subcommand;
 use cryptopocket::model::UserId;
 
 use super::Context;
-use crate::{
-    exit::Failure,
-    views::{KycView, OnboardingLinkView},
-};
+use crate::{exit::Failure, views::KycView};
 
 /// A customer's KYC/KYB status and the enhanced verification link.
 #[derive(Debug, Subcommand)]
@@ -39,7 +36,7 @@ pub async fn run(context: &Context, command: KycCommand) -> Result<(), Failure> 
         }
         KycCommand::EnhancedLink { user_id } => {
             let link = kyc.enhanced_verification_link(user_id).await?;
-            context.printer.record(&OnboardingLinkView::from(&link));
+            context.printer.record(&link);
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! One module per command group; each holds its subcommands' arguments and their code.
 
 pub mod assets;
+pub mod auth;
 pub mod bank_accounts;
 pub mod customers;
 pub mod kyc;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         global: cli.global,
     };
     match cli.command {
+        Command::Auth(command) => auth::run(&context, command).await,
         Command::Assets(command) => assets::run(&context, command).await,
         Command::Customers(command) => customers::run(&context, command).await,
         Command::Kyc(command) => kyc::run(&context, command).await,

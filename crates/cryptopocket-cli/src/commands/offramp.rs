@@ -8,10 +8,7 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 
 use super::{Context, Limit};
-use crate::{
-    exit::Failure,
-    views::{CreatedOffRampView, OffRampView, RampoffQuoteView},
-};
+use crate::{exit::Failure, views::RampoffQuoteView};
 
 /// Selling crypto: quotes and off-ramp operations.
 #[derive(Debug, Subcommand)]
@@ -101,15 +98,13 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
                 iban,
                 bank_name,
             };
-            printer.record(&CreatedOffRampView::from(&offramp.create(&sale).await?));
+            printer.record(&offramp.create(&sale).await?);
         }
         OffRampCommand::Get { id } => {
-            printer.record(&OffRampView::from(&offramp.get(&id).await?));
+            printer.record(&offramp.get(&id).await?);
         }
         OffRampCommand::List(limit) => {
-            let operations = limit.collect(offramp.list()).await?;
-            let views: Vec<OffRampView> = operations.iter().map(OffRampView::from).collect();
-            printer.list(&views);
+            printer.list(&limit.collect(offramp.list()).await?);
         }
     }
     Ok(())

@@ -12,12 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 
 use super::{Context, Limit};
-use crate::{
-    args::seconds,
-    exit::Failure,
-    output::Printer,
-    views::{CreatedPaymentView, GuidedPaymentView, PaymentView, QuoteView},
-};
+use crate::{args::seconds, exit::Failure, output::Printer, views::QuoteView};
 
 /// Buying crypto: methods, quotes, payments, and following a payment to the end.
 #[derive(Debug, Subcommand)]
@@ -183,7 +178,7 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 callback_url: c.callback_url,
             };
             let created = onramp.create_payment(&payment).await?;
-            printer.record(&CreatedPaymentView::from(&created));
+            printer.record(&created);
         }
         PaymentsCommand::CreateGuided {
             user_id,
@@ -202,16 +197,13 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 external_id,
             };
             let created = onramp.create_guided_payment(&payment).await?;
-            printer.record(&GuidedPaymentView::from(&created));
+            printer.record(&created);
         }
         PaymentsCommand::Get { payment_id } => {
-            let payment = onramp.payment(&payment_id).await?;
-            printer.record(&PaymentView::from(&payment));
+            printer.record(&onramp.payment(&payment_id).await?);
         }
         PaymentsCommand::List(limit) => {
-            let payments = limit.collect(onramp.payments()).await?;
-            let views: Vec<PaymentView> = payments.iter().map(PaymentView::from).collect();
-            printer.list(&views);
+            printer.list(&limit.collect(onramp.payments()).await?);
         }
         PaymentsCommand::Watch {
             payment_id,
@@ -255,7 +247,7 @@ async fn watch(
             let text = describe(&payment);
             match &spinner {
                 Some(bar) => bar.set_message(text),
-                None => printer.line(&text, &PaymentView::from(&payment)),
+                None => printer.line(&text, &payment),
             }
             last = Some(payment.status.clone());
         }

@@ -6,7 +6,7 @@ use predicates::prelude::*;
 
 use std::time::{Duration, Instant};
 
-use crate::support::{blocking, cli, cli_for, closed_port, serve, stderr};
+use crate::support::{blocking, cli, cli_for, closed_port, failed, serve, stderr};
 
 #[test]
 fn completions_are_printed_for_bash_zsh_and_fish() {
@@ -151,6 +151,25 @@ fn a_closed_port_exits_3_without_showing_the_secret() {
     assert_eq!(output.status.code(), Some(3));
     let all = format!("{output:?}");
     assert!(!all.contains("flag-secret-123"), "{all}");
+}
+
+#[test]
+fn auth_check_on_a_closed_port_exits_3_and_names_the_cause() {
+    let url = format!("http://127.0.0.1:{}/api", closed_port());
+    let output = cli_for(&url, "pk_test", "sk-very-secret-value")
+        .args(["auth", "check"])
+        .output()
+        .expect("run");
+    let stderr = failed(&output, 3);
+    assert!(
+        stderr.starts_with("error: cannot reach the API: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.to_lowercase().contains("refused"),
+        "the cause: {stderr}"
+    );
+    assert!(!stderr.contains("sk-very-secret-value"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::{process::Output, time::Duration};
 use cryptopocket_sandbox::{Control, Sandbox};
 use serde_json::Value;
 
-use crate::support::{blocking, cli_for, stderr, stdout};
+use crate::support::{blocking, cli_for, failed, stderr, stdout};
 
 const WALLET: &str = "0x52908400098527886E0F7030069857D2E4169EE7";
 const IBAN: &str = "ES9121000418450200051332";
@@ -102,11 +102,65 @@ impl Api {
                 "order-17",
             ])
             .await;
+        // What the customer does next, tagged by kind.
+        let kind = if payment_type == "transfer" {
+            "bank_transfer"
+        } else {
+            "redirect"
+        };
+        assert_eq!(created["instructions"]["kind"], kind, "{created}");
         created["payment_id"]
             .as_str()
             .expect("a payment id")
             .to_owned()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_check_authenticates_and_prints_no_token_or_secret() {
+    let api = Api::start().await;
+    let output = api.run(&["auth", "check"]).await;
+    assert!(output.status.success(), "{output:?}");
+    let printed = stdout(&output);
+    assert!(printed.starts_with("authenticated: "), "{printed}");
+    assert!(
+        printed.contains(&api.key),
+        "names the key it checked: {printed}"
+    );
+
+    let checked = api.json(&["auth", "check"]).await;
+    assert_eq!(checked["authenticated"], true, "{checked}");
+    assert_eq!(checked["base_url"], api.url.as_str(), "{checked}");
+
+    // It called Authentication, and only that, each time; the token it got stays unprinted.
+    let exchanges = api.control().exchanges();
+    let operations: Vec<&str> = exchanges.iter().map(|e| e.operation_id).collect();
+    assert_eq!(operations, ["authenticate", "authenticate"]);
+    for exchange in &exchanges {
+        let body: Value = serde_json::from_str(&exchange.body).expect("a JSON answer");
+        let token = body["data"]["token"].as_str().expect("a token");
+        assert!(!printed.contains(token) && !checked.to_string().contains(token));
+    }
+    assert!(!printed.contains(&api.secret) && !checked.to_string().contains(&api.secret));
+
+    // The right key with a wrong secret: the API's refusal, exit 1, the secret unprinted.
+    let output = blocking({
+        let (url, key) = (api.url.clone(), api.key.clone());
+        move || {
+            cli_for(&url, &key, "sk-wrong-secret-123")
+                .args(["auth", "check"])
+                .output()
+                .expect("run")
+        }
+    })
+    .await;
+    let stderr = failed(&output, 1);
+    assert!(
+        stderr.starts_with("error: authorization_incorrect: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("CRYPTOPOCKET_API_SECRET"), "{stderr}");
+    assert!(!stderr.contains("sk-wrong-secret-123"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,6 +188,9 @@ async fn assets_prices_methods_and_quotes() {
         .json(&["payments", "quote", "--amount", "100", "--symbol", "USDC"])
         .await;
     assert!(quote["coin_amount"].is_string(), "{quote}");
+    // Flat: the fields the crate keeps in `raw` sit beside the decimals.
+    assert_eq!(quote["symbol"], "USDC", "{quote}");
+    assert!(quote.get("raw").is_none(), "{quote}");
     let quote = api
         .json(&["offramp", "quote", "--amount", "100", "--symbol", "USDC"])
         .await;

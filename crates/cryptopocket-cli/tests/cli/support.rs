@@ -65,3 +65,10 @@ pub fn stdout(output: &std::process::Output) -> String {
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// stderr of a command that must have exited with `code` and printed nothing on stdout.
+pub fn failed(output: &std::process::Output, code: i32) -> String {
+    assert_eq!(output.status.code(), Some(code), "{output:?}");
+    assert!(output.stdout.is_empty(), "printed {}", stdout(output));
+    stderr(output)
+}
