@@ -168,13 +168,16 @@ impl Payment {
         v
     }
 
-    fn event(&self, event_type: &str) -> Value {
+    /// The webhook body: the payment as Retrieve payment shows it, keyed `payment_id`, with
+    /// `created_at` saying when the event happened (as the spec describes it).
+    fn event(&self, event_type: &str, at: DateTime<Utc>) -> Value {
         let mut v = self.to_json();
         if let Value::Object(map) = &mut v {
             map.remove("id");
             map.remove("holder");
             map.insert("payment_id".into(), json!(self.id));
             map.insert("type".into(), json!(event_type));
+            map.insert("created_at".into(), json!(api_time(at)));
         }
         v
     }
@@ -238,10 +241,11 @@ impl Rampoff {
         })
     }
 
-    fn event(&self, event_type: &str) -> Value {
+    /// The webhook body; `created_at` says when the event happened.
+    fn event(&self, event_type: &str, at: DateTime<Utc>) -> Value {
         let mut v = self.to_json();
         v["type"] = json!(event_type);
-        v["created_at"] = json!(api_time(self.created_at));
+        v["created_at"] = json!(api_time(at));
         if let Some(txid) = &self.txid {
             v["txid"] = json!(txid);
         }
@@ -542,7 +546,7 @@ impl World {
                 if let Some(event_type) = status.event() {
                     self.events.push(Event {
                         event_type,
-                        body: payment.event(event_type),
+                        body: payment.event(event_type, due),
                     });
                 }
             }
@@ -566,7 +570,7 @@ impl World {
                 if let Some(event_type) = status.event() {
                     self.events.push(Event {
                         event_type,
-                        body: rampoff.event(event_type),
+                        body: rampoff.event(event_type, due),
                     });
                 }
             }
