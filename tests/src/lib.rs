@@ -2,12 +2,22 @@
 //! JSON comparison that knows which differences the generated types introduce on purpose.
 //!
 //! The tests themselves are in `tests/schemas.rs` (the JSON schema of every generated
-//! component type, as named insta snapshots) and `tests/payloads.rs` (every documented
-//! payload decodes into its generated type and round-trips).
+//! component type, as named insta snapshots), `tests/payloads.rs` (every documented
+//! payload decodes into its generated type and round-trips) and
+//! `tests/sandbox_conformance.rs` (every answer of the local sandbox validates against the
+//! spec, through [`schema_check`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+/// OpenAPI 3.0 schemas translated into JSON Schema draft 4 and checked with `jsonschema`.
+///
+/// One file serves both users: `cargo xtask lint` validates the spec's attached examples
+/// with it, and the sandbox conformance test validates recorded answers with it.
+#[path = "../../xtask/src/examples.rs"]
+pub mod schema_check;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -36,6 +46,26 @@ pub fn component_names(spec: &Value) -> Vec<String> {
         .and_then(Value::as_object)
         .map(|schemas| schemas.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// Every operation of the spec by its `operationId`.
+pub fn operations(spec: &Value) -> BTreeMap<String, Value> {
+    let items = spec.get("paths").and_then(Value::as_object);
+    items
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(|op| Some((op.get("operationId")?.as_str()?.to_owned(), op.clone())))
+        .collect()
+}
+
+/// The schema an operation declares for the JSON body of HTTP `status`, if any.
+pub fn response_schema(operation: &Value, status: u16) -> Option<&Value> {
+    operation
+        .get("responses")?
+        .get(status.to_string())?
+        .pointer("/content/application~1json/schema")
 }
 
 /// The folder of documented payloads (copied from the shared API reference, verbatim).

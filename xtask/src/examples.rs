@@ -3,6 +3,10 @@
 //! OpenAPI 3.0 schemas are a dialect of JSON Schema draft 4: `nullable` instead of a `null`
 //! type, `$ref` that ignores its siblings, and extra keywords (`example`, `x-…`). They are
 //! translated into plain draft 4 and validated with the `jsonschema` crate.
+//!
+//! The snapshot tests compile this same file (`tests/src/lib.rs` includes it by path as
+//! `schema_check`) to validate the local sandbox's answers against the spec, so it must
+//! depend on nothing but `serde_json` and `jsonschema`.
 
 use serde_json::{Map, Value, json};
 

@@ -105,35 +105,6 @@ async fn sixty_four_concurrent_calls_on_a_cold_client_authenticate_once() {
 }
 
 #[tokio::test]
-async fn an_expired_token_is_replaced_once_and_the_call_replayed() {
-    let server = MockServer::start(|request| {
-        if request.is("POST", AUTHENTICATE) {
-            Reply::token(&format!("T{}", request.nth))
-        } else if request.is("GET", GET_PAYMENT) && request.auth() == Some("T2") {
-            Reply::fixture("getPayment.response.json")
-        } else {
-            // T1 has expired (or no token at all).
-            Reply::api_error("authorization_incorrect")
-        }
-    })
-    .await;
-    let client = client_builder(&server).build().unwrap();
-
-    let payment = client.onramp().payment(&payment_id()).await.unwrap();
-    assert_eq!(payment.id.as_str(), PAYMENT_ID);
-    assert_eq!(server.count(AUTHENTICATE), 2);
-    let gets = server.requests_to(GET_PAYMENT);
-    assert_eq!(gets.len(), 2);
-    assert_eq!(gets[0].auth(), Some("T1"));
-    assert_eq!(gets[1].auth(), Some("T2"));
-
-    // The fresh token is kept: the next call does not authenticate again.
-    client.onramp().payment(&payment_id()).await.unwrap();
-    assert_eq!(server.count(AUTHENTICATE), 2);
-    assert_eq!(server.count(GET_PAYMENT), 3);
-}
-
-#[tokio::test]
 async fn a_token_that_stays_refused_is_an_api_error_after_one_replay() {
     let server = MockServer::start(|request| {
         if request.is("POST", AUTHENTICATE) {

@@ -9,7 +9,12 @@
 //! (keep-alive). Odd input never panics the server: a malformed request gets a 400 and the
 //! connection is closed, and a handler that panics is answered with a 500 and remembered
 //! (see [`MockServer::handler_panics`]).
+//!
+//! Tests of the API's behaviour rather than of faults run against the local sandbox
+//! instead; [`sandbox`] starts one.
 #![allow(dead_code)]
+
+pub mod sandbox;
 
 use std::{
     collections::HashMap,
@@ -245,7 +250,6 @@ impl MockServer {
     }
 }
 
-/// A client builder for `server` with test credentials and short timeouts and backoffs.
 /// The documented createPayment request (EUR 240 of USDC on polygon for customer 106).
 pub fn payment_request(external_id: &str) -> NewPayment {
     NewPayment {
@@ -261,6 +265,7 @@ pub fn payment_request(external_id: &str) -> NewPayment {
     }
 }
 
+/// A client builder for `server` with test credentials and short timeouts and backoffs.
 pub fn client_builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .environment(Environment::Custom(server.base_url()))
