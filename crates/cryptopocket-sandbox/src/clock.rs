@@ -36,19 +36,31 @@ impl Clock {
         self.origin + to_chrono(running + advanced)
     }
 
+    /// Moves virtual time forward; the total stops at [`MAX_SPAN`] however often or far it
+    /// is asked to go.
     pub(crate) fn advance(&self, by: Duration) {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
         self.advanced_ms
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
-                Some(now.saturating_add(ms))
+                Some(now.saturating_add(ms).min(max_span_ms()))
             })
             .ok();
     }
 }
 
-/// Saturates instead of failing: a clock advanced by centuries is still a clock.
+/// The furthest the virtual clock moves ahead, and the longest span ever added to a date:
+/// ten thousand years. A clock advanced by centuries is still a clock, but every date the
+/// sandbox computes (now, plus a schedule step, plus a token's lifetime) must stay inside
+/// chrono's range of ±262,000 years, or adding to it panics.
+pub(crate) const MAX_SPAN: Duration = Duration::from_secs(10_000 * 366 * 24 * 60 * 60);
+
+fn max_span_ms() -> u64 {
+    u64::try_from(MAX_SPAN.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Saturates at [`MAX_SPAN`] instead of failing.
 pub(crate) fn to_chrono(d: Duration) -> chrono::TimeDelta {
-    chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
+    chrono::TimeDelta::from_std(d.min(MAX_SPAN)).unwrap_or(chrono::TimeDelta::MAX)
 }
 
 /// The API's timestamp style: microseconds and `Z` (`2026-06-26T10:30:00.000000Z`).
@@ -67,6 +79,20 @@ mod tests {
         assert_eq!(clock.now(), t0);
         clock.advance(Duration::from_secs(90));
         assert_eq!(clock.now() - t0, chrono::TimeDelta::seconds(90));
+    }
+
+    #[test]
+    fn advancing_without_bound_stays_a_usable_clock() {
+        let clock = Clock::new(ClockMode::Manual);
+        let t0 = clock.now();
+        clock.advance(Duration::MAX);
+        clock.advance(Duration::MAX);
+        let far = clock.now();
+        assert_eq!(far - t0, to_chrono(MAX_SPAN));
+        // The sums the sandbox makes from the virtual now must not overflow either.
+        let later = far + to_chrono(Duration::MAX) + to_chrono(Duration::MAX);
+        assert!(later > far);
+        assert!(api_time(later).ends_with('Z'));
     }
 
     #[test]

@@ -147,6 +147,10 @@ impl Schedule {
 
 /// Bounds that keep the sandbox's memory flat whatever a client sends, and the amounts
 /// its business rules use.
+///
+/// Two bounds are fixed rather than configured, because arithmetic depends on them: an
+/// amount in a request is at most 10^15 (more is `fail_mandatory_field`), and the virtual
+/// clock goes at most ten thousand years ahead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request body read, in bytes; a bigger one gets HTTP 413.

@@ -11,6 +11,12 @@ use serde_json::{Map, Value};
 use crate::reply::Fail;
 use crate::server::AppState;
 
+/// The largest amount any request may carry: 10^15, far beyond a real purchase or sale, and
+/// far enough inside `Decimal`'s range (about 7.9 × 10^28) that prices, fees, cents and
+/// account balances computed from it never overflow (`Decimal` arithmetic panics when it
+/// does).
+pub(crate) const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
 /// A request body, read whole (up to the configured limit) before anything looks at it.
 pub(crate) struct RawBody(pub(crate) Bytes);
 
@@ -119,9 +125,15 @@ impl Fields {
             .ok_or_else(|| Fail::field(field, "is required"))
     }
 
-    /// An amount, as a JSON number or a decimal string; it must be positive.
+    /// An amount, as a JSON number or a decimal string; it must be positive and at most
+    /// [`MAX_AMOUNT`].
     pub(crate) fn amount(&self, field: &str) -> Result<Option<Decimal>, Fail> {
-        let bad = || Fail::field(field, "must be a positive amount");
+        let bad = || {
+            Fail::field(
+                field,
+                &format!("must be a positive amount no larger than {MAX_AMOUNT}"),
+            )
+        };
         let parsed = match self.get(field) {
             None => return Ok(None),
             Some(Value::Number(n)) => n.to_string().parse::<Decimal>().ok().or_else(|| {
@@ -133,7 +145,7 @@ impl Fields {
             Some(_) => None,
         };
         parsed
-            .filter(|d| d.is_sign_positive() && !d.is_zero())
+            .filter(|d| d.is_sign_positive() && !d.is_zero() && *d <= MAX_AMOUNT)
             .map(Some)
             .ok_or_else(bad)
     }
@@ -222,6 +234,21 @@ mod tests {
         assert_eq!(f.amount("a").unwrap(), Some(Decimal::new(1505, 1)));
         assert_eq!(f.amount("b").unwrap(), Some(Decimal::new(10, 2)));
         assert!(f.amount("c").is_err());
+    }
+
+    #[test]
+    fn amounts_are_bounded() {
+        assert_eq!(MAX_AMOUNT, Decimal::from(1_000_000_000_000_000_u64));
+        let f = Fields::json(
+            br#"{"max": "1000000000000000", "over": "1000000000000000.01",
+                "huge": "79228162514264337593543950335", "big": 1e20}"#,
+        )
+        .unwrap();
+        assert_eq!(f.amount("max").unwrap(), Some(MAX_AMOUNT));
+        for bad in ["over", "huge", "big"] {
+            let fail = f.amount(bad).unwrap_err();
+            assert_eq!(fail.error_code(), Some("fail_mandatory_field"), "{bad}");
+        }
     }
 
     #[test]

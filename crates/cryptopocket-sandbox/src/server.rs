@@ -3,7 +3,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -278,7 +281,37 @@ fn router(state: AppState) -> Router {
     .merge(api::gateway::routes())
     .fallback(unknown_path)
     .method_not_allowed_fallback(wrong_method)
+    .layer(middleware::from_fn(catch_panic))
     .with_state(state)
+}
+
+/// Around everything: a handler that panics (a sandbox bug) answers HTTP 500 with the
+/// API's `unexpected_error` instead of dropping the connection. The panic message still
+/// goes to standard error, and the state is still usable: [`lock`] shrugs off poisoning.
+async fn catch_panic(request: Request, next: Next) -> Response {
+    match CatchUnwind(Box::pin(next.run(request))).await {
+        Ok(response) => response,
+        Err(_) => Fail::code("unexpected_error")
+            .message("the sandbox failed while answering; its standard error says why")
+            .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+    }
+}
+
+/// A future that turns a panic while it is polled into an `Err`.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.get_mut().0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
 }
 
 /// Around every API operation: authentication, injected failures, and the record of what
@@ -294,20 +327,17 @@ async fn operation_layer(
     };
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    let token = request
-        .headers()
-        .get("auth")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let token = request.headers().get("auth").map(|v| v.to_str().ok());
     let shared = &app.shared;
     let refused = shared.world(|world, now| {
         if operation_id != "authenticate" {
-            let problem = match &token {
+            let problem = match token {
                 None => Some("the `auth` header is missing; POST /authenticate for a token"),
-                Some(t) if !world.token_valid(t, now) => {
+                Some(None) => Some("the `auth` header is not visible ASCII, so it is no token"),
+                Some(Some(t)) if !world.token_valid(t, now) => {
                     Some("the token in `auth` is unknown or expired; authenticate again")
                 }
-                Some(_) => None,
+                Some(Some(_)) => None,
             };
             if let Some(problem) = problem {
                 return Some(Fail::code("authorization_incorrect").message(problem));
@@ -383,5 +413,35 @@ fn shortened(text: &str) -> String {
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_unexpected_error() {
+        async fn boom() -> &'static str {
+            panic!("a deliberate panic, to test the catch_panic layer")
+        }
+        let app = Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(middleware::from_fn(catch_panic));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        for _ in 0..2 {
+            let answer = http
+                .get(format!("http://{addr}/boom"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body: serde_json::Value = answer.json().await.unwrap();
+            assert_eq!(body["status"], "error");
+            assert_eq!(body["error"], "unexpected_error");
+        }
     }
 }

@@ -220,7 +220,6 @@ pub(crate) struct Rampoff {
     pub(crate) decimals: u32,
     pub(crate) fiat_amount: Decimal,
     pub(crate) wallet: String,
-    pub(crate) created_at: DateTime<Utc>,
     pub(crate) status: RampStatus,
     pub(crate) next: Option<(RampStatus, DateTime<Utc>)>,
     pub(crate) txid: Option<String>,

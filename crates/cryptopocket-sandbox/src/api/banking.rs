@@ -56,7 +56,13 @@ pub(crate) async fn transactions(
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Answer {
-    let iban = path.map(|Path(iban)| iban).unwrap_or_default();
+    let iban = path.map(|Path(iban)| iban).map_err(|_| {
+        integration_error(
+            StatusCode::NOT_FOUND,
+            "account_not_found",
+            "the IBAN in the path does not percent-decode to UTF-8".into(),
+        )
+    })?;
     let q = Fields::query(query.as_deref());
     let page_no = q.page_param("page", 1, u64::MAX)?;
     let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;

@@ -146,7 +146,8 @@ fn paid_page(app: &AppState, id: &str, result: Result<(), ControlError>) -> Resp
     }
 }
 
-async fn form_page(Path((form, _id)): Path<(String, String)>) -> Response {
+async fn form_page(path: Result<Path<(String, String)>, PathRejection>) -> Response {
+    let form = path.map(|Path((form, _id))| form).unwrap_or_default();
     let text = match form.as_str() {
         "kyc" => {
             "The customer's KYC form. In the sandbox it fills itself in: the status \

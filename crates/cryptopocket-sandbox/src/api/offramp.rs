@@ -70,7 +70,6 @@ pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) 
             decimals: coin.decimals,
             fiat_amount: payout(amount, price),
             wallet: format!("0x{}", hex::encode(wallet)),
-            created_at: now,
             status: RampStatus::WaitingCrypto,
             next: Some((
                 RampStatus::CryptoReceived,

@@ -278,7 +278,10 @@ pub(crate) async fn get_payment(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Answer {
-    let id = path.map(|Path(id)| id).unwrap_or_default();
+    let id = path.map(|Path(id)| id).map_err(|_| {
+        Fail::code("payment_not_found")
+            .message("the payment_id in the path does not percent-decode to UTF-8")
+    })?;
     app.shared.world(|world, _| {
         world
             .payments
