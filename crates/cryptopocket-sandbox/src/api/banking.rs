@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, ok, page};
+use crate::reply::{Answer, Fail, ok};
 use crate::server::AppState;
-use crate::world::{BankAccount, PayStatus, World, paginate};
+use crate::world::{BankAccount, PayStatus, World};
 
-use super::{MAX_PER_PAGE, PER_PAGE};
+use super::paging::PageRequest;
 
 /// `IntegrationError` bodies, with the real HTTP status the spec declares.
 fn integration_error(status: StatusCode, code: &str, message: String) -> Fail {
@@ -39,13 +39,10 @@ fn own_account<'w>(world: &'w World, iban: &str) -> Result<&'w BankAccount, Fail
 
 /// `GET /banking/accounts`.
 pub(crate) async fn accounts(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
-    let page_no = q.page_param("page", 1, u64::MAX)?;
-    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
     Ok(app.shared.world(|world, _| {
         let own: Vec<&BankAccount> = world.accounts.iter().filter(|a| !a.foreign).collect();
-        let (range, pagination) = paginate(own.len(), page_no, per_page);
-        page(own[range].iter().map(|a| a.to_json()).collect(), pagination)
+        request.answer(&own, |a| Some(a.to_json()))
     }))
 }
 
@@ -64,8 +61,7 @@ pub(crate) async fn transactions(
         )
     })?;
     let q = Fields::query(query.as_deref());
-    let page_no = q.page_param("page", 1, u64::MAX)?;
-    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    let request = PageRequest::read(&q)?;
     let from = date(&q, "from")?;
     let to = date(&q, "to")?;
     app.shared.world(|world, _| {
@@ -79,11 +75,7 @@ pub(crate) async fn transactions(
                 from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
             })
             .collect();
-        let (range, pagination) = paginate(matching.len(), page_no, per_page);
-        Ok(page(
-            matching[range].iter().map(|t| t.to_json()).collect(),
-            pagination,
-        ))
+        Ok(request.answer(&matching, |t| Some(t.to_json())))
     })
 }
 

@@ -12,11 +12,11 @@ use crate::catalogue;
 use crate::clock::{api_time, to_chrono};
 use crate::config::random_alphanumeric;
 use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, envelope, ok, page};
+use crate::reply::{Answer, Fail, envelope, ok};
 use crate::server::AppState;
-use crate::world::{Customer, CustomerKind, World, paginate, random_uuid};
+use crate::world::{Customer, CustomerKind, World, random_uuid};
 
-use super::{MAX_PER_PAGE, PER_PAGE};
+use super::paging::PageRequest;
 
 /// The identity-document codes the docs list (§9.3), the values of `document_type`.
 const IDENTITY_DOCUMENTS: &[&str] = &[
@@ -75,18 +75,11 @@ const DOCUMENT_MIME_TYPES: &[&str] = &["application/pdf", "image/png", "image/jp
 
 /// `GET /customers/list`.
 pub(crate) async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
-    let page_no = q.page_param("page", 1, u64::MAX)?;
-    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
     let schedule = app.shared.config.schedule;
     Ok(app.shared.world(|world, now| {
         let customers: Vec<&Customer> = world.own_customers().collect();
-        let (range, pagination) = paginate(customers.len(), page_no, per_page);
-        let items = customers[range]
-            .iter()
-            .map(|c| c.to_json(now, &schedule))
-            .collect();
-        page(items, pagination)
+        request.answer(&customers, |c| Some(c.to_json(now, &schedule)))
     }))
 }
 

@@ -7,6 +7,7 @@ mod customers;
 pub(crate) mod gateway;
 mod offramp;
 mod onramp;
+mod paging;
 mod subscriptions;
 
 use axum::routing::{MethodRouter, get, post};
@@ -109,10 +110,6 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         || post(subscriptions::update),
     ),
 ];
-
-/// Laravel's default page size, and the largest the sandbox serves.
-pub(crate) const PER_PAGE: u64 = 15;
-pub(crate) const MAX_PER_PAGE: u64 = 100;
 
 #[cfg(test)]
 mod tests {

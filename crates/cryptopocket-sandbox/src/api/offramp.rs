@@ -5,13 +5,13 @@ use serde_json::json;
 
 use crate::clock::to_chrono;
 use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, ok, page};
+use crate::reply::{Answer, Fail, ok};
 use crate::server::AppState;
-use crate::world::{RampStatus, Rampoff, base_units, new_id, normalise_iban, paginate};
+use crate::world::{RampStatus, Rampoff, base_units, new_id, normalise_iban};
 
 use super::common::{active_coin, payout};
 use super::customers::user_not_found;
-use super::{MAX_PER_PAGE, PER_PAGE};
+use super::paging::PageRequest;
 
 /// `POST /createRampoff`: answers the deposit wallet; the customer's crypto arrives and
 /// the payout is sent as the schedule says (`CRYPTO_RECEIVED`, then
@@ -107,17 +107,11 @@ pub(crate) async fn get(State(app): State<AppState>, RawQuery(query): RawQuery) 
 
 /// `GET /rampoffs/list`.
 pub(crate) async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
-    let page_no = q.page_param("page", 1, u64::MAX)?;
-    let per_page = q.page_param("per_page", PER_PAGE, MAX_PER_PAGE)?;
+    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
     Ok(app.shared.world(|world, _| {
-        let (range, pagination) = paginate(world.rampoff_order.len(), page_no, per_page);
-        let items = world.rampoff_order[range]
-            .iter()
-            .filter_map(|id| world.rampoffs.get(id))
-            .map(Rampoff::to_json)
-            .collect();
-        page(items, pagination)
+        request.answer(&world.rampoff_order, |id| {
+            world.rampoffs.get(id).map(Rampoff::to_json)
+        })
     }))
 }
 
