@@ -159,7 +159,22 @@ fn expiry(expires_in: Option<i64>) -> Option<Instant> {
     Instant::now().checked_add(lifetime - margin)
 }
 
-/// Puts the current token in the `auth` header of every request but `authenticate`.
+tokio::task_local! {
+    /// The token of the attempt being sent, set around its request future.
+    static ATTEMPT_TOKEN: Option<HeaderValue>;
+}
+
+/// Runs `request` with `token` as the one its hook puts in the `auth` header.
+pub(crate) fn with_token<F: Future>(
+    token: Option<&Token>,
+    request: F,
+) -> impl Future<Output = F::Output> {
+    ATTEMPT_TOKEN.scope(token.map(|t| t.value.clone()), request)
+}
+
+/// Puts the token in the `auth` header of every request but `authenticate`: the one the
+/// attempt fetched when the crate's call loop sends it, else (a raw call through
+/// `Client::raw`) the current one.
 pub(crate) struct TokenHook(pub(crate) Arc<Auth>);
 
 impl RequestHook for TokenHook {
@@ -167,11 +182,12 @@ impl RequestHook for TokenHook {
         if operation_id == AUTHENTICATE {
             return;
         }
-        let guard = self.0.current.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(token) = guard.as_ref() {
-            request
-                .headers_mut()
-                .insert(AUTH_HEADER, token.value.clone());
+        let token = ATTEMPT_TOKEN.try_with(Clone::clone).unwrap_or_else(|_| {
+            let guard = self.0.current.read().unwrap_or_else(|e| e.into_inner());
+            guard.as_ref().map(|t| t.value.clone())
+        });
+        if let Some(token) = token {
+            request.headers_mut().insert(AUTH_HEADER, token);
         }
     }
 }
@@ -204,5 +220,33 @@ mod tests {
         auth.invalidate(2);
         assert!(auth.cached().is_none());
         assert!(!format!("{auth:?}").contains("\"s\""));
+    }
+
+    #[tokio::test]
+    async fn a_request_carries_its_attempts_token_not_the_newest() {
+        let auth = Arc::new(Auth::new("k".into(), SecretString::from("s")));
+        *auth.current.write().unwrap() = Some(Arc::new(Token {
+            value: HeaderValue::from_static("newest"),
+            generation: 2,
+            expires_at: None,
+        }));
+        let hook = TokenHook(Arc::clone(&auth));
+        let sent = |operation| {
+            let mut request =
+                reqwest::Request::new(reqwest::Method::GET, "http://127.0.0.1/".parse().unwrap());
+            hook.before_send(&mut request, operation);
+            request.headers().get(AUTH_HEADER).cloned()
+        };
+        let fetched = Token {
+            value: HeaderValue::from_static("fetched"),
+            generation: 1,
+            expires_at: None,
+        };
+        let in_attempt = with_token(Some(&fetched), async { sent("getQuote") }).await;
+        assert_eq!(in_attempt, Some(HeaderValue::from_static("fetched")));
+        // Outside the call loop (a raw call), the current token is sent.
+        assert_eq!(sent("getQuote"), Some(HeaderValue::from_static("newest")));
+        // authenticate never sends one.
+        assert_eq!(sent(AUTHENTICATE), None);
     }
 }

@@ -117,7 +117,10 @@ impl Client {
                 });
             }
             let budget = remaining.min(self.inner.attempt_timeout);
-            let outcome = match tokio::time::timeout(budget, send(&self.inner.api)).await {
+            // The request carries the token this attempt fetched, whatever happens to the
+            // cached one meanwhile, so a refusal is charged to the right generation.
+            let request = crate::auth::with_token(token.as_deref(), send(&self.inner.api));
+            let outcome = match tokio::time::timeout(budget, request).await {
                 Err(_) => Err(Error::Timeout {
                     operation,
                     elapsed: started.elapsed(),
