@@ -12,7 +12,7 @@ use crate::{
     call::Effect,
     convert::{required, text},
     model::{KycStatus, UserId},
-    pagination::{self, Page},
+    pagination::{self, ListOptions, Page},
 };
 
 /// Customer registration and lookup; from [`Client::customers`].
@@ -270,26 +270,59 @@ impl Customers {
         required(parts.data, OP)
     }
 
-    /// One page of List customers.
+    /// One page of List customers, at the server's default page size; see
+    /// [`list_page_with`](Self::list_page_with).
     ///
     /// # Errors
     ///
     /// See [`Error`].
     pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<types::Customer>, Error> {
+        self.list_page_with(page, ListOptions::default()).await
+    }
+
+    /// One page of List customers, `options.per_page` items long.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
+    pub async fn list_page_with(
+        &self,
+        page: NonZeroU64,
+        options: ListOptions,
+    ) -> Result<Page<types::Customer>, Error> {
+        let per_page = options.per_page_param()?;
         let parts = self
             .client
             .call::<types::ListCustomersResponse, ()>("listCustomers", Effect::Read, move |api| {
-                api.list_customers().page(page).send().boxed()
+                let mut request = api.list_customers().page(page);
+                if let Some(per_page) = per_page {
+                    request = request.per_page(per_page);
+                }
+                request.send().boxed()
             })
             .await?;
         Page::from_parts(pagination::number(page), parts, Ok)
     }
 
-    /// Every customer of the integration, page after page.
+    /// Every customer of the integration, page after page, at the server's default page
+    /// size; see [`list_with`](Self::list_with).
     pub fn list(&self) -> impl Stream<Item = Result<types::Customer, Error>> + Send + 'static {
-        pagination::items("listCustomers", self.clone(), |customers, page| {
-            async move { customers.list_page(page).await }.boxed()
-        })
+        self.list_with(ListOptions::default())
+    }
+
+    /// Every customer of the integration, page after page, `options.per_page` a page. A page
+    /// size out of range is the stream's only item, [`Error::InvalidRequest`].
+    pub fn list_with(
+        &self,
+        options: ListOptions,
+    ) -> impl Stream<Item = Result<types::Customer, Error>> + Send + 'static {
+        pagination::items(
+            "listCustomers",
+            (self.clone(), options),
+            |(customers, options), page| {
+                async move { customers.list_page_with(page, options).await }.boxed()
+            },
+        )
     }
 }
 

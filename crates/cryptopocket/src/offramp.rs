@@ -11,7 +11,7 @@ use crate::{
     call::Effect,
     convert::{amount, field, required, text},
     model::{OffRampId, OffRampStatus, UserId, money},
-    pagination::{self, Page},
+    pagination::{self, ListOptions, Page},
 };
 
 /// The off-ramp operations; from [`Client::offramp`].
@@ -153,27 +153,60 @@ impl OffRamp {
         operation(OP, required(parts.data, OP)?)
     }
 
-    /// One page of List off-ramp transactions (path and shape inferred).
+    /// One page of List off-ramp transactions (path and shape inferred), at the server's
+    /// default page size; see [`list_page_with`](Self::list_page_with).
     ///
     /// # Errors
     ///
     /// See [`Error`].
     pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<OffRampOperation>, Error> {
+        self.list_page_with(page, ListOptions::default()).await
+    }
+
+    /// One page of List off-ramp transactions, `options.per_page` items long.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
+    pub async fn list_page_with(
+        &self,
+        page: NonZeroU64,
+        options: ListOptions,
+    ) -> Result<Page<OffRampOperation>, Error> {
         const OP: &str = "listRampoffs";
+        let per_page = options.per_page_param()?;
         let parts = self
             .client
             .call::<types::ListRampoffsResponse, ()>(OP, Effect::Read, move |api| {
-                api.list_rampoffs().page(page).send().boxed()
+                let mut request = api.list_rampoffs().page(page);
+                if let Some(per_page) = per_page {
+                    request = request.per_page(per_page);
+                }
+                request.send().boxed()
             })
             .await?;
         Page::from_parts(pagination::number(page), parts, |r| operation(OP, r))
     }
 
-    /// Every off-ramp operation, page after page.
+    /// Every off-ramp operation, page after page, at the server's default page size; see
+    /// [`list_with`](Self::list_with).
     pub fn list(&self) -> impl Stream<Item = Result<OffRampOperation, Error>> + Send + 'static {
-        pagination::items("listRampoffs", self.clone(), |offramp, page| {
-            async move { offramp.list_page(page).await }.boxed()
-        })
+        self.list_with(ListOptions::default())
+    }
+
+    /// Every off-ramp operation, page after page, `options.per_page` a page. A page size out
+    /// of range is the stream's only item, [`Error::InvalidRequest`].
+    pub fn list_with(
+        &self,
+        options: ListOptions,
+    ) -> impl Stream<Item = Result<OffRampOperation, Error>> + Send + 'static {
+        pagination::items(
+            "listRampoffs",
+            (self.clone(), options),
+            |(offramp, options), page| {
+                async move { offramp.list_page_with(page, options).await }.boxed()
+            },
+        )
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
     call::Effect,
     convert::{amount, field, required, text},
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
-    pagination::{self, Page},
+    pagination::{self, ListOptions, Page},
 };
 
 /// The on-ramp operations; from [`Client::onramp`].
@@ -345,27 +345,60 @@ impl OnRamp {
         payment(OP, required(parts.data, OP)?)
     }
 
-    /// One page of List on-ramp transactions (path and shape inferred).
+    /// One page of List on-ramp transactions (path and shape inferred), at the server's
+    /// default page size; see [`payments_page_with`](Self::payments_page_with).
     ///
     /// # Errors
     ///
     /// See [`Error`].
     pub async fn payments_page(&self, page: NonZeroU64) -> Result<Page<Payment>, Error> {
+        self.payments_page_with(page, ListOptions::default()).await
+    }
+
+    /// One page of List on-ramp transactions, `options.per_page` items long.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
+    pub async fn payments_page_with(
+        &self,
+        page: NonZeroU64,
+        options: ListOptions,
+    ) -> Result<Page<Payment>, Error> {
         const OP: &str = "listPayments";
+        let per_page = options.per_page_param()?;
         let parts = self
             .client
             .call::<types::ListPaymentsResponse, ()>(OP, Effect::Read, move |api| {
-                api.list_payments().page(page).send().boxed()
+                let mut request = api.list_payments().page(page);
+                if let Some(per_page) = per_page {
+                    request = request.per_page(per_page);
+                }
+                request.send().boxed()
             })
             .await?;
         Page::from_parts(pagination::number(page), parts, |p| payment(OP, p))
     }
 
-    /// Every payment, page after page.
+    /// Every payment, page after page, at the server's default page size; see
+    /// [`payments_with`](Self::payments_with).
     pub fn payments(&self) -> impl Stream<Item = Result<Payment, Error>> + Send + 'static {
-        pagination::items("listPayments", self.clone(), |onramp, page| {
-            async move { onramp.payments_page(page).await }.boxed()
-        })
+        self.payments_with(ListOptions::default())
+    }
+
+    /// Every payment, page after page, `options.per_page` a page. A page size out of range
+    /// is the stream's only item, [`Error::InvalidRequest`].
+    pub fn payments_with(
+        &self,
+        options: ListOptions,
+    ) -> impl Stream<Item = Result<Payment, Error>> + Send + 'static {
+        pagination::items(
+            "listPayments",
+            (self.clone(), options),
+            |(onramp, options), page| {
+                async move { onramp.payments_page_with(page, options).await }.boxed()
+            },
+        )
     }
 }
 

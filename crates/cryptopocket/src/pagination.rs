@@ -4,6 +4,25 @@
 //! the style of Laravel's paginator (inferred: see the spec). A stream asks for page 1, 2, …
 //! and stops after the last page or at an empty one. A server that serves the same page
 //! again ends the stream with [`Error::RepeatedPage`] instead of looping forever.
+//!
+//! Every list has a `*_with` form that takes [`ListOptions`], to choose the page size
+//! instead of the server's default (15, Laravel's):
+//!
+//! ```no_run
+//! use cryptopocket::{Client, pagination::ListOptions};
+//! use futures::TryStreamExt as _;
+//!
+//! # async fn run(client: Client) -> Result<(), cryptopocket::Error> {
+//! let customers: Vec<_> = client
+//!     .customers()
+//!     .list_with(ListOptions {
+//!         per_page: Some(100),
+//!     })
+//!     .try_collect()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::{collections::BTreeSet, num::NonZeroU64};
 
@@ -11,6 +30,35 @@ use cryptopocket_api::types;
 use futures::{Stream, StreamExt as _, future::BoxFuture, stream};
 
 use crate::{Error, envelope::Parts};
+
+/// The largest page size the API serves (inferred: the spec says so, and the sandbox cuts
+/// larger requests to it).
+const MAX_PER_PAGE: u64 = 100;
+
+/// How to list: the page size. The default is the server's (15 items a page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Items a page, from 1 to 100. Other values are refused with [`Error::InvalidRequest`]
+    /// when the list is called, before anything is sent.
+    pub per_page: Option<u64>,
+}
+
+impl ListOptions {
+    /// The `per_page` query parameter to send, checked.
+    pub(crate) fn per_page_param(&self) -> Result<Option<NonZeroU64>, Error> {
+        self.per_page
+            .map(|n| {
+                NonZeroU64::new(n)
+                    .filter(|n| n.get() <= MAX_PER_PAGE)
+                    .ok_or_else(|| {
+                        Error::InvalidRequest(format!(
+                            "per_page must be from 1 to {MAX_PER_PAGE}, not {n}"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+}
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +184,26 @@ mod tests {
 
     fn pages(served: Vec<(i64, Vec<u32>)>, last: i64) -> Served {
         (Arc::new(served), last)
+    }
+
+    #[test]
+    fn per_page_is_checked_before_sending() {
+        assert_eq!(ListOptions::default().per_page_param().unwrap(), None);
+        for ok in [1, 15, 100] {
+            let param = ListOptions { per_page: Some(ok) }.per_page_param();
+            let param = param.unwrap();
+            assert_eq!(param.map(NonZeroU64::get), Some(ok));
+        }
+        for bad in [0, 101, u64::MAX] {
+            let error = ListOptions {
+                per_page: Some(bad),
+            }
+            .per_page_param();
+            assert!(
+                matches!(&error, Err(Error::InvalidRequest(m)) if m.starts_with("per_page ")),
+                "{bad}: {error:?}"
+            );
+        }
     }
 
     #[tokio::test]

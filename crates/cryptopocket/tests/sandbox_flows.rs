@@ -10,20 +10,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post};
+use chrono::NaiveDate;
 use cryptopocket::{
+    Error,
+    api::types::BankAccountTransaction,
+    bank_accounts::BookingDates,
     model::{
         EventType, Iban, KycStatus, OffRampStatus, PaymentStatus, PaymentType, TransactionId,
         UserId,
     },
-    offramp::NewOffRamp,
-    onramp::{NewGuidedPayment, PaymentInstructions, QuoteRequest},
+    onramp::{NewGuidedPayment, NewPayment, PaymentInstructions, QuoteRequest},
+    pagination::ListOptions,
     webhooks::{WebhookError, WebhookEvent, WebhookVerifier},
 };
 use cryptopocket_sandbox::DeliveryOutcome;
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
-use support::sandbox::{COINS_SENT, Harness, KYC_DECIDED, PAYMENT_RECEIVED, purchase};
+use support::sandbox::{COINS_SENT, Harness, KYC_DECIDED, PAYMENT_RECEIVED, purchase, sale};
 
 fn dec(text: &str) -> Decimal {
     Decimal::from_str_exact(text).unwrap()
@@ -157,17 +161,7 @@ async fn an_off_ramp_runs_to_finished() {
     let user = h.register("seller@example.com").await;
     let offramp = h.client.offramp();
     let quote = offramp.quote(dec("20"), "BUSD", Some("bsc")).await.unwrap();
-    let created = offramp
-        .create(&NewOffRamp {
-            user_id: user,
-            amount: dec("20"),
-            symbol: "BUSD".into(),
-            blockchain: Some("bsc".into()),
-            iban: Some("ES76 2077 0024 0031 0257 5766".into()),
-            bank_name: None,
-        })
-        .await
-        .unwrap();
+    let created = offramp.create(&sale(user)).await.unwrap();
     assert!(created.deposit_wallet.starts_with("0x"), "{created:?}");
 
     let mut statuses = Vec::new();
@@ -214,6 +208,181 @@ async fn customers_are_streamed_over_several_pages() {
     assert!(second.has_next());
     assert_eq!(second.items.len(), 15);
     assert_eq!(UserId::new(second.items[0].id), registered[15]);
+
+    // per_page chooses the size: 5 a page makes 7 pages of 32, each asked for once.
+    let five = ListOptions { per_page: Some(5) };
+    let listed: Vec<_> = customers.list_with(five).try_collect().await.unwrap();
+    let ids: Vec<UserId> = listed.iter().map(|c| UserId::new(c.id)).collect();
+    assert_eq!(ids, registered);
+    // After the 3 + 1 requests above.
+    assert_eq!(h.outcomes("listCustomers").len(), 4 + 7);
+    let second = customers.list_page_with(NonZeroU64::new(2).unwrap(), five);
+    let second = second.await.unwrap();
+    assert_eq!(
+        (second.page, second.last_page, second.total),
+        (2, Some(7), Some(32))
+    );
+    let ids: Vec<UserId> = second.items.iter().map(|c| UserId::new(c.id)).collect();
+    assert_eq!(ids, registered[5..10]);
+}
+
+#[tokio::test]
+async fn per_page_sets_the_page_size_of_the_other_lists() {
+    let h = Harness::start().await;
+    let user = h.register("lists@example.com").await;
+    // One item a page means one request per item.
+    let bank = h.client.bank_accounts();
+    let one = ListOptions { per_page: Some(1) };
+    let accounts: Vec<_> = bank.list_with(one).try_collect().await.unwrap();
+    assert!(accounts.len() > 1, "{accounts:?}");
+    assert_eq!(h.outcomes("listBankAccounts").len(), accounts.len());
+    h.control.advance(KYC_DECIDED);
+    let (onramp, offramp) = (h.client.onramp(), h.client.offramp());
+    for n in 0..2 {
+        let order = NewPayment {
+            external_id: Some(format!("order-{n}")),
+            ..purchase(user, dec("50"), PaymentType::Card)
+        };
+        onramp.create_payment(&order).await.unwrap();
+        offramp.create(&sale(user)).await.unwrap();
+    }
+    let payments: Vec<_> = onramp.payments_with(one).try_collect().await.unwrap();
+    assert_eq!(payments.len(), 2);
+    assert_eq!(h.outcomes("listPayments"), ["ok"; 2]);
+    let operations: Vec<_> = offramp.list_with(one).try_collect().await.unwrap();
+    assert_eq!(operations.len(), 2);
+    assert_eq!(h.outcomes("listRampoffs"), ["ok"; 2]);
+}
+
+#[tokio::test]
+async fn bank_transactions_are_filtered_by_booking_date() {
+    let h = Harness::start().await;
+    let user = h.register("dates@example.com").await;
+    h.control.advance(KYC_DECIDED);
+    let order = purchase(user, dec("240"), PaymentType::Transfer);
+    let created = h.client.onramp().create_payment(&order).await.unwrap();
+    let transfer = h
+        .control
+        .send_transfer(created.payment_id.as_str())
+        .unwrap();
+
+    // The sandbox's history: 60, 30 and 7 days before it started, and the transfer today.
+    let bank = h.client.bank_accounts();
+    let iban = Iban::new("ES9121000418450200051332").unwrap();
+    let all: Vec<_> = bank.transactions(&iban).try_collect().await.unwrap();
+    let find = |concept: &str| {
+        all.iter()
+            .find(|t| t.concept.as_deref() == Some(concept))
+            .unwrap_or_else(|| panic!("no {concept} in {all:#?}"))
+    };
+    let (funding, fee, invoice) = (
+        find("Initial funding"),
+        find("Monthly account fee"),
+        find("INV-2026-0042"),
+    );
+    let transfer = all.iter().find(|t| t.id == transfer).unwrap();
+    let day = |t: &BankAccountTransaction| {
+        NaiveDate::parse_from_str(t.booking_date.as_deref().unwrap(), "%Y-%m-%d").unwrap()
+    };
+    assert_eq!(all, [transfer, invoice, fee, funding].map(Clone::clone));
+    assert!(day(funding) < day(fee) && day(fee) < day(invoice) && day(invoice) < day(transfer));
+
+    // One a page, so that the filter holds on every page; both ends are inclusive.
+    let listed = |from: Option<&BankAccountTransaction>, to: Option<&BankAccountTransaction>| {
+        let dates = BookingDates {
+            from: from.map(day),
+            to: to.map(day),
+        };
+        bank.transactions_with(&iban, dates, ListOptions { per_page: Some(1) })
+            .map_ok(|t| t.id)
+            .try_collect::<Vec<_>>()
+    };
+    let between = listed(Some(fee), Some(invoice)).await.unwrap();
+    assert_eq!(between, [invoice.id.as_str(), fee.id.as_str()]);
+    let until = listed(None, Some(fee)).await.unwrap();
+    assert_eq!(until, [fee.id.as_str(), funding.id.as_str()]);
+    let since = listed(Some(transfer), None).await.unwrap();
+    assert_eq!(since, [transfer.id.as_str()]);
+    let one_day = listed(Some(invoice), Some(invoice)).await.unwrap();
+    assert_eq!(one_day, [invoice.id.as_str()]);
+
+    let page = bank
+        .transactions_page_with(
+            &iban,
+            NonZeroU64::MIN,
+            BookingDates {
+                from: Some(day(fee)),
+                to: None,
+            },
+            ListOptions { per_page: Some(2) },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.items.len(), page.last_page, page.total),
+        (2, Some(2), Some(3))
+    );
+}
+
+#[tokio::test]
+async fn list_options_out_of_range_are_refused_before_sending() {
+    let h = Harness::start().await;
+    let customers = h.client.customers();
+    for bad in [0, 101] {
+        let results: Vec<_> = customers
+            .list_with(ListOptions {
+                per_page: Some(bad),
+            })
+            .collect()
+            .await;
+        assert_eq!(results.len(), 1, "{results:?}");
+        let Err(Error::InvalidRequest(message)) = &results[0] else {
+            panic!("{bad}: {results:?}");
+        };
+        assert!(message.contains("per_page"), "{message}");
+        assert!(message.contains(&bad.to_string()), "{message}");
+    }
+    let page = customers
+        .list_page_with(
+            NonZeroU64::MIN,
+            ListOptions {
+                per_page: Some(101),
+            },
+        )
+        .await;
+    assert!(matches!(page, Err(Error::InvalidRequest(_))), "{page:?}");
+    // 100 is the largest page the API serves, and is accepted.
+    let hundred = ListOptions {
+        per_page: Some(100),
+    };
+    customers
+        .list_page_with(NonZeroU64::MIN, hundred)
+        .await
+        .unwrap();
+
+    let iban = Iban::new("ES9121000418450200051332").unwrap();
+    let day = |d| NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
+    let backwards = BookingDates {
+        from: Some(day(2)),
+        to: Some(day(1)),
+    };
+    let results: Vec<_> = h
+        .client
+        .bank_accounts()
+        .transactions_with(&iban, backwards, ListOptions::default())
+        .collect()
+        .await;
+    let [Err(Error::InvalidRequest(message))] = &results[..] else {
+        panic!("{results:?}");
+    };
+    assert_eq!(
+        message,
+        "from (2026-04-02) must not be after to (2026-04-01)"
+    );
+
+    // Nothing refused was sent: only the one accepted page reached the sandbox.
+    assert_eq!(h.outcomes("listCustomers"), ["ok"]);
+    assert!(h.outcomes("listBankAccountTransactions").is_empty());
 }
 
 #[tokio::test]

@@ -1,10 +1,14 @@
 //! `cryptopocket bank-accounts`: the integration's accounts, their transactions, and
 //! reconciling a bank-transfer payment with a transaction.
 
+use chrono::NaiveDate;
 use clap::Subcommand;
-use cryptopocket::model::{Iban, PaymentId, TransactionId};
+use cryptopocket::{
+    bank_accounts::BookingDates,
+    model::{Iban, PaymentId, TransactionId},
+};
 
-use super::{Context, Limit};
+use super::{Context, ListArgs};
 use crate::exit::Failure;
 
 /// An IBAN, normalised and checksummed before anything is sent.
@@ -12,24 +16,36 @@ fn iban(text: &str) -> Result<Iban, String> {
     Iban::new(text).map_err(|e| e.to_string())
 }
 
+/// A booking date, written YYYY-MM-DD.
+fn date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date written YYYY-MM-DD"))
+}
+
 /// The integration's bank accounts, their transactions, and reconciliation.
 #[derive(Debug, Subcommand)]
 pub enum BankAccountsCommand {
     /// The integration's bank accounts (List bank accounts).
     #[command(after_help = "Example:\n  cryptopocket bank-accounts list")]
-    List(Limit),
+    List(ListArgs),
 
     /// The transactions of one account (List account transactions).
     #[command(
-        after_help = "Example:\n  cryptopocket bank-accounts transactions ES9121000418450200051332 --limit 20"
+        after_help = "Example:\n  cryptopocket bank-accounts transactions ES9121000418450200051332 --from 2026-04-01 --limit 20"
     )]
     Transactions {
         /// One of the integration's IBANs.
         #[arg(value_parser = iban)]
         iban: Iban,
-        /// How many to show.
+        /// Only transactions booked on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        from: Option<NaiveDate>,
+        /// Only transactions booked on or before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        to: Option<NaiveDate>,
+        /// How many to show, and how many a page.
         #[command(flatten)]
-        limit: Limit,
+        list: ListArgs,
     },
 
     /// Tell CryptoPocket that a pending_bank payment was paid by this incoming transaction
@@ -55,11 +71,18 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
     let accounts = context.client()?.bank_accounts();
     let printer = &context.printer;
     match command {
-        BankAccountsCommand::List(limit) => {
-            printer.list(&limit.collect(accounts.list()).await?);
+        BankAccountsCommand::List(list) => {
+            printer.list(&list.collect(accounts.list_with(list.options())).await?);
         }
-        BankAccountsCommand::Transactions { iban, limit } => {
-            printer.list(&limit.collect(accounts.transactions(&iban)).await?);
+        BankAccountsCommand::Transactions {
+            iban,
+            from,
+            to,
+            list,
+        } => {
+            let dates = BookingDates { from, to };
+            let transactions = accounts.transactions_with(&iban, dates, list.options());
+            printer.list(&list.collect(transactions).await?);
         }
         BankAccountsCommand::Reconcile {
             payment_id,

@@ -16,7 +16,7 @@ use cryptopocket::{
 };
 use serde_json::json;
 
-use super::{Context, Limit};
+use super::{Context, ListArgs};
 use crate::{
     exit::Failure,
     files,
@@ -89,7 +89,7 @@ fn identity_document_type() -> impl clap::builder::TypedValueParser<Value = Iden
 pub enum CustomersCommand {
     /// Every customer of the integration (List customers).
     #[command(after_help = "Example:\n  cryptopocket customers list --limit 20")]
-    List(Limit),
+    List(ListArgs),
 
     /// Register an individual customer and get their KYC form (Create customer).
     #[command(
@@ -236,9 +236,9 @@ pub struct RegisterDelegated {
 pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Failure> {
     let customers = context.client()?.customers();
     match command {
-        CustomersCommand::List(limit) => {
-            let list = limit.collect(customers.list()).await?;
-            context.printer.list(&list);
+        CustomersCommand::List(list) => {
+            let customers = list.collect(customers.list_with(list.options())).await?;
+            context.printer.list(&customers);
         }
         CustomersCommand::Register(r) => {
             let request = RegisterUserRequest {

@@ -11,7 +11,7 @@ pub mod sandbox;
 pub mod webhooks;
 
 use clap::{Args, CommandFactory as _};
-use cryptopocket::{Client, Error};
+use cryptopocket::{Client, Error, pagination::ListOptions};
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 
 use crate::{
@@ -63,15 +63,25 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// `--limit` for the commands that list.
+/// `--limit` and `--per-page` for the commands that list.
 #[derive(Debug, Args)]
-pub struct Limit {
+pub struct ListArgs {
     /// Stop after N items (by default every page is read).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
+    /// Ask for N items a page, from 1 to 100 (by default the server's, 15).
+    #[arg(long, value_name = "N")]
+    pub per_page: Option<u64>,
 }
 
-impl Limit {
+impl ListArgs {
+    /// The list options the crate takes: the page size, when given.
+    pub fn options(&self) -> ListOptions {
+        ListOptions {
+            per_page: self.per_page,
+        }
+    }
+
     /// Every item of `stream`, page after page, up to the limit; later pages are not fetched.
     pub async fn collect<T>(
         &self,

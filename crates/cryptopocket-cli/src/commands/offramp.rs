@@ -7,7 +7,7 @@ use cryptopocket::{
 };
 use rust_decimal::Decimal;
 
-use super::{Context, Limit};
+use super::{Context, ListArgs};
 use crate::{exit::Failure, views::RampoffQuoteView};
 
 /// Selling crypto: quotes and off-ramp operations.
@@ -64,7 +64,7 @@ pub enum OffRampCommand {
 
     /// Every off-ramp operation (List off-ramp transactions).
     #[command(after_help = "Example:\n  cryptopocket offramp list --limit 20")]
-    List(Limit),
+    List(ListArgs),
 }
 
 /// Runs an `offramp` subcommand.
@@ -103,8 +103,8 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
         OffRampCommand::Get { id } => {
             printer.record(&offramp.get(&id).await?);
         }
-        OffRampCommand::List(limit) => {
-            printer.list(&limit.collect(offramp.list()).await?);
+        OffRampCommand::List(list) => {
+            printer.list(&list.collect(offramp.list_with(list.options())).await?);
         }
     }
     Ok(())

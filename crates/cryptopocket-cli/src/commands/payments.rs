@@ -11,7 +11,7 @@ use cryptopocket::{
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 
-use super::{Context, Limit};
+use super::{Context, ListArgs};
 use crate::{args::seconds, exit::Failure, output::Printer, views::QuoteView};
 
 /// Buying crypto: methods, quotes, payments, and following a payment to the end.
@@ -89,7 +89,7 @@ pub enum PaymentsCommand {
 
     /// Every payment (List on-ramp transactions).
     #[command(after_help = "Example:\n  cryptopocket payments list --limit 50")]
-    List(Limit),
+    List(ListArgs),
 
     /// Poll a payment until it reaches a final status (coins_sent): a spinner on a terminal,
     /// one line per status change otherwise (one JSON object per change with --json).
@@ -202,8 +202,8 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
         PaymentsCommand::Get { payment_id } => {
             printer.record(&onramp.payment(&payment_id).await?);
         }
-        PaymentsCommand::List(limit) => {
-            printer.list(&limit.collect(onramp.payments()).await?);
+        PaymentsCommand::List(list) => {
+            printer.list(&list.collect(onramp.payments_with(list.options())).await?);
         }
         PaymentsCommand::Watch {
             payment_id,

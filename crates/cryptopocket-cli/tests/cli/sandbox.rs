@@ -80,6 +80,34 @@ impl Api {
         customer["id"].to_string()
     }
 
+    /// Sells 20 BUSD for `user`; returns the created off-ramp.
+    async fn offramp(&self, user: &str) -> Value {
+        self.json(&[
+            "offramp",
+            "create",
+            "--user-id",
+            user,
+            "--amount",
+            "20",
+            "--symbol",
+            "BUSD",
+            "--blockchain",
+            "bsc",
+            "--iban",
+            IBAN,
+        ])
+        .await
+    }
+
+    /// How many requests of `operation_id` the sandbox has answered.
+    fn requests(&self, operation_id: &str) -> usize {
+        self.control()
+            .exchanges()
+            .iter()
+            .filter(|e| e.operation_id == operation_id)
+            .count()
+    }
+
     /// A card payment of 150.50 EUR for a verified customer; returns its id.
     async fn payment(&self, user: &str, payment_type: &str) -> String {
         let created = self
@@ -551,22 +579,7 @@ async fn bank_transfer_reconciliation() {
 async fn offramp_operations() {
     let api = Api::start().await;
     let user = api.customer("ana@example.com", true).await;
-    let created = api
-        .json(&[
-            "offramp",
-            "create",
-            "--user-id",
-            &user,
-            "--amount",
-            "20",
-            "--symbol",
-            "BUSD",
-            "--blockchain",
-            "bsc",
-            "--iban",
-            IBAN,
-        ])
-        .await;
+    let created = api.offramp(&user).await;
     let id = created["id"].as_str().expect("an off-ramp id").to_owned();
     assert!(created["deposit_wallet"].is_string(), "{created}");
 
@@ -639,23 +652,110 @@ async fn lists_stream_every_page_and_limit_stops_early() {
             .await
             .expect("register");
     }
-    let pages = |api: &Api| {
-        api.control()
-            .exchanges()
-            .iter()
-            .filter(|e| e.operation_id == "listCustomers")
-            .count()
-    };
 
     let all = api.json(&["customers", "list"]).await;
     assert_eq!(all.as_array().map(Vec::len), Some(17));
-    assert_eq!(pages(&api), 2);
+    assert_eq!(api.requests("listCustomers"), 2);
 
     let some = api.json(&["customers", "list", "--limit", "16"]).await;
     assert_eq!(some.as_array().map(Vec::len), Some(16));
-    assert_eq!(pages(&api), 4);
+    assert_eq!(api.requests("listCustomers"), 4);
 
     let few = api.json(&["customers", "list", "--limit", "3"]).await;
     assert_eq!(few.as_array().map(Vec::len), Some(3));
-    assert_eq!(pages(&api), 5, "--limit 3 reads one page only");
+    assert_eq!(
+        api.requests("listCustomers"),
+        5,
+        "--limit 3 reads one page only"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_page_sets_the_page_size_of_every_list() {
+    let api = Api::start().await;
+    let user = api.customer("ana@example.com", true).await;
+    for n in 0..2 {
+        api.payment(&user, "card").await;
+        api.offramp(&user).await;
+        api.customer(&format!("more{n}@example.com"), false).await;
+    }
+    // One item a page: as many requests as items.
+    for (list, operation) in [
+        (&["customers", "list"][..], "listCustomers"),
+        (&["payments", "list"], "listPayments"),
+        (&["offramp", "list"], "listRampoffs"),
+        (&["bank-accounts", "list"], "listBankAccounts"),
+        (
+            &["bank-accounts", "transactions", IBAN],
+            "listBankAccountTransactions",
+        ),
+    ] {
+        let mut args = list.to_vec();
+        args.extend(["--per-page", "1"]);
+        let items = api.json(&args).await;
+        let count = items.as_array().map_or(0, Vec::len);
+        assert!(count > 1, "{args:?}: {items}");
+        assert_eq!(api.requests(operation), count, "{args:?}");
+    }
+
+    let stderr = api
+        .fails(2, &["customers", "list", "--per-page", "101"])
+        .await;
+    assert!(
+        stderr.contains("per_page must be from 1 to 100"),
+        "{stderr}"
+    );
+}
+
+/// `bank-accounts transactions IBAN` and `flags`.
+fn transactions<'a>(flags: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["bank-accounts", "transactions", IBAN];
+    args.extend_from_slice(flags);
+    args
+}
+
+/// The concepts of the transactions `flags` list, in the order listed.
+async fn concepts(api: &Api, flags: &[&str]) -> Vec<String> {
+    let listed = api.json(&transactions(flags)).await;
+    let listed = listed.as_array().map_or(&[][..], Vec::as_slice);
+    listed
+        .iter()
+        .filter_map(|t| t["concept"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_transactions_from_and_to() {
+    let api = Api::start().await;
+    let all = api.json(&transactions(&[])).await;
+    let booked = |concept: &str| {
+        all.as_array()
+            .and_then(|a| a.iter().find(|t| t["concept"] == concept))
+            .and_then(|t| t["booking_date"].as_str())
+            .unwrap_or_else(|| panic!("no {concept} in {all}"))
+            .to_owned()
+    };
+    // The sandbox's history: 60, 30 and 7 days before it started.
+    let (fee, invoice) = (booked("Monthly account fee"), booked("INV-2026-0042"));
+
+    assert_eq!(
+        concepts(&api, &["--from", &fee, "--to", &invoice]).await,
+        ["INV-2026-0042", "Monthly account fee"],
+        "newest first, both ends inclusive"
+    );
+    assert_eq!(
+        concepts(&api, &["--from", &invoice]).await,
+        ["INV-2026-0042"]
+    );
+    assert_eq!(
+        concepts(&api, &["--to", &fee]).await,
+        ["Monthly account fee", "Initial funding"]
+    );
+
+    let backwards = api
+        .fails(2, &transactions(&["--from", &invoice, "--to", &fee]))
+        .await;
+    assert!(backwards.contains("must not be after to"), "{backwards}");
+    let not_a_date = api.fails(2, &transactions(&["--from", "01/04/2026"])).await;
+    assert!(not_a_date.contains("YYYY-MM-DD"), "{not_a_date}");
 }

@@ -9,6 +9,7 @@ use cryptopocket::{
     Client, Environment,
     api::types::RegisterUserRequest,
     model::{PaymentId, PaymentType, UserId},
+    offramp::NewOffRamp,
     onramp::NewPayment,
 };
 use cryptopocket_sandbox::{Control, Sandbox, SandboxConfig};
@@ -143,5 +144,17 @@ pub fn purchase(user_id: UserId, fiat_amount: Decimal, payment_type: PaymentType
         fiat_amount,
         payment_type: Some(payment_type),
         ..payment_request("order-1")
+    }
+}
+
+/// A sale of 20 BUSD on bsc by `user_id`, paid out to a Spanish IBAN.
+pub fn sale(user_id: UserId) -> NewOffRamp {
+    NewOffRamp {
+        user_id,
+        amount: Decimal::new(20, 0),
+        symbol: "BUSD".into(),
+        blockchain: Some("bsc".into()),
+        iban: Some("ES76 2077 0024 0031 0257 5766".into()),
+        bank_name: None,
     }
 }
