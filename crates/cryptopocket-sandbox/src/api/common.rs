@@ -166,7 +166,7 @@ pub(crate) fn enabled_method(payment_type: &str) -> Result<&'static catalogue::M
     }
 }
 
-fn unknown_fiat(fiat: &str) -> Fail {
+pub(crate) fn unknown_fiat(fiat: &str) -> Fail {
     let fiat: String = fiat.chars().take(8).collect();
     Fail::code("fiat_not_supported").message(format!("the sandbox has no price in {fiat}"))
 }

@@ -318,7 +318,17 @@ fn own_customer(world: &World, user_id: u64) -> Result<&Customer, Fail> {
         .ok_or_else(|| user_not_found(user_id))
 }
 
-pub(crate) fn user_not_found(user_id: u64) -> Fail {
+/// The calling integration's customer, if it may buy or sell: `user_not_found`, then
+/// `user_banned`, in the order of the documented error tables.
+pub(crate) fn trading_customer(world: &World, user_id: u64) -> Result<&Customer, Fail> {
+    let customer = own_customer(world, user_id)?;
+    if customer.banned {
+        return Err(Fail::code("user_banned").message(format!("customer {user_id} is banned")));
+    }
+    Ok(customer)
+}
+
+fn user_not_found(user_id: u64) -> Fail {
     Fail::code("user_not_found").message(format!("no customer with user_id {user_id}"))
 }
 

@@ -10,7 +10,7 @@ use crate::server::AppState;
 use crate::world::{RampStatus, Rampoff, base_units, new_id, normalise_iban};
 
 use super::common::{active_coin, payout};
-use super::customers::user_not_found;
+use super::customers::trading_customer;
 use super::paging::PageRequest;
 
 /// `POST /createRampoff`: answers the deposit wallet; the customer's crypto arrives and
@@ -39,22 +39,15 @@ pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) 
         ));
     }
     let coin = active_coin(&symbol, blockchain.as_deref())?;
-    let units =
-        base_units(amount, coin.decimals).ok_or_else(|| Fail::field("amount", "is too large"))?;
-    drop(units);
+    if base_units(amount, coin.decimals).is_none() {
+        return Err(Fail::field("amount", "is too large"));
+    }
     let price = crate::catalogue::price(coin, "EUR").unwrap_or_default();
     let config = &app.shared.config;
     let schedule = config.schedule;
     let max = config.limits.max_rampoffs;
     app.shared.world(|world, now| {
-        let customer = world
-            .customers
-            .get(&user_id)
-            .filter(|c| !c.foreign)
-            .ok_or_else(|| user_not_found(user_id))?;
-        if customer.banned {
-            return Err(Fail::code("user_banned").message(format!("customer {user_id} is banned")));
-        }
+        trading_customer(world, user_id)?;
         if world.rampoffs.len() >= max {
             return Err(Fail::code("unexpected_error").message(format!(
                 "the sandbox holds its maximum of {max} off-ramp operations; restart it"

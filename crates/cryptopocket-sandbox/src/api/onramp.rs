@@ -13,8 +13,8 @@ use crate::reply::{Answer, Fail, envelope, ok};
 use crate::server::AppState;
 use crate::world::{Customer, PayStatus, Payment, World, new_id, random_uuid};
 
-use super::common::{active_coin, enabled_method};
-use super::customers::user_not_found;
+use super::common::{active_coin, enabled_method, unknown_fiat};
+use super::customers::trading_customer;
 use super::paging::PageRequest;
 
 /// What both kinds of payment ask for, already read and checked field by field.
@@ -37,14 +37,7 @@ fn payer<'w>(
     now: DateTime<Utc>,
     app: &AppState,
 ) -> Result<&'w Customer, Fail> {
-    let customer = world
-        .customers
-        .get(&user_id)
-        .filter(|c| !c.foreign)
-        .ok_or_else(|| user_not_found(user_id))?;
-    if customer.banned {
-        return Err(Fail::code("user_banned").message(format!("customer {user_id} is banned")));
-    }
+    let customer = trading_customer(world, user_id)?;
     let kyc = customer.kyc_status(now, &app.shared.config.schedule);
     if kyc != "valid" {
         return Err(Fail::code("require_kyc")
@@ -108,11 +101,6 @@ fn amount_rules(
 
 fn same_quarter(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     a.year() == b.year() && (a.month0() / 3) == (b.month0() / 3)
-}
-
-fn unknown_fiat(fiat: &str) -> Fail {
-    let fiat: String = fiat.chars().take(8).collect();
-    Fail::code("fiat_not_supported").message(format!("the sandbox does not sell for {fiat}"))
 }
 
 /// Checks an order against the state and stores it as a `started` payment.
