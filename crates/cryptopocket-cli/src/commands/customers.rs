@@ -1,7 +1,7 @@
 //! `cryptopocket customers`: List customers, Create customer (plain, delegated KYC, company),
 //! Find User and Upload Customer Document.
 
-use std::str::FromStr as _;
+use std::str::FromStr;
 
 use clap::{
     ArgGroup, Args, Subcommand,
@@ -23,65 +23,25 @@ use crate::{
     views::{DelegatedCustomerView, RegisteredCompanyView},
 };
 
-/// The `type` values Upload Customer Document accepts (the spec's `DocumentType`).
-const DOCUMENT_TYPES: [&str; 23] = [
-    "onboarding_form",
-    "bank_statement",
-    "payslip",
-    "employment_contract",
-    "tax_return",
-    "tax_certificate",
-    "company_accounts",
-    "dividend_statement",
-    "investment_statement",
-    "crypto_wallet_statement",
-    "sale_of_property",
-    "sale_of_vehicle",
-    "sale_of_company_shares",
-    "inheritance_document",
-    "gift_declaration",
-    "loan_agreement",
-    "savings_evidence",
-    "invoice",
-    "freelance_income_evidence",
-    "pension_statement",
-    "unemployment_benefit_statement",
-    "source_of_funds_declaration",
-    "other",
-];
-
-/// The identity documents registration accepts (the spec's `IdentityDocumentType`).
-const IDENTITY_DOCUMENT_TYPES: [&str; 21] = [
-    "GOVERNMENT_ID",
-    "PERMANENT_RESIDENCE_PERMIT",
-    "PASSPORT",
-    "CIF",
-    "RUT",
-    "CURP",
-    "RFC",
-    "CED_CIU",
-    "CED_EXT",
-    "TI",
-    "NUIP",
-    "TE",
-    "PPT",
-    "PASS",
-    "PEP",
-    "RC",
-    "NIT",
-    "DNI",
-    "CE",
-    "RUC",
-    "CUIT",
-];
-
-fn document_type() -> impl clap::builder::TypedValueParser<Value = DocumentType> {
-    PossibleValuesParser::new(DOCUMENT_TYPES).try_map(|s: String| DocumentType::from_str(&s))
+/// A parser for one of the spec's closed request enums (`DocumentType`,
+/// `IdentityDocumentType`). The values offered in help and completions are read from the
+/// generated type's JSON schema, so they follow the spec without a list kept here.
+fn spec_enum<T>() -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: schemars::JsonSchema + FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(spec_values::<T>()).try_map(|s: String| T::from_str(&s))
 }
 
-fn identity_document_type() -> impl clap::builder::TypedValueParser<Value = IdentityDocumentType> {
-    PossibleValuesParser::new(IDENTITY_DOCUMENT_TYPES)
-        .try_map(|s: String| IdentityDocumentType::from_str(&s))
+fn spec_values<T: schemars::JsonSchema>() -> Vec<String> {
+    schemars::schema_for!(T)
+        .schema
+        .enum_values
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Register, find and list customers; upload their documents.
@@ -144,7 +104,7 @@ pub enum CustomersCommand {
         /// The customer id.
         user_id: UserId,
         /// What the document is.
-        #[arg(long = "type", value_name = "TYPE", value_parser = document_type())]
+        #[arg(long = "type", value_name = "TYPE", value_parser = spec_enum::<DocumentType>())]
         kind: DocumentType,
         /// A local file (sent as a data: URI), a data: URI, or an http(s) URL the server
         /// downloads.
@@ -172,7 +132,7 @@ pub struct Register {
     #[arg(long)]
     country: Option<String>,
     /// Identity document type.
-    #[arg(long, value_parser = identity_document_type())]
+    #[arg(long, value_parser = spec_enum::<IdentityDocumentType>())]
     document_type: Option<IdentityDocumentType>,
     /// Identity document number.
     #[arg(long)]
@@ -198,7 +158,7 @@ pub struct RegisterDelegated {
     #[arg(long)]
     country: String,
     /// Identity document type.
-    #[arg(long, value_parser = identity_document_type())]
+    #[arg(long, value_parser = spec_enum::<IdentityDocumentType>())]
     document_type: IdentityDocumentType,
     /// Identity document number.
     #[arg(long)]
@@ -319,24 +279,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_listed_document_type_is_one_the_api_takes() {
-        for name in DOCUMENT_TYPES {
-            assert_eq!(
-                DocumentType::from_str(name)
-                    .map(|t| t.to_string())
-                    .ok()
-                    .as_deref(),
-                Some(name)
-            );
+    fn the_offered_values_are_the_specs_and_parse() {
+        fn round_trips<T: schemars::JsonSchema + FromStr + ToString>(count: usize) {
+            let values = spec_values::<T>();
+            assert_eq!(values.len(), count);
+            for name in values {
+                let parsed = T::from_str(&name).map(|t| t.to_string()).ok();
+                assert_eq!(parsed.as_deref(), Some(name.as_str()));
+            }
         }
-        for name in IDENTITY_DOCUMENT_TYPES {
-            assert_eq!(
-                IdentityDocumentType::from_str(name)
-                    .map(|t| t.to_string())
-                    .ok()
-                    .as_deref(),
-                Some(name)
-            );
-        }
+        round_trips::<DocumentType>(23);
+        round_trips::<IdentityDocumentType>(21);
     }
 }
