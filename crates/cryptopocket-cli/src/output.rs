@@ -86,7 +86,7 @@ impl Printer {
 }
 
 /// The JSON form of a view.
-pub fn to_json<T: Serialize>(value: &T) -> Value {
+fn to_json<T: Serialize>(value: &T) -> Value {
     // Views are plain data (strings, numbers, decimals, dates); serialising them cannot fail.
     serde_json::to_value(value)
         .unwrap_or_else(|e| Value::String(format!("<cannot serialise: {e}>")))

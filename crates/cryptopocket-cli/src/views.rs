@@ -4,8 +4,7 @@
 //! in major units, statuses and ids as the API spells them), and so do the generated types
 //! it returns for the rest (`Customer`, `Asset`, …): the command line prints them as they
 //! are and only names their table columns here. Views remain where the crate's value alone
-//! would print worse or could not be printed: the quote (its symbol and chain sit in `raw`),
-//! the off-ramp quote (a generated type with a float amount), the KYC check (without the
+//! would print worse or could not be printed: the off-ramp quote (a generated type with a float amount), the KYC check (without the
 //! user id or whether it is final), a delegated registration (a tuple), a registered company
 //! (its password is a `SecretString`) and a webhook delivery.
 
@@ -20,9 +19,8 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::output::{View, to_json};
+use crate::output::View;
 
 impl View for Payment {
     const FIELDS: &'static [&'static str] = &[
@@ -39,28 +37,7 @@ impl View for Payment {
     ];
 }
 
-/// Get Quote: the crate's [`Quote`] with the fields it keeps in `raw` (symbol, chain, fiat
-/// symbol, payment type) lifted beside its decimals, so the JSON stays flat and every amount
-/// is a decimal string (the typed field wins over `raw`'s float).
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub struct QuoteView(Value);
-
-impl From<&Quote> for QuoteView {
-    fn from(quote: &Quote) -> Self {
-        let mut json = to_json(quote);
-        if let Value::Object(fields) = &mut json
-            && let Some(Value::Object(raw)) = fields.remove("raw")
-        {
-            for (name, value) in raw {
-                fields.entry(name).or_insert(value);
-            }
-        }
-        Self(json)
-    }
-}
-
-impl View for QuoteView {
+impl View for Quote {
     const FIELDS: &'static [&'static str] = &[
         "coin_amount",
         "symbol",

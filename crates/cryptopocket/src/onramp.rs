@@ -52,7 +52,17 @@ pub struct Quote {
     pub price: Option<Decimal>,
     /// The fiat amount quoted, when sent.
     pub fiat_amount: Option<Decimal>,
-    /// The raw answer, for fields this type does not carry.
+    /// The fiat currency, when sent.
+    pub fiat_symbol: Option<String>,
+    /// The token quoted, when sent.
+    pub symbol: Option<String>,
+    /// Its chain, when sent.
+    pub chain: Option<String>,
+    /// The payment method quoted, when sent.
+    pub payment_type: Option<String>,
+    /// The raw answer, for fields this type does not carry. Not serialised: its amounts
+    /// are floats, and the fields above already carry them as decimals.
+    #[serde(skip)]
     pub raw: types::Quote,
 }
 
@@ -211,6 +221,10 @@ impl OnRamp {
             )?,
             price: decimal("data.price", raw.price)?,
             fiat_amount: decimal("data.fiat_amount", raw.fiat_amount)?,
+            fiat_symbol: raw.fiat_symbol.clone(),
+            symbol: raw.symbol.clone(),
+            chain: raw.chain.clone(),
+            payment_type: raw.payment_type.clone(),
             raw,
         })
     }

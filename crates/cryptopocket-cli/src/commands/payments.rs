@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 
 use super::{Context, ListArgs};
-use crate::{args::seconds, exit::Failure, output::Printer, views::QuoteView};
+use crate::{args::seconds, exit::Failure, output::Printer};
 
 /// Buying crypto: methods, quotes, payments, and following a payment to the end.
 #[derive(Debug, Subcommand)]
@@ -163,7 +163,7 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 chain,
                 payment_type,
             };
-            printer.record(&QuoteView::from(&onramp.quote(&request).await?));
+            printer.record(&onramp.quote(&request).await?);
         }
         PaymentsCommand::Create(c) => {
             let payment = NewPayment {
