@@ -1,11 +1,11 @@
 //! Helpers for the snapshot tests in `tests/`: where the spec and the fixtures live, and a
 //! JSON comparison that knows which differences the generated types introduce on purpose.
 //!
-//! The tests themselves are in `tests/schemas.rs` (the JSON schema of every generated
-//! component type, as named insta snapshots), `tests/payloads.rs` (every documented
-//! payload decodes into its generated type and round-trips) and
-//! `tests/sandbox_conformance.rs` (every answer of the local sandbox validates against the
-//! spec, through [`schema_check`]).
+//! The tests themselves are in the `tests/spec/` binary: `schemas.rs` (the JSON schema of
+//! every generated component type, as named insta snapshots), `payloads.rs` (every
+//! documented payload decodes into its generated type and round-trips) and
+//! `sandbox_conformance.rs` (every answer of the local sandbox validates against the spec,
+//! through [`schema_check`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

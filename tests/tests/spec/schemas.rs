@@ -128,7 +128,7 @@ fn every_component_has_a_snapshot() {
         "`components!` lists schemas the spec no longer has: {gone:?}"
     );
 
-    let snapshots = workspace_root().join("tests/tests/snapshots");
+    let snapshots = workspace_root().join("tests/tests/spec/snapshots");
     let on_disk: BTreeSet<String> = std::fs::read_dir(&snapshots)
         .map(|entries| {
             entries
@@ -136,7 +136,7 @@ fn every_component_has_a_snapshot() {
                 .filter_map(|e| {
                     let name = e.file_name().into_string().ok()?;
                     Some(
-                        name.strip_prefix("schemas__")?
+                        name.strip_prefix("spec__schemas__")?
                             .strip_suffix(".snap")?
                             .to_owned(),
                     )

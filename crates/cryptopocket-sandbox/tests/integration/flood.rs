@@ -2,14 +2,12 @@
 //! that create state without a business limit of their own (tokens and customers), leave
 //! the sandbox answering correctly with its state inside `Limits`.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::support::{assert_api_error, http, register, send, token};
 use cryptopocket_sandbox::{Limits, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
-use support::{assert_api_error, http, register, send, token};
 
 const REQUESTS: usize = 10_000;
 const IN_FLIGHT: usize = 32;

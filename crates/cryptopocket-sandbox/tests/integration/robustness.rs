@@ -7,13 +7,11 @@
 //! (raw non-ASCII bytes in the target, garbage) and a target longer than 64 KiB. hyper
 //! answers those itself, with a bare 400 or 414 and no body; the tests pin that down too.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{assert_api_error, http, raw, register, request, send, token};
 use cryptopocket_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
-use support::{assert_api_error, http, raw, register, request, send, token};
 
 /// Every JSON-bodied operation refuses a body it cannot read as a JSON object with
 /// `invalid_json` (HTTP 200; 422 on the upload, whose errors are real statuses), and

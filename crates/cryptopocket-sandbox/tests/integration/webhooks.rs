@@ -4,12 +4,11 @@
 //! subscribed with it. Time moves with `Control::advance`; `Control::settle` waits for the
 //! deliveries; nothing sleeps.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{assert_api_error, http, register, send, token};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,7 +18,6 @@ use cryptopocket_sandbox::{DeliveryOutcome, Sandbox, SandboxConfig, Schedule};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use support::{assert_api_error, http, register, send, token};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]

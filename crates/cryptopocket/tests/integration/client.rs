@@ -1,8 +1,6 @@
 //! The client over real HTTP on loopback: the token (lazy, single flight, refreshed once),
 //! retries only where safe, typed errors, and no secret in any output.
 
-mod support;
-
 use std::{
     io,
     sync::{
@@ -12,6 +10,8 @@ use std::{
     time::Duration,
 };
 
+use crate::support;
+use crate::support::{MockServer, Reply, client_builder, fast_retries, payment_request};
 use cryptopocket::{
     ApiErrorCode, Error,
     model::{PaymentId, UserId},
@@ -19,7 +19,6 @@ use cryptopocket::{
 };
 use rust_decimal::Decimal;
 use serde_json::json;
-use support::{MockServer, Reply, client_builder, fast_retries, payment_request};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";

@@ -2,10 +2,9 @@
 //! typed values, the request bodies match the documented examples, and lists are walked page
 //! by page without looping.
 
-mod support;
-
 use std::num::NonZeroU64;
 
+use crate::support::{MockServer, Reply, client_builder, fixture, payment_request};
 use chrono::{TimeZone as _, Utc};
 use cryptopocket::{
     Error,
@@ -15,7 +14,6 @@ use cryptopocket::{
 use futures::StreamExt as _;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use support::{MockServer, Reply, client_builder, fixture, payment_request};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";

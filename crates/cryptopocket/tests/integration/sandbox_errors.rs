@@ -2,11 +2,10 @@
 //! condition (not canned), and decoded by the crate into the right [`ApiErrorCode`] with
 //! the operation and HTTP status it came with.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::sandbox::{Harness, KYC_DECIDED, person, purchase};
 use cryptopocket::{
     ApiError, ApiErrorCode, Error,
     api::types::{CreateGuidedPaymentRequest, DocumentType},
@@ -16,7 +15,6 @@ use cryptopocket::{
 use cryptopocket_sandbox::SandboxConfig;
 use futures::{FutureExt as _, future::BoxFuture};
 use rust_decimal::Decimal;
-use support::sandbox::{Harness, KYC_DECIDED, person, purchase};
 
 /// The 17 codes the docs list.
 const DOCUMENTED: [&str; 17] = [

@@ -1,0 +1,9 @@
+//! The sandbox's behaviour tests over real HTTP, in one binary so that the dependency tree is
+//! linked once: malformed and hostile input, floods, isolation between sandboxes, and webhook
+//! deliveries.
+
+mod flood;
+mod isolation;
+mod robustness;
+mod support;
+mod webhooks;

@@ -1,0 +1,11 @@
+//! The crate's behaviour tests, in one binary so that the workspace links the dependency tree
+//! once per crate rather than once per file: loopback mock-server tests of faults and
+//! payloads, and flows and error codes against the local sandbox.
+
+mod client;
+mod offramp_and_customers;
+mod payments;
+mod sandbox_errors;
+mod sandbox_flows;
+mod support;
+mod webhooks;

@@ -1,0 +1,8 @@
+//! The spec held to everything that depends on it, in one binary so that the dependency tree
+//! is linked once: the generated types' schemas as insta snapshots, the documented payloads,
+//! the README's operations table, and the local sandbox's answers.
+
+mod payloads;
+mod readme;
+mod sandbox_conformance;
+mod schemas;
