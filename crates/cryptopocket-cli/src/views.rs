@@ -4,19 +4,18 @@
 //! in major units, statuses and ids as the API spells them), and so do the generated types
 //! it returns for the rest (`Customer`, `Asset`, …): the command line prints them as they
 //! are and only names their table columns here. Views remain where the crate's value alone
-//! would print worse or could not be printed: the off-ramp quote (a generated type with a float amount), the KYC check (without the
-//! user id or whether it is final), a delegated registration (a tuple), a registered company
-//! (its password is a `SecretString`) and a webhook delivery.
+//! would print worse or could not be printed: the KYC check (without the user id or whether
+//! it is final), a delegated registration (a tuple), a registered company (its password is a
+//! `SecretString`) and a webhook delivery.
 
 use cryptopocket::{
     api::types,
     assets::TokenPrice,
     customers::{KycCheck, OnboardingLink, RegisteredCompany, RegisteredCustomer},
-    model::{KycStatus, UserId, money},
-    offramp::{CreatedOffRamp, OffRampOperation},
+    model::{KycStatus, UserId},
+    offramp::{CreatedOffRamp, OffRampOperation, OffRampQuote},
     onramp::{CreatedPayment, GuidedPayment, Payment, Quote},
 };
-use rust_decimal::Decimal;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
@@ -80,34 +79,7 @@ impl View for CreatedOffRamp {
     const FIELDS: &'static [&'static str] = &["id", "deposit_wallet", "state"];
 }
 
-/// Get quote (off-ramp); the token amount as a decimal.
-#[derive(Debug, Serialize)]
-pub struct RampoffQuoteView {
-    /// Tokens quoted.
-    pub amount: Option<Decimal>,
-    /// The token.
-    pub symbol: Option<String>,
-    /// Its chain.
-    pub blockchain: Option<String>,
-    /// The fiat paid out, as the API writes it.
-    pub fiat_amount: String,
-    /// Its currency.
-    pub fiat_symbol: Option<String>,
-}
-
-impl From<&types::RampoffQuote> for RampoffQuoteView {
-    fn from(q: &types::RampoffQuote) -> Self {
-        Self {
-            amount: q.amount.and_then(|a| money::from_json_number(a).ok()),
-            symbol: q.symbol.clone(),
-            blockchain: q.blockchain.clone(),
-            fiat_amount: q.fiat_amount.clone(),
-            fiat_symbol: q.fiat_symbol.clone(),
-        }
-    }
-}
-
-impl View for RampoffQuoteView {
+impl View for OffRampQuote {
     const FIELDS: &'static [&'static str] = &[
         "amount",
         "symbol",

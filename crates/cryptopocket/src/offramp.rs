@@ -47,6 +47,22 @@ pub struct NewOffRamp {
     pub bank_name: Option<String>,
 }
 
+/// What selling tokens would yield: Get quote (off-ramp), amounts as decimals. The whole
+/// shape is inferred (see the spec's `RampoffQuote`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OffRampQuote {
+    /// The fiat paid out for the tokens (the API sends a decimal string).
+    pub fiat_amount: Decimal,
+    /// The payout currency, when sent.
+    pub fiat_symbol: Option<String>,
+    /// The tokens quoted, in whole tokens, when sent.
+    pub amount: Option<Decimal>,
+    /// The token quoted, when sent.
+    pub symbol: Option<String>,
+    /// Its chain, when sent.
+    pub blockchain: Option<String>,
+}
+
 /// A created off-ramp: the customer now sends the tokens to `deposit_wallet`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CreatedOffRamp {
@@ -76,17 +92,19 @@ pub struct OffRampOperation {
 }
 
 impl OffRamp {
-    /// Get quote, off-ramp (path and shape inferred).
+    /// Get quote, off-ramp (path and shape inferred): what selling `tokens` of `symbol`
+    /// would pay out.
     ///
     /// # Errors
     ///
-    /// See [`Error`].
+    /// [`Error::Decode`] naming `data.fiat_amount` when the payout is not a decimal; see
+    /// [`Error`].
     pub async fn quote(
         &self,
         tokens: Decimal,
         symbol: &str,
         blockchain: Option<&str>,
-    ) -> Result<types::RampoffQuote, Error> {
+    ) -> Result<OffRampQuote, Error> {
         const OP: &str = "getRampoffQuote";
         let tokens = amount("amount", tokens)?;
         let symbol = text("symbol", symbol)?;
@@ -104,7 +122,21 @@ impl OffRamp {
                 request.send().boxed()
             })
             .await?;
-        required(parts.data, OP)
+        let raw = required(parts.data, OP)?;
+        Ok(OffRampQuote {
+            fiat_amount: field(
+                OP,
+                "data.fiat_amount",
+                money::parse_decimal(&raw.fiat_amount),
+            )?,
+            fiat_symbol: raw.fiat_symbol,
+            amount: raw
+                .amount
+                .map(|v| field(OP, "data.amount", money::from_json_number(v)))
+                .transpose()?,
+            symbol: raw.symbol,
+            blockchain: raw.blockchain,
+        })
     }
 
     /// Create OffRamp Transaction (`POST /createRampoff`). Sent at most once.

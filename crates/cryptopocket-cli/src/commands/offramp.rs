@@ -8,7 +8,7 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 
 use super::{Context, ListArgs};
-use crate::{exit::Failure, views::RampoffQuoteView};
+use crate::exit::Failure;
 
 /// Selling crypto: quotes and off-ramp operations.
 #[derive(Debug, Subcommand)]
@@ -80,7 +80,7 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
             let quote = offramp
                 .quote(amount, &symbol, blockchain.as_deref())
                 .await?;
-            printer.record(&RampoffQuoteView::from(&quote));
+            printer.record(&quote);
         }
         OffRampCommand::Create {
             user_id,

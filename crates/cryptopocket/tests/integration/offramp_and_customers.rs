@@ -1,5 +1,5 @@
-//! The remaining documented payloads through the crate over loopback: off-ramp create and
-//! status, webhook subscribe and update (form bodies), and the body of a document upload.
+//! The remaining documented payloads through the crate over loopback: off-ramp quote, create
+//! and status, webhook subscribe and update (form bodies), and the body of a document upload.
 //! The upload's real 403/404/422 come from the local sandbox, in `sandbox_errors.rs`.
 
 use crate::support::{MockServer, Reply, client_builder};
@@ -81,6 +81,59 @@ async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
         server.requests_to("/api/getRampoff")[0].query("id"),
         Some("S35AJ0gSzf6P30XJRc2yMsIOK")
     );
+}
+
+#[tokio::test]
+async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one() {
+    let answer = |fiat_amount: &str| {
+        Reply::Json(
+            200,
+            json!({"status": "success", "data": {
+                "symbol": "BUSD", "blockchain": "bsc", "amount": 20.1,
+                "fiat_amount": fiat_amount, "fiat_symbol": "EUR"
+            }}),
+        )
+    };
+    let server = serving(vec![("GET", "/api/getRampoffQuote", answer("4800.245"))]).await;
+    let offramp = client_builder(&server).build().unwrap().offramp();
+
+    let quote = offramp
+        .quote(Decimal::new(201, 1), "BUSD", Some("bsc"))
+        .await
+        .unwrap();
+    // The payout is a decimal string: read digit for digit, never through a float.
+    assert_eq!(quote.fiat_amount, Decimal::new(4_800_245, 3));
+    assert_eq!(quote.amount, Some(Decimal::new(201, 1)));
+    assert_eq!(quote.fiat_symbol.as_deref(), Some("EUR"));
+    assert_eq!(
+        (quote.symbol.as_deref(), quote.blockchain.as_deref()),
+        (Some("BUSD"), Some("bsc"))
+    );
+    let sent = &server.requests_to("/api/getRampoffQuote")[0];
+    assert_eq!(
+        (
+            sent.query("amount"),
+            sent.query("symbol"),
+            sent.query("blockchain")
+        ),
+        (Some("20.1"), Some("BUSD"), Some("bsc"))
+    );
+
+    let server = serving(vec![("GET", "/api/getRampoffQuote", answer("4.800,24"))]).await;
+    let offramp = client_builder(&server).build().unwrap().offramp();
+    let error = offramp
+        .quote(Decimal::new(20, 0), "BUSD", None)
+        .await
+        .unwrap_err();
+    match &error {
+        Error::Decode {
+            operation, path, ..
+        } => assert_eq!(
+            (*operation, path.as_str()),
+            ("getRampoffQuote", "data.fiat_amount")
+        ),
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
 }
 
 #[tokio::test]
