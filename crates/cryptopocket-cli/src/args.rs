@@ -98,7 +98,7 @@ pub struct Global {
 /// A named environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EnvName {
-    /// The published sandbox, https://sandbox.cryptopocket.io/api.
+    /// The published sandbox, <https://sandbox.cryptopocket.io/api>.
     Sandbox,
     /// Production (with --base-url).
     Production,
