@@ -225,6 +225,8 @@ fn shorten(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn parts(status: &str, error: Option<&str>, message: Option<&str>) -> Parts<()> {
@@ -314,6 +316,54 @@ mod tests {
         match body.into_error("registerCompany", 422) {
             Error::Validation(v) => assert_eq!(v.fields["email"].len(), 1),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// A value of any JSON kind in which `secret` may sit as a string, a key's value or an
+    /// array item.
+    fn carrying(secret: String) -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::{Value, json};
+        prop_oneof![
+            Just(Value::String(secret.clone())),
+            Just(json!([secret.clone()])),
+            Just(json!({ "x": secret })),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+        ]
+    }
+
+    proptest! {
+        // A success envelope whose data has the wrong shape is a decode error that names
+        // the path and never quotes a value: the payment's fields, any kinds, a secret in them.
+        #[test]
+        fn decode_errors_never_show_a_value_of_the_body(
+            (secret, data) in "S3CR3T[a-z0-9]{6}".prop_flat_map(|secret| (
+                Just(secret.clone()),
+                prop_oneof![
+                    carrying(secret.clone()),
+                    proptest::collection::btree_map(
+                        "id|external_id|user_id|status|fiat_amount|fiat_symbol|coin_amount|\
+                         coin_symbol|wallet|txid|created_at",
+                        carrying(secret),
+                        0..8,
+                    )
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ],
+            )),
+        ) {
+            let body = serde_json::json!({ "status": "ok", "data": data }).to_string();
+            let error = second_look::<types::GetPaymentResponse>("getPayment", body.as_bytes());
+            let shown = format!("{error} {error:?}");
+            prop_assert!(!shown.contains(&secret), "{}", shown);
+        }
+
+        // Any bytes at all from a server: an error, never a panic.
+        #[test]
+        fn any_body_is_an_error(body: Vec<u8>) {
+            let error = second_look::<types::GetPaymentResponse>("getPayment", &body);
+            prop_assert!(matches!(error, Error::Api(_) | Error::Decode { .. }), "{:?}", error);
         }
     }
 }

@@ -353,6 +353,7 @@ fn mask_json_strings(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn excerpts_mask_string_values_but_keep_keys_and_numbers() {
@@ -435,5 +436,45 @@ mod tests {
         };
         assert!(never_sent.is_retryable() && !never_sent.may_have_reached_server());
         assert!(!Error::InvalidRequest("x".into()).is_retryable());
+    }
+
+    /// A JSON value as a server might send it: strings with any characters (quotes,
+    /// backslashes, control characters, emoji), numbers, and a little nesting.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        prop_oneof![
+            any::<String>().prop_map(Value::String),
+            any::<i32>().prop_map(Value::from),
+            proptest::collection::vec(any::<String>().prop_map(Value::String), 0..3)
+                .prop_map(Value::Array),
+            any::<String>().prop_map(|s| serde_json::json!({ "k": s })),
+        ]
+    }
+
+    proptest! {
+        // A secret after any mix of strings is still masked: no escape, quote or character
+        // in an earlier value can put the masking out of step.
+        #[test]
+        fn no_string_value_escapes_the_mask(
+            entries in proptest::collection::btree_map("[a-y]{1,3}", json_value(), 0..4),
+            secret in "S[A-Za-z0-9]{8,16}",
+        ) {
+            let mut body: serde_json::Map<String, serde_json::Value> = entries.into_iter().collect();
+            body.insert("zz".into(), serde_json::Value::String(secret.clone()));
+            let shown = excerpt(serde_json::to_string(&body).unwrap().as_bytes());
+            prop_assert!(!shown.contains(&secret), "{}", shown);
+            // The secret's place was reached, not cut off.
+            prop_assert!(shown.contains(r#""zz":"…""#), "{}", shown);
+        }
+
+        // Any bytes at all: an answer, short, with every control character escaped.
+        #[test]
+        fn any_body_gives_a_short_printable_excerpt(body: Vec<u8>) {
+            let shown = excerpt(&body);
+            prop_assert!(!shown.is_empty());
+            prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
+            // Each of the 120 characters kept escapes to at most `\u{10ffff}`.
+            prop_assert!(shown.chars().count() <= EXCERPT_CHARS * 10 + 1);
+        }
     }
 }

@@ -215,6 +215,7 @@ pub fn to_json_number(amount: Decimal) -> Result<f64, AmountError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use std::str::FromStr;
 
     use rust_decimal::Decimal;
@@ -443,5 +444,37 @@ mod tests {
             message,
             Err("token decimals 30 exceed 28, the most a Decimal supports".to_owned())
         );
+    }
+
+    proptest! {
+        // Whatever text a server sends, parsing answers; what it accepts reads back the same.
+        #[test]
+        fn parse_decimal_never_panics_and_round_trips(text in "\\PC{0,40}|-?[0-9]{1,30}(\\.[0-9]{1,30})?") {
+            if let Ok(amount) = parse_decimal(&text) {
+                prop_assert_eq!(parse_decimal(&amount.to_string()), Ok(amount));
+            }
+        }
+
+        // Against a second path to the same value: the mantissa and scale given directly.
+        #[test]
+        fn base_units_are_the_integer_divided_exactly(units: u64, decimals in 0u32..=28) {
+            let expected = Decimal::from_i128_with_scale(i128::from(units), decimals).normalize();
+            prop_assert_eq!(from_base_units(&units.to_string(), decimals), Ok(expected));
+        }
+
+        #[test]
+        fn base_units_never_panic(units in "[0-9]{0,60}|\\PC{0,20}", decimals: u32) {
+            let _ = from_base_units(&units, decimals);
+        }
+
+        // Any float a JSON decoder can produce converts exactly or is refused, and what
+        // converts goes back to the same float.
+        #[test]
+        fn json_numbers_round_trip(bits: u64) {
+            let value = f64::from_bits(bits);
+            if let Ok(amount) = from_json_number(value) {
+                prop_assert_eq!(to_json_number(amount), Ok(value + 0.0));
+            }
+        }
     }
 }

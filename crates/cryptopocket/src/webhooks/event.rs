@@ -240,6 +240,7 @@ fn shorten_path(path: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn payload_error(body: &[u8]) -> (String, String) {
         match WebhookEvent::from_slice(body) {
@@ -389,5 +390,43 @@ mod tests {
         assert_eq!(event.raw.type_, "RAMPOFF_FINISHED");
         let unknown = WebhookEvent::from_slice(br#"{"type":"KYC_DONE"}"#).unwrap();
         assert_eq!(unknown.event_type().as_str(), "KYC_DONE");
+    }
+
+    proptest! {
+        // A delivery that passed the signature check is still untrusted JSON: any bytes, and
+        // objects of every event type with fields of the wrong kinds, are an event or an
+        // InvalidPayload, never a panic.
+        #[test]
+        fn any_body_is_an_event_or_an_invalid_payload(body: Vec<u8>) {
+            let outcome = WebhookEvent::from_slice(&body);
+            prop_assert!(
+                !matches!(outcome, Err(ref e) if !matches!(e, WebhookError::InvalidPayload { .. })),
+                "{:?}", outcome
+            );
+        }
+
+        #[test]
+        fn any_fields_of_a_known_type_are_an_event_or_an_invalid_payload(
+            kind in "PAY_IN|COINS_SENT|CRYPTO_RECEIVED|TRANSFER_RAMPOFF_FINISHED|RAMPOFF_FINISHED",
+            fields in proptest::collection::btree_map(
+                "payment_id|user_id|status|created_at|id|amount|txid|fiat_amount",
+                prop_oneof![
+                    any::<String>().prop_map(serde_json::Value::String),
+                    any::<i64>().prop_map(serde_json::Value::from),
+                    any::<f64>().prop_map(serde_json::Value::from),
+                    Just(serde_json::Value::Null),
+                    Just(serde_json::json!([1, "x"])),
+                ],
+                0..8,
+            ),
+        ) {
+            let mut body: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
+            body.insert("type".into(), kind.into());
+            let outcome = WebhookEvent::from_slice(serde_json::to_string(&body).unwrap().as_bytes());
+            prop_assert!(
+                !matches!(outcome, Err(ref e) if !matches!(e, WebhookError::InvalidPayload { .. })),
+                "{:?}", outcome
+            );
+        }
     }
 }

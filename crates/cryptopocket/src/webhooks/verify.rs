@@ -306,6 +306,7 @@ fn decode_signature(value: &str) -> Result<Vec<u8>, WebhookError> {
 mod tests {
     use super::*;
     use crate::webhooks::WebhookSigner;
+    use proptest::prelude::*;
 
     const NOW: i64 = 1_700_000_000;
     const SECRET: &str = "unit-test-secret";
@@ -437,5 +438,47 @@ mod tests {
         fn assert_traits<T: Clone + Send + Sync + 'static>() {}
         assert_traits::<WebhookVerifier>();
         assert_traits::<DeliveryHeaders>();
+    }
+
+    proptest! {
+        // Whatever was delivered, a signature made with the secret over those exact bytes
+        // passes, in hex and in base64; one flipped bit in the body or the timestamp fails.
+        #[test]
+        fn exactly_the_signed_bytes_verify(
+            body: Vec<u8>,
+            offset in -300i64..=300,
+            flip: proptest::sample::Index,
+            bit in 0u8..8,
+        ) {
+            let at = NOW + offset;
+            let signer = WebhookSigner::new("key", SecretString::from(SECRET));
+            let hex = verifier().verify(&signer.sign(&body, at), &body);
+            prop_assert!(hex.is_ok(), "{:?}", hex);
+            let base64 = verifier().verify(&signer.sign_base64(&body, at), &body);
+            prop_assert!(base64.is_ok(), "{:?}", base64);
+
+            let mut tampered = body.clone();
+            tampered.push(b' ');
+            let i = flip.index(tampered.len());
+            tampered[i] ^= 1 << bit;
+            let outcome = verifier().verify(&signer.sign(&body, at), &tampered);
+            prop_assert!(matches!(outcome, Err(WebhookError::SignatureMismatch)), "{:?}", outcome);
+            let mut late = signer.sign(&body, at);
+            late.timestamp = (at + 1).to_string();
+            let outcome = verifier().verify(&late, &body);
+            prop_assert!(matches!(outcome, Err(WebhookError::SignatureMismatch)), "{:?}", outcome);
+        }
+
+        // Headers as anyone on the internet may send them: refused, never a panic.
+        #[test]
+        fn forged_headers_are_refused(
+            api_key in "\\PC{0,20}",
+            signature in "\\PC{0,100}|[0-9a-f]{64}|[A-Za-z0-9+/]{43}=",
+            timestamp in "\\PC{0,24}|[0-9]{1,25}|1700000[0-9]{3}",
+            body: Vec<u8>,
+        ) {
+            let headers = DeliveryHeaders { api_key, signature, timestamp };
+            prop_assert!(verifier().verify(&headers, &body).is_err());
+        }
     }
 }
