@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::support::{assert_api_error, http, register, send, token};
 use cryptopocket_sandbox::{Limits, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
+
+use crate::support::{assert_api_error, http, register, send, token};
 
 const REQUESTS: usize = 10_000;
 const IN_FLIGHT: usize = 32;

@@ -2,12 +2,12 @@
 //! clocks), and every sandbox checks the `auth` token: missing, wrong and expired tokens
 //! are refused with `authorization_incorrect`, in the HTTP 200 envelope the docs describe.
 
-use crate::support;
 use std::time::Duration;
 
-use crate::support::{assert_api_error, http, register, send, token};
 use cryptopocket_sandbox::{Sandbox, SandboxConfig};
 use serde_json::json;
+
+use crate::support::{self, assert_api_error, http, register, send, token};
 
 /// Three sandboxes on port 0: different ports and credentials, tokens good only where
 /// they were issued, customers and clocks of their own.

@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use crate::support::{assert_api_error, http, raw, register, request, send, token};
 use cryptopocket_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
+
+use crate::support::{assert_api_error, http, raw, register, request, send, token};
 
 /// Every JSON-bodied operation refuses a body it cannot read as a JSON object with
 /// `invalid_json` (HTTP 200; 422 on the upload, whose errors are real statuses), and

@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::{assert_api_error, http, register, send, token};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,6 +17,8 @@ use cryptopocket_sandbox::{DeliveryOutcome, Sandbox, SandboxConfig, Schedule};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+
+use crate::support::{assert_api_error, http, register, send, token};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]

@@ -10,8 +10,6 @@ use std::{
     time::Duration,
 };
 
-use crate::support;
-use crate::support::{MockServer, Reply, client_builder, fast_retries, payment_request};
 use cryptopocket::{
     ApiErrorCode, Error,
     model::{PaymentId, UserId},
@@ -19,6 +17,8 @@ use cryptopocket::{
 };
 use rust_decimal::Decimal;
 use serde_json::json;
+
+use crate::support::{self, MockServer, Reply, client_builder, fast_retries, payment_request};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";

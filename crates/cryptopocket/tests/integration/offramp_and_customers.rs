@@ -2,7 +2,6 @@
 //! and status, webhook subscribe and update (form bodies), and the body of a document upload.
 //! The upload's real 403/404/422 come from the local sandbox, in `sandbox_errors.rs`.
 
-use crate::support::{MockServer, Reply, client_builder};
 use cryptopocket::{
     Error,
     api::types::DocumentType,
@@ -11,6 +10,8 @@ use cryptopocket::{
 };
 use rust_decimal::Decimal;
 use serde_json::json;
+
+use crate::support::{MockServer, Reply, client_builder};
 
 /// Authenticates, then answers each `(method, route)` with its reply.
 async fn serving(routes: Vec<(&'static str, &'static str, Reply)>) -> MockServer {

@@ -4,7 +4,6 @@
 
 use std::num::NonZeroU64;
 
-use crate::support::{MockServer, Reply, client_builder, fixture, payment_request};
 use chrono::{TimeZone as _, Utc};
 use cryptopocket::{
     Error,
@@ -14,6 +13,8 @@ use cryptopocket::{
 use futures::StreamExt as _;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+
+use crate::support::{MockServer, Reply, client_builder, fixture, payment_request};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::sandbox::{Harness, KYC_DECIDED, person, purchase};
 use cryptopocket::{
     ApiError, ApiErrorCode, Error,
     api::types::{CreateGuidedPaymentRequest, DocumentType},
@@ -15,6 +14,8 @@ use cryptopocket::{
 use cryptopocket_sandbox::SandboxConfig;
 use futures::{FutureExt as _, future::BoxFuture};
 use rust_decimal::Decimal;
+
+use crate::support::sandbox::{Harness, KYC_DECIDED, person, purchase};
 
 /// The 17 codes the docs list.
 const DOCUMENTED: [&str; 17] = [

@@ -7,7 +7,6 @@ use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::sandbox::{COINS_SENT, Harness, KYC_DECIDED, PAYMENT_RECEIVED, purchase, sale};
 use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post};
 use chrono::NaiveDate;
 use cryptopocket::{
@@ -26,6 +25,8 @@ use cryptopocket_sandbox::DeliveryOutcome;
 use futures::{StreamExt as _, TryStreamExt as _};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
+
+use crate::support::sandbox::{COINS_SENT, Harness, KYC_DECIDED, PAYMENT_RECEIVED, purchase, sale};
 
 fn dec(text: &str) -> Decimal {
     Decimal::from_str_exact(text).unwrap()
