@@ -215,9 +215,9 @@ pub fn to_json_number(amount: Decimal) -> Result<f64, AmountError> {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
     use std::str::FromStr;
 
+    use proptest::prelude::*;
     use rust_decimal::Decimal;
 
     use super::{

@@ -446,7 +446,8 @@ mod tests {
         #[test]
         fn exactly_the_signed_bytes_verify(
             body: Vec<u8>,
-            offset in -300i64..=300,
+            // Inside the window even a second later, so that only the signature can fail.
+            offset in -299i64..=299,
             flip: proptest::sample::Index,
             bit in 0u8..8,
         ) {
@@ -458,9 +459,11 @@ mod tests {
             prop_assert!(base64.is_ok(), "{:?}", base64);
 
             let mut tampered = body.clone();
-            tampered.push(b' ');
-            let i = flip.index(tampered.len());
-            tampered[i] ^= 1 << bit;
+            if tampered.is_empty() {
+                tampered.push(1 << bit);
+            } else {
+                tampered[flip.index(body.len())] ^= 1 << bit;
+            }
             let outcome = verifier().verify(&signer.sign(&body, at), &tampered);
             prop_assert!(matches!(outcome, Err(WebhookError::SignatureMismatch)), "{:?}", outcome);
             let mut late = signer.sign(&body, at);
