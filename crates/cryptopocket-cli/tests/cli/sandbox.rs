@@ -309,6 +309,22 @@ async fn customers_and_kyc() {
     assert!(stdout(&uploaded).contains("uploaded the bank_statement"));
 }
 
+/// `payments create-guided` buying USDC on polygon for `euros`.
+fn guided_usdc<'a>(user_id: &'a str, euros: &'a str) -> Vec<&'a str> {
+    vec![
+        "payments",
+        "create-guided",
+        "--user-id",
+        user_id,
+        "--fiat-amount",
+        euros,
+        "--coin-symbol",
+        "USDC",
+        "--coin-chain",
+        "polygon",
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_errors_exit_1_with_code_and_message() {
     let api = Api::start().await;
@@ -332,45 +348,13 @@ async fn api_errors_exit_1_with_code_and_message() {
 
     // require_kyc carries the KYC form's URL.
     let unverified = api.customer("new@example.com", false).await;
-    let stderr = api
-        .fails(
-            1,
-            &[
-                "payments",
-                "create-guided",
-                "--user-id",
-                &unverified,
-                "--fiat-amount",
-                "50",
-                "--coin-symbol",
-                "USDC",
-                "--coin-chain",
-                "polygon",
-            ],
-        )
-        .await;
+    let stderr = api.fails(1, &guided_usdc(&unverified, "50")).await;
     assert!(stderr.contains("error: require_kyc: "), "{stderr}");
     assert!(stderr.contains("complete KYC at: http"), "{stderr}");
 
     // Below the minimum.
     api.control().advance(Duration::from_secs(3600));
-    let stderr = api
-        .fails(
-            1,
-            &[
-                "payments",
-                "create-guided",
-                "--user-id",
-                &unverified,
-                "--fiat-amount",
-                "10",
-                "--coin-symbol",
-                "USDC",
-                "--coin-chain",
-                "polygon",
-            ],
-        )
-        .await;
+    let stderr = api.fails(1, &guided_usdc(&unverified, "10")).await;
     assert!(stderr.contains("error: min_purchase: "), "{stderr}");
 
     // A 422 lists each field's message.
@@ -432,22 +416,9 @@ async fn payments_create_get_and_list_in_euros() {
     let table = api.run(&["payments", "get", &id]).await;
     assert!(stdout(&table).contains("150.50"), "{}", stdout(&table));
 
-    let guided = api
-        .json(&[
-            "payments",
-            "create-guided",
-            "--user-id",
-            &user,
-            "--fiat-amount",
-            "100",
-            "--coin-symbol",
-            "USDC",
-            "--coin-chain",
-            "polygon",
-            "--external-id",
-            "order-18",
-        ])
-        .await;
+    let mut args = guided_usdc(&user, "100");
+    args.extend(["--external-id", "order-18"]);
+    let guided = api.json(&args).await;
     assert!(guided["gateway_url"].is_string(), "{guided}");
 
     let list = api.json(&["payments", "list"]).await;

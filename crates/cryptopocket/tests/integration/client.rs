@@ -11,9 +11,9 @@ use std::{
 };
 
 use cryptopocket::{
-    ApiErrorCode, Error,
+    ApiErrorCode, Client, Error,
     model::{PaymentId, UserId},
-    onramp::NewGuidedPayment,
+    onramp::{NewGuidedPayment, Payment},
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -49,6 +49,29 @@ fn external_id(request: &support::Request) -> String {
         .unwrap_or_default()
 }
 
+/// `calls` Retrieve payment calls released together by a barrier; panics on any failure.
+async fn payments_at_once(client: &Client, calls: usize) -> Vec<Payment> {
+    let start = Arc::new(tokio::sync::Barrier::new(calls));
+    let tasks = (0..calls).map(|_| {
+        let client = client.clone();
+        let start = Arc::clone(&start);
+        tokio::spawn(async move {
+            start.wait().await;
+            client.onramp().payment(&payment_id()).await
+        })
+    });
+    futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .enumerate()
+        .map(|(i, joined)| {
+            joined
+                .expect("the task finished")
+                .unwrap_or_else(|e| panic!("call {i} failed: {e:?}"))
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------
 // Authentication
 // ---------------------------------------------------------------------------------------
@@ -68,23 +91,7 @@ async fn sixty_four_concurrent_calls_on_a_cold_client_authenticate_once() {
     .await;
     let client = client_builder(&server).build().unwrap();
 
-    let start = Arc::new(tokio::sync::Barrier::new(64));
-    let calls = (0..64).map(|_| {
-        let client = client.clone();
-        let start = Arc::clone(&start);
-        tokio::spawn(async move {
-            start.wait().await;
-            client.onramp().payment(&payment_id()).await
-        })
-    });
-    for (i, joined) in futures::future::join_all(calls)
-        .await
-        .into_iter()
-        .enumerate()
-    {
-        let payment = joined
-            .expect("the task finished")
-            .unwrap_or_else(|e| panic!("call {i} failed: {e:?}"));
+    for payment in payments_at_once(&client, 64).await {
         assert_eq!(payment.id.as_str(), PAYMENT_ID);
     }
 
@@ -154,24 +161,7 @@ async fn sixty_four_concurrent_calls_refresh_an_expired_token_once() {
     assert_eq!(server.count(AUTHENTICATE), 1);
 
     expired.store(true, Ordering::SeqCst);
-    let start = Arc::new(tokio::sync::Barrier::new(64));
-    let calls = (0..64).map(|_| {
-        let client = client.clone();
-        let start = Arc::clone(&start);
-        tokio::spawn(async move {
-            start.wait().await;
-            client.onramp().payment(&payment_id()).await
-        })
-    });
-    for (i, joined) in futures::future::join_all(calls)
-        .await
-        .into_iter()
-        .enumerate()
-    {
-        joined
-            .expect("the task finished")
-            .unwrap_or_else(|e| panic!("call {i} failed: {e:?}"));
-    }
+    payments_at_once(&client, 64).await;
 
     assert_eq!(
         server.count(AUTHENTICATE),
