@@ -82,11 +82,26 @@ pub trait RequestHook: Send + Sync {
     fn before_send(&self, request: &mut reqwest::Request, operation_id: &'static str);
 }
 
-/// What every generated [`Client`] carries besides its base URL and `reqwest::Client`.
-/// [`Hooks::default`] adds nothing to requests.
-#[derive(Clone, Default)]
+/// The largest response body a [`Client`] reads unless told otherwise: 16 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What every generated [`Client`] carries besides its base URL and `reqwest::Client`: a
+/// hook for each request and the largest response body it reads.
+/// [`Hooks::default`] adds nothing to requests and caps bodies at
+/// [`DEFAULT_MAX_BODY_BYTES`].
+#[derive(Clone)]
 pub struct Hooks {
     request: Option<Arc<dyn RequestHook>>,
+    max_body_bytes: usize,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Self {
+            request: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
 }
 
 impl Hooks {
@@ -94,7 +109,16 @@ impl Hooks {
     pub fn new(hook: impl RequestHook + 'static) -> Self {
         Self {
             request: Some(Arc::new(hook)),
+            ..Self::default()
         }
+    }
+
+    /// Reads at most `bytes` of any response body; a longer body fails the call with a
+    /// [`reqwest::Error`] whose source chain holds [`BodyTooLarge`] (see
+    /// [`BodyTooLarge::find`]). Memory stays bounded whatever a server sends.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
     }
 
     /// Sends `token` as the `auth` header on every request. The header is marked sensitive,
@@ -113,7 +137,10 @@ impl Hooks {
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let request = self.request.as_ref().map(|_| "RequestHook");
-        f.debug_struct("Hooks").field("request", &request).finish()
+        f.debug_struct("Hooks")
+            .field("request", &request)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
     }
 }
 
@@ -139,4 +166,65 @@ impl ClientHooks<Hooks> for Client {
         }
         Ok(())
     }
+
+    /// Sends the request and puts its body under the size cap, so that every way the
+    /// generated code reads it (whole, or a chunk at a time) stops at the cap.
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        Ok(capped(response, self.inner().max_body_bytes))
+    }
+}
+
+/// A response body was longer than the cap set with [`Hooks::max_body_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTooLarge {
+    /// The cap, in bytes.
+    pub limit: usize,
+}
+
+impl BodyTooLarge {
+    /// The cap that `error` (or one of its causes) ran into, if that is why it failed.
+    pub fn find(error: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let mut current = Some(error);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<BodyTooLarge>() {
+                return Some(*found);
+            }
+            current = e.source();
+        }
+        None
+    }
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the response body is longer than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// `response` with its body wrapped in a [`http_body_util::Limited`] of `limit` bytes.
+fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
+    use http_body_util::BodyExt as _;
+    use reqwest::ResponseBuilderExt as _;
+
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    // The round trip through `http::Response` drops the URL reqwest names in its errors.
+    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(with_url.into_parts().0.extensions);
+    }
+    let body = http_body_util::Limited::new(body, limit).map_err(move |e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            Box::new(BodyTooLarge { limit })
+        } else {
+            e
+        }
+    });
+    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
 }

@@ -136,6 +136,9 @@ impl Auth {
             reason: "a success envelope without a token".into(),
             excerpt: String::new(),
         })?;
+        // Remembered before anything else, so that a server echoing it from now on (even
+        // one this client then refuses to send) never gets it printed.
+        client.inner.secrets.remember_token(&issued.token);
         let mut value = HeaderValue::from_str(&issued.token).map_err(|_| Error::Decode {
             operation: AUTHENTICATE,
             path: "data.token".into(),

@@ -13,7 +13,7 @@ use futures::{FutureExt as _, Stream};
 use crate::{
     Client, Error,
     call::Effect,
-    convert::required,
+    convert::created_object,
     model::{Iban, PaymentId, TransactionId},
     pagination::{self, ListOptions, Page},
 };
@@ -246,6 +246,6 @@ impl BankAccounts {
                 move |api| api.reconcile_payment().body(body.clone()).send().boxed(),
             )
             .await?;
-        required(parts.data, OP)
+        created_object(parts.data, OP)
     }
 }

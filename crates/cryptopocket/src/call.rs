@@ -6,7 +6,7 @@
 //! replay is after the server refused the request with `authorization_incorrect`, which
 //! means it did nothing with it.
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::BoxFuture;
 use progenitor_client::ResponseValue;
@@ -99,37 +99,44 @@ impl Client {
         E: Envelope + DeserializeOwned,
         B: ErrorBody,
     {
-        let deadline = started + self.inner.deadline;
+        let deadline = deadline_after(started, self.inner.deadline);
+        let timeout = || Error::Timeout {
+            operation,
+            elapsed: started.elapsed(),
+        };
         let mut failures = 0u32;
         let mut replayed_after_auth = false;
         loop {
             *attempts += 1;
+            // Authenticating is part of the call, and so is its time.
             let token = if operation == AUTHENTICATE {
                 None
             } else {
-                Some(self.inner.auth.token(self).await?)
+                let token = self.inner.auth.token(self);
+                match tokio::time::timeout_at(deadline.into(), token).await {
+                    Err(_) => return Err(timeout()),
+                    Ok(token) => Some(token?),
+                }
             };
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(Error::Timeout {
-                    operation,
-                    elapsed: started.elapsed(),
-                });
+                return Err(timeout());
             }
             let budget = remaining.min(self.inner.attempt_timeout);
             // The request carries the token this attempt fetched, whatever happens to the
-            // cached one meanwhile, so a refusal is charged to the right generation.
-            let request = crate::auth::with_token(token.as_deref(), send(&self.inner.api));
-            let outcome = match tokio::time::timeout(budget, request).await {
-                Err(_) => Err(Error::Timeout {
-                    operation,
-                    elapsed: started.elapsed(),
-                }),
-                Ok(response) => classify(operation, started, response).await,
+            // cached one meanwhile, so a refusal is charged to the right generation. The
+            // whole attempt runs under the budget: sending, the status, and every body read
+            // (success, declared error or unexpected status).
+            let attempt = async { classify(operation, started, send(&self.inner.api).await).await };
+            let attempt = crate::auth::with_token(token.as_deref(), attempt);
+            let outcome = match tokio::time::timeout(budget, attempt).await {
+                Err(_) => Err(timeout()),
+                Ok(outcome) => outcome,
             };
             let error = match outcome {
                 Ok(parts) => return Ok(parts),
-                Err(error) => error,
+                // Redacted here, before it is logged or returned.
+                Err(error) => self.inner.secrets.redact_error(error),
             };
             // The token expired or was revoked: the server refused without acting, so one
             // fresh token and one replay are safe, even for a create.
@@ -151,17 +158,45 @@ impl Client {
                 return Err(error);
             }
             let retry_after = match &error {
-                Error::UnexpectedStatus { retry_after, .. } => *retry_after,
+                Error::UnexpectedStatus {
+                    retry_after: Some(asked),
+                    status,
+                    ..
+                } => Some((*asked, *status)),
                 _ => None,
             };
-            let wait = self.inner.retry.backoff(failures, retry_after);
-            if Instant::now() + wait >= deadline {
-                return Err(error);
+            let now = Instant::now();
+            // A server's `Retry-After` can be any number: it is never added unchecked.
+            if let Some((asked, status)) = retry_after
+                && now.checked_add(asked).is_none_or(|at| at >= deadline)
+            {
+                return Err(Error::RetryAfterPastDeadline {
+                    operation,
+                    status,
+                    retry_after: asked,
+                });
             }
+            let wait = self
+                .inner
+                .retry
+                .backoff(failures, retry_after.map(|(asked, _)| asked));
+            let Some(resume) = now.checked_add(wait).filter(|at| *at < deadline) else {
+                return Err(error);
+            };
             tracing::debug!(wait_ms = wait.as_millis() as u64, error = %error, "retrying");
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep_until(resume.into()).await;
         }
     }
+}
+
+/// The instant `budget` after `start`. Budgets are bounded by the builder
+/// ([`crate::MAX_TIMEOUT`]); should an instant still not be representable, the call gets
+/// no time rather than a panic.
+fn deadline_after(start: Instant, budget: Duration) -> Instant {
+    start
+        .checked_add(budget)
+        .or_else(|| start.checked_add(crate::MAX_TIMEOUT))
+        .unwrap_or(start)
 }
 
 /// Turns what the generated client returned into the envelope's parts or an [`Error`].
@@ -190,11 +225,7 @@ where
         Err(Generated::CommunicationError(e)) => Err(transport(operation, started, &e)),
         Err(Generated::InvalidRequest(message)) => Err(Error::InvalidRequest(message)),
         Err(Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e)) => {
-            Err(Error::Transport {
-                operation,
-                message: e.to_string(),
-                maybe_sent: true,
-            })
+            Err(body_error(operation, started, &e))
         }
         Err(Generated::Custom(message)) => Err(Error::Transport {
             operation,
@@ -202,6 +233,17 @@ where
             maybe_sent: true,
         }),
     }
+}
+
+/// A body that could not be read whole: over the cap, too slow, or cut off.
+fn body_error(operation: &'static str, started: Instant, error: &reqwest::Error) -> Error {
+    if let Some(cap) = cryptopocket_api::BodyTooLarge::find(error) {
+        return Error::BodyTooLarge {
+            operation,
+            limit: cap.limit,
+        };
+    }
+    transport(operation, started, error)
 }
 
 fn transport(operation: &'static str, started: Instant, error: &reqwest::Error) -> Error {
@@ -236,8 +278,24 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     message
 }
 
+/// The origin (`scheme://host:port`) a redirect points to, resolved against the request's
+/// URL; `None` when the `Location` header is missing or not a URL.
+fn redirect_origin(response: &reqwest::Response) -> Option<String> {
+    let location = response.headers().get(reqwest::header::LOCATION)?;
+    let target = response.url().join(location.to_str().ok()?).ok()?;
+    let origin = target.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
 async fn unexpected(operation: &'static str, mut response: reqwest::Response) -> Error {
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return Error::Redirect {
+            operation,
+            status,
+            location: redirect_origin(&response),
+        };
+    }
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -267,6 +325,9 @@ fn error_kind(error: &Error) -> &'static str {
         Error::Transport { .. } => "transport_error",
         Error::Timeout { .. } => "timeout",
         Error::UnexpectedStatus { .. } => "unexpected_status",
+        Error::Redirect { .. } => "redirect",
+        Error::RetryAfterPastDeadline { .. } => "retry_after_past_deadline",
+        Error::BodyTooLarge { .. } => "body_too_large",
         Error::Decode { .. } => "decode_error",
         Error::RepeatedPage { .. } => "repeated_page",
     }

@@ -8,6 +8,7 @@ use crate::{
     Error,
     auth::{Auth, TokenHook},
     config::ClientBuilder,
+    redact::Secrets,
     retry::RetryPolicy,
 };
 
@@ -35,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) attempt_timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) retry: RetryPolicy,
+    /// The secret and every token held, replaced in every error that leaves a call.
+    pub(crate) secrets: Secrets,
     base_url: String,
 }
 
@@ -72,8 +75,10 @@ impl Client {
         api_secret: SecretString,
         http: reqwest::Client,
     ) -> Self {
+        let secrets = Secrets::new(&api_secret);
         let auth = Arc::new(Auth::new(api_key, api_secret));
-        let hooks = cryptopocket_api::Hooks::new(TokenHook(Arc::clone(&auth)));
+        let hooks = cryptopocket_api::Hooks::new(TokenHook(Arc::clone(&auth)))
+            .max_body_bytes(builder.max_body_bytes);
         let api = cryptopocket_api::Client::new_with_client(&base_url, http, hooks);
         Self {
             inner: Arc::new(Inner {
@@ -82,6 +87,7 @@ impl Client {
                 attempt_timeout: builder.attempt_timeout,
                 deadline: builder.deadline,
                 retry: builder.retry,
+                secrets,
                 base_url,
             }),
         }
@@ -109,6 +115,29 @@ impl Client {
     /// deliveries in `X-API-Key`).
     pub fn api_key(&self) -> &str {
         self.inner.auth.api_key()
+    }
+
+    /// `text` with the API secret and every token this client has held replaced by
+    /// `[redacted]`, in the forms a server may echo them in (as sent, JSON-escaped,
+    /// percent-encoded), and with URL userinfo removed.
+    ///
+    /// Every [`Error`] a call returns has been through this already. Use it on anything
+    /// else you print that a server sent: a result you log whole, a webhook body.
+    ///
+    /// ```
+    /// let client = cryptopocket::Client::builder()
+    ///     .credentials("key", "the-api-secret")
+    ///     .build()?;
+    /// assert_eq!(
+    ///     client.redact("echo: api_secret=the-api-secret"),
+    ///     "echo: api_secret=[redacted]"
+    /// );
+    /// # Ok::<(), cryptopocket::Error>(())
+    /// ```
+    pub fn redact(&self, text: &str) -> String {
+        self.inner
+            .secrets
+            .redact(&crate::redact::redact_userinfo(text))
     }
 
     /// The generated low-level client underneath, for anything this crate does not cover.

@@ -50,7 +50,6 @@ pub const ENV_BASE_URL: &str = "CRYPTOPOCKET_BASE_URL";
 ///     .build()?;
 /// # Ok::<(), cryptopocket::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct ClientBuilder {
     environment: Environment,
     api_key: Option<String>,
@@ -59,9 +58,15 @@ pub struct ClientBuilder {
     pub(crate) deadline: Duration,
     connect_timeout: Duration,
     user_agent: String,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) max_body_bytes: usize,
 }
+
+/// The longest deadline or timeout a [`ClientBuilder`] accepts: one day. Longer ones are
+/// almost certainly a unit mistake, and bounding them keeps every instant computed from
+/// them representable.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,6 +81,7 @@ impl fmt::Debug for ClientBuilder {
             .field("deadline", &self.deadline)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -92,6 +98,7 @@ impl Default for ClientBuilder {
             user_agent: concat!("cryptopocket-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
             http: None,
             retry: RetryPolicy::default(),
+            max_body_bytes: cryptopocket_api::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -127,22 +134,45 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest establishing a connection may take (10 s by default). Ignored when you
-    /// supply your own [`reqwest::Client`].
+    /// The longest establishing a connection may take (10 s by default).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// The `User-Agent` header. Ignored when you supply your own [`reqwest::Client`].
+    /// The `User-Agent` header. Ignored when you supply your own
+    /// [`http_client_builder`](Self::http_client_builder) (set it there).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
     }
 
-    /// Use this `reqwest::Client` (and its connection pool, proxies, TLS settings).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// Build the HTTP client from this `reqwest::ClientBuilder` (your proxies, TLS settings,
+    /// root certificates, pool sizes).
+    ///
+    /// A builder, not a finished `reqwest::Client`, because a finished client cannot be
+    /// inspected: [`build`](Self::build) sets on it what the crate's promises rest on,
+    /// over whatever it held. Redirects are never followed (a create must not be sent on
+    /// to another address, and the secret and token must not reach one), and the connect
+    /// timeout and the per-read timeout are this builder's.
+    ///
+    /// ```
+    /// let client = cryptopocket::Client::builder()
+    ///     .credentials("your_api_key", "your_api_secret")
+    ///     .http_client_builder(reqwest::Client::builder().user_agent("my-service/1.0"))
+    ///     .build()?;
+    /// # Ok::<(), cryptopocket::Error>(())
+    /// ```
+    pub fn http_client_builder(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// The largest response body read, in bytes (16 MiB by default). A longer body fails
+    /// the call with [`Error::BodyTooLarge`] as soon as the cap is passed, so memory stays
+    /// bounded whatever a server sends.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
         self
     }
 
@@ -157,9 +187,10 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] when credentials are missing, the base URL is not an absolute
-    /// `https` URL (plain `http` is allowed for loopback addresses only), a timeout is zero,
-    /// or the HTTP client cannot be built.
-    pub fn build(self) -> Result<Client, Error> {
+    /// `https` URL (plain `http` is allowed for loopback addresses only) or carries a user
+    /// name or password, a timeout is zero or longer than [`MAX_TIMEOUT`], the body cap is
+    /// zero, or the HTTP client cannot be built.
+    pub fn build(mut self) -> Result<Client, Error> {
         let api_key = self
             .api_key
             .clone()
@@ -170,17 +201,37 @@ impl ClientBuilder {
             .clone()
             .ok_or_else(|| Error::Config("no API secret: call .credentials(key, secret)".into()))?;
         let base_url = checked_base_url(self.environment.base_url())?;
-        if self.attempt_timeout.is_zero() || self.deadline.is_zero() {
-            return Err(Error::Config("timeouts must be longer than zero".into()));
+        for (name, value) in [
+            ("attempt_timeout", self.attempt_timeout),
+            ("deadline", self.deadline),
+            ("connect_timeout", self.connect_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(Error::Config(format!(
+                    "timeouts must be longer than zero: {name} is zero"
+                )));
+            }
+            if value > MAX_TIMEOUT {
+                return Err(Error::Config(format!(
+                    "{name} of {value:?} is longer than the longest accepted, {MAX_TIMEOUT:?}"
+                )));
+            }
         }
-        let http = match self.http.clone() {
+        if self.max_body_bytes == 0 {
+            return Err(Error::Config("max_body_bytes must be above zero".into()));
+        }
+        let http = match self.http.take() {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(&self.user_agent)
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            None => reqwest::Client::builder().user_agent(&self.user_agent),
         };
+        let http = http
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            // A server that stalls mid-body is given up on after one attempt's time even
+            // outside the call loop (a raw call); the call loop's own deadline is shorter.
+            .read_timeout(self.attempt_timeout)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client::from_parts(
             self, base_url, api_key, api_secret, http,
         ))
@@ -204,10 +255,19 @@ impl ClientBuilder {
     }
 }
 
-/// The base URL without a trailing slash, refusing what would leak credentials.
-fn checked_base_url(url: &str) -> Result<String, Error> {
-    let parsed = reqwest::Url::parse(url)
+/// The base URL without a trailing slash, refusing what would leak credentials. Messages
+/// name the URL without its userinfo.
+fn checked_base_url(raw: &str) -> Result<String, Error> {
+    let shown = crate::redact::redact_userinfo(raw);
+    let url = shown.as_str();
+    let parsed = reqwest::Url::parse(raw)
         .map_err(|e| Error::Config(format!("base URL `{url}` is not a valid URL: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::Config(format!(
+            "base URL `{url}` carries a user name or password; give credentials with \
+             .credentials(key, secret) instead"
+        )));
+    }
     match parsed.scheme() {
         "https" => {}
         "http" if is_loopback(&parsed) => {}
@@ -228,7 +288,7 @@ fn checked_base_url(url: &str) -> Result<String, Error> {
             "base URL `{url}` must not have a query or fragment"
         )));
     }
-    Ok(url.trim_end_matches('/').to_owned())
+    Ok(raw.trim_end_matches('/').to_owned())
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -267,6 +327,36 @@ mod tests {
             let err = checked_base_url(bad).unwrap_err().to_string();
             assert!(err.contains(bad), "{err}");
         }
+        let err = checked_base_url("https://me:pa55w0rd@host/api")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("user name or password"), "{err}");
+        assert!(!err.contains("pa55w0rd") && !err.contains("me:"), "{err}");
+    }
+
+    #[test]
+    fn durations_beyond_a_day_are_refused_by_name() {
+        for (name, builder) in [
+            ("deadline", ClientBuilder::default().deadline(Duration::MAX)),
+            (
+                "attempt_timeout",
+                ClientBuilder::default().attempt_timeout(Duration::from_secs(u64::MAX)),
+            ),
+            (
+                "connect_timeout",
+                ClientBuilder::default().connect_timeout(MAX_TIMEOUT + Duration::from_nanos(1)),
+            ),
+        ] {
+            let err = builder.credentials("k", "s").build().unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains("longest"), "{err}");
+        }
+        assert!(
+            ClientBuilder::default()
+                .credentials("k", "s")
+                .deadline(MAX_TIMEOUT)
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -16,7 +16,25 @@ pub(crate) fn required<T>(data: Option<T>, operation: &'static str) -> Result<T,
     })
 }
 
-/// A field of a response that did not hold a valid value.
+/// The `data` of a success envelope answering a create. Without it the server said yes
+/// without saying what it made, so the object may exist: the error says to look before
+/// creating again (and [`Error::may_have_reached_server`] is `true`).
+pub(crate) fn created_object<T>(data: Option<T>, operation: &'static str) -> Result<T, Error> {
+    data.ok_or_else(|| Error::Decode {
+        operation,
+        path: "data".into(),
+        reason: "a success envelope without `data`: the server accepted the request, so \
+                 what it creates may exist; look it up (a payment by your external_id) \
+                 before creating it again"
+            .into(),
+        excerpt: String::new(),
+    })
+}
+
+/// A field of a response that did not hold a valid value. The reason keeps what our
+/// checks say but not the value itself: quoted parts are masked, as in
+/// [`crate::error::serde_reason`], because response values may hold personal data or an
+/// echoed token.
 pub(crate) fn field<T, E: Display>(
     operation: &'static str,
     path: &str,
@@ -25,9 +43,50 @@ pub(crate) fn field<T, E: Display>(
     value.map_err(|e| Error::Decode {
         operation,
         path: path.into(),
-        reason: e.to_string(),
+        reason: mask_quoted(&e.to_string()),
         excerpt: String::new(),
     })
+}
+
+/// `text` with the contents of every `"…"` quoted part (Rust's `{:?}` of a string)
+/// replaced by `…`.
+fn mask_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            let mut escaped = false;
+            for c in chars.by_ref() {
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => break,
+                    _ => {}
+                }
+            }
+            out.push_str("…\"");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_keep_the_rule_but_not_the_value() {
+        let error = field::<(), _>(
+            "getPayment",
+            "data.user_id",
+            Err("user id \"tok-\\\"secret\" is invalid: not a number"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!error.contains("tok-") && !error.contains("secret"), "{error}");
+        assert!(error.contains("user id \"…\" is invalid: not a number"), "{error}");
+    }
 }
 
 /// A request amount as the JSON number the generated types send; refused before sending

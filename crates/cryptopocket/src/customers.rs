@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::{
     Client, Error,
     call::Effect,
-    convert::{required, text},
+    convert::{created_object, required, text},
     model::{KycStatus, UserId},
     pagination::{self, ListOptions, Page},
 };
@@ -128,7 +128,7 @@ impl Customers {
                 api.register_user().body(body.clone()).send().boxed()
             })
             .await?;
-        let user = required(parts.data, OP)?;
+        let user = created_object(parts.data, OP)?;
         Ok(RegisteredCustomer {
             id: UserId::new(user.id),
             kyc_form_url: user.kyc_form_url,
@@ -156,7 +156,7 @@ impl Customers {
                     .boxed()
             })
             .await?;
-        let user = required(parts.data, OP)?;
+        let user = created_object(parts.data, OP)?;
         Ok((UserId::new(user.id), user.kyc_status.map(KycStatus::from)))
     }
 
@@ -190,7 +190,7 @@ impl Customers {
                 move |api| api.register_company().body(body.clone()).send().boxed(),
             )
             .await?;
-        let company = required(parts.data, OP)?;
+        let company = created_object(parts.data, OP)?;
         Ok(RegisteredCompany {
             id: UserId::new(company.id),
             uuid: company.uuid,
@@ -370,7 +370,7 @@ impl Kyc {
                     .boxed()
             })
             .await?;
-        let form = required(parts.data, OP)?;
+        let form = created_object(parts.data, OP)?;
         Ok(OnboardingLink {
             url: form.onboarding_link,
             expires_at: form.expires_at,

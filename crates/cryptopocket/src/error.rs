@@ -61,6 +61,46 @@ pub enum Error {
         /// The server's `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
     },
+    /// The server answered with a redirect. Redirects are never followed: a create sent on
+    /// to another address could move money twice, and the token and secret must not reach
+    /// a server the client was not configured for.
+    #[error(
+        "{operation} was answered with a redirect (HTTP {status}){}; redirects are never followed",
+        match location { Some(origin) => format!(" to {origin}"), None => String::new() }
+    )]
+    Redirect {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The HTTP status (301, 302, 303, 307, 308, …).
+        status: u16,
+        /// The origin (`scheme://host:port`) the server pointed to, when it named a valid
+        /// one; never its path, query or userinfo.
+        location: Option<String>,
+    },
+    /// The server asked to be tried again later (`Retry-After`), but not before the call's
+    /// deadline; the call gave up at once instead of sleeping past it.
+    #[error(
+        "{operation} answered HTTP {status} and asked to retry after {retry_after:?}, past the \
+         call's deadline"
+    )]
+    RetryAfterPastDeadline {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The HTTP status (429, 503, …).
+        status: u16,
+        /// How long the server asked to wait.
+        retry_after: Duration,
+    },
+    /// A response body was longer than the client's cap
+    /// ([`ClientBuilder::max_body_bytes`](crate::ClientBuilder::max_body_bytes)); reading
+    /// stopped there.
+    #[error("the {operation} response is longer than the {limit}-byte cap")]
+    BodyTooLarge {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// The body did not have the documented shape.
     #[error("cannot decode the {operation} response at `{path}`: {reason} (body: {excerpt})")]
     Decode {
@@ -94,20 +134,50 @@ impl Error {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::UnexpectedStatus { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Error::RetryAfterPastDeadline { .. } => true,
             _ => false,
         }
     }
 
-    /// Whether the server may have received (and acted on) the request.
+    /// The spec's operationId of the call that failed, when the error comes from a call.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(e) => Some(e.operation),
+            Error::Validation(e) => Some(e.operation),
+            Error::Transport { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::UnexpectedStatus { operation, .. }
+            | Error::Redirect { operation, .. }
+            | Error::RetryAfterPastDeadline { operation, .. }
+            | Error::BodyTooLarge { operation, .. }
+            | Error::Decode { operation, .. }
+            | Error::RepeatedPage { operation, .. } => Some(operation),
+            Error::InvalidRequest(_) | Error::Config(_) => None,
+        }
+    }
+
+    /// Whether the server may have received and acted on the request.
+    ///
+    /// `false` only when it certainly did not: the request never left (bad input, bad
+    /// configuration, a connection that was never established), or the API refused it
+    /// with a documented business code or per-field messages. Everything else is `true`:
+    /// a timeout, a broken connection, any HTTP status outside the API (a proxy's 502, a
+    /// redirect), an oversized or undecodable answer, a server exception
+    /// (`unexpected_error`, `error_payment_creation`, a free-text code). After a failed
+    /// create for which this is `true`, look the object up (a payment by your
+    /// `external_id`) before creating it again.
     pub fn may_have_reached_server(&self) -> bool {
-        !matches!(
-            self,
-            Error::Transport {
-                maybe_sent: false,
-                ..
-            } | Error::InvalidRequest(_)
-                | Error::Config(_)
-        )
+        match self {
+            Error::Transport { maybe_sent, .. } => *maybe_sent,
+            Error::InvalidRequest(_) | Error::Config(_) | Error::Validation(_) => false,
+            Error::Api(api) => matches!(
+                api.code,
+                ApiErrorCode::UnexpectedError
+                    | ApiErrorCode::ErrorPaymentCreation
+                    | ApiErrorCode::Other(_)
+            ),
+            _ => true,
+        }
     }
 
     /// The API's error code, when the API refused the call.
@@ -258,16 +328,26 @@ pub(crate) fn shortened(text: &str, max: usize) -> String {
 /// The longest excerpt of a body an error shows.
 const EXCERPT_CHARS: usize = 120;
 
+/// How much of a body an excerpt looks at: enough to find JSON after a long notice.
+const EXCERPT_SCAN_BYTES: usize = 64 * 1024;
+
 /// The start of a body for an error message: at most 120 characters, control characters
 /// escaped, and in JSON every string value masked as `"…"` (keys kept), because bodies carry
 /// tokens, passwords and personal data.
+///
+/// The JSON is found wherever it starts: after a byte-order mark, or after junk such as a
+/// PHP notice or a proxy's banner. Outside JSON, a run of 20 or more token-like characters
+/// that mixes letters and digits (a token, a key, a signature) is masked as `…` too. The
+/// client's own secrets are replaced by value later, when the error leaves the call.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let trimmed = text.trim_start();
-    let masked = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        mask_json_strings(trimmed)
-    } else {
-        trimmed.to_owned()
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_SCAN_BYTES)]);
+    let text = text.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace());
+    let masked = match json_start(text) {
+        Some(at) => {
+            let (junk, json) = text.split_at(at);
+            mask_token_runs(&format!("{junk}{}", mask_json_strings(json)))
+        }
+        None => mask_token_runs(text),
     };
     let mut out: String = masked
         .chars()
@@ -280,12 +360,62 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
             }
         })
         .collect();
-    if masked.chars().count() > EXCERPT_CHARS {
+    if masked.chars().count() > EXCERPT_CHARS || body.len() > EXCERPT_SCAN_BYTES {
         out.push('…');
     }
     if out.is_empty() {
         out.push_str("<empty>");
     }
+    out
+}
+
+/// Where the first JSON object or array in `text` starts: a `{` followed by a key or `}`,
+/// or a `[` followed by a value that opens like JSON (so that `[notice]` is not taken).
+fn json_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find(|&at| {
+        let next = bytes[at + 1..]
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace());
+        match (bytes[at], next) {
+            (b'{', Some(b'"' | b'}')) => true,
+            (b'[', Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9')) => true,
+            _ => false,
+        }
+    })
+}
+
+/// The shortest run of token-like characters masked outside JSON strings.
+const TOKEN_RUN_CHARS: usize = 20;
+
+/// `text` with each run of at least [`TOKEN_RUN_CHARS`] characters from `[A-Za-z0-9_+/=-]`
+/// that holds both a letter and a digit replaced by `…`.
+fn mask_token_runs(text: &str) -> String {
+    let is_token_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '/' | '=');
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let long = run.len() >= TOKEN_RUN_CHARS;
+        let mixed = run.chars().any(|c| c.is_ascii_digit())
+            && run.chars().any(|c| c.is_ascii_alphabetic());
+        if long && mixed {
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
     out
 }
 
@@ -372,6 +502,27 @@ mod tests {
         assert!(shown.chars().count() <= EXCERPT_CHARS + 10);
         assert_eq!(excerpt(b""), "<empty>");
         assert_eq!(excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn json_after_a_bom_or_junk_is_still_masked() {
+        let json = r#"{"status":"ok","data":{"token":"tok1","email":"ann@example.com"}}"#;
+        for body in [
+            format!("\u{feff}{json}"),
+            format!("<br />\n<b>Notice</b>: Undefined index \"x\" in [file] on line 3<br />\n{json}"),
+            format!("  \r\n{json}"),
+        ] {
+            let shown = excerpt(body.as_bytes());
+            assert!(!shown.contains("tok1") && !shown.contains("ann@"), "{shown}");
+            assert!(shown.contains(r#""token":"…""#), "{shown}");
+        }
+    }
+
+    #[test]
+    fn token_like_runs_outside_json_are_masked() {
+        let shown = excerpt(b"502 Bad Gateway\nauth: 12|aB3dE5fG7hI9jK1lM3nO5pQ7\nUser-Agent: cryptopocket-rust/0.1.0");
+        assert!(!shown.contains("aB3dE5"), "{shown}");
+        assert!(shown.contains("502 Bad Gateway") && shown.contains("cryptopocket-rust"), "{shown}");
     }
 
     #[test]

@@ -137,12 +137,13 @@ pub mod model;
 pub mod offramp;
 pub mod onramp;
 pub mod pagination;
+mod redact;
 mod retry;
 pub mod subscriptions;
 pub mod webhooks;
 
 pub use client::Client;
-pub use config::{ClientBuilder, Environment, SANDBOX_BASE_URL};
+pub use config::{ClientBuilder, Environment, MAX_TIMEOUT, SANDBOX_BASE_URL};
 /// The generated low-level client and its types.
 pub use cryptopocket_api as api;
 pub use error::{ApiError, Error, ValidationError};

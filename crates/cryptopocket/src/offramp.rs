@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::{
     Client, Error,
     call::Effect,
-    convert::{amount, field, required, text},
+    convert::{amount, created_object, field, required, text},
     model::{OffRampId, OffRampStatus, UserId, money},
     pagination::{self, ListOptions, Page},
 };
@@ -160,7 +160,7 @@ impl OffRamp {
                 api.create_rampoff().body(body.clone()).send().boxed()
             })
             .await?;
-        let created = required(parts.data, OP)?;
+        let created = created_object(parts.data, OP)?;
         Ok(CreatedOffRamp {
             id: field(OP, "data.id", OffRampId::new(created.id))?,
             deposit_wallet: created.wallet,

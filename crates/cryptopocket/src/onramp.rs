@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use crate::{
     Client, Error,
     call::Effect,
-    convert::{amount, field, required, text},
+    convert::{amount, created_object, field, required, text},
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
     pagination::{self, ListOptions, Page},
 };
@@ -288,7 +288,7 @@ impl OnRamp {
                 api.create_payment().body(body.clone()).send().boxed()
             })
             .await?;
-        let created = required(parts.data, OP)?;
+        let created = created_object(parts.data, OP)?;
         let instructions = match (created.url_payment, created.iban) {
             (Some(url), _) => PaymentInstructions::Redirect { url },
             (None, Some(iban)) => PaymentInstructions::BankTransfer {
@@ -334,7 +334,7 @@ impl OnRamp {
                     .boxed()
             })
             .await?;
-        let created = required(parts.data, OP)?;
+        let created = created_object(parts.data, OP)?;
         Ok(GuidedPayment {
             payment_id: field(OP, "data.payment_id", PaymentId::new(created.payment_id))?,
             gateway_url: created.gateway_url,

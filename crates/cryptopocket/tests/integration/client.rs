@@ -855,11 +855,13 @@ async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
         }
     })
     .await;
-    let builder = client_builder(&server)
-        .credentials("key-test", SECRET)
-        .retry_policy(fast_retries(2));
-    let builder_debug = format!("{builder:?}");
-    let client = builder.clone().build().unwrap();
+    let builder = || {
+        client_builder(&server)
+            .credentials("key-test", SECRET)
+            .retry_policy(fast_retries(2))
+    };
+    let builder_debug = format!("{:?}", builder());
+    let client = builder().build().unwrap();
     let onramp = client.onramp();
     let id = |s: &str| PaymentId::new(s).unwrap();
 
@@ -873,8 +875,7 @@ async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let unreachable = builder
-        .clone()
+    let unreachable = builder()
         .environment(cryptopocket::Environment::Custom(format!(
             "http://127.0.0.1:{closed_port}/api"
         )))
