@@ -156,7 +156,7 @@ impl Auth {
 
 /// When to stop using a token that lives `expires_in` seconds: a little early, so that a
 /// request does not leave with a token that dies on the way.
-fn expiry(expires_in: Option<i64>) -> Option<Instant> {
+pub(crate) fn expiry(expires_in: Option<i64>) -> Option<Instant> {
     let lifetime = Duration::from_secs(u64::try_from(expires_in?).ok()?);
     let margin = (lifetime / 10).min(Duration::from_secs(30));
     Instant::now().checked_add(lifetime - margin)

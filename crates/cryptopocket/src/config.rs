@@ -347,7 +347,11 @@ mod tests {
                 ClientBuilder::default().connect_timeout(MAX_TIMEOUT + Duration::from_nanos(1)),
             ),
         ] {
-            let err = builder.credentials("k", "s").build().unwrap_err().to_string();
+            let err = builder
+                .credentials("k", "s")
+                .build()
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(name) && err.contains("longest"), "{err}");
         }
         assert!(

@@ -84,8 +84,14 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(!error.contains("tok-") && !error.contains("secret"), "{error}");
-        assert!(error.contains("user id \"…\" is invalid: not a number"), "{error}");
+        assert!(
+            !error.contains("tok-") && !error.contains("secret"),
+            "{error}"
+        );
+        assert!(
+            error.contains("user id \"…\" is invalid: not a number"),
+            "{error}"
+        );
     }
 }
 

@@ -205,7 +205,11 @@ fn api_error(
     data: Option<serde_json::Value>,
 ) -> ApiError {
     let code = match (error, message) {
-        (Some(code), _) if !code.trim().is_empty() => ApiErrorCode::from(code.trim()),
+        // A server exception can stand where the code should be: as long as a message.
+        (Some(code), _) if !code.trim().is_empty() => match ApiErrorCode::from(code.trim()) {
+            ApiErrorCode::Other(text) => ApiErrorCode::Other(shorten(&text)),
+            known => known,
+        },
         (_, Some(message)) => ApiErrorCode::from_message(message)
             .unwrap_or_else(|| ApiErrorCode::Other(shorten(message))),
         _ => ApiErrorCode::Other("error envelope without a code".to_owned()),

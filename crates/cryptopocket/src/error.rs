@@ -398,8 +398,8 @@ fn mask_token_runs(text: &str) -> String {
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
         let long = run.len() >= TOKEN_RUN_CHARS;
-        let mixed = run.chars().any(|c| c.is_ascii_digit())
-            && run.chars().any(|c| c.is_ascii_alphabetic());
+        let mixed =
+            run.chars().any(|c| c.is_ascii_digit()) && run.chars().any(|c| c.is_ascii_alphabetic());
         if long && mixed {
             out.push('…');
         } else {
@@ -509,11 +509,16 @@ mod tests {
         let json = r#"{"status":"ok","data":{"token":"tok1","email":"ann@example.com"}}"#;
         for body in [
             format!("\u{feff}{json}"),
-            format!("<br />\n<b>Notice</b>: Undefined index \"x\" in [file] on line 3<br />\n{json}"),
+            format!(
+                "<br />\n<b>Notice</b>: Undefined index \"x\" in [file] on line 3<br />\n{json}"
+            ),
             format!("  \r\n{json}"),
         ] {
             let shown = excerpt(body.as_bytes());
-            assert!(!shown.contains("tok1") && !shown.contains("ann@"), "{shown}");
+            assert!(
+                !shown.contains("tok1") && !shown.contains("ann@"),
+                "{shown}"
+            );
             assert!(shown.contains(r#""token":"…""#), "{shown}");
         }
     }
@@ -522,7 +527,10 @@ mod tests {
     fn token_like_runs_outside_json_are_masked() {
         let shown = excerpt(b"502 Bad Gateway\nauth: 12|aB3dE5fG7hI9jK1lM3nO5pQ7\nUser-Agent: cryptopocket-rust/0.1.0");
         assert!(!shown.contains("aB3dE5"), "{shown}");
-        assert!(shown.contains("502 Bad Gateway") && shown.contains("cryptopocket-rust"), "{shown}");
+        assert!(
+            shown.contains("502 Bad Gateway") && shown.contains("cryptopocket-rust"),
+            "{shown}"
+        );
     }
 
     #[test]

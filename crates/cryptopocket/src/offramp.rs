@@ -242,7 +242,7 @@ impl OffRamp {
     }
 }
 
-fn operation(op: &'static str, raw: types::Rampoff) -> Result<OffRampOperation, Error> {
+pub(crate) fn operation(op: &'static str, raw: types::Rampoff) -> Result<OffRampOperation, Error> {
     let amount = match (&raw.amount, raw.decimals) {
         (Some(units), Some(decimals)) => {
             let decimals = u32::try_from(decimals).map_err(|_| Error::Decode {

@@ -416,7 +416,7 @@ impl OnRamp {
     }
 }
 
-fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, Error> {
+pub(crate) fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, Error> {
     Ok(Payment {
         id: field(op, "data.id", PaymentId::new(raw.id))?,
         external_id: raw.external_id,

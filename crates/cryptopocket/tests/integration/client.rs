@@ -330,12 +330,12 @@ async fn a_retry_after_beyond_the_deadline_ends_the_call_instead_of_waiting() {
     .await
     .expect("the client waited past its own deadline");
     match result {
-        Err(Error::UnexpectedStatus {
+        Err(Error::RetryAfterPastDeadline {
             status: 503,
             retry_after,
-            ..
-        }) => assert_eq!(retry_after, Some(Duration::from_secs(3600))),
-        other => panic!("expected the 503, got {other:?}"),
+            operation: "getPayment",
+        }) => assert_eq!(retry_after, Duration::from_secs(3600)),
+        other => panic!("expected the 503's Retry-After past the deadline, got {other:?}"),
     }
     assert_eq!(server.count(GET_PAYMENT), 1);
 }

@@ -3,6 +3,7 @@
 //! payloads, and flows and error codes against the local sandbox.
 
 mod client;
+mod hostile;
 mod offramp_and_customers;
 mod payments;
 mod sandbox_errors;

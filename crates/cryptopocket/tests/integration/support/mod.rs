@@ -110,6 +110,35 @@ pub enum Reply {
     Drop,
     /// Keep the connection open and never answer.
     Hang,
+    /// Write exactly these raw bytes, pausing where told, then close: a status line and
+    /// headers of any kind, a body that stalls, trickles, is cut short or never ends.
+    Script(Vec<Step>),
+}
+
+/// One step of a [`Reply::Script`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Write these bytes.
+    Write(Vec<u8>),
+    /// Wait this long.
+    Sleep(Duration),
+    /// Write these bytes again and again until the client goes away or a bound is reached.
+    Endless(Vec<u8>),
+}
+
+/// The most a [`Step::Endless`] writes, so that a client that keeps reading still ends.
+const ENDLESS_BYTES: usize = 1 << 30;
+
+impl Step {
+    /// Writes `text`.
+    pub fn text(text: &str) -> Self {
+        Step::Write(text.as_bytes().to_vec())
+    }
+
+    /// Waits `millis` milliseconds.
+    pub fn ms(millis: u64) -> Self {
+        Step::Sleep(Duration::from_millis(millis))
+    }
 }
 
 impl Reply {
@@ -503,6 +532,11 @@ async fn serve_connection(socket: TcpStream, state: Arc<State>) {
                 }
                 return;
             }
+            Reply::Script(steps) => {
+                play(&mut conn.socket, steps).await;
+                let _ = conn.socket.shutdown().await;
+                return;
+            }
             Reply::Json(status, value) => (
                 status,
                 "application/json".to_owned(),
@@ -519,6 +553,28 @@ async fn serve_connection(socket: TcpStream, state: Arc<State>) {
         if conn.socket.write_all(&response).await.is_err() || !keep_alive {
             let _ = conn.socket.shutdown().await;
             return;
+        }
+    }
+}
+
+async fn play(socket: &mut TcpStream, steps: Vec<Step>) {
+    for step in steps {
+        match step {
+            Step::Write(bytes) => {
+                if socket.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Step::Sleep(pause) => tokio::time::sleep(pause).await,
+            Step::Endless(chunk) => {
+                let mut written = 0;
+                while written < ENDLESS_BYTES && !chunk.is_empty() {
+                    if socket.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    written += chunk.len();
+                }
+            }
         }
     }
 }
