@@ -47,7 +47,10 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(1 << exponent)
             .min(self.max_backoff);
-        let jittered = ceiling.mul_f64(fastrand::f64());
+        // `mul_f64` panics when the product rounds past `Duration::MAX`, which a ceiling
+        // near it can; the checked conversion falls back to the ceiling.
+        let jittered = Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64())
+            .map_or(ceiling, |d| d.min(ceiling));
         retry_after.map_or(jittered, |asked| asked.max(jittered))
     }
 }
@@ -79,6 +82,17 @@ mod tests {
         assert!(policy.backoff(1, Some(asked)) >= asked);
         // Huge attempt numbers neither overflow nor exceed the cap.
         assert!(policy.backoff(u32::MAX, None) <= policy.max_backoff);
+        // Nor do absurd policies or server waits.
+        let absurd = RetryPolicy {
+            max_attempts: u32::MAX,
+            initial_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+        };
+        for attempt in [1, 2, 64, u32::MAX] {
+            for _ in 0..100 {
+                absurd.backoff(attempt, Some(Duration::MAX));
+            }
+        }
     }
 
     #[test]

@@ -812,3 +812,35 @@ async fn a_flood_stops_at_the_default_cap() {
         println!("after a 200 MiB body against the 16 MiB cap: {peak}");
     }
 }
+
+/// A `reqwest::ClientBuilder` the user supplies may follow redirects; the client built from
+/// it never does.
+#[tokio::test]
+async fn a_user_supplied_http_client_never_follows_redirects() {
+    let other = MockServer::start(|_| Reply::token("STOLEN")).await;
+    let elsewhere = format!("http://{}/api/authenticate", other.addr());
+    let server = MockServer::start(move |_| redirect(307, elsewhere.clone())).await;
+    let client = client_builder(&server)
+        .credentials("key-test", SECRET)
+        .http_client_builder(
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10)),
+        )
+        .build()
+        .unwrap();
+    let error = client.authenticate().await.unwrap_err();
+    match &error {
+        Error::Redirect {
+            operation: "authenticate",
+            status: 307,
+            location: Some(origin),
+        } => assert_eq!(*origin, format!("http://{}", other.addr())),
+        other => panic!("expected a redirect error, got {other:?}"),
+    }
+    assert!(
+        error.may_have_reached_server(),
+        "a redirected request did reach a server"
+    );
+    assert!(error.to_string().contains("never followed"), "{error}");
+    assert_eq!(other.requests().len(), 0, "the secret was posted elsewhere");
+    assert_eq!(server.count(AUTHENTICATE), 1);
+}
