@@ -71,6 +71,20 @@ fn mask_quoted(text: &str) -> String {
     out
 }
 
+/// A request amount as the JSON number the generated types send; refused before sending
+/// when the number would not be exactly the amount asked for.
+pub(crate) fn amount(name: &str, value: Decimal) -> Result<f64, Error> {
+    money::to_json_number(value).map_err(|e| Error::InvalidRequest(format!("{name}: {e}")))
+}
+
+/// A required text field of a request: refused before sending when empty.
+pub(crate) fn text(name: &str, value: &str) -> Result<String, Error> {
+    if value.trim().is_empty() {
+        return Err(Error::InvalidRequest(format!("{name} must not be empty")));
+    }
+    Ok(value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,18 +107,4 @@ mod tests {
             "{error}"
         );
     }
-}
-
-/// A request amount as the JSON number the generated types send; refused before sending
-/// when the number would not be exactly the amount asked for.
-pub(crate) fn amount(name: &str, value: Decimal) -> Result<f64, Error> {
-    money::to_json_number(value).map_err(|e| Error::InvalidRequest(format!("{name}: {e}")))
-}
-
-/// A required text field of a request: refused before sending when empty.
-pub(crate) fn text(name: &str, value: &str) -> Result<String, Error> {
-    if value.trim().is_empty() {
-        return Err(Error::InvalidRequest(format!("{name} must not be empty")));
-    }
-    Ok(value.to_owned())
 }

@@ -378,11 +378,11 @@ fn json_start(text: &str) -> Option<usize> {
             .iter()
             .copied()
             .find(|b| !b.is_ascii_whitespace());
-        match (bytes[at], next) {
-            (b'{', Some(b'"' | b'}')) => true,
-            (b'[', Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9')) => true,
-            _ => false,
-        }
+        matches!(
+            (bytes[at], next),
+            (b'{', Some(b'"' | b'}'))
+                | (b'[', Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9'))
+        )
     })
 }
 
