@@ -33,7 +33,7 @@ impl Clock {
             ClockMode::Realtime => self.started.elapsed(),
         };
         let advanced = Duration::from_millis(self.advanced_ms.load(Ordering::SeqCst));
-        self.origin + to_chrono(running + advanced)
+        later(self.origin, running.saturating_add(advanced))
     }
 
     /// Moves virtual time forward; the total stops at [`MAX_SPAN`] however often or far it
@@ -45,6 +45,24 @@ impl Clock {
                 Some(now.saturating_add(ms).min(max_span_ms()))
             })
             .ok();
+    }
+
+    /// Moves virtual time forward by `by` if that keeps the total advance within
+    /// [`MAX_SPAN`]; otherwise leaves the clock exactly where it was and returns the
+    /// largest advance it would have accepted. A clock parked at its cap never reaches a
+    /// step scheduled after it, so going past the cap is refused rather than cut short.
+    pub(crate) fn try_advance(&self, by: Duration) -> Result<(), Duration> {
+        let wanted = by.as_millis();
+        self.advanced_ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
+                let room = max_span_ms().saturating_sub(now);
+                (wanted <= u128::from(room)).then(|| {
+                    // `wanted` fits in a u64 here, being at most `room`.
+                    now.saturating_add(u64::try_from(wanted).unwrap_or(room))
+                })
+            })
+            .map(drop)
+            .map_err(|now| Duration::from_millis(max_span_ms().saturating_sub(now)))
     }
 }
 
@@ -61,6 +79,23 @@ fn max_span_ms() -> u64 {
 /// Saturates at [`MAX_SPAN`] instead of failing.
 pub(crate) fn to_chrono(d: Duration) -> chrono::TimeDelta {
     chrono::TimeDelta::from_std(d.min(MAX_SPAN)).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// `t` moved by `d`, saturating at chrono's first or last instant instead of panicking as
+/// `DateTime + TimeDelta` does when the sum leaves its range. Every date the sandbox
+/// computes from the virtual now goes through here (or [`later`]).
+pub(crate) fn shift(t: DateTime<Utc>, d: chrono::TimeDelta) -> DateTime<Utc> {
+    t.checked_add_signed(d)
+        .unwrap_or(if d < chrono::TimeDelta::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
+}
+
+/// `t` plus a schedule step, a lifetime or an advance; never panics (see [`shift`]).
+pub(crate) fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    shift(t, to_chrono(d))
 }
 
 /// The API's timestamp style: microseconds and `Z` (`2026-06-26T10:30:00.000000Z`).
@@ -93,6 +128,47 @@ mod tests {
         let later = far + to_chrono(Duration::MAX) + to_chrono(Duration::MAX);
         assert!(later > far);
         assert!(api_time(later).ends_with('Z'));
+    }
+
+    #[test]
+    fn advancing_past_the_cap_is_refused_and_changes_nothing() {
+        let clock = Clock::new(ClockMode::Manual);
+        let t0 = clock.now();
+        assert_eq!(clock.try_advance(Duration::MAX), Err(MAX_SPAN));
+        assert_eq!(
+            clock.try_advance(MAX_SPAN + Duration::from_secs(1)),
+            Err(MAX_SPAN)
+        );
+        assert_eq!(clock.now(), t0);
+        assert_eq!(clock.try_advance(Duration::from_secs(60)), Ok(()));
+        assert_eq!(clock.now() - t0, chrono::TimeDelta::seconds(60));
+        let left = MAX_SPAN - Duration::from_secs(60);
+        assert_eq!(
+            clock.try_advance(left + Duration::from_millis(1)),
+            Err(left)
+        );
+        assert_eq!(clock.try_advance(left), Ok(()));
+        assert_eq!(clock.now() - t0, to_chrono(MAX_SPAN));
+        assert_eq!(
+            clock.try_advance(Duration::from_secs(1)),
+            Err(Duration::ZERO)
+        );
+        assert_eq!(clock.now() - t0, to_chrono(MAX_SPAN));
+    }
+
+    #[test]
+    fn shifting_a_date_saturates() {
+        let t = Utc::now();
+        assert_eq!(shift(t, chrono::TimeDelta::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(shift(t, chrono::TimeDelta::MIN), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            later(DateTime::<Utc>::MAX_UTC, Duration::MAX),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(
+            later(t, Duration::from_secs(1)) - t,
+            chrono::TimeDelta::seconds(1)
+        );
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl Schedule {
     pub fn uniform(step: Duration) -> Self {
         Schedule {
             kyc_processing: step,
-            kyc_decided: step * 2,
+            kyc_decided: step.saturating_mul(2),
             payment_received: step,
             coins_sent: step,
             crypto_received: step,
@@ -145,12 +145,13 @@ impl Schedule {
     }
 }
 
-/// Bounds that keep the sandbox's memory flat whatever a client sends, and the amounts
-/// its business rules use.
+/// Bounds that keep the sandbox's memory, connections and clock in hand whatever a client
+/// sends, and the amounts its business rules use.
 ///
 /// Two bounds are fixed rather than configured, because arithmetic depends on them: an
 /// amount in a request is at most 10^15 (more is `fail_mandatory_field`), and the virtual
-/// clock goes at most ten thousand years ahead.
+/// clock goes at most ten thousand years ahead (`POST /sandbox/advance` and
+/// [`Control::try_advance`](crate::Control::try_advance) refuse to go past it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request body read, in bytes; a bigger one gets HTTP 413.
@@ -169,6 +170,15 @@ pub struct Limits {
     pub max_exchanges: usize,
     /// Webhook deliveries remembered for inspection, and queued at most.
     pub max_deliveries: usize,
+    /// Connections served at once (at least 1). One more waits, unanswered, in the
+    /// listen queue until a served one closes, so that a flood of connections cannot use
+    /// up the process's file descriptors.
+    pub max_connections: usize,
+    /// How long a client may take to send a whole request head (request line and
+    /// headers), counted from when the server starts reading it; a connection that is
+    /// slower, or that sends nothing, is closed. The same bound applies to an idle
+    /// keep-alive connection between two requests. Taken between 1 ms and 24 h.
+    pub header_timeout: Duration,
     /// Smallest purchase in EUR (`min_purchase` below it).
     pub min_purchase: Decimal,
     /// Purchases above this many EUR need the enhanced verification
@@ -190,6 +200,8 @@ impl Default for Limits {
             max_tokens: 1_024,
             max_exchanges: 256,
             max_deliveries: 1_024,
+            max_connections: 1_024,
+            header_timeout: Duration::from_secs(10),
             min_purchase: Decimal::new(20, 0),
             reinforced_above: Decimal::new(1_000, 0),
             quarterly_card_limit: Decimal::new(5_000, 0),

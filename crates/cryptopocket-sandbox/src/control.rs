@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::catalogue;
+use crate::clock::later;
 use crate::server::{Shared, lock};
 use crate::webhooks::Delivery;
 use crate::world::{PayStatus, World};
@@ -40,6 +41,16 @@ pub enum ControlError {
     /// It exists, but the action does not fit where it stands.
     #[error("{0}")]
     WrongState(String),
+    /// [`Control::try_advance`] was asked to move the clock past its cap, ten thousand
+    /// years ahead of where it started; the clock did not move.
+    #[error(
+        "the virtual clock goes at most ten thousand years ahead; it can move at most {} more seconds",
+        largest.as_secs()
+    )]
+    TooFar {
+        /// The largest advance the clock accepts now.
+        largest: Duration,
+    },
 }
 
 /// One request the sandbox answered, as it answered it.
@@ -89,9 +100,27 @@ impl Control {
 
     /// Moves virtual time forward and applies every status change now due, queueing
     /// their webhooks. Token expiry follows the same clock.
+    ///
+    /// The clock goes at most ten thousand years ahead of where it started; an advance
+    /// past that stops at the cap, where time stands still and no later step ever comes.
+    /// [`Control::try_advance`] refuses such an advance instead (as
+    /// `POST /sandbox/advance` does).
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
         self.shared.world(|_, _| ());
+    }
+
+    /// Like [`Control::advance`], but an advance that would take the clock past its cap
+    /// (ten thousand years ahead of where it started) is refused with
+    /// [`ControlError::TooFar`], which gives the largest advance accepted now, and the
+    /// clock stays exactly where it was.
+    pub fn try_advance(&self, by: Duration) -> Result<(), ControlError> {
+        self.shared
+            .clock
+            .try_advance(by)
+            .map_err(|largest| ControlError::TooFar { largest })?;
+        self.shared.world(|_, _| ());
+        Ok(())
     }
 
     /// Plays the end user on the payment page: pays with `method` (`card`, `psd2` or
@@ -122,10 +151,7 @@ impl Control {
                 payment.payment_type = chosen;
                 payment.holder = holder;
             }
-            world.mark_paid(
-                payment_id,
-                now + crate::clock::to_chrono(schedule.payment_received),
-            );
+            world.mark_paid(payment_id, later(now, schedule.payment_received));
             Ok(())
         })
     }

@@ -33,6 +33,7 @@ mod api;
 mod catalogue;
 mod clock;
 mod config;
+mod connections;
 mod control;
 mod input;
 mod reply;

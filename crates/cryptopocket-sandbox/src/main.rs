@@ -30,6 +30,13 @@ struct Args {
     /// the default schedule.
     #[arg(long)]
     step_seconds: Option<u64>,
+    /// Connections served at once; more wait, unanswered, until one closes [default: 1024].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// Seconds a client may take to send a request head (or stay idle between two requests
+    /// on one connection) before it is disconnected [default: 10].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    header_timeout: Option<u64>,
 }
 
 #[tokio::main]
@@ -41,6 +48,12 @@ async fn main() -> std::process::ExitCode {
     config.token_ttl = Duration::from_secs(args.token_ttl);
     if let Some(step) = args.step_seconds {
         config.schedule = Schedule::uniform(Duration::from_secs(step));
+    }
+    if let Some(max) = args.max_connections {
+        config.limits.max_connections = usize::try_from(max).unwrap_or(usize::MAX);
+    }
+    if let Some(seconds) = args.header_timeout {
+        config.limits.header_timeout = Duration::from_secs(seconds);
     }
     let sandbox = match Sandbox::start_with(config).await {
         Ok(sandbox) => sandbox,

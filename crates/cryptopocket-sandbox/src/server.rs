@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::api;
 use crate::clock::Clock;
 use crate::config::{ClockMode, SandboxConfig};
+use crate::connections::{self, Bounds};
 use crate::control::{Control, Exchange};
 use crate::reply::Fail;
 use crate::webhooks::Outbox;
@@ -154,18 +155,11 @@ impl Sandbox {
             ),
         };
         let app = router(state);
+        let bounds = Bounds::of(&shared.config.limits);
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let shutdown = async {
-                stopped.await.ok();
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "the sandbox server stopped");
-            }
-        });
+        let server = tokio::spawn(connections::serve(listener, app, bounds, async {
+            stopped.await.ok();
+        }));
         let ticker = (shared.config.clock == ClockMode::Realtime).then(|| {
             // Statuses change by themselves in real time, so somebody must look at the
             // clock even when no request arrives; a weak handle lets the sandbox go.
@@ -238,7 +232,8 @@ impl Sandbox {
         )
     }
 
-    /// Stops accepting requests and waits (briefly) for the open ones to finish.
+    /// Stops accepting requests and waits (briefly) for the open ones to finish; after two
+    /// seconds every connection still open is dropped.
     pub async fn shutdown(mut self) {
         self.stop_now();
         if let Some(server) = self.server.take() {

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::catalogue;
-use crate::clock::{api_time, to_chrono};
+use crate::clock::{api_time, later, shift, to_chrono};
 use crate::config::{Limits, Schedule, random_alphanumeric};
 
 /// A customer of some integration.
@@ -365,7 +365,7 @@ impl World {
 
     /// The bank accounts with a little history, and a customer of another integration.
     fn seed(&mut self, now: DateTime<Utc>) {
-        let opened = now - chrono::TimeDelta::days(90);
+        let opened = shift(now, -chrono::TimeDelta::days(90));
         for (iban, bic, holder, ours) in catalogue::ACCOUNTS {
             self.accounts.push(BankAccount {
                 iban: (*iban).into(),
@@ -392,7 +392,7 @@ impl World {
                 counterparty,
                 catalogue::PAYER_IBAN,
                 concept,
-                now - chrono::TimeDelta::days(days_ago),
+                shift(now, -chrono::TimeDelta::days(days_ago)),
                 usize::MAX,
             );
         }
@@ -535,7 +535,7 @@ impl World {
                 payment.status = status;
                 payment.next = match status {
                     PayStatus::PaymentReceived => {
-                        Some((PayStatus::CoinsSent, due + to_chrono(schedule.coins_sent)))
+                        Some((PayStatus::CoinsSent, later(due, schedule.coins_sent)))
                     }
                     _ => None,
                 };
@@ -557,10 +557,9 @@ impl World {
             while let Some((status, due)) = rampoff.next.filter(|(_, due)| *due <= now) {
                 rampoff.status = status;
                 rampoff.next = match status {
-                    RampStatus::CryptoReceived => Some((
-                        RampStatus::Finished,
-                        due + to_chrono(schedule.rampoff_finished),
-                    )),
+                    RampStatus::CryptoReceived => {
+                        Some((RampStatus::Finished, later(due, schedule.rampoff_finished)))
+                    }
                     _ => None,
                 };
                 if status == RampStatus::CryptoReceived {

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::catalogue::{self, COINS, METHODS};
-use crate::clock::{api_time, to_chrono};
+use crate::clock::{api_time, later};
 use crate::input::{Fields, RawBody};
 use crate::reply::{Answer, Fail, ok};
 use crate::server::AppState;
@@ -23,7 +23,7 @@ pub(crate) async fn authenticate(State(app): State<AppState>, RawBody(body): Raw
     }
     let ttl = config.token_ttl;
     let (token, expires) = app.shared.world(|world, now| {
-        let expires = now + to_chrono(ttl);
+        let expires = later(now, ttl);
         (world.issue_token(expires, &config.limits), expires)
     });
     Ok(ok(json!({

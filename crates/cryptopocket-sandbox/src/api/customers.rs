@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::catalogue;
-use crate::clock::{api_time, to_chrono};
+use crate::clock::{api_time, later, shift, to_chrono};
 use crate::config::random_alphanumeric;
 use crate::input::{Fields, RawBody};
 use crate::reply::{Answer, Fail, envelope, ok};
@@ -133,7 +133,7 @@ fn admit(
             email: new.email,
             external_id: new.external_id,
             created_at: now,
-            kyc_started: now - kyc_head_start,
+            kyc_started: shift(now, -kyc_head_start),
             kyc_fails: domain == catalogue::KYC_FAIL_DOMAIN,
             kyc_forced: None,
             banned: domain == catalogue::BANNED_DOMAIN,
@@ -353,16 +353,16 @@ pub(crate) async fn check_kyc(State(app): State<AppState>, RawQuery(query): RawQ
 pub(crate) async fn onboarding_form(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
     let fields = Fields::json(&body)?;
     let user_id = fields.required_id("user_id")?;
-    let delay = to_chrono(app.shared.config.schedule.kyc_decided);
+    let delay = app.shared.config.schedule.kyc_decided;
     let origin = app.shared.origin.clone();
     app.shared.world(|world, now| {
         own_customer(world, user_id)?;
         if let Some(customer) = world.customers.get_mut(&user_id) {
-            customer.reinforced_at.get_or_insert(now + delay);
+            customer.reinforced_at.get_or_insert(later(now, delay));
         }
         Ok(ok(json!({
             "onboarding_link": format!("{origin}/gateway/onboarding/{}", random_uuid()),
-            "expires_at": api_time(now + chrono::TimeDelta::days(90)),
+            "expires_at": api_time(shift(now, chrono::TimeDelta::days(90))),
         })))
     })
 }

@@ -176,11 +176,24 @@ fn control_fail(e: ControlError) -> Fail {
         .with_status(status_of(&e))
 }
 
-/// `POST /sandbox/advance?seconds=N`.
+/// `POST /sandbox/advance?seconds=N`. An advance past the clock's cap (ten thousand years
+/// ahead) is refused with HTTP 422 `invalid_parameter`, naming `seconds` and the largest
+/// value accepted, and the clock does not move.
 async fn advance(State(app): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, Fail> {
     let seconds = Fields::query(query.as_deref()).required_id("seconds")?;
     let control = Control::new(app.shared.clone());
-    control.advance(std::time::Duration::from_secs(seconds));
+    control
+        .try_advance(std::time::Duration::from_secs(seconds))
+        .map_err(|e| match e {
+            ControlError::TooFar { largest } => Fail::code("invalid_parameter")
+                .message(format!(
+                    "`seconds` must be at most {}: the virtual clock goes at most ten \
+                     thousand years ahead of its start, and it did not move",
+                    largest.as_secs()
+                ))
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY),
+            other => control_fail(other),
+        })?;
     Ok(ok(json!({"now": crate::clock::api_time(control.now())})))
 }
 

@@ -3,7 +3,7 @@
 use axum::extract::{RawQuery, State};
 use serde_json::json;
 
-use crate::clock::to_chrono;
+use crate::clock::later;
 use crate::input::{Fields, RawBody};
 use crate::reply::{Answer, Fail, ok};
 use crate::server::AppState;
@@ -66,7 +66,7 @@ pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) 
             status: RampStatus::WaitingCrypto,
             next: Some((
                 RampStatus::CryptoReceived,
-                now + to_chrono(schedule.crypto_received),
+                later(now, schedule.crypto_received),
             )),
             txid: None,
         };

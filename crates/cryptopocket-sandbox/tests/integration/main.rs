@@ -1,7 +1,8 @@
 //! The sandbox's behaviour tests over real HTTP, in one binary so that the dependency tree is
-//! linked once: malformed and hostile input, floods, isolation between sandboxes, and webhook
-//! deliveries.
+//! linked once: malformed and hostile input, slow and surplus connections, floods, isolation
+//! between sandboxes, and webhook deliveries.
 
+mod connections;
 mod flood;
 mod isolation;
 mod robustness;

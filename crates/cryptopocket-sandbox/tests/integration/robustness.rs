@@ -615,8 +615,9 @@ async fn absurd_amounts_are_refused_instead_of_overflowing() {
 }
 
 /// Advancing the virtual clock by any amount used to overflow chrono on the next request
-/// and leave every later request panicking; now the clock stops at ten thousand years and
-/// the sandbox keeps serving.
+/// and leave every later request panicking; now `Control::advance` stops the clock at ten
+/// thousand years, `POST /sandbox/advance` refuses to go past that, and the sandbox keeps
+/// serving either way.
 #[tokio::test]
 async fn the_clock_can_be_advanced_by_any_amount() {
     let sandbox = Sandbox::start().await.unwrap();
@@ -624,12 +625,95 @@ async fn the_clock_can_be_advanced_by_any_amount() {
     let before = control.now();
     control.advance(Duration::MAX);
     control.advance(Duration::MAX);
-    assert!(control.now() > before);
+    let parked = control.now();
+    assert!(parked > before);
     let http = http();
     let origin = sandbox.base_url().trim_end_matches("/api");
     let (status, answer) =
         send(http.post(format!("{origin}/sandbox/advance?seconds={}", u64::MAX))).await;
+    assert_api_error(status, &answer, 422, "invalid_parameter");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`seconds` must be at most 0:"),
+        "{answer}"
+    );
+    assert_eq!(control.now(), parked);
+    assert_still_serves(&sandbox).await;
+}
+
+/// Ten thousand years, the clock's cap, in seconds: the largest advance a fresh sandbox
+/// accepts.
+const CAP_SECONDS: u64 = 10_000 * 366 * 24 * 60 * 60;
+
+/// `POST /sandbox/advance` past the clock's cap used to park the clock there, where no
+/// scheduled step ever happened again. It is refused now, naming `seconds` and the largest
+/// value accepted, and the clock does not move: a later advance still moves a new
+/// customer's KYC along.
+#[tokio::test]
+async fn advancing_past_the_clock_cap_is_refused() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let control = sandbox.control();
+    let http = http();
+    let origin = sandbox.base_url().trim_end_matches("/api");
+    let advance = |seconds: String| {
+        let http = http.clone();
+        let url = format!("{origin}/sandbox/advance?seconds={seconds}");
+        async move { send(http.post(url)).await }
+    };
+    let start = control.now();
+    for (seconds, largest) in [
+        (u64::MAX, CAP_SECONDS),
+        (CAP_SECONDS + 1, CAP_SECONDS),
+        (CAP_SECONDS, CAP_SECONDS - 60),
+    ] {
+        if seconds == CAP_SECONDS {
+            // A minute on, a minute less is left.
+            let (status, answer) = advance("60".into()).await;
+            assert_eq!((status, &answer["status"]), (200, &json!("ok")), "{answer}");
+        }
+        let before = control.now();
+        let (status, answer) = advance(seconds.to_string()).await;
+        assert_api_error(status, &answer, 422, "invalid_parameter");
+        let message = answer["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("`seconds` must be at most {largest}:")),
+            "{message}"
+        );
+        assert_eq!(
+            control.now(),
+            before,
+            "a refused advance leaves the clock alone"
+        );
+    }
+    assert_eq!(control.now() - start, chrono::TimeDelta::seconds(60));
+
+    // Scheduled steps still happen: a new customer's KYC is decided 30 s after it
+    // registers.
+    let token = token(&http, &sandbox).await;
+    let user_id = register(&http, &sandbox, &token, "after-the-cap@example.com").await;
+    let kyc = || {
+        let request = http
+            .get(format!(
+                "{}/kyc/check?user_id={user_id}",
+                sandbox.base_url()
+            ))
+            .header("auth", &token);
+        async move {
+            let (_, answer) = send(request).await;
+            answer["data"]["kyc_status"].clone()
+        }
+    };
+    assert_eq!(kyc().await, "unused");
+    let (status, answer) = advance("60".into()).await;
     assert_eq!((status, &answer["status"]), (200, &json!("ok")), "{answer}");
+    assert_eq!(kyc().await, "valid");
+    // And the largest value still goes through, ending where the clock stops.
+    let (status, answer) = advance((CAP_SECONDS - 120).to_string()).await;
+    assert_eq!((status, &answer["status"]), (200, &json!("ok")), "{answer}");
+    let (status, answer) = advance("1".into()).await;
+    assert_api_error(status, &answer, 422, "invalid_parameter");
     assert_still_serves(&sandbox).await;
 }
 
