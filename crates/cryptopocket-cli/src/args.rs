@@ -4,11 +4,15 @@
 use std::time::Duration;
 
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+use cryptopocket::MAX_TIMEOUT;
 
-use crate::commands::{
-    assets::AssetsCommand, auth::AuthCommand, bank_accounts::BankAccountsCommand,
-    customers::CustomersCommand, kyc::KycCommand, offramp::OffRampCommand,
-    payments::PaymentsCommand, sandbox::SandboxCommand, webhooks::WebhooksCommand,
+use crate::{
+    commands::{
+        assets::AssetsCommand, auth::AuthCommand, bank_accounts::BankAccountsCommand,
+        customers::CustomersCommand, kyc::KycCommand, offramp::OffRampCommand,
+        payments::PaymentsCommand, sandbox::SandboxCommand, webhooks::WebhooksCommand,
+    },
+    output,
 };
 
 const ABOUT: &str = "Every CryptoPocket API operation from a shell.";
@@ -21,7 +25,13 @@ process list). The server is the published sandbox unless --base-url or CRYPTOPO
 names another, such as a local `cryptopocket sandbox serve`.
 
 Output is a table for people; --json prints the typed result as JSON instead (amounts as
-decimal strings in major units, statuses as the API spells them).
+decimal strings in major units, statuses as the API spells them). With --json a failure is one
+JSON object on stderr, {\"error\": {...}}, with its message, exit_code, operation, api_code and
+may_have_reached_server. Nothing printed ever shows the API secret or a session token.
+
+When a create (payment, off-ramp, customer, document, reconciliation) fails in a way that may
+have reached the server, the error says so and how to look the object up before creating it
+again: for a payment, `cryptopocket payments list --external-id ID` (so give --external-id).
 
 Exit codes: 0 success; 1 the API refused the call (or a webhook delivery was rejected);
 2 usage or configuration error; 3 transport error, timeout, or an answer that could not be read.";
@@ -86,8 +96,15 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// The longest a call may take, retries included, in seconds (fractions allowed).
-    #[arg(long, value_name = "SECONDS", value_parser = seconds, global = true)]
+    /// The longest a call may take, retries included, in seconds (fractions allowed; at most
+    /// 86400, a day).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        value_parser = seconds,
+        allow_negative_numbers = true,
+        global = true
+    )]
     pub timeout: Option<Duration>,
 
     /// Whether --base-url was typed on the command line (not taken from the environment).
@@ -169,17 +186,88 @@ pub enum Command {
     },
 }
 
-/// Parses the command line; clap itself prints usage errors and exits with 2.
+/// Parses the command line; usage errors exit with 2 (clap's message, redacted).
+///
+/// From here on the API secret the user gave (flag or environment) is never printed: it is
+/// protected by value before anything else happens, except for the commands that use no
+/// credentials (`sandbox serve` prints its own fixed development credentials on purpose,
+/// and users export them).
 pub fn parse() -> Cli {
-    let matches = Cli::command().get_matches();
-    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let matches = Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| usage_error(&e));
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(&e));
     cli.global.base_url_from_flag =
         matches.value_source("base_url") == Some(clap::parser::ValueSource::CommandLine);
+    let uses_credentials = !matches!(
+        cli.command,
+        Command::Sandbox(_) | Command::Completions { .. }
+    );
+    if uses_credentials && let Some(secret) = &cli.global.api_secret {
+        output::protect_secret(secret);
+    }
     cli
 }
 
-/// Seconds as a positive, finite decimal number (`30`, `0.05`).
+/// Exits on a clap error, or after `--help` / `--version`. Clap prints them itself unless
+/// the text would show an API secret found on the command line or in the environment (clap
+/// echoes unexpected arguments, and help shows the environment's base URL): then it is
+/// printed redacted, without colour.
+fn usage_error(error: &clap::Error) -> ! {
+    let args = std::env::args_os().skip(1);
+    for secret in secrets_given(args.map(|a| a.to_string_lossy().into_owned())) {
+        output::protect_secret(&secret);
+    }
+    if let Ok(secret) = std::env::var("CRYPTOPOCKET_API_SECRET") {
+        output::protect_secret(&secret);
+    }
+    let plain = error.render().to_string();
+    if output::redact(&plain) != plain {
+        if error.use_stderr() {
+            output::write_stderr(&plain);
+        } else {
+            output::write_stdout(&plain);
+        }
+        std::process::exit(error.exit_code());
+    }
+    error.exit()
+}
+
+/// The values given to `--api-secret` among `args`, wherever they stand (before `--`).
+fn secrets_given(mut args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut secrets = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--api-secret" {
+            if let Some(value) = args.next() {
+                secrets.push(value);
+            }
+        } else if let Some(value) = arg.strip_prefix("--api-secret=") {
+            secrets.push(value.to_owned());
+        }
+    }
+    secrets
+}
+
+/// Seconds as a positive, finite decimal number (`30`, `0.05`), at most a day
+/// ([`cryptopocket::MAX_TIMEOUT`], the longest the client accepts): `--timeout`, `--interval`.
 pub fn seconds(text: &str) -> Result<Duration, String> {
+    let duration = any_seconds(text)?;
+    if duration > MAX_TIMEOUT {
+        return Err(format!(
+            "`{text}` is longer than the longest accepted, {} seconds (a day)",
+            MAX_TIMEOUT.as_secs()
+        ));
+    }
+    Ok(duration)
+}
+
+/// Seconds as a positive, finite decimal number, as long as a `Duration` holds: for
+/// `--tolerance`, which may cover a delivery saved long ago (the verifier's arithmetic
+/// saturates).
+pub fn any_seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
         .trim()
         .parse()
@@ -187,7 +275,11 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     if !value.is_finite() || value <= 0.0 {
         return Err(format!("`{text}` must be a number of seconds above zero"));
     }
-    Duration::try_from_secs_f64(value).map_err(|e| format!("`{text}`: {e}"))
+    match Duration::try_from_secs_f64(value) {
+        Ok(duration) if duration.is_zero() => Err(format!("`{text}` is shorter than a nanosecond")),
+        Ok(duration) => Ok(duration),
+        Err(_) => Err(format!("`{text}` is too many seconds")),
+    }
 }
 
 #[cfg(test)]
@@ -203,9 +295,44 @@ mod tests {
     fn seconds_accept_fractions_and_refuse_nonsense() {
         assert_eq!(seconds("0.05"), Ok(Duration::from_millis(50)));
         assert_eq!(seconds("2"), Ok(Duration::from_secs(2)));
-        for bad in ["0", "-1", "NaN", "inf", "soon", ""] {
+        assert_eq!(seconds("86400"), Ok(MAX_TIMEOUT));
+        for bad in [
+            "0",
+            "-1",
+            "NaN",
+            "inf",
+            "-inf",
+            "soon",
+            "",
+            "1e-300",
+            "86400.001",
+            "10000000000000000000",
+            "1e30",
+            "1.8e308",
+        ] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
+        // The tolerance may be longer than a day, up to what a Duration holds.
+        assert_eq!(any_seconds("604800"), Ok(Duration::from_secs(604_800)));
+        assert!(any_seconds("1e30").is_err());
+        assert!(any_seconds("10000000000000000000").is_ok());
+    }
+
+    #[test]
+    fn secrets_are_found_wherever_they_are_given() {
+        let args = [
+            "--api-secret",
+            "one",
+            "payments",
+            "get",
+            "--api-secret=two",
+            "--",
+            "--api-secret=three",
+        ];
+        assert_eq!(
+            secrets_given(args.iter().map(|a| (*a).to_owned())),
+            ["one", "two"]
+        );
     }
 
     #[test]

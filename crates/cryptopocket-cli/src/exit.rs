@@ -5,14 +5,24 @@
 //! | 0 | success |
 //! | 1 | the API answered with an error (its code and message are printed), or a webhook delivery was rejected |
 //! | 2 | usage or configuration error: a bad flag, missing credentials, an unreadable file, input the API's rules refuse before anything is sent |
-//! | 3 | transport error, timeout, or an answer that could not be read (unexpected HTTP status, undecodable body) |
+//! | 3 | transport error, timeout, or an answer that could not be read (unexpected HTTP status, redirect, undecodable or oversized body) |
 //!
-//! Every [`cryptopocket::Error`] variant is mapped explicitly in [`Failure::from`]. Messages
-//! never hold the API secret; body excerpts come from the crate, which masks string values.
+//! Every [`cryptopocket::Error`] variant is mapped explicitly in [`Failure::from`]. One rule
+//! covers every call that creates something: when it failed and
+//! [`Error::may_have_reached_server`] is true, the failure says the object may exist and how
+//! to look it up before creating it again (the command that created supplies the exact
+//! look-up, with the user's own `--external-id` or e-mail: [`Failure::look_up_with`]).
+//!
+//! A failure is printed on stderr, as text, or with `--json` as one JSON object
+//! (`{"error": {…}}`); either way it passes through [`output::write_stderr`], which redacts.
 
 use std::{fmt::Write as _, process::ExitCode};
 
 use cryptopocket::{ApiError, ApiErrorCode, Error, ValidationError};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::output;
 
 /// The exit code classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +44,160 @@ pub struct Failure {
     pub message: String,
     /// Further lines (field messages, what to do), printed indented.
     pub details: Vec<String>,
+    /// The spec's operationId of the call that failed, when a call did.
+    pub operation: Option<&'static str>,
+    /// The API's error code, when the API refused the call.
+    pub api_code: Option<String>,
+    /// Whether the request may have reached the server (and acted on it). `false` when
+    /// nothing was sent or the API refused it by a documented rule.
+    pub may_have_reached_server: bool,
+    /// For a create that may have reached the server: what may exist and how to find it
+    /// (boxed: failures travel in every `Result`).
+    pub warning: Option<Box<CreateWarning>>,
+}
+
+/// How to find what a failed create may have made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// This command finds it.
+    Command(String),
+    /// No command finds it exactly: what to do instead, as the end of a sentence.
+    Manual(String),
+}
+
+impl Lookup {
+    /// A payment: by the `--external-id` given, or through every payment when none was.
+    pub fn payment(external_id: Option<&str>) -> Self {
+        match external_id.filter(|id| !id.is_empty()) {
+            Some(id) => Lookup::Command(format!(
+                "cryptopocket payments list --external-id {}",
+                shell_word(id)
+            )),
+            None => Lookup::Manual(
+                "you gave no --external-id; look through `cryptopocket payments list` before \
+                 creating it again"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    /// A customer or company: by its e-mail.
+    pub fn customer(email: &str) -> Self {
+        Lookup::Command(format!(
+            "cryptopocket customers find --email {}",
+            shell_word(email)
+        ))
+    }
+}
+
+/// The warning a failed create carries when its request may have reached the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateWarning {
+    /// What may exist now (`the payment may exist`).
+    pub effect: &'static str,
+    /// How to find it.
+    pub lookup: Lookup,
+}
+
+impl CreateWarning {
+    /// The sentence printed: what may exist, and how to look before creating again.
+    pub fn advice(&self) -> String {
+        let how = match &self.lookup {
+            Lookup::Command(command) => {
+                format!("look it up with `{command}` before creating it again")
+            }
+            Lookup::Manual(how) => how.clone(),
+        };
+        format!(
+            "the request may have reached the server, so {}: {how}",
+            self.effect
+        )
+    }
+
+    /// The command that finds the object, when there is one.
+    pub fn command(&self) -> Option<&str> {
+        match &self.lookup {
+            Lookup::Command(command) => Some(command),
+            Lookup::Manual(_) => None,
+        }
+    }
+}
+
+/// Operations that create something: after a failure that may have reached the server, the
+/// user must look before creating again. Each with what may exist and the look-up used when
+/// the command gives none more exact.
+fn create_warning(operation: &str) -> Option<CreateWarning> {
+    let command = |c: &str| Lookup::Command(c.to_owned());
+    let manual = |m: &str| Lookup::Manual(m.to_owned());
+    let (effect, lookup) = match operation {
+        "createPayment" | "createGuidedPayment" => (
+            "the payment may exist",
+            manual("look through `cryptopocket payments list` before creating it again"),
+        ),
+        "createRampoff" => (
+            "the off-ramp operation may exist",
+            command("cryptopocket offramp list"),
+        ),
+        "registerUser" | "registerUserKycDelegated" => (
+            "the customer may exist",
+            manual(
+                "look it up with `cryptopocket customers find --email …` before registering again",
+            ),
+        ),
+        "registerCompany" => (
+            "the company may exist",
+            manual(
+                "look it up with `cryptopocket customers find --email …` before registering again",
+            ),
+        ),
+        "uploadCustomerDocument" => (
+            "the document may be attached",
+            manual(
+                "no command lists a customer's documents; uploading it again may attach it twice",
+            ),
+        ),
+        "reconcilePayment" => (
+            "the payment may be reconciled",
+            manual(
+                "look at the transaction's `reconciled` in `cryptopocket bank-accounts \
+                 transactions IBAN` before reconciling again",
+            ),
+        ),
+        "createOnboardingForm" => (
+            "a link may exist",
+            manual("no command lists the links made; asking again may make a second one"),
+        ),
+        _ => return None,
+    };
+    Some(CreateWarning { effect, lookup })
+}
+
+/// The operations [`create_warning`] knows.
+#[cfg(test)]
+const CREATES: [&str; 9] = [
+    "createPayment",
+    "createGuidedPayment",
+    "createRampoff",
+    "registerUser",
+    "registerUserKycDelegated",
+    "registerCompany",
+    "uploadCustomerDocument",
+    "reconcilePayment",
+    "createOnboardingForm",
+];
+
+/// `text` as one shell word: unquoted when it is plain, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '_' | '.' | '/' | ':' | '@' | '+' | '=' | ',')
+        });
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 impl Failure {
@@ -42,6 +206,10 @@ impl Failure {
             code,
             message: message.into(),
             details: Vec::new(),
+            operation: None,
+            api_code: None,
+            may_have_reached_server: false,
+            warning: None,
         }
     }
 
@@ -66,34 +234,77 @@ impl Failure {
         self
     }
 
-    /// Prints the failure on stderr and returns its exit code.
-    pub fn report(&self) -> ExitCode {
-        let mut text = format!("error: {}\n", self.message);
-        for line in &self.details {
-            let _ = writeln!(text, "  {line}");
+    /// For a failed create: the exact look-up (with the user's own values), used when the
+    /// failure warns that the object may exist. Failures that do not warn are unchanged.
+    pub fn look_up_with(mut self, lookup: Lookup) -> Self {
+        if let Some(warning) = &mut self.warning {
+            warning.lookup = lookup;
         }
-        eprint!("{text}");
+        self
+    }
+
+    /// The detail lines as printed: the create warning first, when there is one.
+    pub fn lines(&self) -> Vec<String> {
+        self.warning
+            .iter()
+            .map(|w| w.advice())
+            .chain(self.details.iter().cloned())
+            .collect()
+    }
+
+    /// The failure as `--json` prints it: `{"error": {…}}`, pretty, fields in a fixed order.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct JsonError<'a> {
+            error: JsonFailure<'a>,
+        }
+        #[derive(Serialize)]
+        struct JsonFailure<'a> {
+            message: &'a str,
+            exit_code: u8,
+            operation: Option<&'static str>,
+            api_code: Option<&'a str>,
+            may_have_reached_server: bool,
+            advice: Option<String>,
+            lookup: Option<&'a str>,
+            details: &'a [String],
+        }
+        let failure = JsonFailure {
+            message: &self.message,
+            exit_code: self.code as u8,
+            operation: self.operation,
+            api_code: self.api_code.as_deref(),
+            may_have_reached_server: self.may_have_reached_server,
+            advice: self.warning.as_ref().map(|w| w.advice()),
+            lookup: self.warning.as_ref().and_then(|w| w.command()),
+            details: &self.details,
+        };
+        serde_json::to_string_pretty(&JsonError { error: failure }).unwrap_or_else(|e| {
+            json!({ "error": { "message": format!("cannot serialise the error: {e}") } })
+                .to_string()
+        })
+    }
+
+    /// Prints the failure on stderr (text, or a JSON object with `json`), redacted, and
+    /// returns its exit code.
+    pub fn report(&self, json: bool) -> ExitCode {
+        let text = if json {
+            format!("{}\n", self.to_json())
+        } else {
+            let mut text = format!("error: {}\n", self.message);
+            for line in self.lines() {
+                let _ = writeln!(text, "  {line}");
+            }
+            text
+        };
+        output::write_stderr(&text);
         ExitCode::from(self.code as u8)
     }
 }
 
-/// Operations that create something: after a failure that may have reached the server, the
-/// user must look before creating again.
-const CREATES: [&str; 9] = [
-    "createPayment",
-    "createGuidedPayment",
-    "createRampoff",
-    "registerUser",
-    "registerUserKycDelegated",
-    "registerCompany",
-    "uploadCustomerDocument",
-    "reconcilePayment",
-    "createOnboardingForm",
-];
-
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let failure = match &error {
+        let mut failure = match &error {
             Error::Api(api) => api_failure(api),
             Error::Validation(validation) => validation_failure(validation),
             Error::InvalidRequest(message) => Failure::usage(format!("invalid input: {message}"))
@@ -103,8 +314,14 @@ impl From<Error> for Failure {
                  the published sandbox, CRYPTOPOCKET_BASE_URL (or --base-url)",
             ),
             // The message ends with the cause ("Connection refused", a TLS or DNS failure).
-            Error::Transport { .. } => Failure::unreachable(format!("cannot reach the API: {error}"))
+            Error::Transport {
+                maybe_sent: false, ..
+            } => Failure::unreachable(format!("cannot reach the API: {error}"))
                 .detail("check --base-url / CRYPTOPOCKET_BASE_URL and the network, then try again"),
+            Error::Transport { .. } => {
+                Failure::unreachable(format!("the connection to the API broke: {error}"))
+                    .detail("check the network and the server, then try again")
+            }
             Error::Timeout { .. } => Failure::unreachable(error.to_string())
                 .detail("the server is slow or unreachable; try again, or raise --timeout"),
             Error::UnexpectedStatus { status, .. } => {
@@ -114,6 +331,30 @@ impl From<Error> for Failure {
                     "the server (or a proxy in front of it) answered outside the API; try again later"
                 })
             }
+            Error::Redirect { location, .. } => {
+                Failure::unreachable(error.to_string()).detail(match location {
+                    Some(origin) => format!(
+                        "the server (or a proxy) redirected to {origin}; the CLI never follows \
+                         redirects: check --base-url / CRYPTOPOCKET_BASE_URL"
+                    ),
+                    None => "the server (or a proxy) answered with a redirect; the CLI never \
+                             follows redirects: check --base-url / CRYPTOPOCKET_BASE_URL"
+                        .to_owned(),
+                })
+            }
+            Error::RetryAfterPastDeadline { retry_after, .. } => {
+                Failure::unreachable(error.to_string()).detail(format!(
+                    "the server is busy and asked to wait {} s, longer than the call may take; \
+                     try again later, or raise --timeout",
+                    retry_after.as_secs_f64().ceil()
+                ))
+            }
+            Error::BodyTooLarge { limit, .. } => Failure::unreachable(error.to_string()).detail(
+                format!(
+                    "the answer was longer than {limit} bytes, which no API answer is: is the \
+                     base URL a CryptoPocket API?"
+                ),
+            ),
             Error::Decode { .. } => Failure::unreachable(error.to_string()).detail(
                 "the answer does not have the documented shape: is the base URL a CryptoPocket API?",
             ),
@@ -123,20 +364,13 @@ impl From<Error> for Failure {
             // itself, with the transport class, until it is mapped here.
             _ => Failure::unreachable(error.to_string()),
         };
-        let creates = match &error {
-            Error::Transport { operation, .. } | Error::Timeout { operation, .. } => {
-                CREATES.contains(operation)
-            }
-            _ => false,
-        };
-        if creates && error.may_have_reached_server() {
-            failure.detail(
-                "the request may have reached the server: look it up (for a payment, by your \
-                 --external-id in `cryptopocket payments list`) before creating it again",
-            )
-        } else {
-            failure
+        failure.operation = error.operation();
+        failure.api_code = error.api_code().map(|code| shortened(code.as_str(), 200));
+        failure.may_have_reached_server = error.may_have_reached_server();
+        if failure.may_have_reached_server {
+            failure.warning = failure.operation.and_then(create_warning).map(Box::new);
         }
+        failure
     }
 }
 
@@ -306,6 +540,29 @@ mod tests {
                 },
                 Code::Unreachable,
             ),
+            (
+                Error::Redirect {
+                    operation: "getPayment",
+                    status: 307,
+                    location: Some("https://elsewhere.example:8443".into()),
+                },
+                Code::Unreachable,
+            ),
+            (
+                Error::RetryAfterPastDeadline {
+                    operation: "getPayment",
+                    status: 503,
+                    retry_after: Duration::from_secs(120),
+                },
+                Code::Unreachable,
+            ),
+            (
+                Error::BodyTooLarge {
+                    operation: "getPayment",
+                    limit: 16,
+                },
+                Code::Unreachable,
+            ),
         ];
         for (error, code) in cases {
             let shown = error.to_string();
@@ -352,26 +609,103 @@ mod tests {
 
     #[test]
     fn a_create_that_may_have_been_sent_says_to_look_first() {
+        let advice = |error: Error| Failure::from(error).warning.map(|w| w.advice());
+        for maybe_sent in [
+            Error::Timeout {
+                operation: "createPayment",
+                elapsed: Duration::from_secs(30),
+            },
+            Error::UnexpectedStatus {
+                operation: "registerUser",
+                status: 500,
+                excerpt: String::new(),
+                retry_after: None,
+            },
+            Error::Redirect {
+                operation: "createRampoff",
+                status: 302,
+                location: None,
+            },
+            Error::BodyTooLarge {
+                operation: "uploadCustomerDocument",
+                limit: 1,
+            },
+            Error::Decode {
+                operation: "createGuidedPayment",
+                path: "data".into(),
+                reason: "no data".into(),
+                excerpt: String::new(),
+            },
+            api(ApiErrorCode::UnexpectedError, None, None),
+        ] {
+            let shown = maybe_sent.to_string();
+            let advice = advice(maybe_sent).unwrap_or_default();
+            assert!(advice.contains("may have reached the server"), "{shown}");
+        }
+        for never_sent_or_refused in [
+            Error::Transport {
+                operation: "createPayment",
+                message: "connection refused".into(),
+                maybe_sent: false,
+            },
+            api(
+                ApiErrorCode::MinPurchase,
+                Some("The minimum purchase is 20 EUR"),
+                None,
+            ),
+            Error::InvalidRequest("amount".into()),
+            // A read that may have reached the server creates nothing.
+            Error::Timeout {
+                operation: "getPayment",
+                elapsed: Duration::from_secs(30),
+            },
+        ] {
+            let shown = never_sent_or_refused.to_string();
+            assert_eq!(advice(never_sent_or_refused), None, "{shown}");
+        }
+    }
+
+    #[test]
+    fn the_payment_look_up_uses_the_external_id_given() {
         let failure = Failure::from(Error::Timeout {
             operation: "createPayment",
             elapsed: Duration::from_secs(30),
         });
-        assert!(
-            failure
-                .details
-                .iter()
-                .any(|d| d.contains("before creating"))
+        let with = failure.look_up_with(Lookup::payment(Some("order 17's")));
+        let warning = with.warning.as_ref().map(|w| w.command());
+        assert_eq!(
+            warning,
+            Some(Some(
+                r"cryptopocket payments list --external-id 'order 17'\''s'"
+            ))
         );
-        let failure = Failure::from(Error::Transport {
-            operation: "createPayment",
-            message: "connection refused".into(),
-            maybe_sent: false,
-        });
-        assert!(
-            !failure
-                .details
-                .iter()
-                .any(|d| d.contains("before creating"))
-        );
+        assert!(with.lines()[0].contains("before creating it again"));
+        let without = Lookup::payment(None);
+        assert!(matches!(&without, Lookup::Manual(m) if m.contains("you gave no --external-id")));
+        // A failure that does not warn is left alone.
+        let refused = Failure::from(api(ApiErrorCode::UserNotFound, None, None))
+            .look_up_with(Lookup::payment(Some("x")));
+        assert!(refused.warning.is_none());
+        assert!(refused.to_json().contains(r#""advice": null"#));
+    }
+
+    #[test]
+    fn every_create_in_the_spec_and_only_those_warn() {
+        let spec = include_str!("../../../openapi/cryptopocket.yaml");
+        let operations: Vec<&str> = spec
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("operationId: "))
+            .collect();
+        assert!(operations.len() > 20, "{operations:?}");
+        for name in CREATES {
+            assert!(operations.contains(&name), "{name} is not in the spec");
+        }
+        for name in operations {
+            assert_eq!(
+                create_warning(name).is_some(),
+                CREATES.contains(&name),
+                "{name}"
+            );
+        }
     }
 }

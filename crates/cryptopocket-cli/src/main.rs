@@ -3,6 +3,8 @@
 //!
 //! Exit codes: 0 success, 1 the API refused (or a webhook delivery was rejected), 2 usage or
 //! configuration, 3 transport, timeout or an answer that could not be read. See `exit.rs`.
+//!
+//! Everything printed passes through `output::redact` (see `output.rs`).
 
 mod args;
 mod client;
@@ -16,6 +18,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::parse();
+    let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -23,11 +26,12 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            return exit::Failure::usage(format!("cannot start the async runtime: {e}")).report();
+            return exit::Failure::usage(format!("cannot start the async runtime: {e}"))
+                .report(json);
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => failure.report(),
+        Err(failure) => failure.report(json),
     }
 }

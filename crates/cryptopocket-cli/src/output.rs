@@ -4,12 +4,66 @@
 //! whose [`View::FIELDS`] give the order of the table rows or columns. A table names a nested
 //! field by its dotted path (`instructions.url`). Writes to stdout ignore a closed pipe
 //! (`cryptopocket … | head`).
+//!
+//! Everything the command line prints, on stdout or stderr, passes through [`redact`]: the
+//! clients built ([`protect_client`]) replace the API secret and every token they have held,
+//! in whatever form a server echoed them, and secrets known before any client could be built
+//! ([`protect_secret`]) are replaced by value. [`write_stdout`] and [`write_stderr`] are the
+//! only writers; a table redacts each cell before laying it out too, since a wrapped cell
+//! could split a secret across lines.
 
-use std::io::{self, Write as _};
+use std::{
+    io::{self, Write as _},
+    sync::{PoisonError, RwLock},
+};
 
 use comfy_table::{ContentArrangement, Table, presets};
+use cryptopocket::{Client, Redactor};
 use serde::Serialize;
 use serde_json::Value;
+
+/// What every printed text passes through.
+struct Protected {
+    /// Each client built; each knows its API secret and every token it has held.
+    clients: Vec<Client>,
+    /// Secrets given before a client existed.
+    secrets: Option<Redactor>,
+}
+
+static PROTECTED: RwLock<Protected> = RwLock::new(Protected {
+    clients: Vec::new(),
+    secrets: None,
+});
+
+/// From now on, everything printed is passed through `client`'s redaction (its API secret
+/// and every token it holds, now or later).
+pub fn protect_client(client: &Client) {
+    let mut protected = PROTECTED.write().unwrap_or_else(PoisonError::into_inner);
+    protected.clients.push(client.clone());
+}
+
+/// From now on, `secret` is never printed, in any form the crate's [`Redactor`] knows. For
+/// the API secret the user gave, before (or without) a client.
+pub fn protect_secret(secret: &str) {
+    let mut protected = PROTECTED.write().unwrap_or_else(PoisonError::into_inner);
+    match &protected.secrets {
+        Some(redactor) => redactor.remember(secret),
+        None => protected.secrets = Some(Redactor::new(secret)),
+    }
+}
+
+/// `text` with every protected secret and token replaced by `[redacted]`.
+pub fn redact(text: &str) -> String {
+    let protected = PROTECTED.read().unwrap_or_else(PoisonError::into_inner);
+    let mut out = text.to_owned();
+    for client in &protected.clients {
+        out = client.redact(&out);
+    }
+    if let Some(redactor) = &protected.secrets {
+        out = redactor.redact(&out);
+    }
+    out
+}
 
 /// A result the command line prints.
 pub trait View: Serialize {
@@ -35,7 +89,7 @@ impl Printer {
         let json = to_json(value);
         let mut table = table();
         for (field, value) in ordered(&json, V::FIELDS) {
-            table.add_row(vec![field, cell(value)]);
+            table.add_row(vec![redact(&field), redact(&cell(value))]);
         }
         write_stdout(&format!("{table}\n"));
     }
@@ -57,7 +111,7 @@ impl Printer {
             table.add_row(
                 V::FIELDS
                     .iter()
-                    .map(|field| cell(at_path(item, field).unwrap_or(&Value::Null))),
+                    .map(|field| redact(&cell(at_path(item, field).unwrap_or(&Value::Null)))),
             );
         }
         write_stdout(&format!("{table}\n"));
@@ -150,11 +204,18 @@ fn print_json<T: Serialize + ?Sized>(value: &T) {
     write_stdout(&format!("{text}\n"));
 }
 
-/// Writes to stdout, ignoring a reader that went away.
+/// Writes `text` to stdout, redacted, ignoring a reader that went away.
 pub fn write_stdout(text: &str) {
     let mut stdout = io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(redact(text).as_bytes());
     let _ = stdout.flush();
+}
+
+/// Writes `text` to stderr, redacted, ignoring a reader that went away.
+pub fn write_stderr(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr.write_all(redact(text).as_bytes());
+    let _ = stderr.flush();
 }
 
 #[cfg(test)]
@@ -179,5 +240,27 @@ mod tests {
         assert_eq!(at_path(&nested, "next.iban"), None);
         assert_eq!(cell(&Value::Null), "-");
         assert_eq!(cell(&serde_json::json!("150.50")), "150.50");
+    }
+
+    #[test]
+    fn a_protected_secret_is_replaced_in_every_form() {
+        protect_secret("s3/cr+et \"x\" y");
+        for text in [
+            r#"name: s3/cr+et "x" y"#,
+            r#"{"name":"s3/cr+et \"x\" y"}"#,
+            r#"{"name":"s3\/cr+et \"x\" y"}"#,
+            "name=s3%2Fcr%2Bet+%22x%22+y",
+            "name=s3%2Fcr%2Bet%20%22x%22%20y",
+        ] {
+            let shown = redact(text);
+            assert!(
+                !shown.contains("cr+et") && !shown.contains("cr%2Bet"),
+                "{shown}"
+            );
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+        // Too short to tell apart from ordinary words: not replaced.
+        protect_secret("ab");
+        assert_eq!(redact("abc"), "abc");
     }
 }

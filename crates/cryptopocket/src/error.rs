@@ -102,7 +102,10 @@ pub enum Error {
         limit: usize,
     },
     /// The body did not have the documented shape.
-    #[error("cannot decode the {operation} response at `{path}`: {reason} (body: {excerpt})")]
+    #[error(
+        "cannot decode the {operation} response at `{path}`: {reason}{}",
+        if excerpt.is_empty() { String::new() } else { format!(" (body: {excerpt})") }
+    )]
     Decode {
         /// The spec's operationId.
         operation: &'static str,

@@ -148,4 +148,5 @@ pub use config::{ClientBuilder, Environment, MAX_TIMEOUT, SANDBOX_BASE_URL};
 pub use cryptopocket_api as api;
 pub use error::{ApiError, Error, ValidationError};
 pub use model::ApiErrorCode;
+pub use redact::Redactor;
 pub use retry::RetryPolicy;

@@ -154,6 +154,46 @@ impl Secrets {
     }
 }
 
+/// The redaction pass of [`Client::redact`](crate::Client::redact) on its own, for secrets
+/// known without a client (a command line that has the secret before it can build one, a
+/// service that holds other credentials).
+///
+/// ```
+/// let redactor = cryptopocket::Redactor::new("the-api-secret");
+/// redactor.remember("a-session-token");
+/// assert_eq!(
+///     redactor.redact("secret=the-api-secret auth=a-session-token"),
+///     "secret=[redacted] auth=[redacted]"
+/// );
+/// ```
+#[derive(Default)]
+pub struct Redactor(Secrets);
+
+impl Redactor {
+    /// A redactor that replaces `secret` (when at least three characters long).
+    pub fn new(secret: &str) -> Self {
+        Self(Secrets::new(&SecretString::from(secret)))
+    }
+
+    /// Replaces `secret` too from now on (the latest 256 are kept).
+    pub fn remember(&self, secret: &str) {
+        self.0.remember_token(secret);
+    }
+
+    /// `text` with every secret replaced by `[redacted]`: as given, JSON-escaped (also with
+    /// PHP's `\/`), percent-encoded, and the start of one cut off at the end of `text`;
+    /// and with URL userinfo removed.
+    pub fn redact(&self, text: &str) -> String {
+        self.0.redact(&redact_userinfo(text))
+    }
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redactor([redacted])")
+    }
+}
+
 /// The forms `secret` may come back in: as sent, JSON-escaped (also with PHP's `\/`), and
 /// percent-encoded (as a form or a query would carry it). Empty for a secret too short to
 /// look for.

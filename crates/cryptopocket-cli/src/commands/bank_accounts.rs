@@ -9,7 +9,7 @@ use cryptopocket::{
 };
 
 use super::{Context, ListArgs};
-use crate::exit::Failure;
+use crate::exit::{Failure, Lookup};
 
 /// An IBAN, normalised and checksummed before anything is sent.
 fn iban(text: &str) -> Result<Iban, String> {
@@ -91,7 +91,14 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
         } => {
             let reconciliation = accounts
                 .reconcile(&payment_id, &iban, &transaction_id)
-                .await?;
+                .await
+                .map_err(|e| {
+                    Failure::from(e).look_up_with(Lookup::Manual(format!(
+                        "look at transaction {transaction_id} in `cryptopocket bank-accounts \
+                         transactions {iban}` (its `reconciled` and `payment_id`) before \
+                         reconciling again"
+                    )))
+                })?;
             printer.record(&reconciliation);
         }
     }

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{Context, ListArgs};
 use crate::{
-    exit::Failure,
+    exit::{Failure, Lookup},
     files,
     views::{DelegatedCustomerView, RegisteredCompanyView},
 };
@@ -212,7 +212,11 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 external_id: r.external_id,
                 callback_url: r.callback_url,
             };
-            context.printer.record(&customers.register(&request).await?);
+            let registered = customers
+                .register(&request)
+                .await
+                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&request.email)))?;
+            context.printer.record(&registered);
         }
         CustomersCommand::RegisterDelegated(r) => {
             let request = RegisterUserKycDelegatedRequest {
@@ -231,7 +235,10 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 external_id: r.external_id,
                 callback_url: r.callback_url,
             };
-            let (id, kyc_status) = customers.register_with_delegated_kyc(&request).await?;
+            let (id, kyc_status) = customers
+                .register_with_delegated_kyc(&request)
+                .await
+                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&request.email)))?;
             context
                 .printer
                 .record(&DelegatedCustomerView { id, kyc_status });
@@ -240,7 +247,10 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
             email,
             company_name,
         } => {
-            let company = customers.register_company(&email, &company_name).await?;
+            let company = customers
+                .register_company(&email, &company_name)
+                .await
+                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&email)))?;
             context
                 .printer
                 .record(&RegisteredCompanyView::from(&company));

@@ -18,7 +18,7 @@ use crate::{
     args::{Cli, Command, Global},
     client,
     exit::Failure,
-    output::Printer,
+    output::{self, Printer},
 };
 
 /// What every command gets: the global options and the printer.
@@ -33,7 +33,9 @@ pub struct Context {
 impl Context {
     /// A client for the configured server and credentials.
     pub fn client(&self) -> Result<Client, Failure> {
-        client::client(&self.global)
+        let client = client::client(&self.global)?;
+        output::protect_client(&client);
+        Ok(client)
     }
 }
 
@@ -57,7 +59,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sandbox(command) => sandbox::run(&context, command).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "cryptopocket", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "cryptopocket", &mut script);
+            output::write_stdout(&String::from_utf8_lossy(&script));
             Ok(())
         }
     }
@@ -67,10 +71,20 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Stop after N items (by default every page is read).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..),
+        allow_negative_numbers = true
+    )]
     pub limit: Option<u64>,
     /// Ask for N items a page, from 1 to 100 (by default the server's, 15).
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..=100),
+        allow_negative_numbers = true
+    )]
     pub per_page: Option<u64>,
 }
 
@@ -83,6 +97,7 @@ impl ListArgs {
     }
 
     /// Every item of `stream`, page after page, up to the limit; later pages are not fetched.
+    /// (A stream filtered here counts only the items kept.)
     pub async fn collect<T>(
         &self,
         stream: impl Stream<Item = Result<T, Error>>,

@@ -8,11 +8,16 @@ use cryptopocket::{
     model::{PaymentId, PaymentStatus, PaymentType, UserId},
     onramp::{NewGuidedPayment, NewPayment, OnRamp, Payment, QuoteRequest},
 };
+use futures::{TryStreamExt as _, future};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 
 use super::{Context, ListArgs};
-use crate::{args::seconds, exit::Failure, output::Printer};
+use crate::{
+    args::seconds,
+    exit::{Failure, Lookup},
+    output::{Printer, redact},
+};
 
 /// Buying crypto: methods, quotes, payments, and following a payment to the end.
 #[derive(Debug, Subcommand)]
@@ -87,9 +92,21 @@ pub enum PaymentsCommand {
         payment_id: PaymentId,
     },
 
-    /// Every payment (List on-ramp transactions).
-    #[command(after_help = "Example:\n  cryptopocket payments list --limit 50")]
-    List(ListArgs),
+    /// Every payment (List on-ramp transactions), or only those with your reference
+    /// (--external-id): how to find a payment whose creation failed half-way.
+    #[command(
+        after_help = "Example:\n  cryptopocket payments list --limit 50\n  cryptopocket payments list --external-id order-17"
+    )]
+    List {
+        /// Only payments with this external id (your reference, as given to `create`). The
+        /// API has no such filter: every page is read and filtered here, and --limit counts
+        /// the payments kept.
+        #[arg(long, value_name = "ID")]
+        external_id: Option<String>,
+        /// How many to show, and how many a page.
+        #[command(flatten)]
+        list: ListArgs,
+    },
 
     /// Poll a payment until it reaches a final status (coins_sent): a spinner on a terminal,
     /// one line per status change otherwise (one JSON object per change with --json).
@@ -100,7 +117,13 @@ pub enum PaymentsCommand {
         /// The payment id.
         payment_id: PaymentId,
         /// Seconds between polls (fractions allowed).
-        #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "5")]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            value_parser = seconds,
+            allow_negative_numbers = true,
+            default_value = "5"
+        )]
         interval: Duration,
     },
 }
@@ -177,7 +200,9 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 external_id: c.external_id,
                 callback_url: c.callback_url,
             };
-            let created = onramp.create_payment(&payment).await?;
+            let created = onramp.create_payment(&payment).await.map_err(|e| {
+                Failure::from(e).look_up_with(Lookup::payment(payment.external_id.as_deref()))
+            })?;
             printer.record(&created);
         }
         PaymentsCommand::CreateGuided {
@@ -196,14 +221,26 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 payment_type,
                 external_id,
             };
-            let created = onramp.create_guided_payment(&payment).await?;
+            let created = onramp.create_guided_payment(&payment).await.map_err(|e| {
+                Failure::from(e).look_up_with(Lookup::payment(payment.external_id.as_deref()))
+            })?;
             printer.record(&created);
         }
         PaymentsCommand::Get { payment_id } => {
             printer.record(&onramp.payment(&payment_id).await?);
         }
-        PaymentsCommand::List(list) => {
-            printer.list(&list.collect(onramp.payments_with(list.options())).await?);
+        PaymentsCommand::List { external_id, list } => {
+            let payments = onramp.payments_with(list.options());
+            let payments = match external_id {
+                Some(wanted) => {
+                    let kept = payments.try_filter(move |payment| {
+                        future::ready(payment.external_id.as_deref() == Some(wanted.as_str()))
+                    });
+                    list.collect(kept).await?
+                }
+                None => list.collect(payments).await?,
+            };
+            printer.list(&payments);
         }
         PaymentsCommand::Watch {
             payment_id,
@@ -227,7 +264,7 @@ async fn watch(
             ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
-        bar.set_prefix(id.to_string());
+        bar.set_prefix(redact(&id.to_string()));
         bar.set_message("checking…");
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
@@ -246,7 +283,8 @@ async fn watch(
         if last.as_ref() != Some(&payment.status) {
             let text = describe(&payment);
             match &spinner {
-                Some(bar) => bar.set_message(text),
+                // indicatif draws on its own: what it draws is redacted here.
+                Some(bar) => bar.set_message(redact(&text)),
                 None => printer.line(&text, &payment),
             }
             last = Some(payment.status.clone());

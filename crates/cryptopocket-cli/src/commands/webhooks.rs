@@ -31,11 +31,11 @@ use tokio::sync::Notify;
 
 use super::Context;
 use crate::{
-    args::seconds,
+    args::any_seconds,
     client,
     exit::Failure,
     files,
-    output::{Printer, write_stdout},
+    output::{Printer, write_stderr, write_stdout},
     views::DeliveryView,
 };
 
@@ -99,7 +99,13 @@ pub enum WebhooksCommand {
         delivery_api_key: String,
         /// How old (or how far ahead) the timestamp may be, in seconds; raise it to check
         /// an old saved delivery.
-        #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "300")]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            value_parser = any_seconds,
+            allow_negative_numbers = true,
+            default_value = "300"
+        )]
         tolerance: Duration,
         /// Check as of this Unix time instead of now.
         #[arg(long, value_name = "UNIX_SECONDS")]
@@ -117,7 +123,12 @@ pub enum WebhooksCommand {
         #[arg(long, default_value = "127.0.0.1")]
         host: IpAddr,
         /// Stop after this many deliveries (by default, run until ctrl-c).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(
+            long,
+            value_name = "N",
+            value_parser = clap::value_parser!(u64).range(1..),
+            allow_negative_numbers = true
+        )]
         max_deliveries: Option<u64>,
     },
 }
@@ -273,7 +284,9 @@ async fn listen(
     let address = listener
         .local_addr()
         .map_err(|e| Failure::usage(format!("cannot listen on {host}:{port}: {e}")))?;
-    eprintln!("listening on http://{address}/ for webhook deliveries (ctrl-c to stop)");
+    write_stderr(&format!(
+        "listening on http://{address}/ for webhook deliveries (ctrl-c to stop)\n"
+    ));
     let app = Router::new()
         .fallback(receive)
         .with_state(Arc::clone(&state));
@@ -304,8 +317,10 @@ async fn receive(
         &body,
     );
     state.printer.line(&describe(&view), &view);
+    // Counts down to zero and stays there (deliveries that arrive while the server stops do
+    // not wrap the count around).
     if let Some(remaining) = &state.remaining
-        && remaining.fetch_sub(1, Ordering::SeqCst) == 1
+        && remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) == Ok(1)
     {
         state.done.notify_one();
     }

@@ -1,6 +1,8 @@
 //! The `cryptopocket` binary, run as a user would: offline checks (usage, credentials,
-//! transport, completions, webhooks) and every subcommand against an in-process sandbox.
+//! transport, completions, webhooks), every subcommand against an in-process sandbox, and
+//! canned loopback servers that answer badly (`faults`).
 
+mod faults;
 mod offline;
 mod sandbox;
 mod support;

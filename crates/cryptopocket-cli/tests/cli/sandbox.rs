@@ -428,6 +428,70 @@ async fn payments_create_get_and_list_in_euros() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_list_finds_payments_by_external_id_across_pages() {
+    let api = Api::start().await;
+    let user = api.customer("ana@example.com", true).await;
+    // Two payments with the reference order-17, one with order-18.
+    let first = api.payment(&user, "card").await;
+    let second = api.payment(&user, "card").await;
+    let mut args = guided_usdc(&user, "100");
+    args.extend(["--external-id", "order-18"]);
+    api.json(&args).await;
+
+    let ids = |list: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    // One a page, so the filter reads page after page.
+    let found = api
+        .json(&[
+            "payments",
+            "list",
+            "--external-id",
+            "order-17",
+            "--per-page",
+            "1",
+        ])
+        .await;
+    let mut expected = vec![first, second];
+    expected.sort();
+    assert_eq!(ids(&found), expected, "{found}");
+    // --limit counts the payments kept.
+    let limited = api
+        .json(&[
+            "payments",
+            "list",
+            "--external-id",
+            "order-17",
+            "--limit",
+            "1",
+            "--per-page",
+            "1",
+        ])
+        .await;
+    assert_eq!(limited.as_array().map(Vec::len), Some(1), "{limited}");
+    assert_eq!(limited[0]["external_id"], "order-17", "{limited}");
+    let guided = api
+        .json(&["payments", "list", "--external-id", "order-18"])
+        .await;
+    assert_eq!(guided.as_array().map(Vec::len), Some(1), "{guided}");
+    let none = api
+        .json(&["payments", "list", "--external-id", "order-99"])
+        .await;
+    assert_eq!(none, serde_json::json!([]));
+    let table = api
+        .run(&["payments", "list", "--external-id", "order-99"])
+        .await;
+    assert_eq!(stdout(&table), "(no results)\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_watch_reaches_coins_sent() {
     let api = Api::start().await;
     let user = api.customer("ana@example.com", true).await;
@@ -669,11 +733,12 @@ async fn per_page_sets_the_page_size_of_every_list() {
         assert_eq!(api.requests(operation), count, "{args:?}");
     }
 
+    // Out of range: refused by the flag's parser, before any request.
     let stderr = api
         .fails(2, &["customers", "list", "--per-page", "101"])
         .await;
     assert!(
-        stderr.contains("per_page must be from 1 to 100"),
+        stderr.contains("--per-page") && stderr.contains("1..=100"),
         "{stderr}"
     );
 }
