@@ -133,6 +133,8 @@ mod convert;
 pub mod customers;
 mod envelope;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod offramp;
 pub mod onramp;

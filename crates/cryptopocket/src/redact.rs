@@ -209,8 +209,19 @@ fn forms(secret: &str) -> Vec<SecretString> {
     let php = json.replace('/', "\\/");
     let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let percent = form.replace('+', "%20");
+    // Excerpts print control characters escaped (`\u{1}`).
+    let escaped: String = secret
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
     let mut forms: Vec<String> = vec![secret.to_owned()];
-    for form in [json.to_owned(), php, form, percent] {
+    for form in [json.to_owned(), php, form, percent, escaped] {
         if !forms.contains(&form) {
             forms.push(form);
         }
@@ -309,6 +320,13 @@ mod tests {
             }
             assert!(shown.contains(REDACTED), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_secret_with_control_characters_is_found_as_an_excerpt_prints_it() {
+        let s = secrets("ab\u{1}cd\u{7f}ef", &[]);
+        let shown = crate::error::excerpt("x ab\u{1}cd\u{7f}ef y".as_bytes());
+        assert_eq!(s.redact(&shown), "x [redacted] y");
     }
 
     #[test]

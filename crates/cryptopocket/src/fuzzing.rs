@@ -1,0 +1,675 @@
+//! Not part of the API; entry points for cargo-fuzz.
+//!
+//! The decoders that meet what a server or a webhook sender wrote are private to the crate,
+//! so the fuzz targets in the workspace's `fuzz/` directory reach them through these thin
+//! functions. Each takes raw bytes and runs the crate's own code on them, as a response or a
+//! delivery would: nothing here re-implements a decoder. Where a conversion of `data` is
+//! written inline in an async method (a quote, a created payment), it cannot be called
+//! without a server; the same fallible calls (`model::money`, the id constructors) are made
+//! on the decoded fields instead. Nothing here is stable; it may change with any release.
+//!
+//! The functions must not panic on any input. Where the crate promises more than that
+//! (amounts round-trip, a signed delivery verifies, a secret never shows), the function or
+//! its fuzz target asserts the promise, so a panic always means a bug in the crate.
+
+use std::{
+    sync::LazyLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use cryptopocket_api::types;
+use reqwest::header::{HeaderMap, HeaderValue};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+
+use crate::{
+    Error,
+    convert::{created_object, field, required},
+    envelope::{Envelope, ErrorBody, Parts, second_look},
+    error::excerpt,
+    model::{OffRampId, PaymentId, UserId, money},
+    pagination::Page,
+    redact::{REDACTED, Secrets},
+    retry::parse_retry_after,
+    webhooks::{
+        DeliveryHeaders, HEADER_API_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookError,
+        WebhookEvent, WebhookSigner, WebhookVerifier,
+    },
+};
+
+/// The secret the client under test holds while an error is redacted, as in `call.rs`.
+const CLIENT_SECRET: &str = "fuzz-client-secret";
+
+/// The secrets of [`CLIENT_SECRET`], built once: building them per input would dominate.
+static CLIENT_SECRETS: LazyLock<Secrets> =
+    LazyLock::new(|| Secrets::new(&SecretString::from(CLIENT_SECRET)));
+
+/// What runs one operation's response body: the 200 path, and the declared 4xx body if the
+/// operation has one.
+struct Operation {
+    /// The operationId, as the crate passes it to its errors.
+    id: &'static str,
+    /// The envelope type's name in `cryptopocket_api::types`, checked against `envelopes!`.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "read by the test against envelopes!")
+    )]
+    envelope: &'static str,
+    /// Decodes a 200 body and converts its data; `Err` is the error the caller would get.
+    ok: fn(&[u8]) -> Result<(), Error>,
+    /// Decodes a body of a declared error status, when the operation declares one.
+    error: Option<fn(u16, &[u8]) -> Error>,
+}
+
+/// `"operationId" => Envelope [/ ErrorBody], |op, parts| conversion;` for every operation.
+macro_rules! operations {
+    (@error $id:literal, $envelope:ident) => { None };
+    (@error $id:literal, $envelope:ident, $error:ident) => {
+        Some(|status, body| error_status::<types::$envelope, types::$error>($id, status, body))
+    };
+    ($($id:literal => $envelope:ident $(/ $error:ident)?, $convert:expr;)*) => {
+        const TABLE: &[Operation] = &[$(Operation {
+            id: $id,
+            envelope: stringify!($envelope),
+            ok: |body| status_200::<types::$envelope>($id, body, $convert),
+            error: operations!(@error $id, $envelope $(, $error)?),
+        }),*];
+    };
+}
+
+operations! {
+    "authenticate" => AuthenticateResponse, |op, parts| {
+        // `auth.rs`: remember the token before anything else, then work out its expiry.
+        let issued = required(parts.data, op)?;
+        Secrets::default().remember_token(&issued.token);
+        let _ = HeaderValue::from_str(&issued.token);
+        let _ = crate::auth::expiry(issued.expires_in);
+        Ok(())
+    };
+    "getTokenPrice" => TokenPriceResponse, |op, parts| {
+        let raw = required(parts.data, op)?;
+        field(op, "data.price", money::from_json_number(raw.price)).map(drop)
+    };
+    "getAvailableAssets" => AvailableAssetsResponse, |_, parts| {
+        drop(parts.data.unwrap_or_default());
+        Ok(())
+    };
+    "registerUser" => RegisterUserResponse, |op, parts| {
+        created_object(parts.data, op).map(|user| {
+            let _ = UserId::new(user.id);
+        })
+    };
+    "registerUserKycDelegated" => RegisterUserKycDelegatedResponse, |op, parts| {
+        let user = created_object(parts.data, op)?;
+        drop(user.kyc_status.map(crate::model::KycStatus::from));
+        Ok(())
+    };
+    "registerCompany" => RegisterCompanyResponse / ErrorResponse, |op, parts| {
+        created_object(parts.data, op).map(drop)
+    };
+    "checkKyc" => KycCheckResponse, |op, parts| {
+        let kyc = required(parts.data, op)?;
+        drop(crate::model::KycStatus::from(kyc.kyc_status));
+        Ok(())
+    };
+    "createOnboardingForm" => CreateOnboardingFormResponse, |op, parts| {
+        created_object(parts.data, op).map(drop)
+    };
+    "uploadCustomerDocument" => UploadCustomerDocumentResponse / ErrorResponse, |_, _| Ok(());
+    "findUser" => FindUserSuccess / ErrorResponse, |op, parts| required(parts.data, op).map(drop);
+    "listPaymentMethods" => PaymentMethodsResponse, |_, parts| {
+        drop(parts.data.unwrap_or_default());
+        Ok(())
+    };
+    "getQuote" => QuoteResponse, |op, parts| {
+        // The conversion is inline in `OnRamp::quote`; these are its fallible calls.
+        let raw = required(parts.data, op)?;
+        field(op, "data.coin_amount", money::from_json_number(raw.coin_amount))?;
+        for (path, value) in [("data.price", raw.price), ("data.fiat_amount", raw.fiat_amount)] {
+            if let Some(value) = value {
+                field(op, path, money::from_json_number(value))?;
+            }
+        }
+        Ok(())
+    };
+    "createPayment" => CreatePaymentResponse, |op, parts| {
+        // Inline in `OnRamp::create_payment`; the id is its fallible step.
+        let created = created_object(parts.data, op)?;
+        field(op, "data.payment_id", PaymentId::new(created.payment_id)).map(drop)
+    };
+    "createGuidedPayment" => CreateGuidedPaymentResponse, |op, parts| {
+        let created = created_object(parts.data, op)?;
+        field(op, "data.payment_id", PaymentId::new(created.payment_id)).map(drop)
+    };
+    "getPayment" => GetPaymentResponse, |op, parts| {
+        crate::onramp::payment(op, required(parts.data, op)?).map(drop)
+    };
+    "getRampoffQuote" => RampoffQuoteResponse, |op, parts| {
+        // Inline in `OffRamp::quote`.
+        let raw = required(parts.data, op)?;
+        field(op, "data.fiat_amount", money::parse_decimal(&raw.fiat_amount))?;
+        if let Some(value) = raw.amount {
+            field(op, "data.amount", money::from_json_number(value))?;
+        }
+        Ok(())
+    };
+    "createRampoff" => CreateRampoffResponse, |op, parts| {
+        let created = created_object(parts.data, op)?;
+        field(op, "data.id", OffRampId::new(created.id)).map(drop)
+    };
+    "getRampoff" => GetRampoffResponse, |op, parts| {
+        crate::offramp::operation(op, required(parts.data, op)?).map(drop)
+    };
+    "reconcilePayment" => ReconcilePaymentSuccessResponse / IntegrationError, |op, parts| {
+        created_object(parts.data, op).map(drop)
+    };
+    "subscribeToWebhook" => WebhookSubscriptionResponse, |op, parts| {
+        required(parts.data, op).map(drop)
+    };
+    "updateWebhookSubscription" => WebhookSubscriptionResponse, |op, parts| {
+        required(parts.data, op).map(drop)
+    };
+    "listCustomers" => ListCustomersResponse, |_, parts| page(parts, Ok);
+    "listPayments" => ListPaymentsResponse, |op, parts| {
+        page(parts, |p| crate::onramp::payment(op, p))
+    };
+    "listRampoffs" => ListRampoffsResponse, |op, parts| {
+        page(parts, |r| crate::offramp::operation(op, r))
+    };
+    "listBankAccounts" => BankAccountsListResponse, |_, parts| page(parts, Ok);
+    "listBankAccountTransactions" => BankAccountTransactionsResponse / IntegrationError,
+        |_, parts| page(parts, Ok);
+}
+
+/// The number of operations [`envelope`] knows; an index is taken modulo this.
+pub const OPERATION_COUNT: u8 = TABLE.len() as u8;
+
+/// The operationId that [`envelope`] runs for `operation_index`.
+pub fn operation_id(operation_index: u8) -> &'static str {
+    operation(operation_index).id
+}
+
+fn operation(index: u8) -> &'static Operation {
+    &TABLE[usize::from(index) % TABLE.len()]
+}
+
+/// Runs `body` as operation `operation_index`'s HTTP 200 response, the way the client does:
+/// decoded by serde_json into the operation's envelope type (as the generated client does),
+/// then `into_parts().into_result(op)`, or the second look at a body that did not decode
+/// (as `classify` in `call.rs` does), then the conversion of `data` into the public types
+/// where the crate has it as a function. An error is redacted and formatted, as a caller
+/// would log it.
+///
+/// # Errors
+///
+/// The [`Error`] a caller of the operation would get.
+pub fn envelope(operation_index: u8, body: &[u8]) -> Result<(), Error> {
+    let operation = operation(operation_index);
+    (operation.ok)(body).map_err(finish)
+}
+
+/// Runs `body` as a response of HTTP `status` to an operation that declares an error body
+/// (`ErrorResponse` or `IntegrationError`), the way `classify` does; `None` for an
+/// operation that declares none.
+pub fn error_body(operation_index: u8, status: u16, body: &[u8]) -> Option<Error> {
+    let operation = operation(operation_index);
+    operation.error.map(|decode| finish(decode(status, body)))
+}
+
+/// What `classify` does with a 200 body.
+fn status_200<E: Envelope + DeserializeOwned>(
+    op: &'static str,
+    body: &[u8],
+    convert: impl FnOnce(&'static str, Parts<E::Data>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let parts = match serde_json::from_slice::<E>(body) {
+        Ok(envelope) => envelope.into_parts().into_result(op).map_err(Error::Api)?,
+        Err(_) => return Err(second_look::<E>(op, body)),
+    };
+    convert(op, parts)
+}
+
+/// What `classify` does with a body of a declared error status.
+fn error_status<E: Envelope + DeserializeOwned, B: ErrorBody + DeserializeOwned>(
+    op: &'static str,
+    status: u16,
+    body: &[u8],
+) -> Error {
+    match serde_json::from_slice::<B>(body) {
+        Ok(error) => error.into_error(op, status),
+        Err(_) => second_look::<E>(op, body),
+    }
+}
+
+/// A list's page, as the list methods build it.
+fn page<D, T>(parts: Parts<Vec<D>>, convert: impl Fn(D) -> Result<T, Error>) -> Result<(), Error> {
+    Page::from_parts(1, parts, convert).map(|page| {
+        let _ = page.has_next();
+    })
+}
+
+/// What happens to an error before a caller sees it: redacted (`call.rs`), then asked
+/// about and printed.
+fn finish(error: Error) -> Error {
+    let error = CLIENT_SECRETS.redact_error(error);
+    let _ = (error.is_retryable(), error.may_have_reached_server());
+    let _ = format!("{error} {error:?}");
+    error
+}
+
+/// A body with a secret and a token in it, for the excerpt and redaction pass.
+#[derive(Debug, Clone)]
+pub struct RedactCase {
+    /// The client's API secret.
+    pub secret: String,
+    /// A token the client was issued.
+    pub token: String,
+    /// The body a server sent.
+    pub body: Vec<u8>,
+}
+
+/// The secret of a [`RedactCase`] read from input with no NUL byte in it.
+const DEFAULT_SECRET: &str = "s3cr3t/Value+1";
+/// The token of a [`RedactCase`] read from input with no NUL byte in it.
+const DEFAULT_TOKEN: &str = "12|t0kenValue";
+
+impl RedactCase {
+    /// Reads `secret NUL token NUL template`, or the whole input as the template (with a
+    /// fixed secret and token) when it has fewer than two NUL bytes. The body is the
+    /// template with every byte `0x01` replaced by the secret and every `0x02` by the token;
+    /// a template without `0x01` gets the secret a third of the way in, one without `0x02`
+    /// the token two thirds in.
+    pub fn from_bytes(data: &[u8]) -> Self {
+        let mut parts = data.splitn(3, |&b| b == 0);
+        let (secret, token, template) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(secret), Some(token), Some(template)) => (
+                String::from_utf8_lossy(secret).into_owned(),
+                String::from_utf8_lossy(token).into_owned(),
+                template,
+            ),
+            _ => (DEFAULT_SECRET.to_owned(), DEFAULT_TOKEN.to_owned(), data),
+        };
+        let mut template = template.to_vec();
+        if !template.contains(&1) {
+            template.insert(template.len() / 3, 1);
+        }
+        if !template.contains(&2) {
+            template.insert(template.len() * 2 / 3, 2);
+        }
+        let mut body = Vec::with_capacity(template.len() + secret.len() + token.len());
+        for byte in template {
+            match byte {
+                1 => body.extend_from_slice(secret.as_bytes()),
+                2 => body.extend_from_slice(token.as_bytes()),
+                other => body.push(other),
+            }
+        }
+        Self {
+            secret,
+            token,
+            body,
+        }
+    }
+
+    /// The body's excerpt (`error::excerpt`) after the redaction pass (`redact::Secrets`),
+    /// as an error shows it.
+    pub fn redacted_excerpt(&self) -> String {
+        let secrets = Secrets::new(&SecretString::from(self.secret.as_str()));
+        secrets.remember_token(&self.token);
+        secrets.redact(&excerpt(&self.body))
+    }
+
+    /// The secret or token that `shown` gives away, if any: whole anywhere, or its start
+    /// (three characters or more) at the end, where a cut excerpt ends.
+    ///
+    /// Only secrets the pass is meant to find are checked: three characters or more (shorter
+    /// ones are left alone on purpose), and none that the pass's own output could spell by
+    /// itself (one holding `[`, `]` or `…`, or inside `[redacted]`). Control characters are
+    /// left out too: an excerpt escapes them, so such a secret is shown escaped, a form the
+    /// pass does not look for.
+    pub fn leak(&self, shown: &str) -> Option<&str> {
+        let end = shown.strip_suffix('…').unwrap_or(shown);
+        [self.secret.as_str(), self.token.as_str()]
+            .into_iter()
+            .filter(|secret| checkable(secret))
+            .find(|secret| {
+                shown.contains(secret)
+                    || secret
+                        .char_indices()
+                        .skip(3)
+                        .any(|(at, _)| end.ends_with(&secret[..at]))
+            })
+    }
+}
+
+/// Whether the redaction pass promises to hide `secret` (see [`RedactCase::leak`]).
+fn checkable(secret: &str) -> bool {
+    secret.chars().count() >= 3
+        && !secret
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '[' | ']' | '…'))
+        && !REDACTED.contains(secret)
+        && !"<empty>".contains(secret)
+}
+
+/// Runs the excerpt and redaction pass over the [`RedactCase`] read from `data` and
+/// returns the case and what an error would show.
+pub fn excerpt_redact(data: &[u8]) -> (RedactCase, String) {
+    let case = RedactCase::from_bytes(data);
+    let shown = case.redacted_excerpt();
+    (case, shown)
+}
+
+/// Reads `value` as a `Retry-After` header (`retry::parse_retry_after`) at several clocks.
+///
+/// # Panics
+///
+/// When delay-seconds (digits only, spaces around) are not read as that many seconds.
+pub fn retry_after(value: &[u8]) -> Option<Duration> {
+    let value = String::from_utf8_lossy(value);
+    let clocks = [
+        UNIX_EPOCH,
+        UNIX_EPOCH + Duration::from_secs(1_795_521_600),
+        SystemTime::now(),
+        UNIX_EPOCH
+            .checked_add(Duration::from_secs(i64::MAX as u64))
+            .unwrap_or(UNIX_EPOCH),
+    ];
+    let trimmed = value.trim();
+    let seconds = (!trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| trimmed.parse::<u64>().ok().map(Duration::from_secs));
+    let mut answer = None;
+    for now in clocks {
+        answer = parse_retry_after(&value, now);
+        if let Some(expected) = seconds {
+            assert_eq!(answer, expected, "delay-seconds {trimmed:?}");
+        }
+    }
+    answer
+}
+
+/// Every amount parser in `model::money` over `data`: as a decimal string, as base units with
+/// several decimals, as JSON text decoded to `f64` (as the generated types hold amounts),
+/// and its first bytes as an `f64` and as cents.
+///
+/// # Panics
+///
+/// When an amount that converts does not read back the same: a decimal string through its
+/// own `Display`, a JSON number through [`money::to_json_number`], base units with no
+/// decimals against the same digits as a decimal string.
+pub fn amounts(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(amount) = money::parse_decimal(&text) {
+        assert_eq!(
+            money::parse_decimal(&amount.to_string()),
+            Ok(amount),
+            "{text:?}"
+        );
+        let _ = money::to_json_number(amount);
+    }
+    for decimals in [0, 1, 2, 6, 8, 18, 27, 28, 29, u32::MAX] {
+        let units = money::from_base_units(&text, decimals);
+        if let Ok(tokens) = &units {
+            assert!(tokens.is_sign_positive() || tokens.is_zero(), "{text:?}");
+        }
+        if decimals == 0
+            && let (Ok(units), Ok(plain)) = (units, money::parse_decimal(&text))
+        {
+            assert_eq!(units, plain, "{text:?}");
+        }
+    }
+    if let Ok(number) = serde_json::from_slice::<f64>(data) {
+        json_number(number);
+    }
+    if let Some(bytes) = data.first_chunk::<8>() {
+        json_number(f64::from_le_bytes(*bytes));
+        let _ = money::from_cents(i64::from_le_bytes(*bytes));
+    }
+}
+
+fn json_number(number: f64) {
+    if let Ok(amount) = money::from_json_number(number) {
+        assert_eq!(
+            money::to_json_number(amount),
+            Ok(number + 0.0),
+            "{number:?}"
+        );
+    }
+}
+
+/// The clock of a [`webhook`] delivery whose timestamp is not a number.
+const WEBHOOK_NOW: i64 = 1_700_000_000;
+
+/// One webhook delivery read from `data`: `secret NUL api_key NUL signature NUL timestamp
+/// NUL body`, or the whole input as the body (with a fixed secret and headers) when it has
+/// fewer than four NUL bytes.
+///
+/// Runs, on that body: [`WebhookEvent::from_slice`]; a delivery signed with the
+/// [`WebhookSigner`] (hex and base64) through [`WebhookVerifier::verify`] and
+/// [`WebhookVerifier::verify_event`]; the headers as given through `verify` at the
+/// timestamp's own clock and at extreme clocks; and the headers as raw header values through
+/// `verify_event`.
+///
+/// # Panics
+///
+/// When a delivery signed with the secret fails verification for any reason but its body,
+/// or when a signature that is not the body's HMAC is accepted.
+pub fn webhook(data: &[u8]) {
+    let parts: Vec<&[u8]> = data.splitn(5, |&b| b == 0).collect();
+    let (secret, api_key, signature, timestamp, body) = match parts[..] {
+        [secret, api_key, signature, timestamp, body] => {
+            (secret, api_key, signature, timestamp, body)
+        }
+        _ => (
+            &b"whsec"[..],
+            &b"pk_1"[..],
+            &b""[..],
+            &b"1700000000"[..],
+            data,
+        ),
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let secret = SecretString::from(text(secret));
+
+    let decoded = WebhookEvent::from_slice(body);
+    if let Ok(event) = &decoded {
+        let _ = format!("{:?} {}", event.event_type(), event.event_type());
+    }
+
+    // Signed by the sender with the secret: verifies, and decodes as the body alone does.
+    let api_key_text = text(api_key);
+    let sent_at = text(timestamp)
+        .parse::<i64>()
+        .ok()
+        .filter(|t| *t >= 0)
+        .unwrap_or(WEBHOOK_NOW);
+    let signer = WebhookSigner::new(api_key_text.clone(), secret.clone());
+    let verifier = WebhookVerifier::new(secret.clone())
+        .expect_api_key(api_key_text.clone())
+        .clock(move || sent_at);
+    let hex = signer.sign(body, sent_at);
+    let base64 = signer.sign_base64(body, sent_at);
+    for headers in [&hex, &base64] {
+        if let Err(error) = verifier.verify(headers, body) {
+            panic!("a delivery signed with the secret was refused: {error}");
+        }
+    }
+    let usable_key = HeaderValue::from_str(&api_key_text).is_ok_and(|v| v.to_str().is_ok());
+    match verifier.verify_event(&hex.to_header_map(), body) {
+        Ok(_) => assert!(decoded.is_ok()),
+        Err(WebhookError::InvalidPayload { .. }) => assert!(decoded.is_err()),
+        Err(WebhookError::MissingHeader(HEADER_API_KEY)) if !usable_key => {}
+        Err(error) => panic!("a delivery signed with the secret was refused: {error}"),
+    }
+
+    // The headers as given: refused unless the signature is the body's own.
+    let given = DeliveryHeaders {
+        api_key: api_key_text,
+        signature: text(signature),
+        timestamp: text(timestamp),
+    };
+    let clock = given.timestamp.parse::<i64>().unwrap_or(WEBHOOK_NOW);
+    let verifiers = [
+        WebhookVerifier::new(secret.clone()).clock(move || clock),
+        WebhookVerifier::new(secret.clone()).clock(|| i64::MIN),
+        WebhookVerifier::new(secret.clone())
+            .clock(|| i64::MAX)
+            .tolerance(Duration::MAX),
+    ];
+    for verifier in &verifiers {
+        if verifier.verify(&given, body).is_ok() {
+            let sent = given
+                .signature
+                .trim_matches(|c: char| c.is_ascii_whitespace());
+            assert!(
+                signed_over(&secret, body, &given.timestamp, sent),
+                "a signature that is not the body's HMAC was accepted"
+            );
+        }
+    }
+
+    // The same headers as raw header values, as a web framework hands them over.
+    let mut map = HeaderMap::new();
+    for (name, value) in [
+        (HEADER_API_KEY, api_key),
+        (HEADER_SIGNATURE, signature),
+        (HEADER_TIMESTAMP, timestamp),
+    ] {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            map.insert(name, value);
+        }
+    }
+    for verifier in &verifiers {
+        let _ = verifier.verify_event(&map, body).map_err(|e| e.to_string());
+    }
+}
+
+/// Whether `sent` is the HMAC of `body` and `timestamp` under `secret`, in one of the
+/// encodings the verifier accepts.
+fn signed_over(secret: &SecretString, body: &[u8], timestamp: &str, sent: &str) -> bool {
+    use base64::Engine as _;
+    use hmac::{KeyInit as _, Mac as _};
+    use secrecy::ExposeSecret as _;
+    // The oracle is computed here, independently of the verifier under test.
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+    else {
+        return false;
+    };
+    mac.update(body);
+    mac.update(timestamp.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(tag);
+    sent.eq_ignore_ascii_case(&hex::encode(tag)) || sent == b64 || sent == b64.trim_end_matches('=')
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The workspace's documented payloads: the fuzzers' seed corpus.
+    fn fixtures() -> Vec<(String, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(path).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_envelope_type_has_an_operation() {
+        let source = include_str!("envelope.rs");
+        let start = source.find("envelopes! {").expect("the envelopes! list");
+        let list = &source[start..];
+        let list = &list[..list.find('}').unwrap()];
+        let names: Vec<&str> = list
+            .lines()
+            .filter_map(|line| line.trim().split_once(" =>").map(|(name, _)| name))
+            .collect();
+        assert!(names.len() > 20, "{names:?}");
+        for name in names {
+            assert!(
+                TABLE.iter().any(|op| op.envelope == name),
+                "{name} is in envelopes! but not in fuzzing.rs's operations!"
+            );
+        }
+    }
+
+    #[test]
+    fn documented_responses_decode_as_their_operation() {
+        for (name, body) in fixtures() {
+            let Some((op, rest)) = name.split_once(".response") else {
+                continue;
+            };
+            let index = (0..OPERATION_COUNT)
+                .find(|&i| operation_id(i) == op)
+                .unwrap_or_else(|| panic!("no operation {op}"));
+            if rest.starts_with(".4") {
+                assert!(error_body(index, 422, &body).is_some(), "{name}");
+            } else if rest.starts_with(".error") {
+                assert!(
+                    matches!(envelope(index, &body), Err(Error::Api(_))),
+                    "{name}"
+                );
+            } else {
+                let outcome = envelope(index, &body);
+                assert!(outcome.is_ok(), "{name}: {outcome:?}");
+            }
+            for index in 0..OPERATION_COUNT {
+                let _ = envelope(index, &body);
+                let _ = error_body(index, 404, &body);
+            }
+        }
+    }
+
+    #[test]
+    fn the_other_entry_points_take_the_fixtures() {
+        for (name, body) in fixtures() {
+            let (case, shown) = excerpt_redact(&body);
+            assert_eq!(case.leak(&shown), None, "{name}: {shown}");
+            let _ = retry_after(&body);
+            amounts(&body);
+            webhook(&body);
+        }
+    }
+
+    #[test]
+    fn redaction_cases_place_the_secrets() {
+        let (case, shown) = excerpt_redact(b"abcdefgh\0tok-123\0error: \x01 and \x02\n");
+        assert_eq!(case.body, b"error: abcdefgh and tok-123\n");
+        assert_eq!(shown, "error: [redacted] and [redacted]\\n");
+        assert_eq!(case.leak("x abcdefgh"), Some("abcdefgh"));
+        assert_eq!(case.leak("cut at abcd…"), Some("abcdefgh"));
+        assert_eq!(case.leak("cut at ab…"), None);
+        let (case, _) = excerpt_redact(b"plain");
+        assert_eq!(case.secret, DEFAULT_SECRET);
+        assert_eq!(
+            case.body.len(),
+            5 + DEFAULT_SECRET.len() + DEFAULT_TOKEN.len()
+        );
+    }
+
+    #[test]
+    fn retry_after_and_amounts_take_edge_cases() {
+        assert_eq!(retry_after(b" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(b"99999999999999999999999"), None);
+        amounts(b"4800.24");
+        amounts(b"20000000000000000000");
+        amounts(&f64::NAN.to_le_bytes());
+    }
+
+    #[test]
+    fn webhook_reads_its_parts() {
+        webhook(b"s3cr3t\0pk_1\0not-a-signature\x001700000000\0{\"type\":\"PAY_IN\"}");
+        webhook(b"s3cr3t\0pk\n1\0\0-5\0[]");
+    }
+}
