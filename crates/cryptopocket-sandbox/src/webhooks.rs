@@ -82,6 +82,9 @@ impl Outbox {
         let worker = Worker {
             http: reqwest::Client::builder()
                 .timeout(config.webhook_timeout)
+                // A receiver answering 3xx has not taken the delivery; following it would
+                // post the signed event wherever the receiver points.
+                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .build()
                 .unwrap_or_default(),

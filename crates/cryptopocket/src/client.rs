@@ -141,7 +141,9 @@ impl Client {
     }
 
     /// The generated low-level client underneath, for anything this crate does not cover.
-    /// It carries this client's token hook.
+    /// It carries this client's token hook, body cap, connect and per-read timeouts, and
+    /// never follows redirects; but a raw call has no deadline, no retries and no
+    /// redaction of its errors: those belong to this crate's calls.
     pub fn raw(&self) -> &cryptopocket_api::Client {
         &self.inner.api
     }

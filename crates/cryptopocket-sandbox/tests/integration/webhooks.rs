@@ -391,3 +391,40 @@ async fn update_without_a_subscription_is_refused() {
     assert!(receiver.hits().is_empty());
     assert!(world.sandbox.control().deliveries().is_empty());
 }
+
+/// A receiver that answers with a redirect has not taken the delivery: the sandbox does not
+/// post the signed event on to where it points.
+#[tokio::test]
+async fn a_redirecting_receiver_is_not_followed() {
+    let world = World::start(config(2)).await;
+    let elsewhere = Receiver::start(0).await;
+    let target = elsewhere.url();
+    let app = Router::new().route(
+        "/hook",
+        post(move || {
+            let target = target.clone();
+            async move {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, target)],
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    world
+        .subscribe("CRYPTO_RECEIVED", &format!("http://{addr}/hook"))
+        .await;
+    world.sell().await;
+    world.crypto_arrives().await;
+    assert!(elsewhere.hits().is_empty(), "the redirect was followed");
+    let deliveries = world.sandbox.control().deliveries();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].attempts, 2);
+    match &deliveries[0].outcome {
+        DeliveryOutcome::Failed { reason } => assert!(reason.contains("307"), "{reason}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
