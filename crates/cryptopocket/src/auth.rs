@@ -22,6 +22,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::{
     Client, Error,
     call::{AUTHENTICATE, Effect},
+    envelope::TOKEN_PLACES,
 };
 
 /// A token the API issued.
@@ -129,11 +130,26 @@ impl Auth {
                 };
                 api.authenticate().body(body).send().boxed()
             })
-            .await?;
+            .await
+            .map_err(|error| match error {
+                // Every call depends on this guess: say where the token was looked for.
+                Error::Decode {
+                    operation,
+                    path,
+                    reason,
+                    excerpt,
+                } => Error::Decode {
+                    operation,
+                    path,
+                    reason: format!("{reason}; the token was looked for at {TOKEN_PLACES}"),
+                    excerpt,
+                },
+                other => other,
+            })?;
         let issued = parts.data.ok_or_else(|| Error::Decode {
             operation: AUTHENTICATE,
             path: "data".into(),
-            reason: "a success envelope without a token".into(),
+            reason: format!("a success envelope without a token at {TOKEN_PLACES}"),
             excerpt: String::new(),
         })?;
         // Remembered before anything else, so that a server echoing it from now on (even

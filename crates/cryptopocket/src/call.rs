@@ -38,6 +38,9 @@ pub(crate) const AUTHENTICATE: &str = "authenticate";
 pub(crate) type Attempt<'a, E, B> =
     BoxFuture<'a, Result<ResponseValue<E>, progenitor_client::Error<B>>>;
 
+/// A UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// The longest part of an unexpected body kept for its error message.
 const UNEXPECTED_BODY_BYTES: usize = 1024;
 
@@ -216,7 +219,18 @@ where
             .into_parts()
             .into_result(operation)
             .map_err(Error::Api),
-        Err(Generated::InvalidResponsePayload(body, _)) => Err(second_look::<E>(operation, &body)),
+        Err(Generated::InvalidResponsePayload(body, _)) => {
+            // PHP behind a misconfigured editor or proxy prefixes a byte-order mark, which
+            // serde_json refuses; the JSON after it is read as if the mark were not there.
+            let body = body.strip_prefix(UTF8_BOM).unwrap_or(&body);
+            match serde_json::from_slice::<E>(body) {
+                Ok(envelope) => envelope
+                    .into_parts()
+                    .into_result(operation)
+                    .map_err(Error::Api),
+                Err(_) => Err(second_look::<E>(operation, body)),
+            }
+        }
         Err(Generated::ErrorResponse(value)) => {
             let status = value.status().as_u16();
             Err(value.into_inner().into_error(operation, status))

@@ -49,8 +49,42 @@ macro_rules! envelopes {
     )*};
 }
 
+/// What `authenticate` issued, wherever the envelope carried it.
+pub(crate) struct IssuedToken {
+    pub(crate) token: String,
+    pub(crate) expires_in: Option<i64>,
+}
+
+/// Where a token is looked for, in order; named in the error when none holds one.
+pub(crate) const TOKEN_PLACES: &str =
+    "`data.token`, a string `data`, and a `token` next to `status`";
+
+/// The token's place is undocumented (see the spec's `AuthenticateResponse`): `data.token`,
+/// a bare string in `data`, or `token` at the top level; the lifetime beside it or at the top.
+impl Envelope for types::AuthenticateResponse {
+    type Data = IssuedToken;
+    fn into_parts(self) -> Parts<IssuedToken> {
+        use types::AuthenticateResponseData as Data;
+        let expires_in = self.expires_in;
+        let data = match self.data {
+            Some(Data::AuthToken(issued)) => Some(IssuedToken {
+                token: issued.token,
+                expires_in: issued.expires_in.or(expires_in),
+            }),
+            Some(Data::String(token)) => Some(IssuedToken { token, expires_in }),
+            None => self.token.map(|token| IssuedToken { token, expires_in }),
+        };
+        Parts {
+            status: self.status,
+            message: self.message,
+            error: self.error,
+            data,
+            pagination: None,
+        }
+    }
+}
+
 envelopes! {
-    AuthenticateResponse => types::AuthToken;
     TokenPriceResponse => types::TokenPrice;
     AvailableAssetsResponse => Vec<types::Asset>;
     RegisterUserResponse => types::RegisteredUser;
@@ -299,16 +333,34 @@ mod tests {
 
     #[test]
     fn decode_errors_never_quote_values_from_the_body() {
-        let body = br#"{"status":"ok","data":"TOKEN-t0k3n-VALUE"}"#;
+        let body = br#"{"status":"ok","data":{"id":"TOKEN-t0k3n-VALUE","status":7}}"#;
         let shown = format!(
             "{:?}",
-            decode_error::<types::AuthenticateResponse>("authenticate", body)
+            decode_error::<types::GetPaymentResponse>("getPayment", body)
         );
         assert!(!shown.contains("t0k3n"), "{shown}");
-        assert!(
-            shown.contains("invalid type: string, expected struct AuthToken"),
-            "{shown}"
-        );
+        assert!(shown.contains("data."), "{shown}");
+    }
+
+    #[test]
+    fn the_token_is_read_from_each_place_it_may_be() {
+        for body in [
+            r#"{"status":"ok","data":{"token":"T1","expires_in":60}}"#,
+            r#"{"status":"ok","data":"T1","expires_in":60}"#,
+            r#"{"status":"success","token":"T1","expires_in":60}"#,
+            r#"{"status":"ok","data":{"token":"T1"},"expires_in":60}"#,
+        ] {
+            let envelope: types::AuthenticateResponse = serde_json::from_str(body).unwrap();
+            let issued = envelope.into_parts().data.expect(body);
+            assert_eq!(
+                (issued.token.as_str(), issued.expires_in),
+                ("T1", Some(60)),
+                "{body}"
+            );
+        }
+        let envelope: types::AuthenticateResponse =
+            serde_json::from_str(r#"{"status":"ok","data":null}"#).unwrap();
+        assert!(envelope.into_parts().data.is_none());
     }
 
     #[test]

@@ -944,8 +944,9 @@ async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
 
 #[tokio::test]
 async fn a_token_in_an_unexpected_authenticate_shape_is_not_printed() {
-    // The token response is undocumented; a bare token in `data` is a likely real shape.
-    // The client cannot use it, but its error must not print the token.
+    // The token response is undocumented; a token under a name the client does not look
+    // for is a plausible real shape. The client cannot use it, but its error must not print
+    // the token.
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -954,7 +955,10 @@ async fn a_token_in_an_unexpected_authenticate_shape_is_not_printed() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let server = MockServer::start(|request| {
         if request.is("POST", AUTHENTICATE) {
-            Reply::Json(200, json!({"status": "ok", "data": TOKEN}))
+            Reply::Json(
+                200,
+                json!({"status": "ok", "data": {"access_token": TOKEN}}),
+            )
         } else {
             Reply::fixture("getPayment.response.json")
         }
@@ -1039,4 +1043,67 @@ async fn the_mock_server_survives_odd_input_and_parses_what_clients_send() {
     let fine = exchange(&server, b"GET /b HTTP/1.1\r\nconnection: close\r\n\r\n").await;
     assert!(fine.starts_with("HTTP/1.1 200 OK"), "{fine}");
     assert_eq!(server.count("/b"), 1);
+}
+
+// Tolerant decoding
+
+/// The token's place is undocumented: each plausible one works, through the client, and a
+/// byte-order mark before a body does not cost the response.
+#[tokio::test]
+async fn the_token_is_found_wherever_authenticate_puts_it_and_a_bom_is_skipped() {
+    for answer in [
+        json!({"status": "ok", "data": {"token": "T-obj", "expires_in": 3600}}),
+        json!({"status": "ok", "data": "T-str", "expires_in": 3600}),
+        json!({"status": "success", "token": "T-top"}),
+    ] {
+        let issued = answer
+            .pointer("/data/token")
+            .or_else(|| answer.pointer("/data"))
+            .filter(|v| v.is_string())
+            .or_else(|| answer.pointer("/token"))
+            .and_then(|v| v.as_str())
+            .unwrap()
+            .to_owned();
+        let token = issued.clone();
+        let server = MockServer::start(move |request| {
+            if request.is("POST", AUTHENTICATE) {
+                Reply::Json(200, answer.clone())
+            } else if request.auth() != Some(token.as_str()) {
+                Reply::api_error("authorization_incorrect")
+            } else {
+                let body = support::fixture_text("getPayment.response.json");
+                Reply::Raw(
+                    200,
+                    "application/json".into(),
+                    format!("\u{feff}{body}"),
+                    vec![],
+                )
+            }
+        })
+        .await;
+        let client = client_builder(&server).build().unwrap();
+        let payment = client.onramp().payment(&payment_id()).await;
+        assert!(payment.is_ok(), "token {issued}: {payment:?}");
+        assert_eq!(server.count(AUTHENTICATE), 1, "token {issued}");
+    }
+}
+
+/// No place holds a token: the error says where it looked, without quoting the body.
+#[tokio::test]
+async fn a_token_in_no_known_place_is_an_error_naming_the_places_tried() {
+    for answer in [
+        json!({"status": "ok", "data": {"access_token": "Zq9SeCrEtToKeN"}}),
+        json!({"status": "ok", "data": null, "access_token": "Zq9SeCrEtToKeN"}),
+    ] {
+        let server = MockServer::start(move |_| Reply::Json(200, answer.clone())).await;
+        let client = client_builder(&server).build().unwrap();
+        let error = client.authenticate().await.unwrap_err();
+        let shown = format!("{error}\n{error:?}");
+        assert!(matches!(error, Error::Decode { .. }), "{shown}");
+        assert!(
+            shown.contains("data.token") && shown.contains("string `data`"),
+            "{shown}"
+        );
+        assert!(!shown.contains("Zq9SeCrEtToKeN"), "{shown}");
+    }
 }
