@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, anyhow};
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
@@ -20,6 +20,11 @@ pub const PROGENITOR_VERSION: &str = "0.15.1";
 /// The hand-written type in `crates/cryptopocket-api/src/lib.rs` that every generated
 /// `Client` carries and that sees each request before it is sent.
 const HOOKS_TYPE: &str = "crate::Hooks";
+
+/// The spec's schema every amount refers to, and the hand-written exact decimal it becomes
+/// (`crates/cryptopocket-api/src/amount.rs`).
+const AMOUNT_SCHEMA: &str = "Amount";
+const AMOUNT_TYPE: &str = "crate::Amount";
 
 /// How many diff lines `--check` prints before it summarises the rest.
 const DIFF_LINES: usize = 200;
@@ -44,7 +49,14 @@ pub fn generate(spec: &Spec) -> Result<String> {
                 .parse()
                 .map_err(|e| anyhow!("{HOOKS_TYPE}: {e}"))?,
         )
-        .with_hooks(HooksMode::Expected);
+        .with_hooks(HooksMode::Expected)
+        // Every amount refers to the spec's `Amount` schema, which becomes the exact decimal
+        // in `lib.rs`: no amount is ever generated as a float.
+        .with_replacement(
+            AMOUNT_SCHEMA,
+            AMOUNT_TYPE,
+            [TypeImpl::Display, TypeImpl::FromStr, TypeImpl::Default].into_iter(),
+        );
 
     let tokens = without_panics(|| Generator::new(&settings).generate_tokens(&api))?
         .map_err(|e| anyhow!("progenitor refused the spec: {e}"))?;

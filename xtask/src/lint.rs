@@ -59,6 +59,9 @@ pub enum Rule {
     TolerantDecoding,
     /// Every attached example validates against its schema.
     ExampleValid,
+    /// No `type: number` outside the `Amount` schema: every amount refers to it, so that
+    /// generation makes it an exact decimal, never a float.
+    ExactAmounts,
 }
 
 impl Rule {
@@ -84,6 +87,7 @@ impl Rule {
             Rule::Envelope => "envelope",
             Rule::TolerantDecoding => "tolerant-decoding",
             Rule::ExampleValid => "example-valid",
+            Rule::ExactAmounts => "exact-amounts",
         }
     }
 }
@@ -146,6 +150,9 @@ const METHODS: [&str; 8] = [
 ];
 const PROVENANCE: [&str; 3] = ["documented", "partial", "inferred"];
 const FORM: &str = "application/x-www-form-urlencoded";
+/// The one schema allowed to say `type: number`; `cargo xtask gen` replaces it with
+/// `cryptopocket_api::Amount`.
+const AMOUNT_POINTER: &str = "/components/schemas/Amount";
 
 struct Linter<'a> {
     doc: &'a Value,
@@ -186,6 +193,18 @@ impl<'a> Linter<'a> {
             Value::Object(map) => {
                 if let Some(reference) = map.get("$ref") {
                     self.reference(reference, &child(pointer, "$ref"));
+                }
+                if map.get("type").and_then(Value::as_str) == Some("number")
+                    && !pointer.starts_with(AMOUNT_POINTER)
+                {
+                    self.report(
+                        Rule::ExactAmounts,
+                        &child(pointer, "type"),
+                        format!(
+                            "`type: number` would generate an f64; refer to `#{AMOUNT_POINTER}` \
+                             (`allOf: [$ref]` keeps a description beside it)"
+                        ),
+                    );
                 }
                 if map.get("additionalProperties") == Some(&Value::Bool(false)) {
                     self.report(
@@ -785,6 +804,25 @@ mod tests {
                     "/components/schemas/Payment/x-provenance".into()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_number_outside_the_amount_schema_is_refused() {
+        let mut doc = valid();
+        doc["components"]["schemas"]["Payment"]["properties"]["coin_amount"] =
+            json!({"type": "number", "format": "double"});
+        doc["components"]["schemas"]["Amount"] = json!({
+            "description": "exact", "x-provenance": "partial",
+            "x-docs-url": "https://api-doc.cryptopocket.io",
+            "oneOf": [{"type": "number"}, {"type": "string"}],
+        });
+        assert_eq!(
+            findings(&doc),
+            vec![(
+                "exact-amounts",
+                "/components/schemas/Payment/properties/coin_amount/type".into()
+            )]
         );
     }
 

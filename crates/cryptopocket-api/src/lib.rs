@@ -39,7 +39,12 @@
 //!     .send()
 //!     .await?
 //!     .into_inner();
-//! let token = envelope.data.ok_or("authenticate returned no token")?.token;
+//! // Where the token travels is undocumented: `data.token`, a string `data`, or `token`.
+//! let token = match (envelope.data, envelope.token) {
+//!     (Some(types::AuthenticateResponseData::AuthToken(issued)), _) => issued.token,
+//!     (Some(types::AuthenticateResponseData::String(token)), _) | (None, Some(token)) => token,
+//!     (None, None) => return Err("authenticate returned no token".into()),
+//! };
 //!
 //! // 2. Send it as the `auth` header on every later call.
 //! let client = Client::new(SANDBOX_BASE_URL, Hooks::auth_token(&token)?);
@@ -62,6 +67,9 @@
 mod generated;
 
 pub use generated::*;
+
+mod amount;
+pub use amount::{Amount, AmountError};
 
 use std::{fmt, sync::Arc};
 

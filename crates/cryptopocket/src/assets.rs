@@ -7,8 +7,7 @@ use rust_decimal::Decimal;
 use crate::{
     Client, Error,
     call::Effect,
-    convert::{field, required, text},
-    model::money,
+    convert::{required, text},
 };
 
 /// Assets and prices; from [`Client::assets`].
@@ -86,7 +85,7 @@ impl Assets {
             .await?;
         let raw = required(parts.data, OP)?;
         Ok(TokenPrice {
-            price: field(OP, "data.price", money::from_json_number(raw.price))?,
+            price: raw.price.value(),
             symbol: raw.symbol,
             fiat_symbol: raw.fiat_symbol,
             chain: raw.chain,

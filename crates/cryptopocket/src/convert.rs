@@ -2,9 +2,7 @@
 
 use std::fmt::Display;
 
-use rust_decimal::Decimal;
-
-use crate::{Error, model::money};
+use crate::Error;
 
 /// The `data` of a success envelope, which must be present.
 pub(crate) fn required<T>(data: Option<T>, operation: &'static str) -> Result<T, Error> {
@@ -69,12 +67,6 @@ fn mask_quoted(text: &str) -> String {
         }
     }
     out
-}
-
-/// A request amount as the JSON number the generated types send; refused before sending
-/// when the number would not be exactly the amount asked for.
-pub(crate) fn amount(name: &str, value: Decimal) -> Result<f64, Error> {
-    money::to_json_number(value).map_err(|e| Error::InvalidRequest(format!("{name}: {e}")))
 }
 
 /// A required text field of a request: refused before sending when empty.

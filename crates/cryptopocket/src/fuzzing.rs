@@ -88,7 +88,8 @@ operations! {
     };
     "getTokenPrice" => TokenPriceResponse, |op, parts| {
         let raw = required(parts.data, op)?;
-        field(op, "data.price", money::from_json_number(raw.price)).map(drop)
+        let _ = raw.price.value();
+        Ok(())
     };
     "getAvailableAssets" => AvailableAssetsResponse, |_, parts| {
         drop(parts.data.unwrap_or_default());
@@ -122,14 +123,9 @@ operations! {
         Ok(())
     };
     "getQuote" => QuoteResponse, |op, parts| {
-        // The conversion is inline in `OnRamp::quote`; these are its fallible calls.
+        // The conversion is inline in `OnRamp::quote`; its amounts decoded with the body.
         let raw = required(parts.data, op)?;
-        field(op, "data.coin_amount", money::from_json_number(raw.coin_amount))?;
-        for (path, value) in [("data.price", raw.price), ("data.fiat_amount", raw.fiat_amount)] {
-            if let Some(value) = value {
-                field(op, path, money::from_json_number(value))?;
-            }
-        }
+        let _ = (raw.coin_amount.value(), raw.price, raw.fiat_amount);
         Ok(())
     };
     "createPayment" => CreatePaymentResponse, |op, parts| {
@@ -148,9 +144,7 @@ operations! {
         // Inline in `OffRamp::quote`.
         let raw = required(parts.data, op)?;
         field(op, "data.fiat_amount", money::parse_decimal(&raw.fiat_amount))?;
-        if let Some(value) = raw.amount {
-            field(op, "data.amount", money::from_json_number(value))?;
-        }
+        let _ = raw.amount.map(cryptopocket_api::Amount::value);
         Ok(())
     };
     "createRampoff" => CreateRampoffResponse, |op, parts| {
@@ -388,15 +382,15 @@ pub fn retry_after(value: &[u8]) -> Option<Duration> {
     answer
 }
 
-/// Every amount parser in `model::money` over `data`: as a decimal string, as base units with
-/// several decimals, as JSON text decoded to `f64` (as the generated types hold amounts),
-/// and its first bytes as an `f64` and as cents.
+/// Every amount parser over `data`: as a decimal string, as base units with several
+/// decimals, as a JSON value decoded into [`cryptopocket_api::Amount`] (as the generated
+/// types hold amounts), and its first bytes as cents.
 ///
 /// # Panics
 ///
 /// When an amount that converts does not read back the same: a decimal string through its
-/// own `Display`, a JSON number through [`money::to_json_number`], base units with no
-/// decimals against the same digits as a decimal string.
+/// own `Display`, an `Amount` through its JSON encoding, base units with no decimals against
+/// the same digits as a decimal string.
 pub fn amounts(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(amount) = money::parse_decimal(&text) {
@@ -405,7 +399,6 @@ pub fn amounts(data: &[u8]) {
             Ok(amount),
             "{text:?}"
         );
-        let _ = money::to_json_number(amount);
     }
     for decimals in [0, 1, 2, 6, 8, 18, 27, 28, 29, u32::MAX] {
         let units = money::from_base_units(&text, decimals);
@@ -418,22 +411,15 @@ pub fn amounts(data: &[u8]) {
             assert_eq!(units, plain, "{text:?}");
         }
     }
-    if let Ok(number) = serde_json::from_slice::<f64>(data) {
-        json_number(number);
+    if let Ok(amount) = serde_json::from_slice::<cryptopocket_api::Amount>(data) {
+        let written = serde_json::to_string(&amount).expect("an amount always encodes");
+        let back: cryptopocket_api::Amount =
+            serde_json::from_str(&written).expect("an encoded amount decodes");
+        assert_eq!(back, amount, "{text:?}");
+        assert_eq!(back.to_string(), amount.to_string(), "{text:?}");
     }
     if let Some(bytes) = data.first_chunk::<8>() {
-        json_number(f64::from_le_bytes(*bytes));
         let _ = money::from_cents(i64::from_le_bytes(*bytes));
-    }
-}
-
-fn json_number(number: f64) {
-    if let Ok(amount) = money::from_json_number(number) {
-        assert_eq!(
-            money::to_json_number(amount),
-            Ok(number + 0.0),
-            "{number:?}"
-        );
     }
 }
 

@@ -2,14 +2,14 @@
 
 use std::num::NonZeroU64;
 
-use cryptopocket_api::types;
+use cryptopocket_api::{Amount, types};
 use futures::{FutureExt as _, Stream};
 use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
     call::Effect,
-    convert::{amount, created_object, field, required, text},
+    convert::{created_object, field, required, text},
     model::{OffRampId, OffRampStatus, UserId, money},
     pagination::{self, ListOptions, Page},
 };
@@ -106,7 +106,8 @@ impl OffRamp {
         blockchain: Option<&str>,
     ) -> Result<OffRampQuote, Error> {
         const OP: &str = "getRampoffQuote";
-        let tokens = amount("amount", tokens)?;
+        // A query string carries the decimal's text, every digit of it.
+        let tokens = tokens.to_string();
         let symbol = text("symbol", symbol)?;
         let blockchain = blockchain.map(str::to_owned);
         let parts = self
@@ -114,7 +115,7 @@ impl OffRamp {
             .call::<types::RampoffQuoteResponse, ()>(OP, Effect::Read, move |api| {
                 let mut request = api
                     .get_rampoff_quote()
-                    .amount(tokens)
+                    .amount(tokens.clone())
                     .symbol(symbol.clone());
                 if let Some(blockchain) = &blockchain {
                     request = request.blockchain(blockchain.clone());
@@ -130,10 +131,7 @@ impl OffRamp {
                 money::parse_decimal(&raw.fiat_amount),
             )?,
             fiat_symbol: raw.fiat_symbol,
-            amount: raw
-                .amount
-                .map(|v| field(OP, "data.amount", money::from_json_number(v)))
-                .transpose()?,
+            amount: raw.amount.map(Amount::value),
             symbol: raw.symbol,
             blockchain: raw.blockchain,
         })
@@ -148,7 +146,7 @@ impl OffRamp {
         const OP: &str = "createRampoff";
         let body = types::CreateRampoffRequest {
             user_id: sale.user_id.get(),
-            amount: amount("amount", sale.amount)?,
+            amount: sale.amount.into(),
             symbol: text("symbol", &sale.symbol)?,
             blockchain: sale.blockchain.clone(),
             iban: sale.iban.clone(),

@@ -3,14 +3,14 @@
 use std::num::NonZeroU64;
 
 use chrono::{DateTime, Utc};
-use cryptopocket_api::types;
+use cryptopocket_api::{Amount, types};
 use futures::{FutureExt as _, Stream};
 use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
     call::Effect,
-    convert::{amount, created_object, field, required, text},
+    convert::{created_object, field, required, text},
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
     pagination::{self, ListOptions, Page},
 };
@@ -189,7 +189,8 @@ impl OnRamp {
     /// See [`Error`]; the amount must be representable as a JSON number.
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, Error> {
         const OP: &str = "getQuote";
-        let amount = amount("amount", request.amount)?;
+        // A query string carries the decimal's text, every digit of it.
+        let amount = request.amount.to_string();
         let symbol = text("symbol", &request.symbol)?;
         let chain = request.chain.clone();
         let payment_type = request.payment_type.to_string();
@@ -198,7 +199,7 @@ impl OnRamp {
             .call::<types::QuoteResponse, ()>(OP, Effect::Read, move |api| {
                 let mut request = api
                     .get_quote()
-                    .amount(amount)
+                    .amount(amount.clone())
                     .symbol(symbol.clone())
                     .payment_type(payment_type.clone());
                 if let Some(chain) = &chain {
@@ -208,19 +209,10 @@ impl OnRamp {
             })
             .await?;
         let raw = required(parts.data, OP)?;
-        let decimal = |path, value: Option<f64>| {
-            value
-                .map(|v| field(OP, path, money::from_json_number(v)))
-                .transpose()
-        };
         Ok(Quote {
-            coin_amount: field(
-                OP,
-                "data.coin_amount",
-                money::from_json_number(raw.coin_amount),
-            )?,
-            price: decimal("data.price", raw.price)?,
-            fiat_amount: decimal("data.fiat_amount", raw.fiat_amount)?,
+            coin_amount: raw.coin_amount.value(),
+            price: raw.price.map(Amount::value),
+            fiat_amount: raw.fiat_amount.map(Amount::value),
             fiat_symbol: raw.fiat_symbol.clone(),
             symbol: raw.symbol.clone(),
             chain: raw.chain.clone(),
@@ -273,7 +265,7 @@ impl OnRamp {
         const OP: &str = "createPayment";
         let body = types::CreatePaymentRequest {
             user_id: payment.user_id.get(),
-            fiat_amount: amount("fiat_amount", payment.fiat_amount)?,
+            fiat_amount: payment.fiat_amount.into(),
             fiat_symbol: text("fiat_symbol", &payment.fiat_symbol)?,
             coin_symbol: text("coin_symbol", &payment.coin_symbol)?,
             coin_chain: payment.coin_chain.clone(),
@@ -318,7 +310,7 @@ impl OnRamp {
         const OP: &str = "createGuidedPayment";
         let body = types::CreateGuidedPaymentRequest {
             user_id: payment.user_id.get(),
-            fiat_amount: amount("fiat_amount", payment.fiat_amount)?,
+            fiat_amount: payment.fiat_amount.into(),
             fiat_symbol: Some("EUR".to_owned()),
             coin_symbol: text("coin_symbol", &payment.coin_symbol)?,
             coin_chain: text("coin_chain", &payment.coin_chain)?,
@@ -425,10 +417,7 @@ pub(crate) fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, 
         fiat_amount: money::from_cents(raw.fiat_amount),
         fiat_symbol: raw.fiat_symbol,
         coin_symbol: raw.coin_symbol,
-        coin_amount: raw
-            .coin_amount
-            .map(|v| field(op, "data.coin_amount", money::from_json_number(v)))
-            .transpose()?,
+        coin_amount: raw.coin_amount.map(Amount::value),
         created_at: raw.created_at,
         holder: raw.holder,
         txid: raw.txid,

@@ -7,7 +7,8 @@
 
 use std::{collections::BTreeSet, panic};
 
-use cryptopocket_api::types::*;
+// `Amount` is the hand-written exact decimal the spec's `Amount` schema is generated as.
+use cryptopocket_api::{Amount, types::*};
 use cryptopocket_snapshots::{component_names, spec, workspace_root};
 use schemars::schema::RootSchema;
 
@@ -21,6 +22,7 @@ macro_rules! components {
 }
 
 components!(
+    Amount,
     Pagination,
     ErrorResponse,
     AuthenticateRequest,

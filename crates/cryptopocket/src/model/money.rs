@@ -3,8 +3,9 @@
 //! Every function returns the amount in the unit a person means (euros,
 //! whole tokens), so the rest of the crate never has to remember which
 //! endpoint used cents, which used base units and which used a decimal
-//! string. Arithmetic stays in [`Decimal`]; floats appear only at the edge
-//! where the generated request types insist on `f64`.
+//! string. JSON numbers never reach a float: the generated types hold them as
+//! [`cryptopocket_api::Amount`], read from the number's text. Arithmetic stays
+//! in [`Decimal`].
 
 use std::str::FromStr;
 
@@ -50,21 +51,6 @@ pub enum AmountError {
     OutOfRange {
         /// The offending value as text (at most 64 characters of it).
         input: String,
-    },
-    /// A JSON number was NaN or infinite.
-    #[error("JSON number {input} is not a finite amount")]
-    NotFinite {
-        /// The value as Rust prints it (`NaN`, `inf`, `-inf`).
-        input: String,
-    },
-    /// The amount would change on its way through an `f64`, so sending it
-    /// would request a different amount than the caller asked for.
-    #[error("amount {input} would be sent as {sent} in a JSON number")]
-    NotExactAsJsonNumber {
-        /// The amount the caller asked for.
-        input: String,
-        /// What the `f64` would actually carry.
-        sent: String,
     },
 }
 
@@ -170,59 +156,12 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
     Decimal::from_str_exact(text).map_err(|_| AmountError::OutOfRange { input: shown(text) })
 }
 
-/// Converts a JSON number (Retrieve payment's `coin_amount`, already an
-/// `f64` in the generated types) into the decimal the server wrote.
-///
-/// Goes through Rust's shortest round-trip formatting, so `148.32` becomes
-/// exactly `148.32` rather than the binary neighbour `148.3199999…` that a
-/// direct float conversion would keep.
-pub fn from_json_number(value: f64) -> Result<Decimal, AmountError> {
-    if !value.is_finite() {
-        return Err(AmountError::NotFinite {
-            input: value.to_string(),
-        });
-    }
-    // `Display` for f64 never uses exponent notation, so the text is always a
-    // plain decimal that `from_str_exact` accepts or refuses as out of range.
-    let text = value.to_string();
-    Decimal::from_str_exact(&text)
-        .map(|amount| amount.normalize())
-        .map_err(|_| AmountError::OutOfRange {
-            input: shown(&text),
-        })
-}
-
-/// Converts an amount for a request field that the generated types hold as
-/// `f64` (e.g. `fiat_amount` in major units).
-///
-/// Fails instead of sending a nearby value when the amount does not survive
-/// the trip through `f64` (more than about 15–17 significant digits), so the
-/// caller never pays or sells a different amount than they asked for.
-pub fn to_json_number(amount: Decimal) -> Result<f64, AmountError> {
-    let wanted = amount.normalize();
-    let text = wanted.to_string();
-    let not_exact = |sent: String| AmountError::NotExactAsJsonNumber {
-        input: shown(&text),
-        sent,
-    };
-    // Rust's float parsing is correctly rounded, so this is the nearest f64.
-    let number = f64::from_str(&text).map_err(|_| not_exact("nothing".to_owned()))?;
-    match from_json_number(number) {
-        Ok(back) if back == wanted => Ok(number),
-        _ => Err(not_exact(shown(&number.to_string()))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::str::FromStr;
-
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
-    use super::{
-        AmountError, from_base_units, from_cents, from_json_number, parse_decimal, to_json_number,
-    };
+    use super::{AmountError, from_base_units, from_cents, parse_decimal};
 
     fn dec(text: &str) -> Decimal {
         Decimal::from_str_exact(text).unwrap_or_else(|e| panic!("bad test literal {text}: {e}"))
@@ -365,71 +304,6 @@ mod tests {
     }
 
     #[test]
-    fn json_numbers_convert_exactly() -> Result<(), AmountError> {
-        assert_eq!(from_json_number(148.32)?.to_string(), "148.32");
-        // The direct conversion is the trap this function exists to avoid.
-        assert_ne!(
-            Decimal::from_f64_retain(148.32),
-            Some(dec("148.32")),
-            "test premise: the binary value is not 148.32"
-        );
-        assert_eq!(from_json_number(240.0)?.to_string(), "240");
-        assert_eq!(from_json_number(0.1)?.to_string(), "0.1");
-        assert_eq!(from_json_number(-0.0)?.to_string(), "0");
-        assert_eq!(from_json_number(1e20)?.to_string(), "100000000000000000000");
-        Ok(())
-    }
-
-    #[test]
-    fn json_numbers_refuse_non_finite_and_out_of_range() {
-        assert_eq!(
-            from_json_number(f64::NAN),
-            Err(AmountError::NotFinite {
-                input: "NaN".to_owned()
-            })
-        );
-        assert!(matches!(
-            from_json_number(f64::INFINITY),
-            Err(AmountError::NotFinite { .. })
-        ));
-        assert!(matches!(
-            from_json_number(1e300),
-            Err(AmountError::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            from_json_number(1e-30),
-            Err(AmountError::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            from_json_number(f64::MIN_POSITIVE),
-            Err(AmountError::OutOfRange { .. })
-        ));
-    }
-
-    #[test]
-    fn to_json_number_round_trips_ordinary_amounts() -> Result<(), AmountError> {
-        assert_eq!(to_json_number(dec("240"))?, 240.0);
-        assert_eq!(to_json_number(dec("150.50"))?, 150.5);
-        assert_eq!(to_json_number(dec("148.32"))?, 148.32);
-        assert_eq!(to_json_number(dec("-0.01"))?, -0.01);
-        Ok(())
-    }
-
-    #[test]
-    fn to_json_number_refuses_amounts_a_float_would_change() {
-        let precise = dec("1234567890.123456789");
-        match to_json_number(precise) {
-            Err(AmountError::NotExactAsJsonNumber { input, sent }) => {
-                assert_eq!(input, "1234567890.123456789");
-                assert_ne!(sent, input);
-                assert!(Decimal::from_str(&sent).is_ok_and(|s| s != precise));
-            }
-            other => panic!("expected NotExactAsJsonNumber, got {other:?}"),
-        }
-        assert!(to_json_number(Decimal::MAX).is_err());
-    }
-
-    #[test]
     fn error_messages_name_the_input() {
         let message = parse_decimal("1,5").map_err(|e| e.to_string());
         assert_eq!(
@@ -465,16 +339,6 @@ mod tests {
         #[test]
         fn base_units_never_panic(units in "[0-9]{0,60}|\\PC{0,20}", decimals: u32) {
             let _ = from_base_units(&units, decimals);
-        }
-
-        // Any float a JSON decoder can produce converts exactly or is refused, and what
-        // converts goes back to the same float.
-        #[test]
-        fn json_numbers_round_trip(bits: u64) {
-            let value = f64::from_bits(bits);
-            if let Ok(amount) = from_json_number(value) {
-                prop_assert_eq!(to_json_number(amount), Ok(value + 0.0));
-            }
         }
     }
 }

@@ -65,7 +65,8 @@ async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
     );
     assert_eq!(created.state, "payment created");
     let sent = server.requests_to("/api/createRampoff")[0].json().unwrap();
-    assert_eq!(sent["amount"], json!(20.0));
+    // The exact decimal, written as its digits: `20`, not a float.
+    assert_eq!(sent["amount"], json!(20));
     assert_eq!(sent["user_id"], json!(106));
 
     let status = offramp

@@ -294,7 +294,7 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
     // through the public `ApiErrorCode` conversion instead.
     let usd = CreateGuidedPaymentRequest {
         user_id: valid.get(),
-        fiat_amount: 100.0,
+        fiat_amount: rust_decimal::Decimal::ONE_HUNDRED.into(),
         fiat_symbol: Some("USD".into()),
         coin_symbol: "USDC".into(),
         coin_chain: "polygon".into(),

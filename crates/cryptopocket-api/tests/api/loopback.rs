@@ -75,7 +75,7 @@ fn with_token(base: &str, token: &str) -> Client {
 
 #[tokio::test]
 async fn a_payment_is_fetched_with_the_auth_header_and_decoded() {
-    let fixture = include_str!("../../../tests/fixtures/getPayment.response.json");
+    let fixture = include_str!("../../../../tests/fixtures/getPayment.response.json");
     let (base, seen) = serve(vec![(200, fixture)]).await;
 
     let envelope = with_token(&base, "b87bsdf8hdsj9fh9sd78fubsdoiufbj")
@@ -108,7 +108,7 @@ async fn a_payment_is_fetched_with_the_auth_header_and_decoded() {
 
 #[tokio::test]
 async fn webhook_subscriptions_are_sent_form_urlencoded_as_documented() {
-    let fixture = include_str!("../../../tests/fixtures/subscribeToWebhook.response.json");
+    let fixture = include_str!("../../../../tests/fixtures/subscribeToWebhook.response.json");
     let (base, seen) = serve(vec![(200, fixture)]).await;
 
     let envelope = with_token(&base, "t")
@@ -137,9 +137,9 @@ async fn webhook_subscriptions_are_sent_form_urlencoded_as_documented() {
 #[tokio::test]
 async fn business_errors_at_200_and_validation_errors_at_422_both_decode() {
     let business = include_str!(
-        "../../../tests/fixtures/registerCompany.response.error-user_already_exists.json"
+        "../../../../tests/fixtures/registerCompany.response.error-user_already_exists.json"
     );
-    let validation = include_str!("../../../tests/fixtures/registerCompany.response.422.json");
+    let validation = include_str!("../../../../tests/fixtures/registerCompany.response.422.json");
     let (base, _) = serve(vec![(200, business), (422, validation)]).await;
     let client = with_token(&base, "t");
     let register = || {
@@ -180,7 +180,7 @@ async fn an_error_envelope_whose_data_is_not_the_success_shape_keeps_its_bytes()
                 .user_id(106)
                 .coin_symbol("USDC")
                 .coin_chain("polygon")
-                .fiat_amount(240.0),
+                .fiat_amount("240".parse::<cryptopocket_api::Amount>().unwrap()),
         )
         .send()
         .await;
@@ -193,7 +193,7 @@ async fn an_error_envelope_whose_data_is_not_the_success_shape_keeps_its_bytes()
 
 #[tokio::test]
 async fn a_client_without_hooks_sends_no_auth_header() {
-    let fixture = include_str!("../../../tests/fixtures/getRampoff.response.json");
+    let fixture = include_str!("../../../../tests/fixtures/getRampoff.response.json");
     let (base, seen) = serve(vec![(200, fixture)]).await;
     let envelope = Client::new(&base, Hooks::default())
         .get_rampoff()
