@@ -1107,3 +1107,34 @@ async fn a_token_in_no_known_place_is_an_error_naming_the_places_tried() {
         assert!(!shown.contains("Zq9SeCrEtToKeN"), "{shown}");
     }
 }
+
+/// An 18-decimal token amount comes out digit for digit, as a JSON number or a string.
+#[tokio::test]
+async fn token_amounts_keep_every_digit_as_a_number_or_a_string() {
+    for (written, expected) in [
+        ("0.123456789012345678", "0.123456789012345678"),
+        ("\"148.32\"", "148.32"),
+        ("1.5e-3", "0.0015"),
+    ] {
+        let body = support::fixture_text("getPayment.response.json").replace(
+            "\"coin_amount\": 148.32",
+            &format!("\"coin_amount\": {written}"),
+        );
+        assert!(body.contains(written), "the fixture changed shape");
+        let server = MockServer::start(move |request| {
+            if request.is("POST", AUTHENTICATE) {
+                Reply::token("T1")
+            } else {
+                Reply::Raw(200, "application/json".into(), body.clone(), vec![])
+            }
+        })
+        .await;
+        let client = client_builder(&server).build().unwrap();
+        let payment = client.onramp().payment(&payment_id()).await.unwrap();
+        assert_eq!(
+            payment.coin_amount.map(|a| a.to_string()).as_deref(),
+            Some(expected),
+            "{written}"
+        );
+    }
+}
