@@ -33,7 +33,7 @@ When a create (payment, off-ramp, customer, document, reconciliation) fails in a
 have reached the server, the error says so and how to look the object up before creating it
 again: for a payment, `cryptopocket payments list --external-id ID` (so give --external-id).
 
-Exit codes: 0 success; 1 the API refused the call (or a webhook delivery was rejected);
+Exit codes: 0 success; 1 the API refused the call (or a webhook delivery or a watched payment was rejected);
 2 usage or configuration error; 3 transport error, timeout, or an answer that could not be read.";
 
 const EXAMPLES: &str = "Examples:

@@ -3,7 +3,7 @@
 //! | Code | Meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | the API answered with an error (its code and message are printed), or a webhook delivery was rejected |
+//! | 1 | the API answered with an error (its code and message are printed), a webhook delivery was rejected, or a watched payment was rejected |
 //! | 2 | usage or configuration error: a bad flag, missing credentials, an unreadable file, input the API's rules refuse before anything is sent |
 //! | 3 | transport error, timeout, or an answer that could not be read (unexpected HTTP status, redirect, undecodable or oversized body) |
 //!

@@ -11,6 +11,7 @@ use cryptopocket::{
 use futures::{TryStreamExt as _, future};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
+use tokio::time::Instant;
 
 use super::{Context, ListArgs};
 use crate::{
@@ -108,10 +109,15 @@ pub enum PaymentsCommand {
         list: ListArgs,
     },
 
-    /// Poll a payment until it reaches a final status (coins_sent): a spinner on a terminal,
-    /// one line per status change otherwise (one JSON object per change with --json).
+    /// Poll a payment until it reaches a final status, at most --max-wait seconds: a spinner
+    /// on a terminal, one line per status change otherwise (one JSON object per change with
+    /// --json).
+    ///
+    /// coins_sent ends it with exit 0; payment_rejected with exit 1 (the payment failed); no
+    /// final status within --max-wait with exit 3, naming the last status seen. A status this
+    /// version does not know is never taken as final: the watch goes on until --max-wait.
     #[command(
-        after_help = "Example:\n  cryptopocket payments watch aBcDeFgHiJkLmNoPqRsTuVwXy --interval 10"
+        after_help = "Example:\n  cryptopocket payments watch aBcDeFgHiJkLmNoPqRsTuVwXy --interval 10 --max-wait 1800"
     )]
     Watch {
         /// The payment id.
@@ -125,6 +131,16 @@ pub enum PaymentsCommand {
             default_value = "5"
         )]
         interval: Duration,
+        /// The longest the watch runs, polls included, in seconds (fractions allowed; at most
+        /// 86400, a day). When it is up without a final status the watch ends with exit 3.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            value_parser = seconds,
+            allow_negative_numbers = true,
+            default_value = "600"
+        )]
+        max_wait: Duration,
     },
 }
 
@@ -245,19 +261,31 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
         PaymentsCommand::Watch {
             payment_id,
             interval,
-        } => watch(printer, &onramp, &payment_id, interval).await?,
+            max_wait,
+        } => watch(printer, &onramp, &payment_id, interval, max_wait).await?,
     }
     Ok(())
 }
 
-/// Polls until the payment's status is final. On a terminal (and without `--json`) a spinner
-/// shows the current status; otherwise each new status is printed once.
+/// Polls until the payment's status is final, for at most `max_wait` (every poll included).
+/// On a terminal (and without `--json`) a spinner shows the current status; otherwise each
+/// new status is printed once.
+///
+/// Ends with `Ok` on success (`coins_sent`), with [`rejected`] (exit 1) on a failure status
+/// (`payment_rejected`), and with [`gave_up`] (exit 3) when `max_wait` is up first: an unknown
+/// status is never taken as final.
 async fn watch(
     printer: &Printer,
     onramp: &OnRamp,
     id: &PaymentId,
     interval: Duration,
+    max_wait: Duration,
 ) -> Result<(), Failure> {
+    let started = Instant::now();
+    // Both are at most a day (`args::seconds`), but the clock's range is not ours to assume.
+    let deadline = started.checked_add(max_wait).ok_or_else(|| {
+        Failure::usage("--max-wait reaches past what this machine's clock can represent")
+    })?;
     let spinner = (!printer.json && std::io::stdout().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
         bar.set_style(
@@ -269,16 +297,23 @@ async fn watch(
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
+    let end = |outcome: Result<(), Failure>| {
+        if let Some(bar) = &spinner {
+            if outcome.is_ok() {
+                bar.finish();
+            } else {
+                bar.abandon();
+            }
+        }
+        outcome
+    };
     let mut last: Option<PaymentStatus> = None;
     loop {
-        let payment = match onramp.payment(id).await {
-            Ok(payment) => payment,
-            Err(error) => {
-                if let Some(bar) = &spinner {
-                    bar.abandon();
-                }
-                return Err(error.into());
-            }
+        // The max wait bounds the call too: a server that stalls cannot hold the watch.
+        let payment = match tokio::time::timeout_at(deadline, onramp.payment(id)).await {
+            Ok(Ok(payment)) => payment,
+            Ok(Err(error)) => return end(Err(error.into())),
+            Err(_) => return end(Err(gave_up(id, last.as_ref(), max_wait))),
         };
         if last.as_ref() != Some(&payment.status) {
             let text = describe(&payment);
@@ -289,13 +324,91 @@ async fn watch(
             }
             last = Some(payment.status.clone());
         }
-        if payment.status.is_final() {
-            if let Some(bar) = &spinner {
-                bar.finish();
-            }
-            return Ok(());
+        if payment.status.is_failure() {
+            return end(Err(rejected(id, &payment.status)));
         }
-        tokio::time::sleep(interval).await;
+        if payment.status.is_final() {
+            return end(Ok(()));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return end(Err(gave_up(id, last.as_ref(), max_wait)));
+        }
+        // The next poll, or the end of the wait if that comes first.
+        let next = now
+            .checked_add(interval)
+            .map_or(deadline, |next| next.min(deadline));
+        tokio::time::sleep_until(next).await;
+        if next >= deadline {
+            return end(Err(gave_up(id, last.as_ref(), max_wait)));
+        }
+    }
+}
+
+/// The watch saw a failure status: exit 1, since the payment ended without the crypto sent.
+fn rejected(id: &PaymentId, status: &PaymentStatus) -> Failure {
+    let what = match status {
+        PaymentStatus::PaymentRejected => "was rejected",
+        _ => "failed",
+    };
+    let status = shown(status);
+    Failure::refused(format!("payment {id} {what} (status `{status}`)"))
+        .detail("the payment ended without the crypto being sent; to buy, create a new payment")
+}
+
+/// The max wait is up without a final status: exit 3, naming the last status seen and, when
+/// this version does not know it, saying that it may be final.
+fn gave_up(id: &PaymentId, last: Option<&PaymentStatus>, max_wait: Duration) -> Failure {
+    let waited = format_seconds(max_wait);
+    match last {
+        None => Failure::unreachable(format!(
+            "payment {id}: no status could be read within --max-wait ({waited} s)"
+        ))
+        .detail("the server is slow or unreachable; try again, or raise --max-wait"),
+        Some(status @ PaymentStatus::Unknown(_)) => {
+            let status = shown(status);
+            Failure::unreachable(format!(
+                "payment {id} has no final status after {waited} s: the last status seen is \
+             `{status}`, which this version does not know"
+            ))
+            .detail(format!(
+                "`{status}` is not a status this version knows; it may be final (a failure, a \
+             refund, an expiry): look at the payment in the CryptoPocket dashboard"
+            ))
+        }
+        Some(status) => Failure::unreachable(format!(
+            "payment {id} has no final status after {waited} s: the last status seen is \
+             `{status}`"
+        ))
+        .detail(format!(
+            "run `cryptopocket payments watch {id}` again to keep watching, or raise --max-wait"
+        )),
+    }
+}
+
+/// A status as the server sent it, for a message: control characters escaped (an unknown
+/// word comes from the server and could hold a newline or a terminal escape) and at most
+/// [`SHOWN_STATUS`] characters.
+fn shown(status: &PaymentStatus) -> String {
+    let mut escaped = status.as_str().chars().flat_map(char::escape_debug);
+    let mut text: String = escaped.by_ref().take(SHOWN_STATUS).collect();
+    if escaped.next().is_some() {
+        text.push('…');
+    }
+    text
+}
+
+/// The longest status a message shows, in characters.
+const SHOWN_STATUS: usize = 100;
+
+/// Seconds as typed: `600`, `0.5`.
+fn format_seconds(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        duration.as_secs().to_string()
+    } else {
+        // Trailing zeros of a fraction say nothing.
+        let text = format!("{:.3}", duration.as_secs_f64());
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 
@@ -304,5 +417,46 @@ fn describe(payment: &Payment) -> String {
     match &payment.txid {
         Some(txid) if payment.status.is_final() => format!("{} (txid {txid})", payment.status),
         _ => payment.status.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_shown_as_typed() {
+        assert_eq!(format_seconds(Duration::from_secs(600)), "600");
+        assert_eq!(format_seconds(Duration::from_millis(500)), "0.5");
+        assert_eq!(format_seconds(Duration::from_millis(1250)), "1.25");
+    }
+
+    #[test]
+    fn a_status_from_the_server_is_shown_escaped_and_short() {
+        let id = PaymentId::new("p-1").expect("an id");
+        let hostile = PaymentStatus::from(format!("foo\n\u{1b}[31m{}", "x".repeat(500)));
+        let failure = gave_up(&id, Some(&hostile), Duration::from_secs(1));
+        assert!(
+            failure.message.contains(r"`foo\n\u{1b}[31mxxx"),
+            "{}",
+            failure.message
+        );
+        assert!(!failure.message.contains('\n'), "{}", failure.message);
+        assert!(!failure.message.contains('\u{1b}'), "{}", failure.message);
+        assert!(failure.message.len() < 300, "{}", failure.message);
+        assert!(failure.details[0].contains("not a status this version knows"));
+        // A known word is named as it is, and not called unknown.
+        let failure = gave_up(&id, Some(&PaymentStatus::Started), Duration::from_secs(1));
+        assert!(
+            failure
+                .message
+                .ends_with("the last status seen is `started`")
+        );
+        let failure = rejected(&id, &PaymentStatus::PaymentRejected);
+        assert_eq!(
+            failure.message,
+            "payment p-1 was rejected (status `payment_rejected`)"
+        );
+        assert_eq!(failure.code, crate::exit::Code::Refused);
     }
 }

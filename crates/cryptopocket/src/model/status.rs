@@ -7,9 +7,12 @@ use super::open_enum::open_enum;
 open_enum! {
     /// Where an on-ramp payment stands (`data.status` of Retrieve payment).
     ///
-    /// Failure, refund, cancel and expiry statuses are undocumented, so a
-    /// poller must expect [`PaymentStatus::Unknown`] and keep it visible
-    /// rather than treat it as success or failure.
+    /// The docs name only the happy path (`started` → `pending_bank` for bank transfers →
+    /// `payment_received` → `coins_sent`). The one failure word known, `payment_rejected`,
+    /// is undocumented (seen in a public integration of the same vendor); refund, cancel and
+    /// expiry words are unknown. So a poller must expect [`PaymentStatus::Unknown`], keep it
+    /// visible, and bound its wait rather than treat an unknown word as success, failure or
+    /// an end.
     PaymentStatus {
         /// Created; the customer has not finished checkout or not yet sent the
         /// bank transfer.
@@ -20,16 +23,29 @@ open_enum! {
         /// Fiat received; the crypto purchase and sending are under way.
         PaymentReceived => "payment_received",
         /// Crypto sent to the customer's wallet; `txid` is now present. The
-        /// only documented final state.
+        /// only documented final state, and the only success.
         CoinsSent => "coins_sent",
+        /// The payment was rejected and no crypto will be sent: final, a failure.
+        ///
+        /// Undocumented: seen in a public integration of the same vendor, where it is the
+        /// first known failure state; the official docs do not list it.
+        PaymentRejected => "payment_rejected",
     }
 }
 
 impl PaymentStatus {
-    /// Whether polling can stop: only `coins_sent` is documented as final,
-    /// and an unknown word may be an intermediate state, so it is not final.
+    /// Whether polling can stop: `coins_sent` (success) and `payment_rejected` (failure,
+    /// see [`PaymentStatus::is_failure`]). An unknown word may be an intermediate state, so
+    /// it is not final: a poller must bound its wait itself.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::CoinsSent)
+        matches!(self, Self::CoinsSent | Self::PaymentRejected)
+    }
+
+    /// Whether the payment ended without the crypto being sent: `payment_rejected`. Such a
+    /// status is also [`final`](PaymentStatus::is_final); a final status that is not a
+    /// failure is a success (`coins_sent`). An unknown word is neither final nor a failure.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::PaymentRejected)
     }
 }
 
@@ -147,26 +163,59 @@ mod tests {
     use super::{EventType, KycStatus, OffRampStatus, PaymentStatus, PaymentType};
 
     #[test]
-    fn payment_status_parses_and_only_coins_sent_is_final() {
+    fn payment_status_parses_and_only_coins_sent_and_rejected_are_final() {
+        // (wire, status, final, failure)
         let cases = [
-            ("started", PaymentStatus::Started, false),
-            ("pending_bank", PaymentStatus::PendingBank, false),
-            ("payment_received", PaymentStatus::PaymentReceived, false),
-            ("coins_sent", PaymentStatus::CoinsSent, true),
+            ("started", PaymentStatus::Started, false, false),
+            ("pending_bank", PaymentStatus::PendingBank, false, false),
+            (
+                "payment_received",
+                PaymentStatus::PaymentReceived,
+                false,
+                false,
+            ),
+            ("coins_sent", PaymentStatus::CoinsSent, true, false),
+            (
+                "payment_rejected",
+                PaymentStatus::PaymentRejected,
+                true,
+                true,
+            ),
         ];
-        for (wire, status, is_final) in cases {
+        for (wire, status, is_final, is_failure) in cases {
             let parsed = PaymentStatus::from(wire);
             assert_eq!(parsed, status);
             assert_eq!(parsed.as_str(), wire);
             assert_eq!(parsed.is_final(), is_final, "{wire}");
+            assert_eq!(parsed.is_failure(), is_failure, "{wire}");
         }
-        let refunded = PaymentStatus::from("refunded");
-        assert_eq!(refunded, PaymentStatus::Unknown("refunded".to_owned()));
-        assert!(!refunded.is_final());
+        // Unknown words, failure-sounding ones included, are neither final nor failures:
+        // only a word this crate knows ends a poll.
+        for wire in [
+            "refunded",
+            "foo_bar",
+            "payment_failed",
+            "PAYMENT_REJECTED",
+            "",
+        ] {
+            let unknown = PaymentStatus::from(wire);
+            assert_eq!(unknown, PaymentStatus::Unknown(wire.to_owned()));
+            assert!(!unknown.is_final(), "{wire}");
+            assert!(!unknown.is_failure(), "{wire}");
+            assert_eq!(unknown.as_str(), wire);
+        }
         assert_eq!(
             PaymentStatus::from("COINS_SENT"),
             PaymentStatus::Unknown("COINS_SENT".to_owned())
         );
+    }
+
+    #[test]
+    fn payment_rejected_round_trips_through_json() -> Result<(), serde_json::Error> {
+        let parsed: PaymentStatus = serde_json::from_str(r#""payment_rejected""#)?;
+        assert_eq!(parsed, PaymentStatus::PaymentRejected);
+        assert_eq!(serde_json::to_string(&parsed)?, r#""payment_rejected""#);
+        Ok(())
     }
 
     #[test]
