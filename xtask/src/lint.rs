@@ -35,7 +35,9 @@ pub enum Rule {
     OneTag,
     /// Every operation has a summary and a description.
     OperationDocs,
-    /// Operations, schemas and webhooks carry `x-provenance` and `x-docs-url`.
+    /// Operations, schemas and webhooks carry `x-provenance` and `x-docs-url`; each entry of
+    /// an operation's `x-error-codes` is `{code, x-provenance}` (and `x-docs-url` when the code
+    /// is documented); a response that declares its own `x-provenance` gives a valid one.
     Provenance,
     /// Component schemas have a description.
     SchemaDocs,
@@ -264,6 +266,80 @@ impl<'a> Linter<'a> {
         }
     }
 
+    /// `x-error-codes`: a list of `{code, x-provenance, x-docs-url}` entries, so that a
+    /// documented code can be told from one we expect by analogy. A `documented` code names the
+    /// page that lists it; any other may name the page it was inferred from.
+    fn error_codes(&mut self, op: &Value, pointer: &str) {
+        let Some(codes) = op.get("x-error-codes") else {
+            return;
+        };
+        let pointer = child(pointer, "x-error-codes");
+        let Some(entries) = codes.as_array() else {
+            self.report(
+                Rule::Provenance,
+                &pointer,
+                "must be a list of `{code, x-provenance}` entries",
+            );
+            return;
+        };
+        let mut seen = BTreeSet::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let at = child(&pointer, &i.to_string());
+            if !entry.is_object() {
+                self.report(
+                    Rule::Provenance,
+                    &at,
+                    format!(
+                        "found {entry}; write `{{code: ..., x-provenance: documented | partial | inferred}}` \
+                         so that the code carries its own provenance"
+                    ),
+                );
+                continue;
+            }
+            match entry.get("code").and_then(Value::as_str) {
+                Some(code) if !code.trim().is_empty() => {
+                    if !seen.insert(code) {
+                        self.report(
+                            Rule::Provenance,
+                            &child(&at, "code"),
+                            format!(
+                                "`{code}` is listed twice; give it one entry and one provenance"
+                            ),
+                        );
+                    }
+                }
+                other => self.report(
+                    Rule::Provenance,
+                    &child(&at, "code"),
+                    format!("each entry names its error code; found {other:?}"),
+                ),
+            }
+            let provenance = entry.get("x-provenance").and_then(Value::as_str);
+            if !provenance.is_some_and(|p| PROVENANCE.contains(&p)) {
+                self.report(
+                    Rule::Provenance,
+                    &child(&at, "x-provenance"),
+                    format!("must be one of documented, partial, inferred; found {provenance:?}"),
+                );
+            }
+            let url = entry.get("x-docs-url");
+            let url_ok = match url {
+                None => provenance != Some("documented"),
+                Some(url) => url.as_str().is_some_and(|u| u.starts_with("https://")),
+            };
+            if !url_ok {
+                self.report(
+                    Rule::Provenance,
+                    &child(&at, "x-docs-url"),
+                    format!(
+                        "a documented code names the https URL of the page that lists it; found {:?}",
+                        url.and_then(Value::as_str)
+                    ),
+                );
+            }
+        }
+    }
+
     fn paths(&mut self) {
         let declared_tags: BTreeSet<&str> = self
             .doc
@@ -351,6 +427,7 @@ impl<'a> Linter<'a> {
             }
         }
         self.provenance(op, pointer);
+        self.error_codes(op, pointer);
         self.parameters(path, item, op, pointer);
         if let Some(body) = op.get("requestBody") {
             self.request_body(body, &child(pointer, "requestBody"));
@@ -487,6 +564,18 @@ impl<'a> Linter<'a> {
             let Some(response) = deref(self.doc, response) else {
                 continue;
             };
+            if let Some(provenance) = response.get("x-provenance") {
+                let provenance = provenance.as_str();
+                if !provenance.is_some_and(|p| PROVENANCE.contains(&p)) {
+                    self.report(
+                        Rule::Provenance,
+                        &child(&response_pointer, "x-provenance"),
+                        format!(
+                            "must be one of documented, partial, inferred; found {provenance:?}"
+                        ),
+                    );
+                }
+            }
             let Some((media_type, media)) = self.single_media_type(response, &response_pointer)
             else {
                 continue;
@@ -705,6 +794,11 @@ mod tests {
                     "description": "Returns a payment.",
                     "x-provenance": "documented",
                     "x-docs-url": "https://api-doc.cryptopocket.io/retrieve-payment-4200041e0",
+                    "x-error-codes": [
+                        {"code": "authorization_incorrect", "x-provenance": "inferred"},
+                        {"code": "payment_not_found", "x-provenance": "documented",
+                         "x-docs-url": "https://api-doc.cryptopocket.io/retrieve-payment-4200041e0"}
+                    ],
                     "parameters": [{"in": "path", "name": "payment_id", "required": true,
                                     "schema": {"type": "string"}}],
                     "responses": {"200": {"description": "ok", "content": {"application/json": {
@@ -804,6 +898,49 @@ mod tests {
                     "/components/schemas/Payment/x-provenance".into()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn every_error_code_carries_a_valid_provenance() {
+        let mut doc = valid();
+        let op = &mut doc["paths"]["/payment/{payment_id}"]["get"];
+        op["x-error-codes"] = json!([
+            "authorization_incorrect",
+            {"code": "user_not_found", "x-provenance": "guessed"},
+            {"code": "user_banned"},
+            {"code": "min_purchase", "x-provenance": "documented"},
+            {"code": "user_not_found", "x-provenance": "inferred", "x-docs-url": "http://insecure"},
+            {"x-provenance": "inferred"},
+        ]);
+        op["responses"]["404"] = json!({"description": "gone", "x-provenance": "designed",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Payment"}}}});
+        let at = format!("{GET}/x-error-codes");
+        assert_eq!(
+            findings(&doc),
+            vec![
+                ("provenance", format!("{at}/0")),
+                ("provenance", format!("{at}/1/x-provenance")),
+                ("provenance", format!("{at}/2/x-provenance")),
+                ("provenance", format!("{at}/3/x-docs-url")),
+                ("provenance", format!("{at}/4/code")),
+                ("provenance", format!("{at}/4/x-docs-url")),
+                ("provenance", format!("{at}/5/code")),
+                ("provenance", format!("{GET}/responses/404/x-provenance")),
+            ]
+        );
+
+        doc["paths"]["/payment/{payment_id}"]["get"]["x-error-codes"] =
+            json!([{"code": "authorization_incorrect", "x-provenance": "partial"}]);
+        doc["paths"]["/payment/{payment_id}"]["get"]["responses"]["404"]["x-provenance"] =
+            json!("partial");
+        assert_eq!(findings(&doc), vec![]);
+
+        doc["paths"]["/payment/{payment_id}"]["get"]["x-error-codes"] =
+            json!({"authorization_incorrect": "inferred"});
+        assert_eq!(
+            findings(&doc),
+            vec![("provenance", format!("{GET}/x-error-codes"))]
         );
     }
 

@@ -84,13 +84,32 @@ impl Envelope for types::AuthenticateResponse {
     }
 }
 
+/// The status's place is inferred: inside `data` (the usual envelope) or, as a public
+/// integration of the same vendor reads it, at the top level.
+impl Envelope for types::KycCheckResponse {
+    type Data = types::KycStatus;
+    fn into_parts(self) -> Parts<types::KycStatus> {
+        let top_level = self.kyc_status.map(|kyc_status| types::KycStatus {
+            kyc_status,
+            kyc_form_url: self.kyc_form_url,
+            user_id: None,
+        });
+        Parts {
+            status: self.status,
+            message: self.message,
+            error: self.error,
+            data: self.data.or(top_level),
+            pagination: None,
+        }
+    }
+}
+
 envelopes! {
     TokenPriceResponse => types::TokenPrice;
     AvailableAssetsResponse => Vec<types::Asset>;
     RegisterUserResponse => types::RegisteredUser;
     RegisterUserKycDelegatedResponse => types::RegisteredKycDelegatedUser;
     RegisterCompanyResponse => types::RegisteredCompany;
-    KycCheckResponse => types::KycStatus;
     CreateOnboardingFormResponse => types::OnboardingForm;
     UploadCustomerDocumentResponse => serde_json::Map<String, serde_json::Value>;
     FindUserSuccess => types::Customer;

@@ -5,7 +5,7 @@
 use cryptopocket_api::types;
 use futures::FutureExt as _;
 
-use crate::{Client, Error, call::Effect, convert::required, model::EventType};
+use crate::{Client, Error, call::Effect, model::EventType};
 
 /// Webhook subscriptions; from [`Client::webhooks`].
 #[derive(Debug, Clone)]
@@ -24,7 +24,9 @@ impl Client {
 
 impl WebhookSubscriptions {
     /// Webhook Event Subscribe (`POST /subscribeToWebhook`): CryptoPocket will POST `event`
-    /// deliveries to `url`. Returns the API's answer (`subscription_created`).
+    /// deliveries to `url`. Returns the API's answer (`subscription_created`): its `data`,
+    /// else its `message`, else empty (a success envelope without either still means the
+    /// subscription is in place).
     ///
     /// # Errors
     ///
@@ -76,6 +78,8 @@ impl WebhookSubscriptions {
                 }
             })
             .await?;
-        required(parts.data, operation)
+        // The success envelope is the confirmation; its text is `data` as documented, else
+        // the `message`, else empty: a server that sends neither has still subscribed.
+        Ok(parts.data.or(parts.message).unwrap_or_default())
     }
 }

@@ -1,5 +1,6 @@
 //! The README tells a newcomer what is documented and what is inferred; these tests keep
-//! its operations table and its schema counts equal to the spec's `x-provenance`.
+//! its operations table and its operation, schema and error-code counts equal to the spec's
+//! `x-provenance`.
 
 use std::collections::BTreeSet;
 
@@ -62,17 +63,67 @@ fn the_operations_table_matches_the_spec() {
 fn the_schema_counts_match_the_spec() {
     let spec = spec();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
-    let count = |p: &str| schemas.values().filter(|s| s["x-provenance"] == p).count();
-    let sentence = format!(
-        "Of the {} component schemas, {} are documented, {} partial and {} inferred",
-        schemas.len(),
+    let sentence = count_sentence(
+        "component schemas",
+        schemas.values().map(|s| &s["x-provenance"]),
+    );
+    assert!(
+        readme_text().contains(&sentence),
+        "README.md should say: {sentence}"
+    );
+}
+
+/// The README with its line breaks and indentation folded into single spaces.
+fn readme_text() -> String {
+    readme().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// "Of the N <what>, A are documented, B partial and C inferred" for these provenances.
+fn count_sentence<'a>(what: &str, provenances: impl Iterator<Item = &'a Value>) -> String {
+    let provenances: Vec<&str> = provenances.map(|p| p.as_str().unwrap_or("")).collect();
+    let count = |p: &str| provenances.iter().filter(|&&q| q == p).count();
+    format!(
+        "Of the {} {what}, {} are documented, {} partial and {} inferred",
+        provenances.len(),
         count("documented"),
         count("partial"),
         count("inferred")
+    )
+}
+
+#[test]
+fn the_operation_counts_match_the_spec() {
+    let spec = spec();
+    let operations = cryptopocket_snapshots::operations(&spec);
+    let sentence = count_sentence(
+        "operations",
+        operations.values().map(|op| &op["x-provenance"]),
     );
-    let readme = readme().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        readme.contains(&sentence),
+        readme_text().contains(&sentence),
+        "README.md should say: {sentence}"
+    );
+}
+
+#[test]
+fn the_error_code_counts_match_the_spec() {
+    let spec = spec();
+    let operations = cryptopocket_snapshots::operations(&spec);
+    let entries: Vec<&Value> = operations
+        .values()
+        .filter_map(|op| op["x-error-codes"].as_array())
+        .flatten()
+        .collect();
+    assert!(
+        entries.iter().all(|e| e["code"].is_string()),
+        "every `x-error-codes` entry is `{{code, x-provenance}}` (cargo xtask lint says where)"
+    );
+    let sentence = count_sentence(
+        "error-code entries",
+        entries.iter().map(|e| &e["x-provenance"]),
+    );
+    assert!(
+        readme_text().contains(&sentence),
         "README.md should say: {sentence}"
     );
 }

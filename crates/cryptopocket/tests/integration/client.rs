@@ -1138,3 +1138,31 @@ async fn token_amounts_keep_every_digit_as_a_number_or_a_string() {
         );
     }
 }
+
+/// Values the spec guessed to sit inside `data` may arrive beside it, and a success that
+/// carries no `data` is still a success where nothing depends on it.
+#[tokio::test]
+async fn kyc_status_at_the_top_level_and_a_subscription_without_data_are_read() {
+    let server = MockServer::start(|request| {
+        if request.is("POST", AUTHENTICATE) {
+            Reply::token("T1")
+        } else if request.route() == "/api/kyc/check" {
+            Reply::Json(200, json!({"status": "ok", "kyc_status": "valid"}))
+        } else {
+            Reply::Json(200, json!({"status": "success"}))
+        }
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+    let kyc = client.kyc().status(UserId::new(106)).await.unwrap();
+    assert_eq!(kyc.status, cryptopocket::model::KycStatus::Valid);
+    let answer = client
+        .webhooks()
+        .subscribe(
+            &cryptopocket::model::EventType::CoinsSent,
+            "https://example.com/hook",
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer, "");
+}
