@@ -179,6 +179,10 @@ pub struct Limits {
     /// slower, or that sends nothing, is closed. The same bound applies to an idle
     /// keep-alive connection between two requests. Taken between 1 ms and 24 h.
     pub header_timeout: Duration,
+    /// How long one request may take once its head is read: receiving its body and
+    /// answering. A client that trickles a body is answered HTTP 408 and disconnected when it
+    /// runs out, so it cannot hold a connection slot for ever. Taken between 1 ms and 24 h.
+    pub request_timeout: Duration,
     /// Smallest purchase in EUR (`min_purchase` below it).
     pub min_purchase: Decimal,
     /// Purchases above this many EUR need the enhanced verification
@@ -202,6 +206,7 @@ impl Default for Limits {
             max_deliveries: 1_024,
             max_connections: 1_024,
             header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
             min_purchase: Decimal::new(20, 0),
             reinforced_above: Decimal::new(1_000, 0),
             quarterly_card_limit: Decimal::new(5_000, 0),

@@ -37,6 +37,11 @@ struct Args {
     /// on one connection) before it is disconnected [default: 10].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     header_timeout: Option<u64>,
+
+    /// Seconds a client may take, once its request head is in, to send the body and be
+    /// answered before it gets HTTP 408 and is disconnected [default: 30].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    request_timeout: Option<u64>,
 }
 
 #[tokio::main]
@@ -54,6 +59,9 @@ async fn main() -> std::process::ExitCode {
     }
     if let Some(seconds) = args.header_timeout {
         config.limits.header_timeout = Duration::from_secs(seconds);
+    }
+    if let Some(seconds) = args.request_timeout {
+        config.limits.request_timeout = Duration::from_secs(seconds);
     }
     let sandbox = match Sandbox::start_with(config).await {
         Ok(sandbox) => sandbox,

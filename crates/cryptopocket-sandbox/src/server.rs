@@ -264,6 +264,12 @@ impl Drop for Sandbox {
 }
 
 fn router(state: AppState) -> Router {
+    let limit = state
+        .shared
+        .config
+        .limits
+        .request_timeout
+        .clamp(Duration::from_millis(1), Duration::from_secs(24 * 60 * 60));
     let mut api = Router::new();
     for op in api::OPERATIONS {
         api = api.route(op.path, (op.handler)());
@@ -276,7 +282,30 @@ fn router(state: AppState) -> Router {
     .fallback(unknown_path)
     .method_not_allowed_fallback(wrong_method)
     .layer(middleware::from_fn(catch_panic))
+    .layer(middleware::from_fn(move |request, next| {
+        request_deadline(limit, request, next)
+    }))
     .with_state(state)
+}
+
+/// Around everything: a request whose body trickles in (or whose answer takes too long) is
+/// answered 408 once `limit` has passed since its head was read, and its connection closed.
+/// The header timeout bounds the head; this bounds the rest.
+async fn request_deadline(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = Fail::code("request_timeout")
+                .message("the request took too long to arrive; send it whole and promptly")
+                .with_status(StatusCode::REQUEST_TIMEOUT)
+                .into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
 }
 
 /// Around everything: a handler that panics (a sandbox bug) answers HTTP 500 with the

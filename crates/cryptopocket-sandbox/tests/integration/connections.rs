@@ -224,3 +224,53 @@ async fn answered_after(addr: SocketAddr, since: Instant) -> Duration {
     );
     at
 }
+
+/// A client that sends its head promptly and then its body a byte at a time is answered 408
+/// once `Limits::request_timeout` has passed, and disconnected: the header timeout bounds
+/// the head, this bounds the rest.
+#[tokio::test]
+async fn a_body_sent_a_byte_at_a_time_is_answered_408_and_cut_off() {
+    let sandbox = Sandbox::start_with(SandboxConfig {
+        limits: Limits {
+            header_timeout: TIMEOUT,
+            request_timeout: TIMEOUT,
+            ..Limits::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(sandbox.addr()).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/authenticate HTTP/1.1\r\nHost: sandbox.test\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let give_up = tokio::time::sleep_until(started + GIVE_UP);
+    tokio::pin!(give_up);
+    let mut ticks = tokio::time::interval(Duration::from_millis(200));
+    let (mut answer, mut buf, mut writing) = (Vec::new(), [0u8; 1024], true);
+    loop {
+        tokio::select! {
+            read = stream.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            },
+            _ = ticks.tick(), if writing => {
+                writing = stream.write_all(b" ").await.is_ok();
+            }
+            () = &mut give_up => panic!("the trickling request was still open at {GIVE_UP:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+    assert!(
+        elapsed >= TIMEOUT && elapsed < TIMEOUT + MARGIN,
+        "answered after {elapsed:?}"
+    );
+}
