@@ -131,20 +131,13 @@ impl Auth {
                 api.authenticate().body(body).send().boxed()
             })
             .await
-            .map_err(|error| match error {
+            .map_err(|mut error| {
                 // Every call depends on this guess: say where the token was looked for.
-                Error::Decode {
-                    operation,
-                    path,
-                    reason,
-                    excerpt,
-                } => Error::Decode {
-                    operation,
-                    path,
-                    reason: format!("{reason}; the token was looked for at {TOKEN_PLACES}"),
-                    excerpt,
-                },
-                other => other,
+                if let Error::Decode { reason, .. } = &mut error {
+                    reason.push_str("; the token was looked for at ");
+                    reason.push_str(TOKEN_PLACES);
+                }
+                error
             })?;
         let issued = parts.data.ok_or_else(|| Error::Decode {
             operation: AUTHENTICATE,

@@ -352,22 +352,26 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         }
         None => mask_token_runs(text),
     };
-    let mut out: String = masked
-        .chars()
-        .take(EXCERPT_CHARS)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let mut out = escape_controls(masked.chars().take(EXCERPT_CHARS));
     if masked.chars().count() > EXCERPT_CHARS || body.len() > EXCERPT_SCAN_BYTES {
         out.push('…');
     }
     if out.is_empty() {
         out.push_str("<empty>");
+    }
+    out
+}
+
+/// `chars` with every control character escaped (`\n`, `\u{1}`), so that a body cannot
+/// move the cursor or forge log lines. The redaction pass looks for secrets in this form too.
+pub(crate) fn escape_controls(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    for c in chars {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
     out
 }

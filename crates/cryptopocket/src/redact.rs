@@ -15,7 +15,7 @@ use std::{
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::{Error, error::ApiError, model::ApiErrorCode};
+use crate::{Error, model::ApiErrorCode};
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -67,74 +67,52 @@ impl Secrets {
     }
 
     /// `error` with every text it holds passed through [`Self::redact`].
-    pub(crate) fn redact_error(&self, error: Error) -> Error {
-        let r = |text: String| self.redact(&text);
-        match error {
-            Error::Api(api) => Error::Api(ApiError {
+    pub(crate) fn redact_error(&self, mut error: Error) -> Error {
+        let r = |text: &mut String| *text = self.redact(text);
+        match &mut error {
+            Error::Api(api) => {
                 // A free-text code is often a server exception, which may quote the request.
-                code: match api.code {
-                    ApiErrorCode::Other(text) => ApiErrorCode::Other(r(text)),
-                    known => known,
-                },
-                message: api.message.map(r),
-                data: api.data.map(|data| self.redact_json(data)),
-                ..api
-            }),
-            Error::Validation(mut validation) => {
-                validation.message = r(validation.message);
+                if let ApiErrorCode::Other(text) = &mut api.code {
+                    r(text);
+                }
+                api.message.as_mut().map(r);
+                api.data = api.data.take().map(|data| self.redact_json(data));
+            }
+            Error::Validation(validation) => {
+                r(&mut validation.message);
                 validation.fields = std::mem::take(&mut validation.fields)
                     .into_iter()
-                    .map(|(field, messages)| (r(field), messages.into_iter().map(r).collect()))
+                    .map(|(field, messages)| {
+                        let redacted = messages.iter().map(|m| self.redact(m)).collect();
+                        (self.redact(&field), redacted)
+                    })
                     .collect();
-                Error::Validation(validation)
             }
-            Error::InvalidRequest(message) => Error::InvalidRequest(r(message)),
-            Error::Config(message) => Error::Config(r(message)),
-            Error::Transport {
-                operation,
-                message,
-                maybe_sent,
-            } => Error::Transport {
-                operation,
-                message: r(message),
-                maybe_sent,
-            },
-            Error::UnexpectedStatus {
-                operation,
-                status,
-                excerpt,
-                retry_after,
-            } => Error::UnexpectedStatus {
-                operation,
-                status,
-                excerpt: r(excerpt),
-                retry_after,
-            },
-            Error::Redirect {
-                operation,
-                status,
-                location,
-            } => Error::Redirect {
-                operation,
-                status,
-                location: location.map(r),
-            },
+            Error::InvalidRequest(text)
+            | Error::Config(text)
+            | Error::Transport { message: text, .. }
+            | Error::UnexpectedStatus { excerpt: text, .. }
+            | Error::Redirect {
+                location: Some(text),
+                ..
+            } => r(text),
             Error::Decode {
-                operation,
                 path,
                 reason,
                 excerpt,
-            } => Error::Decode {
-                operation,
-                path: r(path),
-                reason: r(reason),
-                excerpt: r(excerpt),
-            },
-            other @ (Error::Timeout { .. }
+                ..
+            } => {
+                r(path);
+                r(reason);
+                r(excerpt);
+            }
+            Error::Redirect { location: None, .. }
+            | Error::Timeout { .. }
             | Error::RetryAfterPastDeadline { .. }
             | Error::BodyTooLarge { .. }
-            | Error::RepeatedPage { .. }) => other,
+            | Error::RepeatedPage { .. } => {}
         }
+        error
     }
 
     fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
@@ -210,16 +188,7 @@ fn forms(secret: &str) -> Vec<SecretString> {
     let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let percent = form.replace('+', "%20");
     // Excerpts print control characters escaped (`\u{1}`).
-    let escaped: String = secret
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let escaped = crate::error::escape_controls(secret.chars());
     let mut forms: Vec<String> = vec![secret.to_owned()];
     for form in [json.to_owned(), php, form, percent, escaped] {
         if !forms.contains(&form) {
