@@ -9,6 +9,7 @@ use std::{
 
 use anyhow::{Context, Result, anyhow};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use schemars::schema::{InstanceType, SchemaObject};
 use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
@@ -25,6 +26,18 @@ const HOOKS_TYPE: &str = "crate::Hooks";
 /// (`crates/cryptopocket-api/src/amount.rs`).
 const AMOUNT_SCHEMA: &str = "Amount";
 const AMOUNT_TYPE: &str = "crate::Amount";
+
+/// The spec's shapes that become the representation-tolerant types of
+/// `crates/cryptopocket-api/src/tolerant.rs` (`type`, `format`, Rust type): a server may send
+/// an integer as a string, an id as a number, a timestamp in Laravel's format. A schema
+/// with an `x-` extension beside these keys would not match (typify compares the whole
+/// schema but its metadata); the test over the generated file catches that.
+const TOLERANT: [(InstanceType, &str, &str); 4] = [
+    (InstanceType::Integer, "int64", "crate::Int"),
+    (InstanceType::Integer, "int32", "crate::Int"),
+    (InstanceType::String, "date-time", "crate::Timestamp"),
+    (InstanceType::String, "id", "crate::Id"),
+];
 
 /// How many diff lines `--check` prints before it summarises the rest.
 const DIFF_LINES: usize = 200;
@@ -57,11 +70,25 @@ pub fn generate(spec: &Spec) -> Result<String> {
             AMOUNT_TYPE,
             [TypeImpl::Display, TypeImpl::FromStr, TypeImpl::Default].into_iter(),
         );
+    for (instance, format, rust_type) in TOLERANT {
+        settings.with_conversion(
+            SchemaObject {
+                instance_type: Some(instance.into()),
+                format: Some(format.to_owned()),
+                ..Default::default()
+            },
+            rust_type,
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
 
     let tokens = without_panics(|| Generator::new(&settings).generate_tokens(&api))?
         .map_err(|e| anyhow!("progenitor refused the spec: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).context("progenitor produced code that does not parse")?;
+    let table: syn::File = syn::parse_str(&crate::operations::source(&spec.value))
+        .context("the operation table does not parse")?;
+    file.items.extend(table.items);
     Ok(format!(
         "{}{}",
         header(&spec.text),

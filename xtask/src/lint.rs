@@ -64,6 +64,14 @@ pub enum Rule {
     /// No `type: number` outside the `Amount` schema: every amount refers to it, so that
     /// generation makes it an exact decimal, never a float.
     ExactAmounts,
+    /// Integers, timestamps and identifiers in component schemas have exactly the shape
+    /// `cargo xtask gen` maps to the tolerant `Int`, `Timestamp` and `Id` types (anything
+    /// beside `type`, `format`, `description`, `nullable` and `example` keeps typify's
+    /// conversion from matching, and the field would refuse `"3600"` or `12345`).
+    TolerantShapes,
+    /// Every operation says what it does to server state (`x-effect: read | create |
+    /// idempotent`), and a GET only reads: the client's retry rule depends on it.
+    Effect,
 }
 
 impl Rule {
@@ -90,6 +98,8 @@ impl Rule {
             Rule::TolerantDecoding => "tolerant-decoding",
             Rule::ExampleValid => "example-valid",
             Rule::ExactAmounts => "exact-amounts",
+            Rule::TolerantShapes => "tolerant-shapes",
+            Rule::Effect => "effect",
         }
     }
 }
@@ -156,6 +166,12 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// `cryptopocket_api::Amount`.
 const AMOUNT_POINTER: &str = "/components/schemas/Amount";
 
+/// Where the component schemas live; the tolerant-shapes rule judges only them (query
+/// parameters are written by the client, never decoded).
+const SCHEMAS_POINTER: &str = "/components/schemas/";
+/// The keys a schema mapped to a tolerant type may hold (typify compares the rest).
+const TOLERANT_KEYS: [&str; 5] = ["type", "format", "description", "nullable", "example"];
+
 struct Linter<'a> {
     doc: &'a Value,
     examples: ExampleValidator,
@@ -208,6 +224,9 @@ impl<'a> Linter<'a> {
                         ),
                     );
                 }
+                if pointer.starts_with(SCHEMAS_POINTER) {
+                    self.tolerant_shape(map, pointer);
+                }
                 if map.get("additionalProperties") == Some(&Value::Bool(false)) {
                     self.report(
                         Rule::TolerantDecoding,
@@ -225,6 +244,58 @@ impl<'a> Linter<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The tolerant-shapes rule on one schema node.
+    fn tolerant_shape(&mut self, map: &serde_json::Map<String, Value>, pointer: &str) {
+        let kind = map.get("type").and_then(Value::as_str);
+        let format = map.get("format").and_then(Value::as_str);
+        let mapped = match (kind, format) {
+            (Some("integer"), Some("int32" | "int64")) => Some("Int"),
+            (Some("integer"), _) => {
+                self.report(
+                    Rule::TolerantShapes,
+                    &child(pointer, "type"),
+                    "an integer needs `format: int64` (or `int32`) to generate the tolerant \
+                     `Int`, which also reads \"3600\"",
+                );
+                None
+            }
+            (Some("string"), Some("date-time")) => Some("Timestamp"),
+            (Some("string"), Some("id")) => Some("Id"),
+            _ => None,
+        };
+        if let Some(rust_type) = mapped
+            && let Some(extra) = map
+                .keys()
+                .find(|key| !TOLERANT_KEYS.contains(&key.as_str()))
+        {
+            self.report(
+                Rule::TolerantShapes,
+                &child(pointer, extra),
+                format!(
+                    "`{extra}` beside `type` and `format` keeps generation from mapping this \
+                     schema to the tolerant `{rust_type}`; say it in the description"
+                ),
+            );
+        }
+        // An identifier property holding a plain string would refuse the number a PHP
+        // back end may send for it.
+        if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+            for (name, property) in properties {
+                let identifier = name == "id" || name == "txid" || name.ends_with("_id");
+                let plain_string = property.get("type").and_then(Value::as_str) == Some("string")
+                    && property.get("format").is_none();
+                if identifier && plain_string {
+                    self.report(
+                        Rule::TolerantShapes,
+                        &child(&child(pointer, "properties"), name),
+                        "an identifier needs `format: id` to generate the tolerant `Id`, which \
+                         also reads a number",
+                    );
+                }
+            }
         }
     }
 
@@ -402,6 +473,24 @@ impl<'a> Linter<'a> {
                     self.operation_ids.insert(id, id_pointer);
                 }
             }
+        }
+        let method = pointer.rsplit('/').next().unwrap_or_default();
+        match op.get("x-effect").and_then(Value::as_str) {
+            Some("read") => {}
+            Some("create" | "idempotent") if method != "get" => {}
+            Some(effect @ ("create" | "idempotent")) => self.report(
+                Rule::Effect,
+                &child(pointer, "x-effect"),
+                format!("a GET only reads, but says `x-effect: {effect}`"),
+            ),
+            other => self.report(
+                Rule::Effect,
+                &child(pointer, "x-effect"),
+                format!(
+                    "expected `x-effect: read | create | idempotent`, found {other:?}: the \
+                     client retries only what this allows"
+                ),
+            ),
         }
         let op_tags: Vec<&str> = strings(op, "tags").collect();
         match op_tags.as_slice() {
@@ -788,7 +877,7 @@ mod tests {
             "tags": [{"name": "OnRamp"}, {"name": "Webhooks"}],
             "paths": {
                 "/payment/{payment_id}": {"get": {
-                    "operationId": "getPayment",
+                    "operationId": "getPayment", "x-effect": "read",
                     "tags": ["OnRamp"],
                     "summary": "Retrieve payment",
                     "description": "Returns a payment.",
@@ -807,7 +896,7 @@ mod tests {
                     }}}}
                 }},
                 "/subscribeToWebhook": {"post": {
-                    "operationId": "subscribeToWebhook",
+                    "operationId": "subscribeToWebhook", "x-effect": "idempotent",
                     "tags": ["Webhooks"],
                     "summary": "Webhook Event Subscribe",
                     "description": "Subscribes.",
@@ -834,7 +923,7 @@ mod tests {
                 "Payment": {
                     "type": "object", "description": "A payment.",
                     "x-provenance": "documented", "x-docs-url": "https://api-doc.cryptopocket.io",
-                    "required": ["id"], "properties": {"id": {"type": "string"}}
+                    "required": ["id"], "properties": {"id": {"type": "string", "format": "id"}}
                 },
                 "Subscription": {
                     "type": "object", "description": "Form body.",
@@ -960,6 +1049,52 @@ mod tests {
                 "exact-amounts",
                 "/components/schemas/Payment/properties/coin_amount/type".into()
             )]
+        );
+    }
+
+    #[test]
+    fn every_operation_says_its_effect_and_a_get_only_reads() {
+        let mut doc = valid();
+        doc["paths"]["/payment/{payment_id}"]["get"]["x-effect"] = json!("create");
+        let post = doc["paths"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .find_map(|item| item.get_mut("post"))
+            .unwrap();
+        post.as_object_mut().unwrap().remove("x-effect");
+        let mut found = findings(&doc);
+        found.sort();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|(rule, at)| *rule == "effect" && at.ends_with("/x-effect"))
+        );
+        assert!(found.iter().any(|(_, at)| at.starts_with(GET)));
+    }
+
+    #[test]
+    fn integers_timestamps_and_ids_keep_the_shape_generation_maps() {
+        let mut doc = valid();
+        let props = &mut doc["components"]["schemas"]["Payment"]["properties"];
+        props["count"] = json!({"type": "integer", "description": "no format"});
+        props["size"] = json!({"type": "integer", "format": "int64", "minimum": 0});
+        props["at"] = json!({"type": "string", "format": "date-time", "x-provenance": "inferred"});
+        props["other_id"] = json!({"type": "string", "description": "plain"});
+        props["fine"] =
+            json!({"type": "integer", "format": "int32", "description": "ok", "nullable": true});
+        let at = "/components/schemas/Payment/properties";
+        let mut found = findings(&doc);
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ("tolerant-shapes", format!("{at}/at/x-provenance")),
+                ("tolerant-shapes", format!("{at}/count/type")),
+                ("tolerant-shapes", format!("{at}/other_id")),
+                ("tolerant-shapes", format!("{at}/size/minimum")),
+            ]
         );
     }
 

@@ -4,10 +4,14 @@
 //! - `cargo xtask gen` lints, then regenerates `crates/cryptopocket-api/src/generated.rs`.
 //! - `cargo xtask gen --check` regenerates in memory and fails with a diff when the checked-in
 //!   file is stale (CI runs it).
+//! - `cargo xtask check-capture DIR` checks exchanges captured from a server
+//!   (`CRYPTOPOCKET_CAPTURE=DIR`) against the spec and prints every disagreement.
 
+mod check_capture;
 mod examples;
 mod generate;
 mod lint;
+mod operations;
 mod spec;
 
 use std::{
@@ -47,6 +51,14 @@ enum Command {
         #[command(flatten)]
         paths: Paths,
     },
+    /// Check captured exchanges (`CRYPTOPOCKET_CAPTURE=DIR`) against the spec: one line per
+    /// disagreement, `operationId /json/pointer: expected … got …  [provenance]`.
+    CheckCapture {
+        /// The directory holding the `*.jsonl` capture files.
+        dir: PathBuf,
+        #[command(flatten)]
+        paths: Paths,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,6 +89,28 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Lint { paths } => {
             lint_spec(&paths.spec)?;
+            Ok(())
+        }
+        Command::CheckCapture { dir, paths } => {
+            let spec = spec::load(&paths.spec)?;
+            let report = check_capture::check(&spec.value, &dir)?;
+            for finding in &report.findings {
+                println!("{finding}");
+            }
+            for note in &report.notes {
+                println!("note: {note}");
+            }
+            for line in &report.unreadable {
+                eprintln!("unreadable: {line}");
+            }
+            eprintln!("{}", report.summary());
+            if !report.is_clean() {
+                bail!(
+                    "the capture disagrees with {} in {} place(s)",
+                    paths.spec.display(),
+                    report.findings.len() + report.unreadable.len()
+                );
+            }
             Ok(())
         }
         Command::Gen { check, paths, out } => {

@@ -104,3 +104,227 @@ fn check_fails_on_a_stale_file_and_passes_once_regenerated() {
     assert!(ok && stderr.contains("unchanged"), "{stderr}");
     assert_eq!(fs::read(&out).unwrap(), first);
 }
+
+/// Records a capture of the local sandbox through the `cryptopocket` client, driving most
+/// operations (successes, a business error in a 200 envelope and a declared 404).
+async fn record_sandbox_capture(dir: &Path) {
+    use cryptopocket::{
+        Client, Environment,
+        customers::{CustomerLookup, NewCustomer},
+        model::{EventType, Iban, PaymentType, TransactionId, UserId},
+        offramp::NewOffRamp,
+        onramp::{NewGuidedPayment, NewPayment, QuoteRequest},
+    };
+    use rust_decimal::Decimal;
+
+    let sandbox = cryptopocket_sandbox::Sandbox::start().await.unwrap();
+    let control = sandbox.control();
+    let client = Client::builder()
+        .environment(Environment::Custom(sandbox.base_url().to_owned()))
+        .credentials(sandbox.api_key(), sandbox.api_secret())
+        .capture(dir)
+        .build()
+        .unwrap();
+    let page = 1.try_into().unwrap();
+    client.authenticate().await.unwrap();
+    client.assets().available().await.unwrap();
+    client
+        .assets()
+        .token_price("USDC", Some("polygon"), Some("EUR"))
+        .await
+        .unwrap();
+    let customer = NewCustomer::new("Alice", "alice@example.com")
+        .surname("Liddell")
+        .country("ES");
+    let user = client.customers().register(&customer).await.unwrap().id;
+    client.customers().list_page(page).await.unwrap();
+    let lookup = |email: &str| CustomerLookup {
+        email: Some(email.into()),
+        ..CustomerLookup::default()
+    };
+    client
+        .customers()
+        .find(&lookup("alice@example.com"))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .customers()
+            .find(&lookup("nobody@example.com"))
+            .await
+            .is_err()
+    );
+    client.kyc().status(user).await.unwrap();
+    assert!(client.kyc().status(UserId::new(987_654)).await.is_err());
+    control.advance(std::time::Duration::from_secs(60));
+    client.kyc().status(user).await.unwrap();
+    let onramp = client.onramp();
+    onramp.payment_methods(None, None).await.unwrap();
+    onramp
+        .quote(&QuoteRequest {
+            amount: Decimal::new(15050, 2),
+            symbol: "USDC".into(),
+            chain: Some("polygon".into()),
+            payment_type: PaymentType::Card,
+        })
+        .await
+        .unwrap();
+    let order = |payment_type, external_id: &str| NewPayment {
+        user_id: user,
+        fiat_amount: Decimal::new(240, 0),
+        fiat_symbol: "EUR".into(),
+        coin_symbol: "USDC".into(),
+        coin_chain: Some("polygon".into()),
+        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
+        payment_type: Some(payment_type),
+        external_id: Some(external_id.into()),
+        callback_url: None,
+    };
+    let created = onramp
+        .create_payment(&order(PaymentType::Card, "order-capture-1"))
+        .await
+        .unwrap();
+    let transfer = onramp
+        .create_payment(&order(PaymentType::Transfer, "order-capture-3"))
+        .await
+        .unwrap();
+    let transaction = control.send_transfer(transfer.payment_id.as_str()).unwrap();
+    control.pay(created.payment_id.as_str(), "card").unwrap();
+    control.advance(std::time::Duration::from_secs(60));
+    onramp.payment(&created.payment_id).await.unwrap();
+    onramp
+        .create_guided_payment(&NewGuidedPayment {
+            user_id: user,
+            fiat_amount: Decimal::new(100, 0),
+            coin_symbol: "USDC".into(),
+            coin_chain: "polygon".into(),
+            payment_type: None,
+            external_id: Some("order-capture-2".into()),
+        })
+        .await
+        .unwrap();
+    onramp.payments_page(page).await.unwrap();
+    let offramp = client.offramp();
+    offramp
+        .quote(Decimal::new(20, 0), "BUSD", Some("bsc"))
+        .await
+        .unwrap();
+    let sale = offramp
+        .create(&NewOffRamp {
+            user_id: user,
+            amount: Decimal::new(20, 0),
+            symbol: "BUSD".into(),
+            blockchain: Some("bsc".into()),
+            iban: Some("ES76 2077 0024 0031 0257 5766".into()),
+            bank_name: None,
+        })
+        .await
+        .unwrap();
+    offramp.get(&sale.id).await.unwrap();
+    offramp.list_page(page).await.unwrap();
+    let bank = client.bank_accounts();
+    bank.list_page(page).await.unwrap();
+    // The sandbox's own account, which the transfer reached.
+    let iban = Iban::new("ES9121000418450200051332").unwrap();
+    bank.transactions_page(&iban, page).await.unwrap();
+    bank.reconcile(
+        &transfer.payment_id,
+        &iban,
+        &TransactionId::new(transaction).unwrap(),
+    )
+    .await
+    .unwrap();
+    client
+        .webhooks()
+        .subscribe(&EventType::CoinsSent, "https://demo.com/hooks")
+        .await
+        .unwrap();
+}
+
+/// The capture files of `dir`, every line parsed.
+fn capture_lines(dir: &Path) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
+        lines.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
+    }
+    lines
+}
+
+/// `lines` written as one capture file in a new directory.
+fn write_capture(lines: &[serde_json::Value]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    fs::write(dir.path().join("capture-1-1.jsonl"), text).unwrap();
+    dir
+}
+
+/// The findings `check-capture` prints (its notes left out), and whether it passed.
+fn check_capture(dir: &Path) -> (bool, Vec<String>, String) {
+    let output = Command::new(XTASK)
+        .args(["check-capture", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let findings = stdout
+        .lines()
+        .filter(|l| !l.starts_with("note: "))
+        .map(str::to_owned)
+        .collect();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.success(), findings, stderr)
+}
+
+#[tokio::test]
+async fn a_sandbox_capture_checks_clean_and_an_altered_field_is_the_only_finding() {
+    let recorded = tempfile::tempdir().unwrap();
+    record_sandbox_capture(recorded.path()).await;
+    let lines = capture_lines(recorded.path());
+    let operations: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["operation"].as_str().unwrap())
+        .collect();
+    assert!(operations.len() >= 20, "{operations:?}");
+
+    let (ok, findings, stderr) = check_capture(recorded.path());
+    assert!(ok && findings.is_empty(), "{findings:#?}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("{} exchanges checked", lines.len()))
+            && stderr.contains(" 0 findings"),
+        "{stderr}"
+    );
+
+    let at = |operation: &str| {
+        lines
+            .iter()
+            .position(|l| l["operation"] == operation && l["status"] == 200)
+            .unwrap_or_else(|| panic!("no {operation} in the capture"))
+    };
+    // An amount turned into an object: one line, at that amount.
+    let mut altered = lines.clone();
+    altered[at("getPayment")]["response_body"]["data"]["fiat_amount"] =
+        serde_json::json!({"cents": 24000});
+    let (ok, findings, _) = check_capture(write_capture(&altered).path());
+    assert!(!ok);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].starts_with("getPayment /data/fiat_amount: expected ")
+            && findings[0].contains(" got object  [")
+            && findings[0].ends_with(']'),
+        "{findings:#?}"
+    );
+
+    // A required id removed, inside a list: one line naming it and where to fix the spec.
+    let mut altered = lines.clone();
+    let listed = &mut altered[at("listPayments")]["response_body"]["data"][0];
+    listed.as_object_mut().unwrap().remove("id").unwrap();
+    let (ok, findings, _) = check_capture(write_capture(&altered).path());
+    assert!(!ok);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0]
+            .starts_with("listPayments /data/0/id: expected required property `id` got nothing  [")
+            && findings[0].contains("#/components/schemas/"),
+        "{findings:#?}"
+    );
+}

@@ -71,6 +71,15 @@ pub use generated::*;
 mod amount;
 pub use amount::{Amount, AmountError};
 
+mod operation;
+pub use operation::{Effect, Endpoint, Operation};
+
+mod tolerant;
+pub use tolerant::{Id, Int, RepresentationError, Timestamp};
+
+mod observe;
+pub use observe::{Exchange, ExchangeObserver, ObservedResponse};
+
 use std::{fmt, sync::Arc};
 
 use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
@@ -86,7 +95,8 @@ pub const SANDBOX_BASE_URL: &str = "https://sandbox.cryptopocket.io/api";
 /// when it expires; a hook is where a caller puts the current one.
 pub trait RequestHook: Send + Sync {
     /// Adjusts the finished request, typically by setting the `auth` header. `operation_id`
-    /// is the spec's operationId (`getPayment`, ...).
+    /// is the name progenitor gives the operation: the generated method's snake-case name
+    /// (`get_payment` for the spec's `getPayment`).
     fn before_send(&self, request: &mut reqwest::Request, operation_id: &'static str);
 }
 
@@ -94,13 +104,14 @@ pub trait RequestHook: Send + Sync {
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// What every generated [`Client`] carries besides its base URL and `reqwest::Client`: a
-/// hook for each request and the largest response body it reads.
-/// [`Hooks::default`] adds nothing to requests and caps bodies at
-/// [`DEFAULT_MAX_BODY_BYTES`].
+/// hook for each request, the largest response body it reads, and an optional observer of
+/// whole exchanges. [`Hooks::default`] adds nothing to requests, caps bodies at
+/// [`DEFAULT_MAX_BODY_BYTES`] and observes nothing.
 #[derive(Clone)]
 pub struct Hooks {
     request: Option<Arc<dyn RequestHook>>,
     max_body_bytes: usize,
+    observer: Option<Arc<dyn ExchangeObserver>>,
 }
 
 impl Default for Hooks {
@@ -108,6 +119,7 @@ impl Default for Hooks {
         Self {
             request: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            observer: None,
         }
     }
 }
@@ -129,6 +141,15 @@ impl Hooks {
         self
     }
 
+    /// Shows every exchange (each attempt: the request, the response and its whole body) to
+    /// `observer`. Each response body is then read in full, under the cap, before the
+    /// generated code decodes it, and replayed to it unchanged (a read error too). Without
+    /// an observer, bodies stream as usual and nothing is copied.
+    pub fn observe(mut self, observer: Arc<dyn ExchangeObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Sends `token` as the `auth` header on every request. The header is marked sensitive,
     /// so reqwest and this type's `Debug` never print it.
     ///
@@ -145,9 +166,11 @@ impl Hooks {
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let request = self.request.as_ref().map(|_| "RequestHook");
+        let observer = self.observer.as_ref().map(|_| "ExchangeObserver");
         f.debug_struct("Hooks")
             .field("request", &request)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("observer", &observer)
             .finish()
     }
 }
@@ -176,14 +199,26 @@ impl ClientHooks<Hooks> for Client {
     }
 
     /// Sends the request and puts its body under the size cap, so that every way the
-    /// generated code reads it (whole, or a chunk at a time) stops at the cap.
+    /// generated code reads it (whole, or a chunk at a time) stops at the cap. With an
+    /// observer, the capped body is read here and shown to it first.
     async fn exec(
         &self,
         request: reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        let hooks = self.inner();
+        if let Some(observer) = &hooks.observer {
+            return observe::observed(
+                self.client(),
+                request,
+                info.operation_id,
+                hooks.max_body_bytes,
+                observer.as_ref(),
+            )
+            .await;
+        }
         let response = self.client().execute(request).await?;
-        Ok(capped(response, self.inner().max_body_bytes))
+        Ok(capped(response, hooks.max_body_bytes))
     }
 }
 

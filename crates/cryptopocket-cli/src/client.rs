@@ -15,7 +15,8 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The crate's default connect timeout; `--timeout` only ever lowers it.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A client for the configured server and credentials.
+/// A client for the configured server and credentials, capturing exchanges when
+/// `CRYPTOPOCKET_CAPTURE` names a directory.
 pub fn client(global: &Global) -> Result<Client, Failure> {
     let api_key = api_key(global).ok_or_else(|| {
         Failure::usage(
@@ -27,6 +28,10 @@ pub fn client(global: &Global) -> Result<Client, Failure> {
         .environment(environment(global)?)
         .credentials(api_key, secrecy::ExposeSecret::expose_secret(&api_secret))
         .user_agent(concat!("cryptopocket-cli/", env!("CARGO_PKG_VERSION")));
+    // The same opt-in as `Client::from_env`: every exchange written, redacted, to this dir.
+    if let Some(dir) = std::env::var_os(cryptopocket::ENV_CAPTURE).filter(|d| !d.is_empty()) {
+        builder = builder.capture(dir);
+    }
     if let Some(timeout) = global.timeout {
         builder = builder
             .deadline(timeout)

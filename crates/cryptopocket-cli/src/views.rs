@@ -1,20 +1,22 @@
 //! The table columns of every result, and the few results that need a view of their own.
 //!
 //! The `cryptopocket` crate's typed results implement `Serialize` (amounts as decimal strings
-//! in major units, statuses and ids as the API spells them), and so do the generated types
-//! it returns for the rest (`Customer`, `Asset`, …): the command line prints them as they
-//! are and only names their table columns here. Views remain where the crate's value alone
-//! would print worse or could not be printed: the KYC check (without the user id or whether
-//! it is final), a delegated registration (a tuple), a registered company (its password is a
-//! `SecretString`) and a webhook delivery.
+//! in major units, digit for digit as sent; statuses and ids as the API spells them): the
+//! command line prints them as they are and only names their table columns here. Views
+//! remain where the crate's value alone would print worse or could not be printed: the KYC
+//! check (without the user id or whether it is final), a registered company (its password is
+//! a `SecretString`) and a webhook delivery.
 
 use cryptopocket::{
-    api::types,
-    assets::TokenPrice,
-    customers::{KycCheck, OnboardingLink, RegisteredCompany, RegisteredCustomer},
+    assets::{Asset, TokenPrice},
+    bank_accounts::{BankAccount, BankAccountTransaction, Reconciliation},
+    customers::{
+        Customer, DelegatedCustomer, KycCheck, OnboardingLink, RegisteredCompany,
+        RegisteredCustomer,
+    },
     model::{KycStatus, UserId},
     offramp::{CreatedOffRamp, OffRampOperation, OffRampQuote},
-    onramp::{CreatedPayment, GuidedPayment, Payment, Quote},
+    onramp::{CreatedPayment, GuidedPayment, Payment, PaymentMethod, Quote},
 };
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
@@ -97,16 +99,7 @@ impl View for RegisteredCustomer {
     const FIELDS: &'static [&'static str] = &["id", "kyc_form_url"];
 }
 
-/// A customer registered with delegated KYC.
-#[derive(Debug, Serialize)]
-pub struct DelegatedCustomerView {
-    /// The customer id.
-    pub id: UserId,
-    /// The KYC status, when the API says.
-    pub kyc_status: Option<KycStatus>,
-}
-
-impl View for DelegatedCustomerView {
+impl View for DelegatedCustomer {
     const FIELDS: &'static [&'static str] = &["id", "kyc_status"];
 }
 
@@ -191,15 +184,15 @@ impl View for DeliveryView {
     const FIELDS: &'static [&'static str] = &["event_type", "id", "status", "verified", "reason"];
 }
 
-impl View for types::Asset {
+impl View for Asset {
     const FIELDS: &'static [&'static str] = &["symbol", "chain", "name", "decimals", "active"];
 }
 
-impl View for types::PaymentMethod {
+impl View for PaymentMethod {
     const FIELDS: &'static [&'static str] = &["payment_type", "name", "country", "fiat_symbol"];
 }
 
-impl View for types::Customer {
+impl View for Customer {
     const FIELDS: &'static [&'static str] = &[
         "id",
         "name",
@@ -212,7 +205,7 @@ impl View for types::Customer {
     ];
 }
 
-impl View for types::BankAccount {
+impl View for BankAccount {
     const FIELDS: &'static [&'static str] = &[
         "iban",
         "bic",
@@ -224,7 +217,7 @@ impl View for types::BankAccount {
     ];
 }
 
-impl View for types::BankAccountTransaction {
+impl View for BankAccountTransaction {
     const FIELDS: &'static [&'static str] = &[
         "id",
         "direction",
@@ -238,6 +231,6 @@ impl View for types::BankAccountTransaction {
     ];
 }
 
-impl View for types::Reconciliation {
+impl View for Reconciliation {
     const FIELDS: &'static [&'static str] = &["payment_id", "status", "transaction_id"];
 }

@@ -24,7 +24,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use cryptopocket::{
     Client, Environment,
-    api::types::RegisterUserRequest,
+    customers::NewCustomer,
     model::{EventType, PaymentStatus, PaymentType},
     onramp::{NewGuidedPayment, QuoteRequest},
     webhooks::{WebhookEvent, WebhookVerifier},
@@ -105,10 +105,7 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
     );
 
     let email = format!("buyer+{}@example.com", std::process::id());
-    let request = RegisterUserRequest::builder()
-        .name("John")
-        .email(email.clone())
-        .try_into()?;
+    let request = NewCustomer::new("John", email.clone());
     let customer = client.customers().register(&request).await?;
     println!("2. registered {email} as customer {}", customer.id);
     println!("   KYC form: {}", customer.kyc_form_url);

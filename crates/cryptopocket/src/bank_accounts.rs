@@ -1,20 +1,23 @@
 //! The integration's bank accounts, their transactions, and reconciling payments with them.
 //!
-//! These are among the newest endpoints; only the transactions path is documented. Results
-//! are the generated types (`BankAccount`, `BankAccountTransaction`), whose fields are
-//! inferred: amounts are decimal strings there, in major units.
+//! These are among the newest endpoints; only the transactions path is documented. Every
+//! field of [`BankAccount`], [`BankAccountTransaction`] and [`Reconciliation`] is
+//! **inferred**: the API sends amounts as decimal strings in major units, which become exact
+//! [`Decimal`]s here, digit for digit. For anything else the server sends, call the
+//! operation through [`Client::raw`].
 
 use std::num::NonZeroU64;
 
-use chrono::NaiveDate;
-use cryptopocket_api::types;
+use chrono::{DateTime, NaiveDate, Utc};
+use cryptopocket_api::{Id, Timestamp, types};
 use futures::{FutureExt as _, Stream};
+use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
     call::Effect,
-    convert::created_object,
-    model::{Iban, PaymentId, TransactionId},
+    convert::{created_object, field},
+    model::{Iban, PaymentId, PaymentStatus, TransactionDirection, TransactionId, money},
     pagination::{self, ListOptions, Page},
 };
 
@@ -31,6 +34,71 @@ impl Client {
             client: self.clone(),
         }
     }
+}
+
+/// One of the integration's bank accounts (List bank accounts; **inferred**, only `iban`
+/// is required).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct BankAccount {
+    /// The account's IBAN, as sent (upper case without spaces in every example).
+    pub iban: Iban,
+    /// The BIC of the account's bank, when sent.
+    pub bic: Option<String>,
+    /// The account holder, when sent.
+    pub holder_name: Option<String>,
+    /// ISO 4217 currency of the account, e.g. `EUR`, when sent.
+    pub currency: Option<String>,
+    /// Current balance in major units, exactly as sent (`"1520.35"`), when sent.
+    pub balance: Option<Decimal>,
+    /// State of the account, when sent. No values are documented.
+    pub status: Option<String>,
+    /// When the account was assigned, when sent.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A movement on one of the integration's accounts (List account transactions; the path is
+/// documented, the shape **inferred**: only `id` is required).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct BankAccountTransaction {
+    /// The transaction id, as sent to [`BankAccounts::reconcile`].
+    pub id: TransactionId,
+    /// Incoming (`credit`) or outgoing (`debit`), when sent.
+    pub direction: Option<TransactionDirection>,
+    /// The amount in major units, exactly as sent (`"150.50"`), when sent.
+    pub amount: Option<Decimal>,
+    /// ISO 4217 currency, e.g. `EUR`, when sent.
+    pub currency: Option<String>,
+    /// The transfer reference as the bank shows it; a transfer payment's `concept` number
+    /// should appear in it. When sent.
+    pub concept: Option<String>,
+    /// Name of the payer or payee, when sent.
+    pub counterparty_name: Option<String>,
+    /// IBAN of the payer or payee, as sent, when sent.
+    pub counterparty_iban: Option<Iban>,
+    /// The booking date, when sent.
+    pub booking_date: Option<NaiveDate>,
+    /// The account the transaction belongs to, when sent.
+    pub iban: Option<Iban>,
+    /// The payment it was reconciled with; `None` when not reconciled (or not sent).
+    pub payment_id: Option<PaymentId>,
+    /// Whether the transaction is already linked to a payment, when sent.
+    pub reconciled: Option<bool>,
+    /// When CryptoPocket recorded the transaction, when sent.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// The answer of Reconcile payment with bank transaction (**inferred**).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Reconciliation {
+    /// The reconciled payment.
+    pub payment_id: PaymentId,
+    /// The payment's new status, e.g. [`PaymentStatus::PaymentReceived`].
+    pub status: PaymentStatus,
+    /// The bank transaction it was linked to, when sent.
+    pub transaction_id: Option<TransactionId>,
 }
 
 /// Which booking dates List account transactions includes, both ends inclusive (the
@@ -76,7 +144,7 @@ impl BankAccounts {
     /// # Errors
     ///
     /// See [`Error`].
-    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<types::BankAccount>, Error> {
+    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<BankAccount>, Error> {
         self.list_page_with(page, ListOptions::default()).await
     }
 
@@ -89,7 +157,7 @@ impl BankAccounts {
         &self,
         page: NonZeroU64,
         options: ListOptions,
-    ) -> Result<Page<types::BankAccount>, Error> {
+    ) -> Result<Page<BankAccount>, Error> {
         let per_page = options.per_page_param()?;
         let parts = self
             .client
@@ -105,12 +173,14 @@ impl BankAccounts {
                 },
             )
             .await?;
-        Page::from_parts(pagination::number(page), parts, Ok)
+        Page::from_parts(pagination::number(page), parts, |raw| {
+            account("listBankAccounts", raw)
+        })
     }
 
     /// Every bank account, page after page, at the server's default page size; see
     /// [`list_with`](Self::list_with).
-    pub fn list(&self) -> impl Stream<Item = Result<types::BankAccount, Error>> + Send + 'static {
+    pub fn list(&self) -> impl Stream<Item = Result<BankAccount, Error>> + Send + 'static {
         self.list_with(ListOptions::default())
     }
 
@@ -119,7 +189,7 @@ impl BankAccounts {
     pub fn list_with(
         &self,
         options: ListOptions,
-    ) -> impl Stream<Item = Result<types::BankAccount, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<BankAccount, Error>> + Send + 'static {
         pagination::items(
             "listBankAccounts",
             (self.clone(), options),
@@ -140,7 +210,7 @@ impl BankAccounts {
         &self,
         iban: &Iban,
         page: NonZeroU64,
-    ) -> Result<Page<types::BankAccountTransaction>, Error> {
+    ) -> Result<Page<BankAccountTransaction>, Error> {
         self.transactions_page_with(iban, page, BookingDates::default(), ListOptions::default())
             .await
     }
@@ -158,7 +228,7 @@ impl BankAccounts {
         page: NonZeroU64,
         dates: BookingDates,
         options: ListOptions,
-    ) -> Result<Page<types::BankAccountTransaction>, Error> {
+    ) -> Result<Page<BankAccountTransaction>, Error> {
         let per_page = options.per_page_param()?;
         let (from, to) = dates.params()?;
         let iban = iban.as_str().to_owned();
@@ -185,7 +255,9 @@ impl BankAccounts {
                 },
             )
             .await?;
-        Page::from_parts(pagination::number(page), parts, Ok)
+        Page::from_parts(pagination::number(page), parts, |raw| {
+            transaction("listBankAccountTransactions", raw)
+        })
     }
 
     /// Every transaction of one account, page after page, at the server's default page
@@ -193,7 +265,7 @@ impl BankAccounts {
     pub fn transactions(
         &self,
         iban: &Iban,
-    ) -> impl Stream<Item = Result<types::BankAccountTransaction, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<BankAccountTransaction, Error>> + Send + 'static {
         self.transactions_with(iban, BookingDates::default(), ListOptions::default())
     }
 
@@ -205,7 +277,7 @@ impl BankAccounts {
         iban: &Iban,
         dates: BookingDates,
         options: ListOptions,
-    ) -> impl Stream<Item = Result<types::BankAccountTransaction, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<BankAccountTransaction, Error>> + Send + 'static {
         pagination::items(
             "listBankAccountTransactions",
             (self.clone(), iban.clone(), dates, options),
@@ -231,12 +303,12 @@ impl BankAccounts {
         payment_id: &PaymentId,
         iban: &Iban,
         transaction_id: &TransactionId,
-    ) -> Result<types::Reconciliation, Error> {
+    ) -> Result<Reconciliation, Error> {
         const OP: &str = "reconcilePayment";
         let body = types::ReconcilePaymentRequest {
-            payment_id: payment_id.as_str().to_owned(),
+            payment_id: payment_id.as_str().into(),
             iban: iban.as_str().to_owned(),
-            transaction_id: transaction_id.as_str().to_owned(),
+            transaction_id: transaction_id.as_str().into(),
         };
         let parts = self
             .client
@@ -246,6 +318,118 @@ impl BankAccounts {
                 move |api| api.reconcile_payment().body(body.clone()).send().boxed(),
             )
             .await?;
-        created_object(parts.data, OP)
+        let raw = created_object(parts.data, OP)?;
+        Ok(Reconciliation {
+            payment_id: PaymentId::from_server(raw.payment_id.into_string()),
+            status: PaymentStatus::from(raw.status),
+            transaction_id: raw.transaction_id.map(server_id),
+        })
+    }
+}
+
+fn server_id(id: Id) -> TransactionId {
+    TransactionId::from_server(id.into_string())
+}
+
+/// A decimal string in major units, every digit kept; a value that is not one fails the
+/// response with the field's path rather than being guessed at.
+fn amount(op: &'static str, path: &str, text: Option<String>) -> Result<Option<Decimal>, Error> {
+    text.map(|text| field(op, path, money::parse_decimal(&text)))
+        .transpose()
+}
+
+fn account(op: &'static str, raw: types::BankAccount) -> Result<BankAccount, Error> {
+    Ok(BankAccount {
+        balance: amount(op, "data[].balance", raw.balance)?,
+        iban: Iban::from_server(raw.iban),
+        bic: raw.bic,
+        holder_name: raw.holder_name,
+        currency: raw.currency,
+        status: raw.status,
+        created_at: raw.created_at.map(Timestamp::get),
+    })
+}
+
+fn transaction(
+    op: &'static str,
+    raw: types::BankAccountTransaction,
+) -> Result<BankAccountTransaction, Error> {
+    let booking_date = raw
+        .booking_date
+        .map(|date| {
+            field(
+                op,
+                "data[].booking_date",
+                NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| "not a YYYY-MM-DD date"),
+            )
+        })
+        .transpose()?;
+    Ok(BankAccountTransaction {
+        amount: amount(op, "data[].amount", raw.amount)?,
+        booking_date,
+        id: server_id(raw.id),
+        direction: raw.direction.map(TransactionDirection::from),
+        currency: raw.currency,
+        concept: raw.concept,
+        counterparty_name: raw.counterparty_name,
+        counterparty_iban: raw.counterparty_iban.map(Iban::from_server),
+        iban: raw.iban.map(Iban::from_server),
+        payment_id: raw
+            .payment_id
+            .map(|id| PaymentId::from_server(id.into_string())),
+        reconciled: raw.reconciled,
+        created_at: raw.created_at.map(Timestamp::get),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_keep_every_digit_and_serialise_as_strings() {
+        let raw: types::BankAccountTransaction = serde_json::from_value(serde_json::json!({
+            "id": 77, "amount": "1234567890.123456789012345678", "booking_date": "2026-04-30",
+            "direction": "credit", "payment_id": "aBcDeFgHiJkLmNoPqRsTuVwXy",
+            "counterparty_iban": "ES6867130002530016234794"
+        }))
+        .unwrap();
+        let tx = transaction("listBankAccountTransactions", raw).unwrap();
+        assert_eq!(tx.id.as_str(), "77");
+        assert_eq!(tx.direction, Some(TransactionDirection::Credit));
+        let json = serde_json::to_value(&tx).unwrap();
+        assert_eq!(json["amount"], "1234567890.123456789012345678");
+        assert_eq!(json["booking_date"], "2026-04-30");
+        assert_eq!(json["payment_id"], "aBcDeFgHiJkLmNoPqRsTuVwXy");
+
+        let raw: types::BankAccount = serde_json::from_value(serde_json::json!({
+            "iban": "ES6867130002530016234794", "balance": "1520.350"
+        }))
+        .unwrap();
+        let account = account("listBankAccounts", raw).unwrap();
+        assert_eq!(
+            serde_json::to_value(&account).unwrap()["balance"],
+            "1520.350"
+        );
+    }
+
+    #[test]
+    fn a_misshapen_amount_or_date_names_the_field() {
+        let raw: types::BankAccountTransaction = serde_json::from_value(serde_json::json!({
+            "id": "t1", "amount": "1.234,56"
+        }))
+        .unwrap();
+        let error = transaction("listBankAccountTransactions", raw)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("data[].amount"), "{error}");
+        let raw: types::BankAccountTransaction = serde_json::from_value(serde_json::json!({
+            "id": "t1", "booking_date": "30/04/2026"
+        }))
+        .unwrap();
+        let error = transaction("listBankAccountTransactions", raw)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("data[].booking_date"), "{error}");
     }
 }

@@ -17,6 +17,7 @@ use crate::{
     Client, Error,
     envelope::{Envelope, ErrorBody, Parts, second_look},
     error::excerpt,
+    lenient,
     model::ApiErrorCode,
     retry::parse_retry_after,
 };
@@ -230,6 +231,19 @@ where
                     .map_err(Error::Api),
                 Err(_) => Err(second_look::<E>(operation, body)),
             }
+            .or_else(|error| match error {
+                // An error envelope stays an error; only a body that failed to decode gets
+                // the lenient reading, and keeps its first error when that does not help.
+                Error::Decode { .. } => lenient::decode::<E>(operation, body)
+                    .ok_or(error)
+                    .and_then(|(envelope, _)| {
+                        envelope
+                            .into_parts()
+                            .into_result(operation)
+                            .map_err(Error::Api)
+                    }),
+                other => Err(other),
+            })
         }
         Err(Generated::ErrorResponse(value)) => {
             let status = value.status().as_u16();
@@ -278,7 +292,7 @@ fn transport(operation: &'static str, started: Instant, error: &reqwest::Error) 
 }
 
 /// An error's text followed by each cause's that adds something.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -36,8 +36,9 @@ pub(crate) struct Inner {
     pub(crate) attempt_timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) retry: RetryPolicy,
-    /// The secret and every token held, replaced in every error that leaves a call.
-    pub(crate) secrets: Secrets,
+    /// The secret and every token held, replaced in every error that leaves a call (and in
+    /// every captured exchange).
+    pub(crate) secrets: Arc<Secrets>,
     base_url: String,
 }
 
@@ -59,7 +60,9 @@ impl Client {
     }
 
     /// A client configured from `CRYPTOPOCKET_API_KEY`, `CRYPTOPOCKET_API_SECRET` and,
-    /// optionally, `CRYPTOPOCKET_BASE_URL` (the sandbox when unset).
+    /// optionally, `CRYPTOPOCKET_BASE_URL` (the sandbox when unset) and
+    /// `CRYPTOPOCKET_CAPTURE` (a directory: write every exchange there, redacted; see
+    /// [`ClientBuilder::capture`]).
     ///
     /// # Errors
     ///
@@ -75,10 +78,14 @@ impl Client {
         api_secret: SecretString,
         http: reqwest::Client,
     ) -> Self {
-        let secrets = Secrets::new(&api_secret);
+        let secrets = Arc::new(Secrets::new(&api_secret));
         let auth = Arc::new(Auth::new(api_key, api_secret));
-        let hooks = cryptopocket_api::Hooks::new(TokenHook(Arc::clone(&auth)))
+        let mut hooks = cryptopocket_api::Hooks::new(TokenHook(Arc::clone(&auth)))
             .max_body_bytes(builder.max_body_bytes);
+        if let Some(dir) = &builder.capture {
+            let capture = crate::capture::Capture::new(dir, Arc::clone(&secrets));
+            hooks = hooks.observe(Arc::new(capture));
+        }
         let api = cryptopocket_api::Client::new_with_client(&base_url, http, hooks);
         Self {
             inner: Arc::new(Inner {
@@ -141,9 +148,9 @@ impl Client {
     }
 
     /// The generated low-level client underneath, for anything this crate does not cover.
-    /// It carries this client's token hook, body cap, connect and per-read timeouts, and
-    /// never follows redirects; but a raw call has no deadline, no retries and no
-    /// redaction of its errors: those belong to this crate's calls.
+    /// It carries this client's token hook, body cap, capture (when on), connect and
+    /// per-read timeouts, and never follows redirects; but a raw call has no deadline, no
+    /// retries and no redaction of its errors: those belong to this crate's calls.
     pub fn raw(&self) -> &cryptopocket_api::Client {
         &self.inner.api
     }

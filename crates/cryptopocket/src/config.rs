@@ -1,10 +1,10 @@
 //! Building a [`Client`]: where it talks to, with which credentials, and how patiently.
 
-use std::{fmt, net::IpAddr, time::Duration};
+use std::{fmt, net::IpAddr, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
-use crate::{Client, Error, retry::RetryPolicy};
+use crate::{Client, Error, capture::ENV_CAPTURE, retry::RetryPolicy};
 
 /// The sandbox base URL published by CryptoPocket.
 pub const SANDBOX_BASE_URL: &str = cryptopocket_api::SANDBOX_BASE_URL;
@@ -61,6 +61,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::ClientBuilder>,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_body_bytes: usize,
+    pub(crate) capture: Option<PathBuf>,
 }
 
 /// The longest deadline or timeout a [`ClientBuilder`] accepts: one day. Longer ones are
@@ -82,6 +83,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("capture", &self.capture)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +101,7 @@ impl Default for ClientBuilder {
             http: None,
             retry: RetryPolicy::default(),
             max_body_bytes: cryptopocket_api::DEFAULT_MAX_BODY_BYTES,
+            capture: None,
         }
     }
 }
@@ -176,6 +179,37 @@ impl ClientBuilder {
         self
     }
 
+    /// Writes every exchange (each attempt) as one JSON line to a file in `dir`, to learn
+    /// what a real server sends: `cargo xtask check-capture DIR` then checks each response
+    /// against the spec and names every field where the two disagree. Off by default;
+    /// [`Client::from_env`] turns it on from `CRYPTOPOCKET_CAPTURE` ([`ENV_CAPTURE`]).
+    ///
+    /// Each line holds the operationId, method, path, status, the response headers that
+    /// matter, both bodies and a timestamp, redacted before anything touches disk: the API
+    /// secret and every token by value, credentials by key, and every string of personal
+    /// data (names, e-mails, addresses, documents, IBANs, wallets...) replaced by
+    /// `"<redacted>"`, keeping each value's JSON type. The file is
+    /// `capture-<unix-seconds>-<pid>.jsonl`, created (with `dir`) on the first exchange; a
+    /// write that fails is logged with `tracing::warn!` and never fails the call. Each
+    /// response body is then read whole before it is decoded (under the same cap); an
+    /// attempt abandoned at its timeout before the body was read leaves no line.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), cryptopocket::Error> {
+    /// let client = cryptopocket::Client::builder()
+    ///     .credentials("your_api_key", "your_api_secret")
+    ///     .capture("target/capture")
+    ///     .build()?;
+    /// client.assets().available().await?; // a line for authenticate, one for the list
+    /// // then: cargo xtask check-capture target/capture
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn capture(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.capture = Some(dir.into());
+        self
+    }
+
     /// How reads are retried; see [`RetryPolicy`].
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -244,8 +278,11 @@ impl ClientBuilder {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| Error::Config(format!("{name} is not set")))
         };
-        let builder =
+        let mut builder =
             Self::default().credentials(required(ENV_API_KEY)?, required(ENV_API_SECRET)?);
+        if let Some(dir) = lookup(ENV_CAPTURE).filter(|v| !v.trim().is_empty()) {
+            builder = builder.capture(dir);
+        }
         Ok(
             match lookup(ENV_BASE_URL).filter(|v| !v.trim().is_empty()) {
                 Some(url) => builder.environment(Environment::Custom(url)),
@@ -385,6 +422,14 @@ mod tests {
             builder.environment,
             Environment::Custom("http://127.0.0.1:9/api".into())
         );
+        assert_eq!(builder.capture, None);
+        let captured = ClientBuilder::from_lookup(env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_API_SECRET, "s3cr3t"),
+            (ENV_CAPTURE, "/tmp/capture-here"),
+        ]))
+        .unwrap();
+        assert_eq!(captured.capture, Some(PathBuf::from("/tmp/capture-here")));
         assert!(!format!("{builder:?}").contains("s3cr3t"));
         assert!(builder.build().is_ok());
     }

@@ -11,7 +11,7 @@ use crate::{
     Client, Error,
     call::Effect,
     convert::{created_object, required, text},
-    model::{KycStatus, UserId},
+    model::{CustomerKind, DocumentType, IdentityDocumentType, KycStatus, UserId},
     pagination::{self, ListOptions, Page},
 };
 
@@ -43,8 +43,9 @@ impl Client {
     }
 }
 
-/// A registered individual customer.
+/// A registered individual customer (Create customer; documented).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct RegisteredCustomer {
     /// Keep it: every later call names the customer by it.
     pub id: UserId,
@@ -52,9 +53,11 @@ pub struct RegisteredCustomer {
     pub kyc_form_url: String,
 }
 
-/// A registered company customer. Keep `kyb_link` and `password` safe: both are needed to
-/// finish KYB, and the link stops working 90 days after creation (documented).
+/// A registered company customer (Create company customer; documented). Keep `kyb_link`
+/// and `password` safe: both are needed to finish KYB, and the link stops working 90 days
+/// after creation (documented). Neither `Serialize` nor `PartialEq`: it holds the password.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RegisteredCompany {
     /// The company's customer id.
     pub id: UserId,
@@ -88,8 +91,10 @@ pub struct CustomerLookup {
     pub user_id: Option<UserId>,
 }
 
-/// A customer's KYC (or a company's KYB) state.
+/// A customer's KYC (or a company's KYB) state (Retrieve KYC/KYB verification status;
+/// documented, `kyc_form_url` inferred).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct KycCheck {
     /// `valid` means payments may be created; see [`KycStatus::is_final`].
     pub status: KycStatus,
@@ -100,6 +105,7 @@ pub struct KycCheck {
 /// A link to the enhanced ("reinforced") verification, which raises a customer's limits
 /// (the answer to `kyc_reinforced_required`). Response shape inferred.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct OnboardingLink {
     /// Send the customer here.
     pub url: String,
@@ -107,21 +113,388 @@ pub struct OnboardingLink {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A customer as Find User and List customers report it. Both operations are known by name
+/// only: this whole shape is **inferred**, and only `id` is required.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Customer {
+    /// The customer id, sent as `user_id` to the other endpoints.
+    pub id: UserId,
+    /// First name, or the company name for a company, when sent.
+    pub name: Option<String>,
+    /// Surname of an individual, when sent.
+    pub surname: Option<String>,
+    /// E-mail given at registration, when sent.
+    pub email: Option<String>,
+    /// The KYC/KYB status, with the values of [`Kyc::status`], when sent.
+    pub kyc_status: Option<KycStatus>,
+    /// Person or company (`type`), when sent.
+    #[serde(rename = "type")]
+    pub kind: Option<CustomerKind>,
+    /// Your own reference for the customer, when sent.
+    pub external_id: Option<String>,
+    /// When the customer was created, when sent.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// The crate's customer for the generated one (a function, not a `From`, so the generated
+/// type stays out of the public API).
+fn customer(raw: types::Customer) -> Customer {
+    Customer {
+        id: UserId::new(raw.id.get()),
+        name: raw.name,
+        surname: raw.surname,
+        email: raw.email,
+        kyc_status: raw.kyc_status.map(KycStatus::from),
+        kind: raw.type_.map(CustomerKind::from),
+        external_id: raw.external_id.map(cryptopocket_api::Id::into_string),
+        created_at: raw.created_at.map(cryptopocket_api::Timestamp::get),
+    }
+}
+
+/// A customer registered with delegated KYC (Create customer with delegated KYC; the
+/// operation is documented by name, its response **inferred**).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct DelegatedCustomer {
+    /// Keep it: every later call names the customer by it.
+    pub id: UserId,
+    /// The KYC status, when the API says.
+    pub kyc_status: Option<KycStatus>,
+}
+
+/// An individual customer to register with [`Customers::register`] (Create customer).
+///
+/// `name` and `email` are documented and required; the rest is optional, and only
+/// `callback_url` is documented: the other field names are inferred.
+///
+/// ```
+/// use cryptopocket::{customers::NewCustomer, model::IdentityDocumentType};
+///
+/// let customer = NewCustomer::new("Ana", "ana@example.com")
+///     .surname("García")
+///     .country("ES")
+///     .document(IdentityDocumentType::GovernmentId, "12345678Z")
+///     .external_id("cust-0042");
+/// assert_eq!(customer.email(), "ana@example.com");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewCustomer {
+    name: String,
+    email: String,
+    surname: Option<String>,
+    phone: Option<String>,
+    country: Option<String>,
+    document: Option<(IdentityDocumentType, String)>,
+    external_id: Option<String>,
+    callback_url: Option<String>,
+}
+
+impl NewCustomer {
+    /// A customer with the two documented required fields. Both must not be empty and the
+    /// e-mail must look like one; [`Customers::register`] checks before sending.
+    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            email: email.into(),
+            surname: None,
+            phone: None,
+            country: None,
+            document: None,
+            external_id: None,
+            callback_url: None,
+        }
+    }
+
+    /// The customer's surname (field name inferred).
+    pub fn surname(mut self, surname: impl Into<String>) -> Self {
+        self.surname = Some(surname.into());
+        self
+    }
+
+    /// The customer's phone, international format (field name inferred).
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
+        self
+    }
+
+    /// The customer's country as ISO 3166-1 alpha-2, e.g. `ES` (field name and format
+    /// inferred).
+    pub fn country(mut self, country: impl Into<String>) -> Self {
+        self.country = Some(country.into());
+        self
+    }
+
+    /// The customer's identity document: its kind and number, in the country's format
+    /// (the kinds are documented, the number's field name is inferred; mandatory for LATAM
+    /// operations).
+    pub fn document(mut self, kind: IdentityDocumentType, number: impl Into<String>) -> Self {
+        self.document = Some((kind, number.into()));
+        self
+    }
+
+    /// Your own reference for the customer (inferred), which Find User looks up.
+    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// Where the KYC form sends the customer back to (documented).
+    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_url = Some(url.into());
+        self
+    }
+
+    /// The e-mail given, for looking the customer up after a failed registration.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::RegisterUserRequest, Error> {
+        Ok(types::RegisterUserRequest {
+            name: text("name", &self.name)?,
+            email: email("email", &self.email)?,
+            surname: optional_text("surname", self.surname.as_deref())?,
+            phone: optional_text("phone", self.phone.as_deref())?,
+            country: optional_text("country", self.country.as_deref())?,
+            document_type: self
+                .document
+                .as_ref()
+                .map(|(kind, _)| kind.to_api())
+                .transpose()?,
+            document_number: self
+                .document
+                .as_ref()
+                .map(|(_, number)| text("document_number", number))
+                .transpose()?,
+            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
+            callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
+        })
+    }
+}
+
+/// An identity document already verified by the integrator, for
+/// [`NewDelegatedKycCustomer`]: its kind, number and two photos. Each photo is a
+/// `data:{mime};base64,…` URI (inferred) or a public `http(s)` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedDocument {
+    kind: IdentityDocumentType,
+    number: String,
+    front: String,
+    back: String,
+}
+
+impl VerifiedDocument {
+    /// The document `kind` numbered `number`, with photos of its `front` and `back`.
+    pub fn new(
+        kind: IdentityDocumentType,
+        number: impl Into<String>,
+        front: impl Into<String>,
+        back: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            number: number.into(),
+            front: front.into(),
+            back: back.into(),
+        }
+    }
+}
+
+/// A customer whose identity the integrator verified, for
+/// [`Customers::register_with_delegated_kyc`]. The operation is documented by name only:
+/// every field here is **inferred** (the spec's `RegisterUserKycDelegatedRequest`).
+///
+/// ```
+/// use cryptopocket::{
+///     customers::{NewDelegatedKycCustomer, VerifiedDocument},
+///     model::IdentityDocumentType,
+/// };
+///
+/// let image = "data:image/png;base64,iVBORw0KGgo=";
+/// let document = VerifiedDocument::new(IdentityDocumentType::Passport, "PAA000000", image, image);
+/// let customer = NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", document, image)
+///     .birth_date("1990-01-31")
+///     .external_id("cust-bob");
+/// assert_eq!(customer.email(), "bob@example.com");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewDelegatedKycCustomer {
+    name: String,
+    email: String,
+    country: String,
+    document: VerifiedDocument,
+    selfie: String,
+    surname: Option<String>,
+    phone: Option<String>,
+    birth_date: Option<String>,
+    company_name: Option<String>,
+    external_id: Option<String>,
+    callback_url: Option<String>,
+}
+
+impl NewDelegatedKycCustomer {
+    /// A customer with what the spec requires: name, e-mail, country (ISO 3166-1 alpha-2),
+    /// the verified identity document and a selfie (a `data:` URI or an `http(s)` URL).
+    pub fn new(
+        name: impl Into<String>,
+        email: impl Into<String>,
+        country: impl Into<String>,
+        document: VerifiedDocument,
+        selfie: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            email: email.into(),
+            country: country.into(),
+            document,
+            selfie: selfie.into(),
+            surname: None,
+            phone: None,
+            birth_date: None,
+            company_name: None,
+            external_id: None,
+            callback_url: None,
+        }
+    }
+
+    /// The customer's surname.
+    pub fn surname(mut self, surname: impl Into<String>) -> Self {
+        self.surname = Some(surname.into());
+        self
+    }
+
+    /// The customer's phone, international format.
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
+        self
+    }
+
+    /// Date of birth as `YYYY-MM-DD`.
+    pub fn birth_date(mut self, date: impl Into<String>) -> Self {
+        self.birth_date = Some(date.into());
+        self
+    }
+
+    /// The legal name, when the customer is a company.
+    pub fn company_name(mut self, name: impl Into<String>) -> Self {
+        self.company_name = Some(name.into());
+        self
+    }
+
+    /// Your own reference for the customer.
+    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// Where the customer is sent back to.
+    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_url = Some(url.into());
+        self
+    }
+
+    /// The e-mail given, for looking the customer up after a failed registration.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::RegisterUserKycDelegatedRequest, Error> {
+        let birth_date = self
+            .birth_date
+            .as_deref()
+            .map(|date| {
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                    .map(|_| date.to_owned())
+                    .map_err(|_| Error::InvalidRequest("birth_date must be YYYY-MM-DD".into()))
+            })
+            .transpose()?;
+        Ok(types::RegisterUserKycDelegatedRequest {
+            name: text("name", &self.name)?,
+            email: email("email", &self.email)?,
+            country: text("country", &self.country)?,
+            document_type: self.document.kind.to_api()?,
+            document_number: text("document_number", &self.document.number)?,
+            document_front: file("document_front", &self.document.front)?,
+            document_back: file("document_back", &self.document.back)?,
+            selfie: file("selfie", &self.selfie)?,
+            surname: optional_text("surname", self.surname.as_deref())?,
+            phone: optional_text("phone", self.phone.as_deref())?,
+            birth_date,
+            company_name: optional_text("company_name", self.company_name.as_deref())?,
+            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
+            callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
+        })
+    }
+}
+
+/// An e-mail address: not empty, one `@` with text on both sides, no whitespace. The error
+/// names the field, not the value (it is personal data).
+fn email(name: &str, value: &str) -> Result<String, Error> {
+    let value = text(name, value)?;
+    let well_formed = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    }) && !value.chars().any(char::is_whitespace);
+    if !well_formed {
+        return Err(Error::InvalidRequest(format!(
+            "{name} is not an e-mail address (expected one `@` with text on both sides and no spaces)"
+        )));
+    }
+    Ok(value)
+}
+
+/// An optional text field: when set, it must not be empty.
+fn optional_text(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value.map(|value| text(name, value)).transpose()
+}
+
+/// An optional URL field: when set, an absolute `http(s)` URL.
+fn optional_url(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value
+        .map(|value| {
+            let url = reqwest::Url::parse(value)
+                .map_err(|e| Error::InvalidRequest(format!("{name} is not a URL: {e}")))?;
+            if !matches!(url.scheme(), "https" | "http") {
+                return Err(Error::InvalidRequest(format!(
+                    "{name} must be an http(s) URL"
+                )));
+            }
+            Ok(value.to_owned())
+        })
+        .transpose()
+}
+
+/// A file sent in a request: a `data:` URI or an `http(s)` URL the server fetches.
+fn file(name: &str, value: &str) -> Result<String, Error> {
+    let value = text(name, value)?;
+    if !(value.starts_with("data:")
+        || value.starts_with("https://")
+        || value.starts_with("http://"))
+    {
+        return Err(Error::InvalidRequest(format!(
+            "{name} must be a data: URI with base64 content or an http(s) URL"
+        )));
+    }
+    Ok(value)
+}
+
 impl Customers {
-    /// Create customer (`POST /registerUser`). Sent at most once.
+    /// Create customer (`POST /registerUser`; documented). Sent at most once.
     ///
     /// # Errors
     ///
-    /// `user_already_exists`, `email_not_allowed` (inferred from the company sibling) as
-    /// [`Error::Api`]; see [`Error`].
-    pub async fn register(
-        &self,
-        customer: &types::RegisterUserRequest,
-    ) -> Result<RegisteredCustomer, Error> {
+    /// [`Error::InvalidRequest`] naming the field for an empty name or e-mail, an e-mail
+    /// without `@`, an empty optional field that was set, or a `callback_url` that is not an
+    /// `http(s)` URL, before anything is sent; `user_already_exists`, `email_not_allowed`
+    /// (inferred from the company sibling) as [`Error::Api`]; see [`Error`].
+    pub async fn register(&self, customer: &NewCustomer) -> Result<RegisteredCustomer, Error> {
         const OP: &str = "registerUser";
-        text("name", &customer.name)?;
-        text("email", &customer.email)?;
-        let body = customer.clone();
+        let body = customer.to_api()?;
         let parts = self
             .client
             .call::<types::RegisterUserResponse, ()>(OP, Effect::Create, move |api| {
@@ -130,23 +503,26 @@ impl Customers {
             .await?;
         let user = created_object(parts.data, OP)?;
         Ok(RegisteredCustomer {
-            id: UserId::new(user.id),
+            id: UserId::new(user.id.get()),
             kyc_form_url: user.kyc_form_url,
         })
     }
 
-    /// Create customer with delegated KYC (`POST /registerUser/kyc-delegated`; body
-    /// inferred). Returns the new customer and, when the API says, its KYC status.
+    /// Create customer with delegated KYC (`POST /registerUser/kyc-delegated`; body and
+    /// response inferred). Returns the new customer and, when the API says, its KYC status.
+    /// Sent at most once.
     ///
     /// # Errors
     ///
-    /// See [`Error`].
+    /// [`Error::InvalidRequest`] naming the field for an empty required field, an e-mail
+    /// without `@`, a photo that is neither a `data:` URI nor an `http(s)` URL, or a birth
+    /// date that is not `YYYY-MM-DD`; see [`Error`].
     pub async fn register_with_delegated_kyc(
         &self,
-        customer: &types::RegisterUserKycDelegatedRequest,
-    ) -> Result<(UserId, Option<KycStatus>), Error> {
+        customer: &NewDelegatedKycCustomer,
+    ) -> Result<DelegatedCustomer, Error> {
         const OP: &str = "registerUserKycDelegated";
-        let body = customer.clone();
+        let body = customer.to_api()?;
         let parts = self
             .client
             .call::<types::RegisterUserKycDelegatedResponse, ()>(OP, Effect::Create, move |api| {
@@ -157,7 +533,10 @@ impl Customers {
             })
             .await?;
         let user = created_object(parts.data, OP)?;
-        Ok((UserId::new(user.id), user.kyc_status.map(KycStatus::from)))
+        Ok(DelegatedCustomer {
+            id: UserId::new(user.id.get()),
+            kyc_status: user.kyc_status.map(KycStatus::from),
+        })
     }
 
     /// Create company customer (`POST /register/company`). Sent at most once.
@@ -192,7 +571,7 @@ impl Customers {
             .await?;
         let company = created_object(parts.data, OP)?;
         Ok(RegisteredCompany {
-            id: UserId::new(company.id),
+            id: UserId::new(company.id.get()),
             uuid: company.uuid,
             kyb_link: company.kyb_link,
             password: SecretString::from(company.password),
@@ -209,19 +588,14 @@ impl Customers {
     pub async fn upload_document(
         &self,
         user_id: UserId,
-        kind: types::DocumentType,
+        kind: DocumentType,
         file: &str,
     ) -> Result<(), Error> {
-        let file = text("file", file)?;
-        if !(file.starts_with("data:")
-            || file.starts_with("https://")
-            || file.starts_with("http://"))
-        {
-            return Err(Error::InvalidRequest(
-                "file must be a data: URI with base64 content or an http(s) URL".into(),
-            ));
-        }
-        let body = types::UploadCustomerDocumentRequest { file, type_: kind };
+        let file = self::file("file", file)?;
+        let body = types::UploadCustomerDocumentRequest {
+            file,
+            type_: kind.to_api()?,
+        };
         self.client
             .call::<types::UploadCustomerDocumentResponse, types::ErrorResponse>(
                 "uploadCustomerDocument",
@@ -238,12 +612,12 @@ impl Customers {
         Ok(())
     }
 
-    /// Find User (path and keys inferred).
+    /// Find User (path, keys and response inferred; see [`Customer`]).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when `lookup` sets no key; see [`Error`].
-    pub async fn find(&self, lookup: &CustomerLookup) -> Result<types::Customer, Error> {
+    pub async fn find(&self, lookup: &CustomerLookup) -> Result<Customer, Error> {
         const OP: &str = "findUser";
         if lookup.email.is_none() && lookup.external_id.is_none() && lookup.user_id.is_none() {
             return Err(Error::InvalidRequest(
@@ -267,7 +641,7 @@ impl Customers {
                 request.send().boxed()
             })
             .await?;
-        required(parts.data, OP)
+        required(parts.data, OP).map(customer)
     }
 
     /// One page of List customers, at the server's default page size; see
@@ -276,7 +650,7 @@ impl Customers {
     /// # Errors
     ///
     /// See [`Error`].
-    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<types::Customer>, Error> {
+    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<Customer>, Error> {
         self.list_page_with(page, ListOptions::default()).await
     }
 
@@ -289,7 +663,7 @@ impl Customers {
         &self,
         page: NonZeroU64,
         options: ListOptions,
-    ) -> Result<Page<types::Customer>, Error> {
+    ) -> Result<Page<Customer>, Error> {
         let per_page = options.per_page_param()?;
         let parts = self
             .client
@@ -301,12 +675,12 @@ impl Customers {
                 request.send().boxed()
             })
             .await?;
-        Page::from_parts(pagination::number(page), parts, Ok)
+        Page::from_parts(pagination::number(page), parts, |raw| Ok(customer(raw)))
     }
 
     /// Every customer of the integration, page after page, at the server's default page
     /// size; see [`list_with`](Self::list_with).
-    pub fn list(&self) -> impl Stream<Item = Result<types::Customer, Error>> + Send + 'static {
+    pub fn list(&self) -> impl Stream<Item = Result<Customer, Error>> + Send + 'static {
         self.list_with(ListOptions::default())
     }
 
@@ -315,7 +689,7 @@ impl Customers {
     pub fn list_with(
         &self,
         options: ListOptions,
-    ) -> impl Stream<Item = Result<types::Customer, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Customer, Error>> + Send + 'static {
         pagination::items(
             "listCustomers",
             (self.clone(), options),
@@ -359,7 +733,7 @@ impl Kyc {
     ) -> Result<OnboardingLink, Error> {
         const OP: &str = "createOnboardingForm";
         let body = types::CreateOnboardingFormRequest {
-            user_id: user_id.get(),
+            user_id: user_id.get().into(),
         };
         let parts = self
             .client
@@ -373,7 +747,147 @@ impl Kyc {
         let form = created_object(parts.data, OP)?;
         Ok(OnboardingLink {
             url: form.onboarding_link,
-            expires_at: form.expires_at,
+            expires_at: form.expires_at.map(Into::into),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(result: Result<impl fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::InvalidRequest(message)) => message,
+            other => panic!("expected InvalidRequest, got {other:?}"),
+        }
+    }
+
+    /// The documented Create customer example, built with the constructor alone.
+    #[test]
+    fn the_documented_request_is_the_constructor() {
+        let body = NewCustomer::new("John", "john@example.com")
+            .to_api()
+            .unwrap();
+        let documented: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/registerUser.request.json"
+        ))
+        .unwrap();
+        assert_eq!(serde_json::to_value(&body).unwrap(), documented);
+    }
+
+    #[test]
+    fn optional_fields_go_where_the_spec_puts_them() {
+        let body = NewCustomer::new("Ana", "ana@example.com")
+            .surname("García")
+            .phone("+34600000000")
+            .country("ES")
+            .document(IdentityDocumentType::GovernmentId, "12345678Z")
+            .external_id("cust-1")
+            .callback_url("https://shop.example/kyc-done")
+            .to_api()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({
+                "name": "Ana", "email": "ana@example.com", "surname": "García",
+                "phone": "+34600000000", "country": "ES", "document_type": "GOVERNMENT_ID",
+                "document_number": "12345678Z", "external_id": "cust-1",
+                "callback_url": "https://shop.example/kyc-done"
+            })
+        );
+    }
+
+    #[test]
+    fn bad_input_is_refused_naming_the_field_not_the_value() {
+        let cases = [
+            (
+                NewCustomer::new(" ", "ana@example.com"),
+                "name must not be empty",
+            ),
+            (NewCustomer::new("Ana", ""), "email must not be empty"),
+            (
+                NewCustomer::new("Ana", "ana.example.com"),
+                "email is not an e-mail",
+            ),
+            (NewCustomer::new("Ana", "ana@"), "email is not an e-mail"),
+            (
+                NewCustomer::new("Ana", "a b@example.com"),
+                "email is not an e-mail",
+            ),
+            (
+                NewCustomer::new("Ana", "ana@example.com").surname(""),
+                "surname must not be empty",
+            ),
+            (
+                NewCustomer::new("Ana", "ana@example.com").callback_url("ftp://x.example/"),
+                "callback_url must be an http(s) URL",
+            ),
+            (
+                NewCustomer::new("Ana", "ana@example.com").callback_url("/relative"),
+                "callback_url is not a URL",
+            ),
+        ];
+        for (customer, expected) in cases {
+            let message = refused(customer.to_api());
+            assert!(message.starts_with(expected), "{message}");
+            assert!(!message.contains("example"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_delegated_registration_checks_photos_and_dates() {
+        let image = "data:image/png;base64,iVBORw0KGgo=";
+        let document = VerifiedDocument::new(IdentityDocumentType::Passport, "P1", image, image);
+        let customer =
+            NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", document, image);
+        let body =
+            serde_json::to_value(customer.clone().birth_date("1990-01-31").to_api().unwrap())
+                .unwrap();
+        assert_eq!(body["document_type"], "PASSPORT");
+        assert_eq!(body["document_front"], image);
+        assert_eq!(body["birth_date"], "1990-01-31");
+        assert!(body.get("surname").is_none(), "{body}");
+
+        let message = refused(customer.clone().birth_date("31/01/1990").to_api());
+        assert_eq!(message, "birth_date must be YYYY-MM-DD");
+        let no_photo =
+            VerifiedDocument::new(IdentityDocumentType::Passport, "P1", "C:\\a.png", image);
+        let message = refused(
+            NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", no_photo, image).to_api(),
+        );
+        assert!(
+            message.starts_with("document_front must be a data: URI"),
+            "{message}"
+        );
+        let message = refused(
+            NewDelegatedKycCustomer::new(
+                "Bob",
+                "bob@example.com",
+                "",
+                VerifiedDocument::new(IdentityDocumentType::Passport, "P1", image, image),
+                image,
+            )
+            .to_api(),
+        );
+        assert_eq!(message, "country must not be empty");
+    }
+
+    #[test]
+    fn a_customer_record_is_the_crates_own() {
+        let raw: types::Customer = serde_json::from_value(serde_json::json!({
+            "id": "100067", "name": "Ana", "kyc_status": "valid", "type": "individual",
+            "external_id": 42, "created_at": "2026-06-26 10:30:00"
+        }))
+        .unwrap();
+        let customer = customer(raw);
+        assert_eq!(customer.id, UserId::new(100_067));
+        assert_eq!(customer.kyc_status, Some(KycStatus::Valid));
+        assert_eq!(customer.kind, Some(CustomerKind::Individual));
+        assert_eq!(customer.external_id.as_deref(), Some("42"));
+        let json = serde_json::to_value(&customer).unwrap();
+        assert_eq!(json["id"], 100_067);
+        assert_eq!(json["type"], "individual");
+        assert_eq!(json["created_at"], "2026-06-26T10:30:00Z");
     }
 }

@@ -65,11 +65,14 @@ impl Envelope for types::AuthenticateResponse {
     type Data = IssuedToken;
     fn into_parts(self) -> Parts<IssuedToken> {
         use types::AuthenticateResponseData as Data;
-        let expires_in = self.expires_in;
+        let expires_in = self.expires_in.map(cryptopocket_api::Int::get);
         let data = match self.data {
             Some(Data::AuthToken(issued)) => Some(IssuedToken {
                 token: issued.token,
-                expires_in: issued.expires_in.or(expires_in),
+                expires_in: issued
+                    .expires_in
+                    .map(cryptopocket_api::Int::get)
+                    .or(expires_in),
             }),
             Some(Data::String(token)) => Some(IssuedToken { token, expires_in }),
             None => self.token.map(|token| IssuedToken { token, expires_in }),
@@ -340,7 +343,9 @@ mod tests {
 
     #[test]
     fn a_malformed_success_names_the_json_path() {
-        let body = br#"{"status":"ok","data":{"id":"x","status":"started","fiat_amount":"15050"}}"#;
+        // A string of digits is a tolerated integer; an object is not.
+        let body =
+            br#"{"status":"ok","data":{"id":"x","status":"started","fiat_amount":{"v":"15050"}}}"#;
         match second_look::<types::GetPaymentResponse>("getPayment", body) {
             Error::Decode { path, excerpt, .. } => {
                 assert!(path.starts_with("data."), "{path}");

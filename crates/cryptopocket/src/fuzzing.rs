@@ -97,7 +97,7 @@ operations! {
     };
     "registerUser" => RegisterUserResponse, |op, parts| {
         created_object(parts.data, op).map(|user| {
-            let _ = UserId::new(user.id);
+            let _ = UserId::new(user.id.get());
         })
     };
     "registerUserKycDelegated" => RegisterUserKycDelegatedResponse, |op, parts| {

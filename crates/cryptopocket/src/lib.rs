@@ -17,7 +17,7 @@
 //!
 //! use cryptopocket::{
 //!     Client,
-//!     api::types::RegisterUserRequest,
+//!     customers::NewCustomer,
 //!     model::PaymentType,
 //!     onramp::{NewGuidedPayment, QuoteRequest},
 //! };
@@ -31,7 +31,7 @@
 //! // Register the customer and send them to the KYC form.
 //! let customer = client
 //!     .customers()
-//!     .register(&RegisterUserRequest::builder().name("John").email("john@example.com").try_into()?)
+//!     .register(&NewCustomer::new("John", "john@example.com"))
 //!     .await?;
 //! println!("send the customer to {}", customer.kyc_form_url);
 //!
@@ -117,9 +117,14 @@
 //!
 //! # Provenance
 //!
-//! About half of the API is documented. Operations whose response shapes are inferred return
-//! the generated types ([`api::types`]); their docs say so, and the workspace README lists
-//! each operation's provenance.
+//! About half of the API is documented. Every operation takes and returns this crate's own
+//! types, whether its shape is documented or inferred; each type's docs say which of its
+//! fields are documented and which are inferred, and the workspace README lists each
+//! operation's provenance.
+//!
+//! The generated types ([`api::types`]) appear in no signature of this crate except
+//! [`Client::raw`], the escape hatch: it gives the generated client, with the same token,
+//! for a field this crate does not carry yet or an operation's wire shape.
 
 #![deny(missing_docs)]
 
@@ -127,6 +132,7 @@ pub mod assets;
 mod auth;
 pub mod bank_accounts;
 mod call;
+pub mod capture;
 mod client;
 mod config;
 mod convert;
@@ -135,15 +141,19 @@ mod envelope;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod lenient;
 pub mod model;
 pub mod offramp;
 pub mod onramp;
 pub mod pagination;
+#[cfg(test)]
+mod public_api_tests;
 mod redact;
 mod retry;
 pub mod subscriptions;
 pub mod webhooks;
 
+pub use capture::ENV_CAPTURE;
 pub use client::Client;
 pub use config::{ClientBuilder, Environment, MAX_TIMEOUT, SANDBOX_BASE_URL};
 /// The generated low-level client and its types.

@@ -49,7 +49,8 @@ pub struct NewOffRamp {
 
 /// What selling tokens would yield: Get quote (off-ramp), amounts as decimals. The whole
 /// shape is inferred (see the spec's `RampoffQuote`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct OffRampQuote {
     /// The fiat paid out for the tokens (the API sends a decimal string).
     pub fiat_amount: Decimal,
@@ -63,8 +64,10 @@ pub struct OffRampQuote {
     pub blockchain: Option<String>,
 }
 
-/// A created off-ramp: the customer now sends the tokens to `deposit_wallet`.
+/// A created off-ramp: the customer now sends the tokens to `deposit_wallet` (Create
+/// OffRamp Transaction; partial: an older docs page names the fields without types).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct CreatedOffRamp {
     /// Keep it: [`OffRamp::get`] follows the operation with it.
     pub id: OffRampId,
@@ -74,8 +77,10 @@ pub struct CreatedOffRamp {
     pub state: String,
 }
 
-/// An off-ramp operation, amounts converted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// An off-ramp operation, amounts converted (Retrieve off-ramp transaction status; partial:
+/// the fields are named by an older docs page, their types and units inferred).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct OffRampOperation {
     /// The operation id.
     pub id: OffRampId,
@@ -145,7 +150,7 @@ impl OffRamp {
     pub async fn create(&self, sale: &NewOffRamp) -> Result<CreatedOffRamp, Error> {
         const OP: &str = "createRampoff";
         let body = types::CreateRampoffRequest {
-            user_id: sale.user_id.get(),
+            user_id: sale.user_id.get().into(),
             amount: sale.amount.into(),
             symbol: text("symbol", &sale.symbol)?,
             blockchain: sale.blockchain.clone(),
@@ -243,7 +248,7 @@ impl OffRamp {
 pub(crate) fn operation(op: &'static str, raw: types::Rampoff) -> Result<OffRampOperation, Error> {
     let amount = match (&raw.amount, raw.decimals) {
         (Some(units), Some(decimals)) => {
-            let decimals = u32::try_from(decimals).map_err(|_| Error::Decode {
+            let decimals = u32::try_from(decimals.get()).map_err(|_| Error::Decode {
                 operation: op,
                 path: "data.decimals".into(),
                 reason: format!("{decimals} is not a number of decimals"),

@@ -43,14 +43,19 @@ pub struct QuoteRequest {
     pub payment_type: PaymentType,
 }
 
-/// A quote. The response shape is inferred (undocumented); amounts are decimals.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A quote (Get Quote). The operation is documented, its response shape is **inferred**
+/// (undocumented): only `coin_amount` is required. Amounts are exact decimals, as sent.
+///
+/// The fields the spec names are all here; for anything else the server sends, call the
+/// operation through [`Client::raw`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Quote {
-    /// Tokens the amount buys.
+    /// Tokens the amount buys, in whole tokens.
     pub coin_amount: Decimal,
-    /// Price of one token in the fiat currency, when sent.
+    /// Price of one token in the fiat currency, fees included, when sent.
     pub price: Option<Decimal>,
-    /// The fiat amount quoted, when sent.
+    /// The fiat amount quoted, in major units (euros), when sent.
     pub fiat_amount: Option<Decimal>,
     /// The fiat currency, when sent.
     pub fiat_symbol: Option<String>,
@@ -59,11 +64,22 @@ pub struct Quote {
     /// Its chain, when sent.
     pub chain: Option<String>,
     /// The payment method quoted, when sent.
-    pub payment_type: Option<String>,
-    /// The raw answer, for fields this type does not carry. Not serialised: its amounts
-    /// are floats, and the fields above already carry them as decimals.
-    #[serde(skip)]
-    pub raw: types::Quote,
+    pub payment_type: Option<PaymentType>,
+}
+
+/// A payment method offered to customers (List payment methods; path and shape
+/// **inferred**). LATAM method names are what [`PaymentType::Other`] carries.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct PaymentMethod {
+    /// The value to send as `payment_type`, e.g. `card` or `KHIPU`.
+    pub payment_type: PaymentType,
+    /// Display name of the method, when sent.
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-2 country where the method is offered, e.g. `CL`, when sent.
+    pub country: Option<String>,
+    /// The fiat currency the method pays in, e.g. `CLP`, when sent.
+    pub fiat_symbol: Option<String>,
 }
 
 /// A purchase for `createPayment`: the customer pays `fiat_amount` (major units, e.g. euros)
@@ -91,7 +107,8 @@ pub struct NewPayment {
     pub callback_url: Option<String>,
 }
 
-/// What the customer does next after `createPayment`.
+/// What the customer does next after `createPayment` (documented for card, PSD2 and
+/// transfer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -116,8 +133,9 @@ pub enum PaymentInstructions {
     None,
 }
 
-/// A created payment.
+/// A created payment (Create Payment Intend; documented).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct CreatedPayment {
     /// Keep it: [`OnRamp::payment`] follows the payment with it.
     pub payment_id: PaymentId,
@@ -143,8 +161,9 @@ pub struct NewGuidedPayment {
     pub external_id: Option<String>,
 }
 
-/// A created guided payment.
+/// A created guided payment (Create guided payment intent; documented).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct GuidedPayment {
     /// Keep it: [`OnRamp::payment`] follows the payment with it.
     pub payment_id: PaymentId,
@@ -154,8 +173,10 @@ pub struct GuidedPayment {
     pub external_id: Option<String>,
 }
 
-/// A payment as Retrieve payment reports it, amounts in major units.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A payment as Retrieve payment reports it (documented; `holder`'s shape is not), amounts
+/// in major units.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Payment {
     /// The payment id.
     pub id: PaymentId,
@@ -213,11 +234,10 @@ impl OnRamp {
             coin_amount: raw.coin_amount.value(),
             price: raw.price.map(Amount::value),
             fiat_amount: raw.fiat_amount.map(Amount::value),
-            fiat_symbol: raw.fiat_symbol.clone(),
-            symbol: raw.symbol.clone(),
-            chain: raw.chain.clone(),
-            payment_type: raw.payment_type.clone(),
-            raw,
+            fiat_symbol: raw.fiat_symbol,
+            symbol: raw.symbol,
+            chain: raw.chain,
+            payment_type: raw.payment_type.map(PaymentType::from),
         })
     }
 
@@ -231,7 +251,7 @@ impl OnRamp {
         &self,
         country: Option<&str>,
         fiat_symbol: Option<&str>,
-    ) -> Result<Vec<types::PaymentMethod>, Error> {
+    ) -> Result<Vec<PaymentMethod>, Error> {
         let country = country.map(str::to_owned);
         let fiat_symbol = fiat_symbol.map(str::to_owned);
         let parts = self
@@ -251,7 +271,17 @@ impl OnRamp {
                 },
             )
             .await?;
-        Ok(parts.data.unwrap_or_default())
+        Ok(parts
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|raw| PaymentMethod {
+                payment_type: PaymentType::from(raw.payment_type),
+                name: raw.name,
+                country: raw.country,
+                fiat_symbol: raw.fiat_symbol,
+            })
+            .collect())
     }
 
     /// Create Payment Intend (`POST /createPayment`). Sent at most once: if it fails after
@@ -264,14 +294,14 @@ impl OnRamp {
     pub async fn create_payment(&self, payment: &NewPayment) -> Result<CreatedPayment, Error> {
         const OP: &str = "createPayment";
         let body = types::CreatePaymentRequest {
-            user_id: payment.user_id.get(),
+            user_id: payment.user_id.get().into(),
             fiat_amount: payment.fiat_amount.into(),
             fiat_symbol: text("fiat_symbol", &payment.fiat_symbol)?,
             coin_symbol: text("coin_symbol", &payment.coin_symbol)?,
             coin_chain: payment.coin_chain.clone(),
             wallet: text("wallet", &payment.wallet)?,
             payment_type: payment.payment_type.as_ref().map(ToString::to_string),
-            external_id: payment.external_id.clone(),
+            external_id: payment.external_id.clone().map(Into::into),
             callback_url: payment.callback_url.clone(),
         };
         let parts = self
@@ -286,7 +316,7 @@ impl OnRamp {
             (None, Some(iban)) => PaymentInstructions::BankTransfer {
                 iban,
                 bic: created.bic,
-                concept: created.concept,
+                concept: created.concept.map(Into::into),
                 beneficiary: created.destination_name,
             },
             (None, None) => PaymentInstructions::None,
@@ -309,13 +339,13 @@ impl OnRamp {
     ) -> Result<GuidedPayment, Error> {
         const OP: &str = "createGuidedPayment";
         let body = types::CreateGuidedPaymentRequest {
-            user_id: payment.user_id.get(),
+            user_id: payment.user_id.get().into(),
             fiat_amount: payment.fiat_amount.into(),
             fiat_symbol: Some("EUR".to_owned()),
             coin_symbol: text("coin_symbol", &payment.coin_symbol)?,
             coin_chain: text("coin_chain", &payment.coin_chain)?,
             payment_type: payment.payment_type.as_ref().map(ToString::to_string),
-            external_id: payment.external_id.clone(),
+            external_id: payment.external_id.clone().map(Into::into),
         };
         let parts = self
             .client
@@ -330,7 +360,7 @@ impl OnRamp {
         Ok(GuidedPayment {
             payment_id: field(OP, "data.payment_id", PaymentId::new(created.payment_id))?,
             gateway_url: created.gateway_url,
-            external_id: created.external_id,
+            external_id: created.external_id.map(Into::into),
         })
     }
 
@@ -411,16 +441,16 @@ impl OnRamp {
 pub(crate) fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, Error> {
     Ok(Payment {
         id: field(op, "data.id", PaymentId::new(raw.id))?,
-        external_id: raw.external_id,
+        external_id: raw.external_id.map(Into::into),
         user_id: field(op, "data.user_id", raw.user_id.parse::<UserId>())?,
         status: PaymentStatus::from(raw.status),
-        fiat_amount: money::from_cents(raw.fiat_amount),
+        fiat_amount: money::from_cents(raw.fiat_amount.get()),
         fiat_symbol: raw.fiat_symbol,
         coin_symbol: raw.coin_symbol,
         coin_amount: raw.coin_amount.map(Amount::value),
-        created_at: raw.created_at,
+        created_at: raw.created_at.into(),
         holder: raw.holder,
-        txid: raw.txid,
+        txid: raw.txid.map(Into::into),
     })
 }
 

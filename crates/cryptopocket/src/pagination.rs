@@ -94,9 +94,11 @@ impl<T> Page<T> {
         Ok(Self {
             items,
             // Without pagination data the server sent everything on one page.
-            page: pagination.as_ref().map_or(requested, |p| p.current_page),
-            last_page: pagination.as_ref().map(|p| p.last_page),
-            total: pagination.as_ref().map(|p| p.total),
+            page: pagination
+                .as_ref()
+                .map_or(requested, |p| p.current_page.get()),
+            last_page: pagination.as_ref().map(|p| p.last_page.get()),
+            total: pagination.as_ref().map(|p| p.total.get()),
         })
     }
 }

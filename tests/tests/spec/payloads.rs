@@ -29,6 +29,15 @@ where
         "{stem}: decode ∘ encode is not the identity"
     );
 
+    // Amounts digit for digit: the numbers written out are the numbers read in, as text
+    // (a `Value` would pass them through f64 and hide a rounding).
+    let written = serde_json::to_string(&decoded).unwrap();
+    assert_eq!(
+        numbers_in(&written),
+        numbers_in(&text),
+        "{stem}: a number changed its digits on the way through"
+    );
+
     let original: Value = serde_json::from_str(&text).unwrap();
     let lost = differences(&original, &reserialised);
     assert!(
@@ -37,6 +46,51 @@ where
     );
     insta::assert_json_snapshot!(stem, reserialised);
     decoded
+}
+
+/// The number literals of a JSON text, in sorted order (strings skipped): the multiset of
+/// numbers a payload carries, independent of key order.
+fn numbers_in(json: &str) -> Vec<String> {
+    let mut numbers = Vec::new();
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '-' | '0'..='9' => {
+                let mut number = c.to_string();
+                while let Some(&next) = chars.peek() {
+                    if next.is_ascii_digit() || matches!(next, '.' | 'e' | 'E' | '+' | '-') {
+                        number.push(next);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                numbers.push(number);
+            }
+            _ => {}
+        }
+    }
+    numbers.sort();
+    numbers
+}
+
+#[test]
+fn numbers_are_found_outside_strings_only() {
+    assert_eq!(
+        numbers_in(r#"{"a":0.123456789012345678,"b":"12","c":[-1.5e3,240],"d":"x\"7"}"#),
+        ["-1.5e3", "0.123456789012345678", "240"]
+    );
 }
 
 /// Each fixture with the type it decodes into. `every_fixture_is_covered` keeps it complete.
@@ -119,7 +173,7 @@ fn the_three_success_words_and_the_error_envelope_share_one_type() {
     let card = card.data.unwrap();
     assert!(card.url_payment.is_some() && card.iban.is_none());
     let transfer = transfer.data.unwrap();
-    assert_eq!(transfer.concept, Some(120037));
+    assert_eq!(transfer.concept, Some(120037.into()));
     assert_eq!(transfer.bic.as_deref(), Some("PFSSESM1XXX"));
 
     let error: RegisterCompanyResponse =
@@ -135,8 +189,16 @@ fn amounts_keep_their_documented_units() {
     let payment = round_trip::<GetPaymentResponse>("getPayment.response")
         .data
         .unwrap();
-    assert_eq!(payment.fiat_amount, 15050, "Retrieve payment reports cents");
-    assert_eq!(payment.user_id, "100067", "and the user id as a string");
+    assert_eq!(
+        payment.fiat_amount.get(),
+        15050,
+        "Retrieve payment reports cents"
+    );
+    assert_eq!(
+        payment.user_id.as_str(),
+        "100067",
+        "and the user id as a string"
+    );
     assert_eq!(payment.txid, None, "txid only comes with coins_sent");
 
     let rampoff = round_trip::<GetRampoffResponse>("getRampoff.response")
@@ -144,7 +206,7 @@ fn amounts_keep_their_documented_units() {
         .unwrap();
     // 2 × 10^19 base units: more than u64 holds, so it stays a string.
     assert_eq!(rampoff.amount.as_deref(), Some("20000000000000000000"));
-    assert_eq!(rampoff.decimals, Some(18));
+    assert_eq!(rampoff.decimals, Some(18.into()));
     assert_eq!(rampoff.fiat_amount.as_deref(), Some("4800.24"));
 }
 

@@ -18,12 +18,10 @@ use std::time::Duration;
 
 use cryptopocket::{
     Client, Environment, Error,
-    api::types::{
-        DocumentType, IdentityDocumentType, RegisterUserKycDelegatedRequest, RegisterUserRequest,
-    },
-    customers::CustomerLookup,
+    customers::{CustomerLookup, NewCustomer, NewDelegatedKycCustomer, VerifiedDocument},
     model::{
-        EventType, Iban, OffRampId, PaymentId, PaymentStatus, PaymentType, TransactionId, UserId,
+        DocumentType, EventType, Iban, IdentityDocumentType, OffRampId, PaymentId, PaymentStatus,
+        PaymentType, TransactionId, UserId,
     },
     offramp::NewOffRamp,
     onramp::{NewGuidedPayment, NewPayment, PaymentInstructions, QuoteRequest},
@@ -255,18 +253,14 @@ fn refused<T: std::fmt::Debug>(result: Result<T, Error>, code: &str) {
     }
 }
 
-fn person(name: &str, email: &str) -> RegisterUserRequest {
-    RegisterUserRequest {
-        name: name.into(),
-        email: email.into(),
-        surname: Some("Liddell".into()),
-        external_id: Some(format!("cust-{name}")),
-        callback_url: Some("https://shop.example/kyc-done".into()),
-        country: Some("ES".into()),
-        document_type: Some(IdentityDocumentType::Dni),
-        document_number: Some("12345678Z".into()),
-        phone: Some("+34600000000".into()),
-    }
+fn person(name: &str, email: &str) -> NewCustomer {
+    NewCustomer::new(name, email)
+        .surname("Liddell")
+        .external_id(format!("cust-{name}"))
+        .callback_url("https://shop.example/kyc-done")
+        .country("ES")
+        .document(IdentityDocumentType::Dni, "12345678Z")
+        .phone("+34600000000")
 }
 
 fn purchase(user_id: UserId, amount: i64, payment_type: PaymentType) -> NewPayment {
@@ -313,22 +307,11 @@ async fn customers(client: &Client, control: &Control) -> UserId {
         "email_not_allowed",
     );
     let image = "data:image/png;base64,iVBORw0KGgo=";
-    let delegated = RegisterUserKycDelegatedRequest {
-        name: "Bob".into(),
-        surname: Some("Builder".into()),
-        email: "bob@example.com".into(),
-        country: "ES".into(),
-        document_type: IdentityDocumentType::Passport,
-        document_number: "PAA000000".into(),
-        document_front: image.into(),
-        document_back: image.into(),
-        selfie: image.into(),
-        birth_date: Some("1990-01-31".into()),
-        callback_url: None,
-        company_name: None,
-        external_id: Some("cust-bob".into()),
-        phone: None,
-    };
+    let passport = VerifiedDocument::new(IdentityDocumentType::Passport, "PAA000000", image, image);
+    let delegated = NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", passport, image)
+        .surname("Builder")
+        .birth_date("1990-01-31")
+        .external_id("cust-bob");
     people
         .register_with_delegated_kyc(&delegated)
         .await
@@ -353,7 +336,7 @@ async fn customers(client: &Client, control: &Control) -> UserId {
         email: Some("alice@example.com".into()),
         ..CustomerLookup::default()
     };
-    assert_eq!(people.find(&lookup).await.unwrap().id, alice.get());
+    assert_eq!(people.find(&lookup).await.unwrap().id, alice);
     let nobody = CustomerLookup {
         external_id: Some("nobody".into()),
         ..CustomerLookup::default()
@@ -417,7 +400,7 @@ async fn onramp(client: &Client, control: &Control, alice: UserId) -> (PaymentId
     let onramp = &payments;
     let methods = onramp.payment_methods(Some("ES"), None).await.unwrap();
     assert!(
-        methods.iter().any(|m| m.payment_type == "card"),
+        methods.iter().any(|m| m.payment_type == PaymentType::Card),
         "{methods:?}"
     );
     let quote = QuoteRequest {
@@ -497,15 +480,15 @@ async fn onramp(client: &Client, control: &Control, alice: UserId) -> (PaymentId
 async fn bank_accounts(client: &Client, control: &Control, transfer: &PaymentId, concept: i64) {
     let bank = client.bank_accounts();
     let accounts: Vec<_> = bank.list().try_collect().await.unwrap();
-    let iban = Iban::new(&accounts[0].iban).unwrap();
+    let iban: Iban = accounts[0].iban.clone();
     let transactions: Vec<_> = bank.transactions(&iban).try_collect().await.unwrap();
     let paid_by_transfer = transactions
         .iter()
         .find(|t| t.concept.as_deref() == Some(concept.to_string().as_str()))
-        .map(|t| TransactionId::new(t.id.clone()).unwrap());
+        .map(|t| t.id.clone());
     let tx = paid_by_transfer.expect("the transfer's transaction");
     let reconciled = bank.reconcile(transfer, &iban, &tx).await.unwrap();
-    assert_eq!(reconciled.status, "payment_received");
+    assert_eq!(reconciled.status, PaymentStatus::PaymentReceived);
     refused(
         bank.reconcile(transfer, &iban, &tx).await,
         "payment_not_pending_bank",

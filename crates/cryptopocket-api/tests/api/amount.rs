@@ -77,7 +77,11 @@ fn generated_types_hold_amounts_exactly() {
 #[test]
 fn no_generated_type_holds_a_float() {
     let generated = include_str!("../../src/generated.rs");
-    let floats = generated.matches("f64").count() + generated.matches("f32").count();
+    // Code only: the header's spec hash is hex and may spell `f64` by chance.
+    let code = generated.lines().filter(|line| !line.starts_with("//"));
+    let floats = code
+        .map(|line| line.matches("f64").count() + line.matches("f32").count())
+        .sum::<usize>();
     assert_eq!(floats, 0, "the generated client holds {floats} floats");
 }
 

@@ -103,7 +103,10 @@ async fn a_payment_is_fetched_with_the_auth_header_and_decoded() {
     assert_eq!(payment.user_id, "100067");
     assert_eq!(payment.fiat_amount, 15050);
     assert_eq!(payment.holder, None);
-    assert_eq!(payment.created_at.to_rfc3339(), "2026-06-26T10:30:00+00:00");
+    assert_eq!(
+        payment.created_at.get().to_rfc3339(),
+        "2026-06-26T10:30:00+00:00"
+    );
 }
 
 #[tokio::test]

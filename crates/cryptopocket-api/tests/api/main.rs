@@ -1,5 +1,9 @@
-//! The generated crate's tests, in one binary: the generated client over loopback, and the
-//! hand-written exact `Amount` its amounts are generated as.
+//! The generated crate's tests, in one binary: the generated client over loopback (also
+//! with an exchange observer), and the
+//! hand-written exact `Amount` its amounts are generated as, and the tolerant `Int`,
+//! `Timestamp` and `Id` with the operation table.
 
 mod amount;
 mod loopback;
+mod observe;
+mod tolerant;

@@ -8,11 +8,8 @@ use clap::{
     builder::{PossibleValuesParser, TypedValueParser as _},
 };
 use cryptopocket::{
-    api::types::{
-        DocumentType, IdentityDocumentType, RegisterUserKycDelegatedRequest, RegisterUserRequest,
-    },
-    customers::CustomerLookup,
-    model::UserId,
+    customers::{CustomerLookup, NewCustomer, NewDelegatedKycCustomer, VerifiedDocument},
+    model::{DocumentType, IdentityDocumentType, UserId},
 };
 use serde_json::json;
 
@@ -20,28 +17,17 @@ use super::{Context, ListArgs};
 use crate::{
     exit::{Failure, Lookup},
     files,
-    views::{DelegatedCustomerView, RegisteredCompanyView},
+    views::RegisteredCompanyView,
 };
 
-/// A parser for one of the spec's closed request enums (`DocumentType`,
-/// `IdentityDocumentType`). The values offered in help and completions are read from the
-/// generated type's JSON schema, so they follow the spec without a list kept here.
-fn spec_enum<T>() -> impl clap::builder::TypedValueParser<Value = T>
-where
-    T: schemars::JsonSchema + FromStr + Clone + Send + Sync + 'static,
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    PossibleValuesParser::new(spec_values::<T>()).try_map(|s: String| T::from_str(&s))
-}
-
-fn spec_values<T: schemars::JsonSchema>() -> Vec<String> {
-    schemars::schema_for!(T)
-        .schema
-        .enum_values
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
+/// A parser for one of the crate's closed request enums (`DocumentType`,
+/// `IdentityDocumentType`), offering in help and completions the words the crate knows
+/// (which a test holds to the spec's lists).
+macro_rules! request_enum {
+    ($t:ty) => {
+        PossibleValuesParser::new(<$t>::ALL.iter().map(|value| value.as_str()))
+            .try_map(|s: String| <$t>::from_str(&s))
+    };
 }
 
 /// Register, find and list customers; upload their documents.
@@ -104,7 +90,7 @@ pub enum CustomersCommand {
         /// The customer id.
         user_id: UserId,
         /// What the document is.
-        #[arg(long = "type", value_name = "TYPE", value_parser = spec_enum::<DocumentType>())]
+        #[arg(long = "type", value_name = "TYPE", value_parser = request_enum!(DocumentType))]
         kind: DocumentType,
         /// A local file (sent as a data: URI), a data: URI, or an http(s) URL the server
         /// downloads.
@@ -131,11 +117,11 @@ pub struct Register {
     /// Country, ISO 3166-1 alpha-2 (ES).
     #[arg(long)]
     country: Option<String>,
-    /// Identity document type.
-    #[arg(long, value_parser = spec_enum::<IdentityDocumentType>())]
+    /// Identity document type (with --document-number).
+    #[arg(long, value_parser = request_enum!(IdentityDocumentType), requires = "document_number")]
     document_type: Option<IdentityDocumentType>,
-    /// Identity document number.
-    #[arg(long)]
+    /// Identity document number (with --document-type).
+    #[arg(long, requires = "document_type")]
     document_number: Option<String>,
     /// Your own reference for the customer.
     #[arg(long)]
@@ -158,7 +144,7 @@ pub struct RegisterDelegated {
     #[arg(long)]
     country: String,
     /// Identity document type.
-    #[arg(long, value_parser = spec_enum::<IdentityDocumentType>())]
+    #[arg(long, value_parser = request_enum!(IdentityDocumentType))]
     document_type: IdentityDocumentType,
     /// Identity document number.
     #[arg(long)]
@@ -201,47 +187,65 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
             context.printer.list(&customers);
         }
         CustomersCommand::Register(r) => {
-            let request = RegisterUserRequest {
-                name: r.name,
-                email: r.email,
-                surname: r.surname,
-                phone: r.phone,
-                country: r.country,
-                document_type: r.document_type,
-                document_number: r.document_number,
-                external_id: r.external_id,
-                callback_url: r.callback_url,
-            };
+            let mut request = NewCustomer::new(r.name, r.email);
+            if let Some(surname) = r.surname {
+                request = request.surname(surname);
+            }
+            if let Some(phone) = r.phone {
+                request = request.phone(phone);
+            }
+            if let Some(country) = r.country {
+                request = request.country(country);
+            }
+            // clap makes the two go together.
+            if let (Some(kind), Some(number)) = (r.document_type, r.document_number) {
+                request = request.document(kind, number);
+            }
+            if let Some(external_id) = r.external_id {
+                request = request.external_id(external_id);
+            }
+            if let Some(url) = r.callback_url {
+                request = request.callback_url(url);
+            }
             let registered = customers
                 .register(&request)
                 .await
-                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&request.email)))?;
+                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(request.email())))?;
             context.printer.record(&registered);
         }
         CustomersCommand::RegisterDelegated(r) => {
-            let request = RegisterUserKycDelegatedRequest {
-                document_front: files::document(&r.document_front)?,
-                document_back: files::document(&r.document_back)?,
-                selfie: files::document(&r.selfie)?,
-                name: r.name,
-                email: r.email,
-                country: r.country,
-                document_type: r.document_type,
-                document_number: r.document_number,
-                surname: r.surname,
-                phone: r.phone,
-                birth_date: r.birth_date,
-                company_name: r.company_name,
-                external_id: r.external_id,
-                callback_url: r.callback_url,
-            };
-            let (id, kyc_status) = customers
+            let document = VerifiedDocument::new(
+                r.document_type,
+                r.document_number,
+                files::document(&r.document_front)?,
+                files::document(&r.document_back)?,
+            );
+            let selfie = files::document(&r.selfie)?;
+            let mut request =
+                NewDelegatedKycCustomer::new(r.name, r.email, r.country, document, selfie);
+            if let Some(surname) = r.surname {
+                request = request.surname(surname);
+            }
+            if let Some(phone) = r.phone {
+                request = request.phone(phone);
+            }
+            if let Some(date) = r.birth_date {
+                request = request.birth_date(date);
+            }
+            if let Some(name) = r.company_name {
+                request = request.company_name(name);
+            }
+            if let Some(external_id) = r.external_id {
+                request = request.external_id(external_id);
+            }
+            if let Some(url) = r.callback_url {
+                request = request.callback_url(url);
+            }
+            let registered = customers
                 .register_with_delegated_kyc(&request)
                 .await
-                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&request.email)))?;
-            context
-                .printer
-                .record(&DelegatedCustomerView { id, kyc_status });
+                .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(request.email())))?;
+            context.printer.record(&registered);
         }
         CustomersCommand::RegisterCompany {
             email,
@@ -290,15 +294,35 @@ mod tests {
 
     #[test]
     fn the_offered_values_are_the_specs_and_parse() {
-        fn round_trips<T: schemars::JsonSchema + FromStr + ToString>(count: usize) {
-            let values = spec_values::<T>();
-            assert_eq!(values.len(), count);
-            for name in values {
-                let parsed = T::from_str(&name).map(|t| t.to_string()).ok();
-                assert_eq!(parsed.as_deref(), Some(name.as_str()));
-            }
+        fn spec_values<T: schemars::JsonSchema>() -> Vec<String> {
+            schemars::schema_for!(T)
+                .schema
+                .enum_values
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
         }
-        round_trips::<DocumentType>(23);
-        round_trips::<IdentityDocumentType>(21);
+        fn offered<T: FromStr + ToString>(words: Vec<&str>) -> Vec<String> {
+            words
+                .into_iter()
+                .map(|word| T::from_str(word).ok().map(|t| t.to_string()).unwrap())
+                .collect()
+        }
+        let documents = DocumentType::ALL.iter().map(|d| d.as_str()).collect();
+        assert_eq!(
+            offered::<DocumentType>(documents),
+            spec_values::<cryptopocket::api::types::DocumentType>()
+        );
+        let identities = IdentityDocumentType::ALL
+            .iter()
+            .map(|d| d.as_str())
+            .collect();
+        assert_eq!(
+            offered::<IdentityDocumentType>(identities),
+            spec_values::<cryptopocket::api::types::IdentityDocumentType>()
+        );
+        assert_eq!(DocumentType::ALL.len(), 23);
+        assert_eq!(IdentityDocumentType::ALL.len(), 21);
     }
 }

@@ -532,3 +532,106 @@ fn numbers_out_of_range_are_usage_errors_naming_the_flag() {
         .expect("run");
     assert_eq!(output.status.code(), Some(3), "{output:?}");
 }
+
+/// Whatever representation the server picks for a documented field (an 18-decimal amount as
+/// a number or a string, the customer id as a number, cents as a string, a Laravel
+/// timestamp), `--json` prints every amount digit for digit and the table agrees.
+#[test]
+fn amounts_are_printed_digit_for_digit_whatever_the_representation() {
+    let get = ["payments", "get", "aBcDeFgHiJkLmNoPqRsTuVwXy"];
+    for (coin_amount, user_id, cents, created_at) in [
+        (
+            "0.123456789012345678",
+            r#""100067""#,
+            "15050",
+            "2026-06-26T10:30:00.000000Z",
+        ),
+        (
+            r#""0.123456789012345678""#,
+            "100067",
+            r#""15050""#,
+            "2026-06-26 10:30:00",
+        ),
+    ] {
+        let payment = format!(
+            r#"{{"status":"ok","data":{{"id":"aBcDeFgHiJkLmNoPqRsTuVwXy","external_id":"o-1",
+                "user_id":{user_id},"status":"started","fiat_amount":{cents},"fiat_symbol":"EUR",
+                "coin_symbol":"USDC","coin_amount":{coin_amount},"created_at":"{created_at}"}}}}"#
+        );
+        let case = format!("coin_amount {coin_amount}, user_id {user_id}, cents {cents}");
+        let server = Canned::start(api(json_200(&payment)));
+        let output = cli_for(&server.url(), "pk_test", SECRET)
+            .args([&["--json"][..], &get].concat())
+            .output()
+            .expect("run the binary");
+        assert_eq!(output.status.code(), Some(0), "{case}: {output:?}");
+        let text = stdout(&output);
+        assert!(text.contains("0.123456789012345678"), "{case}: {text}");
+        assert!(!text.contains("0.12345678901234568"), "{case}: {text}");
+        let result: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(result["user_id"], 100067, "{case}: {text}");
+        assert!(text.contains("150.50"), "{case}: {text}");
+        assert!(text.contains("2026-06-26T10:30:00"), "{case}: {text}");
+
+        let server = Canned::start(api(json_200(&payment)));
+        let output = cli_for(&server.url(), "pk_test", SECRET)
+            .args(get)
+            .output()
+            .expect("run the binary");
+        assert_eq!(output.status.code(), Some(0), "{case}: {output:?}");
+        assert!(
+            stdout(&output).contains("0.123456789012345678"),
+            "{case}: {}",
+            stdout(&output)
+        );
+    }
+}
+
+/// The inferred results (bank accounts and their transactions, assets) are the crate's own
+/// types now: `--json` still prints each amount digit for digit as the server sent it, the
+/// scale included, with no float on the way.
+#[test]
+fn bank_amounts_and_assets_are_printed_digit_for_digit() {
+    let cases: [(&[&str], String, &[&str]); 3] = [
+        (
+            &["bank-accounts", "list"],
+            r#"{"status":"ok","data":[{"iban":"ES9121000418450200051332",
+                "balance":"1234567890.123456789012345678","currency":"EUR"}]}"#
+                .to_owned(),
+            &[r#""balance":"1234567890.123456789012345678""#],
+        ),
+        (
+            &["bank-accounts", "transactions", "ES9121000418450200051332"],
+            r#"{"status":"ok","data":[{"id":"tx_1","amount":"0.123456789012345678",
+                "booking_date":"2026-04-30","direction":"credit"},
+                {"id":2,"amount":"240.00"}]}"#
+                .to_owned(),
+            &[
+                r#""amount":"0.123456789012345678""#,
+                r#""amount":"240.00""#,
+                r#""id":"2""#,
+                r#""booking_date":"2026-04-30""#,
+            ],
+        ),
+        (
+            &["assets", "list"],
+            r#"{"status":"ok","data":[{"symbol":"USDC","chain":"polygon","decimals":"6"}]}"#
+                .to_owned(),
+            &[r#""decimals":6"#, r#""symbol":"USDC""#],
+        ),
+    ];
+    for (args, body, expected) in cases {
+        let server = Canned::start(api(json_200(&body)));
+        let output = cli_for(&server.url(), "pk_test", SECRET)
+            .args([&["--json"][..], args].concat())
+            .output()
+            .expect("run the binary");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+        let text = stdout(&output);
+        let compact = serde_json::to_string(&serde_json::from_str::<Value>(&text).expect("JSON"))
+            .expect("JSON text");
+        for want in expected {
+            assert!(compact.contains(want), "{args:?}: {want} not in {compact}");
+        }
+    }
+}

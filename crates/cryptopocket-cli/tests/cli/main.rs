@@ -3,6 +3,7 @@
 //! canned loopback servers that answer badly (`faults`) or with statuses the sandbox never
 //! produces (`watch`).
 
+mod capture;
 mod faults;
 mod offline;
 mod sandbox;

@@ -216,7 +216,7 @@ async fn assets_prices_methods_and_quotes() {
         .json(&["payments", "quote", "--amount", "100", "--symbol", "USDC"])
         .await;
     assert!(quote["coin_amount"].is_string(), "{quote}");
-    // Flat: the fields the crate keeps in `raw` sit beside the decimals.
+    // Flat, and no `raw` copy of the wire shape: every field is the crate's own.
     assert_eq!(quote["symbol"], "USDC", "{quote}");
     assert!(quote.get("raw").is_none(), "{quote}");
     let quote = api
@@ -676,11 +676,10 @@ async fn lists_stream_every_page_and_limit_stops_early() {
         .build()
         .expect("a client");
     for n in 0..17 {
-        let request = cryptopocket::api::types::RegisterUserRequest::builder()
-            .name(format!("Customer {n}"))
-            .email(format!("customer{n}@example.com"))
-            .try_into()
-            .expect("a request");
+        let request = cryptopocket::customers::NewCustomer::new(
+            format!("Customer {n}"),
+            format!("customer{n}@example.com"),
+        );
         client
             .customers()
             .register(&request)

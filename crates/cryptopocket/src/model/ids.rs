@@ -190,6 +190,13 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// An id the server sent, kept as sent (like `Deserialize`): a genuine id
+            /// must not be refused because it would not pass [`Self::new`].
+            #[allow(dead_code)]
+            pub(crate) fn from_server(id: impl Into<String>) -> Self {
+                Self(id.into())
+            }
         }
 
         impl FromStr for $name {
@@ -291,6 +298,11 @@ impl Iban {
     /// when deserialised.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// An IBAN the server sent, kept as sent (like `Deserialize`).
+    pub(crate) fn from_server(iban: impl Into<String>) -> Self {
+        Iban(iban.into())
     }
 }
 

@@ -29,12 +29,17 @@
 
 pub(crate) mod open_enum;
 
+mod document;
 mod error_code;
 mod ids;
 pub mod money;
 mod status;
 
+pub use document::{DocumentType, IdentityDocumentType, UnknownValue};
 pub use error_code::ApiErrorCode;
 pub use ids::{Iban, IdError, OffRampId, PaymentId, TransactionId, UserId};
 pub use money::AmountError;
-pub use status::{EventType, KycStatus, OffRampStatus, PaymentStatus, PaymentType};
+pub use status::{
+    CustomerKind, EventType, KycStatus, OffRampStatus, PaymentStatus, PaymentType,
+    TransactionDirection,
+};

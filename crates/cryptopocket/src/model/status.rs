@@ -123,7 +123,7 @@ impl EventType {
     /// The generated client's value for this event, for subscription
     /// requests; `None` for an unknown event, which the generated (closed)
     /// enum cannot carry.
-    pub fn to_api(&self) -> Option<WebhookEventType> {
+    pub(crate) fn to_api(&self) -> Option<WebhookEventType> {
         match self {
             Self::PayIn => Some(WebhookEventType::PayIn),
             Self::CoinsSent => Some(WebhookEventType::CoinsSent),
@@ -153,6 +153,27 @@ open_enum! {
         Psd2 => "psd2",
         /// Manual bank transfer to the IBAN returned by the API.
         Transfer => "transfer",
+    }
+}
+
+open_enum! {
+    /// Whether a customer is a person or a company (`type` of a customer record; inferred,
+    /// with the values the registration endpoints suggest).
+    CustomerKind {
+        /// A person, registered with Create customer.
+        Individual => "individual",
+        /// A company, registered with Create company customer.
+        Company => "company",
+    }
+}
+
+open_enum! {
+    /// Which way money moved on a bank account (`direction` of a bank transaction; inferred).
+    TransactionDirection {
+        /// Incoming: money received, such as a customer's transfer for a payment.
+        Credit => "credit",
+        /// Outgoing: money sent, such as an off-ramp payout.
+        Debit => "debit",
     }
 }
 

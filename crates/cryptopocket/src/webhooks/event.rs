@@ -2,17 +2,23 @@
 //!
 //! The event names are documented; the body fields are **not**. The shapes used here are the
 //! spec's inferred `PaymentWebhookEvent` and `RampoffWebhookEvent` (mirroring Retrieve payment
-//! and Get rampoff status), so every typed event also keeps the decoded payload in `raw`.
+//! and Get rampoff status). Every field those schemas name is typed here, amounts as exact
+//! decimals; a field they do not name is ignored, so parse the verified body again (for
+//! example into `cryptopocket::api::types`) if you need one.
 
 use chrono::{DateTime, Utc};
-use cryptopocket_api::types::{PaymentWebhookEvent, RampoffWebhookEvent};
+use cryptopocket_api::{
+    Amount, Id, Timestamp,
+    types::{PaymentWebhookEvent, RampoffWebhookEvent},
+};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::value::StrDeserializer;
 use serde::de::{DeserializeOwned, IntoDeserializer as _};
 
 use super::WebhookError;
 use crate::error::serde_reason;
-use crate::model::{EventType, OffRampId, OffRampStatus, PaymentId, PaymentStatus, UserId};
+use crate::model::{EventType, OffRampId, OffRampStatus, PaymentId, PaymentStatus, UserId, money};
 
 /// Longest JSON path an error repeats. Paths are built from the body's keys; the cap keeps a
 /// pathological key from flooding a log line.
@@ -25,8 +31,12 @@ const MAX_PATH_CHARS: usize = 128;
 ///
 /// The payload fields of every event are inferred, not documented; see [`PaymentEvent`] and
 /// [`OffRampEvent`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised (for a log or a queue) as the payload's fields with an `event` tag naming the
+/// variant (`PAY_IN`, …, `UNKNOWN`); amounts as decimal strings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
+#[serde(tag = "event", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum WebhookEvent {
     /// `PAY_IN`: the customer's fiat payment for an on-ramp purchase was received.
     PayIn(PaymentEvent),
@@ -35,7 +45,8 @@ pub enum WebhookEvent {
     /// `CRYPTO_RECEIVED`: CryptoPocket received the tokens of an off-ramp operation.
     CryptoReceived(OffRampEvent),
     /// `TRANSFER_RAMPOFF_FINISHED`, or its legacy name `RAMPOFF_FINISHED`: the payout bank
-    /// transfer of an off-ramp operation was sent. `raw.type_` tells which name was used.
+    /// transfer of an off-ramp operation was sent. [`OffRampEvent::event_type`] tells which
+    /// name was used.
     TransferRampoffFinished(OffRampEvent),
     /// An event type this crate does not know (for example a KYC event, whose names are
     /// undocumented), kept whole so it can be logged or handled by hand.
@@ -50,11 +61,13 @@ pub enum WebhookEvent {
 /// The payload of the on-ramp events `PAY_IN` and `COINS_SENT`.
 ///
 /// **Inferred**: CryptoPocket does not document these bodies. The fields follow the spec's
-/// `PaymentWebhookEvent`, itself modelled on Retrieve payment; the amounts and symbols it
-/// also names are in [`raw`](Self::raw), as sent.
-#[derive(Debug, Clone, PartialEq)]
+/// `PaymentWebhookEvent`, itself modelled on Retrieve payment; amounts are converted the same
+/// way (the fiat amount arrives in cents and is given here in major units).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct PaymentEvent {
+    /// The `type` field exactly as sent (`PAY_IN` or `COINS_SENT`).
+    pub event_type: String,
     /// The payment the event is about (`payment_id`), kept as sent.
     pub payment_id: PaymentId,
     /// The integrator's own reference given when the payment was created (`external_id`).
@@ -63,32 +76,49 @@ pub struct PaymentEvent {
     pub user_id: Option<UserId>,
     /// The payment's status after the event (`status`); unknown words are kept.
     pub status: Option<PaymentStatus>,
+    /// What the customer pays, in major units (`fiat_amount`, sent in cents: 2500 is 25.00).
+    pub fiat_amount: Option<Decimal>,
+    /// The fiat currency (`fiat_symbol`), e.g. `EUR`.
+    pub fiat_symbol: Option<String>,
+    /// Tokens bought, in whole tokens, exactly as sent (`coin_amount`).
+    pub coin_amount: Option<Decimal>,
+    /// The token bought (`coin_symbol`), e.g. `USDC`.
+    pub coin_symbol: Option<String>,
     /// The on-chain transaction hash (`txid`); expected on `COINS_SENT` only.
     pub txid: Option<String>,
     /// When the event happened (`created_at`).
     pub created_at: Option<DateTime<Utc>>,
-    /// The whole decoded payload, including the amounts and symbols not typed above.
-    pub raw: PaymentWebhookEvent,
 }
 
 /// The payload of the off-ramp events `CRYPTO_RECEIVED` and `TRANSFER_RAMPOFF_FINISHED`.
 ///
 /// **Inferred**: CryptoPocket does not document these bodies. The fields follow the spec's
-/// `RampoffWebhookEvent`, itself modelled on Get rampoff status; the chain, token and amounts
-/// are in [`raw`](Self::raw).
-#[derive(Debug, Clone, PartialEq)]
+/// `RampoffWebhookEvent`, itself modelled on Get rampoff status; amounts are converted the
+/// same way as [`OffRampOperation`](crate::offramp::OffRampOperation)'s.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct OffRampEvent {
+    /// The `type` field exactly as sent: `CRYPTO_RECEIVED`, `TRANSFER_RAMPOFF_FINISHED` or
+    /// the legacy `RAMPOFF_FINISHED`.
+    pub event_type: String,
     /// The off-ramp operation the event is about (`id`), kept as sent.
     pub id: OffRampId,
     /// The operation's status after the event (`status`); unknown words are kept.
     pub status: Option<OffRampStatus>,
+    /// The chain (`blockchain`), e.g. `bsc`.
+    pub blockchain: Option<String>,
+    /// The token (`crypto`), e.g. `BUSD`.
+    pub crypto: Option<String>,
+    /// Tokens, in whole tokens: `amount` (base units) divided by 10^`decimals`. `None` when
+    /// either is missing, since base units without `decimals` cannot be read as tokens.
+    pub amount: Option<Decimal>,
+    /// The fiat equivalent, exactly as sent (`fiat_amount`, a decimal string; currency
+    /// undocumented).
+    pub fiat_amount: Option<Decimal>,
     /// The on-chain hash of the customer's deposit (`txid`).
     pub txid: Option<String>,
     /// When the event happened (`created_at`).
     pub created_at: Option<DateTime<Utc>>,
-    /// The whole decoded payload, including the chain, token and amounts.
-    pub raw: RampoffWebhookEvent,
 }
 
 /// Just enough of a body to choose the payload type.
@@ -105,7 +135,7 @@ impl WebhookEvent {
     /// [`WebhookEvent::TransferRampoffFinished`]; any other unknown type becomes
     /// [`WebhookEvent::Unknown`] with the body as JSON. Fields the spec does not name are
     /// ignored rather than refused, so a vendor addition never breaks decoding; they are not
-    /// kept in `raw` either, so parse the body again if you need one of them.
+    /// kept either, so parse the body again if you need one of them.
     ///
     /// ```
     /// use cryptopocket::webhooks::WebhookEvent;
@@ -122,7 +152,8 @@ impl WebhookEvent {
     ///
     /// [`WebhookError::InvalidPayload`] when the body is not JSON, has no string `type`, or
     /// does not fit the payload of its type (for example no `payment_id` on `PAY_IN`, or a
-    /// `user_id` that is not digits). The error names the JSON path, never the body's values.
+    /// `user_id` that is not digits, or an amount that is not one). The error names the JSON
+    /// path, never the body's values.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
         // A derived `Deserialize` also accepts a JSON array (`["PAY_IN", ...]`); deliveries
         // are objects, so anything else is refused before it can be read positionally.
@@ -174,24 +205,51 @@ impl PaymentEvent {
         };
         Ok(Self {
             payment_id: server_id("payment_id", &raw.payment_id)?,
-            external_id: raw.external_id.clone(),
+            event_type: raw.type_,
+            external_id: raw.external_id.map(Id::into_string),
             user_id,
-            status: raw.status.as_deref().map(PaymentStatus::from),
-            txid: raw.txid.clone(),
-            created_at: raw.created_at,
-            raw,
+            status: raw.status.map(PaymentStatus::from),
+            fiat_amount: raw.fiat_amount.map(|cents| money::from_cents(cents.get())),
+            fiat_symbol: raw.fiat_symbol,
+            coin_amount: raw.coin_amount.map(Amount::value),
+            coin_symbol: raw.coin_symbol,
+            txid: raw.txid.map(Id::into_string),
+            created_at: raw.created_at.map(Timestamp::get),
         })
     }
 }
 
 impl OffRampEvent {
     fn try_from_raw(raw: RampoffWebhookEvent) -> Result<Self, WebhookError> {
+        let amount = match (raw.amount.as_deref(), raw.decimals) {
+            (Some(units), Some(decimals)) => {
+                let decimals = u32::try_from(decimals.get())
+                    .map_err(|_| invalid_payload("decimals", "not a number of decimals"))?;
+                Some(money::from_base_units(units, decimals).map_err(|_| {
+                    invalid_payload("amount", "expected an integer number of base units")
+                })?)
+            }
+            // Base units without `decimals` cannot be read as tokens; better none than wrong.
+            _ => None,
+        };
+        let fiat_amount = raw
+            .fiat_amount
+            .as_deref()
+            .map(|text| {
+                money::parse_decimal(text)
+                    .map_err(|_| invalid_payload("fiat_amount", "expected a decimal string"))
+            })
+            .transpose()?;
         Ok(Self {
             id: server_id("id", &raw.id)?,
-            status: raw.status.as_deref().map(OffRampStatus::from),
-            txid: raw.txid.clone(),
-            created_at: raw.created_at,
-            raw,
+            event_type: raw.type_,
+            status: raw.status.map(OffRampStatus::from),
+            blockchain: raw.blockchain,
+            crypto: raw.crypto,
+            amount,
+            fiat_amount,
+            txid: raw.txid.map(Id::into_string),
+            created_at: raw.created_at.map(Timestamp::get),
         })
     }
 }
@@ -267,8 +325,33 @@ mod tests {
             event.created_at.map(|t| t.to_rfc3339()),
             Some("2026-01-02T03:04:05+00:00".to_owned())
         );
-        assert_eq!(event.raw.fiat_amount, Some(2500));
-        assert_eq!(event.raw.fiat_symbol.as_deref(), Some("EUR"));
+        assert_eq!(event.fiat_amount, Some(Decimal::new(2500, 2)));
+        assert_eq!(event.fiat_symbol.as_deref(), Some("EUR"));
+        assert_eq!(event.event_type, "PAY_IN");
+        let json = serde_json::to_value(WebhookEvent::PayIn(event)).unwrap();
+        assert_eq!(json["event"], "PAY_IN");
+        assert_eq!(json["fiat_amount"], "25.00");
+        assert_eq!(json["payment_id"], "aBcDeFgHiJkLmNoPqRsTuVwXy");
+    }
+
+    #[test]
+    fn off_ramp_amounts_are_exact() {
+        let body =
+            br#"{"type":"TRANSFER_RAMPOFF_FINISHED","id":"r1","amount":"20123456789012345678",
+            "decimals":18,"fiat_amount":"4800.240","crypto":"BUSD","blockchain":"bsc"}"#;
+        let WebhookEvent::TransferRampoffFinished(event) = WebhookEvent::from_slice(body).unwrap()
+        else {
+            panic!("not TRANSFER_RAMPOFF_FINISHED");
+        };
+        assert_eq!(event.amount.unwrap().to_string(), "20.123456789012345678");
+        assert_eq!(event.fiat_amount.unwrap().to_string(), "4800.240");
+        assert_eq!(event.crypto.as_deref(), Some("BUSD"));
+        let (path, _) =
+            payload_error(br#"{"type":"CRYPTO_RECEIVED","id":"r1","amount":"1e18","decimals":18}"#);
+        assert_eq!(path, "amount");
+        let (path, _) =
+            payload_error(br#"{"type":"CRYPTO_RECEIVED","id":"r1","fiat_amount":"1,5"}"#);
+        assert_eq!(path, "fiat_amount");
     }
 
     #[test]
@@ -332,10 +415,7 @@ mod tests {
         }
         let (_, reason) =
             payload_error(br#"{"type":"PAY_IN","payment_id":"p","fiat_amount":"SECRET"}"#);
-        assert!(
-            reason.starts_with("invalid type: string, expected i64"),
-            "{reason}"
-        );
+        assert!(reason.starts_with("not an integer"), "{reason}");
     }
 
     #[test]
@@ -387,7 +467,7 @@ mod tests {
         let WebhookEvent::TransferRampoffFinished(event) = legacy else {
             panic!("legacy name not mapped");
         };
-        assert_eq!(event.raw.type_, "RAMPOFF_FINISHED");
+        assert_eq!(event.event_type, "RAMPOFF_FINISHED");
         let unknown = WebhookEvent::from_slice(br#"{"type":"KYC_DONE"}"#).unwrap();
         assert_eq!(unknown.event_type().as_str(), "KYC_DONE");
     }

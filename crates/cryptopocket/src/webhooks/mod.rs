@@ -57,7 +57,8 @@
 //! The event names, the three headers, the signed message and the five-minute limit are
 //! documented. The signature encoding, the treatment of future timestamps and the **body
 //! fields of every event are not**: [`PaymentEvent`] and [`OffRampEvent`] are inferred from
-//! the other endpoints and keep the whole decoded payload in `raw`.
+//! the other endpoints. They type every field the spec's inferred payload schemas name,
+//! amounts as exact decimals; for anything else, parse the verified body again.
 
 mod clock;
 mod event;

@@ -7,10 +7,13 @@
 //! in the error's `Display` or `Debug` or in the TRACE logs; a create reaches the server at
 //! most once and a second origin never sees a request; the call ends within its deadline
 //! plus a margin; and the error class and `may_have_reached_server()` are the expected ones.
+//! The whole suite runs twice: as is, and with the opt-in capture on, whose files must not
+//! hold the secret or a token either.
 
 use std::{
     future::Future,
     io::Write,
+    path::Path,
     pin::Pin,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -551,7 +554,13 @@ fn kind(result: &Result<(), Error>) -> String {
     }
 }
 
-async fn run(index: usize, case: &Case, target: Target, ready: &Barrier) -> Outcome {
+async fn run(
+    index: usize,
+    case: &Case,
+    target: Target,
+    ready: &Barrier,
+    capture: Option<&Path>,
+) -> Outcome {
     let token = format!("Tk{index:03}{TOKEN_TAIL}");
     let other = MockServer::start(|_| Reply::Json(200, json!({"status": "ok", "data": {}}))).await;
     let ctx = Arc::new(Ctx {
@@ -577,13 +586,15 @@ async fn run(index: usize, case: &Case, target: Target, ready: &Barrier) -> Outc
         })
         .await
     };
-    let client = client_builder(&server)
+    let mut builder = client_builder(&server)
         .credentials("key-test", SECRET)
         .attempt_timeout(ATTEMPT)
         .deadline(DEADLINE)
-        .max_body_bytes(CAP)
-        .build()
-        .unwrap();
+        .max_body_bytes(CAP);
+    if let Some(dir) = capture {
+        builder = builder.capture(dir);
+    }
+    let client = builder.build().unwrap();
     // Every case's client is built (root certificates read, a few milliseconds of CPU on
     // this one-thread runtime) before any case starts its clock.
     ready.wait().await;
@@ -661,6 +672,32 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 /// Every fault against every target; one report listing every broken promise.
 #[tokio::test(flavor = "current_thread")]
 async fn no_fault_breaks_a_promise() {
+    every_fault(None).await;
+}
+
+/// The same with the capture on: each body is then read whole before it is decoded, and
+/// every exchange is written to disk, redacted.
+#[tokio::test(flavor = "current_thread")]
+async fn no_fault_breaks_a_promise_with_the_capture_on() {
+    let dir = tempfile::tempdir().unwrap();
+    every_fault(Some(dir.path())).await;
+    let mut capture = String::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        capture.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(capture.lines().count() >= 3 * cases().len(), "{capture}");
+    let tokens = (0..cases().len()).map(|n| format!("Tk{n:03}{TOKEN_TAIL}"));
+    for secret in std::iter::once(SECRET.to_owned()).chain(tokens) {
+        for window in windows(&secret) {
+            assert!(
+                !capture.contains(&window),
+                "`{window}` of a secret in the capture"
+            );
+        }
+    }
+}
+
+async fn every_fault(capture: Option<&Path>) {
     // The runtime has one thread, so this default sees every event of every case.
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
@@ -675,7 +712,7 @@ async fn no_fault_breaks_a_promise() {
     let mut runs = Vec::new();
     for target in [Target::Authenticate, Target::Read, Target::Create] {
         for (index, case) in cases.iter().enumerate() {
-            runs.push(run(index, case, target, &ready));
+            runs.push(run(index, case, target, &ready, capture));
         }
     }
     let outcomes = futures::future::join_all(runs).await;

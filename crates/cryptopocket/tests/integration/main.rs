@@ -2,10 +2,12 @@
 //! once per crate rather than once per file: loopback mock-server tests of faults and
 //! payloads, and flows and error codes against the local sandbox.
 
+mod capture;
 mod client;
 mod hostile;
 mod offramp_and_customers;
 mod payments;
+mod representations;
 mod sandbox_errors;
 mod sandbox_flows;
 mod support;

@@ -4,8 +4,7 @@
 
 use cryptopocket::{
     Error,
-    api::types::DocumentType,
-    model::{EventType, OffRampId, OffRampStatus, UserId},
+    model::{DocumentType, EventType, OffRampId, OffRampStatus, UserId},
     offramp::NewOffRamp,
 };
 use rust_decimal::Decimal;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use cryptopocket::{
     ApiError, ApiErrorCode, Error,
-    api::types::{CreateGuidedPaymentRequest, DocumentType},
-    model::{PaymentType, UserId},
+    api::types::CreateGuidedPaymentRequest,
+    model::{DocumentType, PaymentType, UserId},
     onramp::NewPayment,
 };
 use cryptopocket_sandbox::SandboxConfig;
@@ -293,7 +293,7 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
     // The crate has no public way to turn a raw envelope into its `Error`; the code is read
     // through the public `ApiErrorCode` conversion instead.
     let usd = CreateGuidedPaymentRequest {
-        user_id: valid.get(),
+        user_id: valid.get().into(),
         fiat_amount: rust_decimal::Decimal::ONE_HUNDRED.into(),
         fiat_symbol: Some("USD".into()),
         coin_symbol: "USDC".into(),

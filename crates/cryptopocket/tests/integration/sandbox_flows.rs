@@ -11,8 +11,7 @@ use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post
 use chrono::NaiveDate;
 use cryptopocket::{
     Error,
-    api::types::BankAccountTransaction,
-    bank_accounts::BookingDates,
+    bank_accounts::{BankAccountTransaction, BookingDates},
     model::{
         EventType, Iban, KycStatus, OffRampStatus, PaymentStatus, PaymentType, TransactionId,
         UserId,
@@ -124,7 +123,10 @@ async fn a_bank_transfer_is_found_by_concept_reconciled_and_paid_out() {
 
     let bank = h.client.bank_accounts();
     let accounts: Vec<_> = bank.list().try_collect().await.unwrap();
-    assert!(accounts.iter().any(|a| a.iban == iban), "{accounts:?}");
+    assert!(
+        accounts.iter().any(|a| a.iban.as_str() == iban),
+        "{accounts:?}"
+    );
     let iban = Iban::new(&iban).unwrap();
     let transactions: Vec<_> = bank.transactions(&iban).try_collect().await.unwrap();
     let concept = concept.to_string();
@@ -133,19 +135,22 @@ async fn a_bank_transfer_is_found_by_concept_reconciled_and_paid_out() {
         .filter(|t| t.concept.as_deref() == Some(concept.as_str()))
         .collect();
     assert_eq!(paid.len(), 1, "{transactions:#?}");
-    assert_eq!(paid[0].amount.as_deref(), Some("240.00"));
+    assert_eq!(
+        paid[0].amount.map(|a| a.to_string()).as_deref(),
+        Some("240.00")
+    );
     assert_eq!(paid[0].reconciled, Some(false));
 
-    let tx = TransactionId::new(paid[0].id.clone()).unwrap();
+    let tx: TransactionId = paid[0].id.clone();
     let reconciled = bank.reconcile(&id, &iban, &tx).await.unwrap();
-    assert_eq!(reconciled.payment_id, id.as_str());
-    assert_eq!(reconciled.status, "payment_received");
+    assert_eq!(reconciled.payment_id, id);
+    assert_eq!(reconciled.status, PaymentStatus::PaymentReceived);
     let listed = bank
         .transactions_page(&iban, NonZeroU64::MIN)
         .await
         .unwrap();
-    let linked = listed.items.iter().find(|t| t.id == tx.as_str()).unwrap();
-    assert_eq!(linked.payment_id.as_deref(), Some(id.as_str()));
+    let linked = listed.items.iter().find(|t| t.id == tx).unwrap();
+    assert_eq!(linked.payment_id.as_ref(), Some(&id));
 
     h.control.advance(COINS_SENT);
     let done = onramp.payment(&id).await.unwrap();
@@ -191,7 +196,7 @@ async fn customers_are_streamed_over_several_pages() {
     }
     let customers = h.client.customers();
     let listed: Vec<_> = customers.list().try_collect().await.unwrap();
-    let ids: Vec<UserId> = listed.iter().map(|c| UserId::new(c.id)).collect();
+    let ids: Vec<UserId> = listed.iter().map(|c| c.id).collect();
     assert_eq!(ids, registered);
     // 15 a page, the sandbox's (and Laravel's) default: pages 1, 2 and 3, once each.
     assert_eq!(h.outcomes("listCustomers"), ["ok", "ok", "ok"]);
@@ -204,12 +209,12 @@ async fn customers_are_streamed_over_several_pages() {
     );
     assert!(second.has_next());
     assert_eq!(second.items.len(), 15);
-    assert_eq!(UserId::new(second.items[0].id), registered[15]);
+    assert_eq!(second.items[0].id, registered[15]);
 
     // per_page chooses the size: 5 a page makes 7 pages of 32, each asked for once.
     let five = ListOptions { per_page: Some(5) };
     let listed: Vec<_> = customers.list_with(five).try_collect().await.unwrap();
-    let ids: Vec<UserId> = listed.iter().map(|c| UserId::new(c.id)).collect();
+    let ids: Vec<UserId> = listed.iter().map(|c| c.id).collect();
     assert_eq!(ids, registered);
     // After the 3 + 1 requests above.
     assert_eq!(h.outcomes("listCustomers").len(), 4 + 7);
@@ -219,7 +224,7 @@ async fn customers_are_streamed_over_several_pages() {
         (second.page, second.last_page, second.total),
         (2, Some(7), Some(32))
     );
-    let ids: Vec<UserId> = second.items.iter().map(|c| UserId::new(c.id)).collect();
+    let ids: Vec<UserId> = second.items.iter().map(|c| c.id).collect();
     assert_eq!(ids, registered[5..10]);
 }
 
@@ -277,10 +282,8 @@ async fn bank_transactions_are_filtered_by_booking_date() {
         find("Monthly account fee"),
         find("INV-2026-0042"),
     );
-    let transfer = all.iter().find(|t| t.id == transfer).unwrap();
-    let day = |t: &BankAccountTransaction| {
-        NaiveDate::parse_from_str(t.booking_date.as_deref().unwrap(), "%Y-%m-%d").unwrap()
-    };
+    let transfer = all.iter().find(|t| t.id.as_str() == transfer).unwrap();
+    let day = |t: &BankAccountTransaction| t.booking_date.unwrap();
     assert_eq!(all, [transfer, invoice, fee, funding].map(Clone::clone));
     assert!(day(funding) < day(fee) && day(fee) < day(invoice) && day(invoice) < day(transfer));
 
@@ -291,7 +294,7 @@ async fn bank_transactions_are_filtered_by_booking_date() {
             to: to.map(day),
         };
         bank.transactions_with(&iban, dates, ListOptions { per_page: Some(1) })
-            .map_ok(|t| t.id)
+            .map_ok(|t| t.id.as_str().to_owned())
             .try_collect::<Vec<_>>()
     };
     let between = listed(Some(fee), Some(invoice)).await.unwrap();

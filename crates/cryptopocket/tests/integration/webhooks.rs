@@ -10,6 +10,7 @@ use cryptopocket::webhooks::{
 };
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use rust_decimal::Decimal;
 use secrecy::SecretString;
 use sha2::Sha256;
 
@@ -380,7 +381,7 @@ fn pay_in_decodes() {
     assert_eq!(payment.payment_id.as_str(), "aBcDeFgHiJkLmNoPqRsTuVwXy");
     assert_eq!(payment.status, Some(PaymentStatus::PaymentReceived));
     assert_eq!(payment.txid, None);
-    assert_eq!(payment.raw.type_, "PAY_IN");
+    assert_eq!(payment.event_type, "PAY_IN");
 }
 
 #[test]
@@ -394,7 +395,11 @@ fn coins_sent_decodes_with_txid() {
     assert_eq!(payment.txid.as_deref(), Some("0xdeadbeef"));
     assert_eq!(payment.status, Some(PaymentStatus::CoinsSent));
     assert_eq!(payment.user_id.map(|id| id.get()), Some(100_067));
-    assert_eq!(payment.raw.coin_symbol.as_deref(), Some("USDC"));
+    assert_eq!(payment.coin_symbol.as_deref(), Some("USDC"));
+    assert_eq!(
+        payment.coin_amount.map(|a| a.to_string()).as_deref(),
+        Some("148.32")
+    );
 }
 
 #[test]
@@ -407,8 +412,10 @@ fn crypto_received_decodes() {
     };
     assert_eq!(off_ramp.id.as_str(), "ro_1");
     assert_eq!(off_ramp.txid.as_deref(), Some("0xabc"));
-    assert_eq!(off_ramp.raw.decimals, Some(18));
-    assert_eq!(off_ramp.raw.amount.as_deref(), Some("20000000000000000000"));
+    // 20000000000000000000 base units with 18 decimals: 20 tokens.
+    assert_eq!(off_ramp.amount, Some(Decimal::new(20, 0)));
+    assert_eq!(off_ramp.crypto.as_deref(), Some("BUSD"));
+    assert_eq!(off_ramp.blockchain.as_deref(), Some("bsc"));
 }
 
 #[test]
@@ -420,7 +427,11 @@ fn transfer_rampoff_finished_decodes() {
         panic!("not TransferRampoffFinished");
     };
     assert_eq!(off_ramp.status, Some(OffRampStatus::Finished));
-    assert_eq!(off_ramp.raw.type_, "TRANSFER_RAMPOFF_FINISHED");
+    assert_eq!(off_ramp.event_type, "TRANSFER_RAMPOFF_FINISHED");
+    assert_eq!(
+        off_ramp.fiat_amount.map(|a| a.to_string()).as_deref(),
+        Some("4800.24")
+    );
 }
 
 #[test]
@@ -432,7 +443,7 @@ fn legacy_rampoff_finished_decodes_as_transfer_rampoff_finished() {
         panic!("legacy name not mapped");
     };
     assert_eq!(off_ramp.id.as_str(), "ro_3");
-    assert_eq!(off_ramp.raw.type_, "RAMPOFF_FINISHED");
+    assert_eq!(off_ramp.event_type, "RAMPOFF_FINISHED");
 }
 
 #[test]
@@ -459,7 +470,8 @@ fn unknown_type_keeps_raw_json() {
 #[test]
 fn malformed_json_names_the_path() {
     let cases: [(&[u8], &str); 4] = [
-        (br#"{"type":"PAY_IN","payment_id":42}"#, "payment_id"),
+        // A number is a tolerated id; an object is not.
+        (br#"{"type":"PAY_IN","payment_id":{"n":42}}"#, "payment_id"),
         (
             br#"{"type":"COINS_SENT","payment_id":"p","fiat_amount":"12.5"}"#,
             "fiat_amount",

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cryptopocket::{
     Client, Environment,
-    api::types::RegisterUserRequest,
+    customers::NewCustomer,
     model::{PaymentId, PaymentType, UserId},
     offramp::NewOffRamp,
     onramp::NewPayment,
@@ -123,18 +123,11 @@ fn outcome(body: &str) -> String {
 }
 
 /// An individual customer with the optional identity fields filled in.
-pub fn person(name: &str, email: &str) -> RegisterUserRequest {
-    RegisterUserRequest {
-        name: name.into(),
-        email: email.into(),
-        surname: Some("Liddell".into()),
-        external_id: Some(format!("cust-{name}")),
-        callback_url: None,
-        country: Some("ES".into()),
-        document_type: None,
-        document_number: None,
-        phone: None,
-    }
+pub fn person(name: &str, email: &str) -> NewCustomer {
+    NewCustomer::new(name, email)
+        .surname("Liddell")
+        .external_id(format!("cust-{name}"))
+        .country("ES")
 }
 
 /// The documented createPayment request, for `user_id`, `fiat_amount` euros and a method.

@@ -1,0 +1,266 @@
+//! Each representation class a real server plausibly sends, through the client on loopback:
+//! tolerant representation (ids and integers as numbers or strings, Laravel timestamps,
+//! counters as strings), strict meaning (a value of another meaning still fails), and an
+//! optional field only an inferred schema describes dropped with a warning when its shape is
+//! unexpected.
+
+use std::{num::NonZeroU64, str::FromStr};
+
+use cryptopocket::{
+    Error,
+    model::{PaymentId, UserId},
+    onramp::QuoteRequest,
+};
+use futures::TryStreamExt as _;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::{
+    client::Captured,
+    support::{self, MockServer, Reply, client_builder},
+};
+
+const AUTHENTICATE: &str = "/api/authenticate";
+const PAYMENT_ID: &str = "aBcDeFgHiJkLmNoPqRsTuVwXy";
+
+/// The documented Retrieve payment `data`, with `changes` applied (`Value::Null` removes).
+fn payment(changes: &[(&str, Value)]) -> Value {
+    let mut data = support::fixture("getPayment.response.json")["data"].clone();
+    for (key, value) in changes {
+        match value {
+            Value::Null => {
+                data.as_object_mut().unwrap().remove(*key);
+            }
+            value => data[*key] = value.clone(),
+        }
+    }
+    data
+}
+
+/// A server that issues a token and answers every other call with `body`.
+async fn answering(body: Value) -> MockServer {
+    MockServer::start(move |request| {
+        if request.is("POST", AUTHENTICATE) {
+            Reply::token("T1")
+        } else {
+            Reply::Json(200, body.clone())
+        }
+    })
+    .await
+}
+
+async fn get_payment(data: Value) -> Result<cryptopocket::onramp::Payment, Error> {
+    let server = answering(json!({"status": "ok", "data": data})).await;
+    let client = client_builder(&server).build().unwrap();
+    client
+        .onramp()
+        .payment(&PaymentId::from_str(PAYMENT_ID).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn ids_and_integers_arrive_as_numbers_or_strings() {
+    for (user_id, cents) in [
+        (json!("100067"), json!(15050)),
+        (json!(100067), json!("15050")),
+        (json!(100067), json!(15050.0)),
+        (json!("100067"), json!(" 15050 ")),
+    ] {
+        let shown = format!("user_id {user_id}, fiat_amount {cents}");
+        let got = get_payment(payment(&[("user_id", user_id), ("fiat_amount", cents)]))
+            .await
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+        assert_eq!(got.user_id, UserId::new(100067), "{shown}");
+        assert_eq!(got.fiat_amount, Decimal::new(15050, 2), "{shown}");
+    }
+    // A txid sent as a number is read as its digits.
+    let got = get_payment(payment(&[("txid", json!(123456789))]))
+        .await
+        .unwrap();
+    assert_eq!(got.txid.as_deref(), Some("123456789"));
+}
+
+#[tokio::test]
+async fn laravel_timestamps_are_read_as_utc_beside_rfc_3339() {
+    let mut seen = Vec::new();
+    for written in [
+        "2026-06-26T10:30:00.000000Z",
+        "2026-06-26 10:30:00",
+        "2026-06-26T12:30:00+02:00",
+        "2026-06-26T10:30:00",
+    ] {
+        let got = get_payment(payment(&[("created_at", json!(written))]))
+            .await
+            .unwrap_or_else(|e| panic!("{written}: {e}"));
+        seen.push(got.created_at.to_rfc3339());
+    }
+    assert!(
+        seen.iter().all(|at| at == "2026-06-26T10:30:00+00:00"),
+        "{seen:?}"
+    );
+}
+
+/// Strict meaning: a value that is not an integer, an id or a timestamp in any
+/// representation fails, naming the field, and the documented `fiat_amount` is never dropped.
+#[tokio::test]
+async fn a_value_of_another_meaning_still_fails_naming_the_field() {
+    for (field, value) in [
+        ("fiat_amount", json!("150.50")),
+        ("fiat_amount", json!({"cents": 15050})),
+        ("created_at", json!("yesterday")),
+        ("created_at", json!(1782469800)),
+        ("id", json!(1.5)),
+        ("user_id", json!(true)),
+    ] {
+        let shown = format!("{field}: {value}");
+        match get_payment(payment(&[(field, value)])).await {
+            Err(Error::Decode { path, .. }) => {
+                assert_eq!(path, format!("data.{field}"), "{shown}")
+            }
+            other => panic!("{shown}: expected a decode error, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn pagination_counters_as_strings_still_walk_every_page() {
+    let server = MockServer::start(|request| {
+        if request.is("POST", AUTHENTICATE) {
+            return Reply::token("T1");
+        }
+        let page = request.query("page").unwrap_or("1").to_owned();
+        let external_id = format!("order-{page}");
+        Reply::Json(
+            200,
+            json!({
+                "status": "ok",
+                "data": [payment(&[("external_id", json!(external_id))])],
+                "pagination": {"current_page": page, "last_page": "3", "per_page": "1", "total": "3"},
+            }),
+        )
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+    let all: Vec<_> = client.onramp().payments().try_collect().await.unwrap();
+    let ids: Vec<_> = all
+        .iter()
+        .filter_map(|p| p.external_id.as_deref())
+        .collect();
+    assert_eq!(ids, ["order-1", "order-2", "order-3"]);
+    let first = client
+        .onramp()
+        .payments_page(NonZeroU64::MIN)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.page, first.last_page, first.total),
+        (1, Some(3), Some(3))
+    );
+}
+
+/// The token's lifetime as a string is read; an expiry in a shape the spec did not guess
+/// (inside the `data` that is one of two shapes) is dropped rather than failing every call.
+#[tokio::test]
+async fn authenticate_reads_a_string_lifetime_and_drops_an_odd_expiry() {
+    for data in [
+        json!({"token": "T1", "expires_in": "3600"}),
+        json!({"token": "T1", "expires_at": 1782469800}),
+        json!({"token": "T1", "expires_at": {"date": "2026-06-26"}, "expires_in": "x"}),
+    ] {
+        let shown = data.to_string();
+        let server = MockServer::start(move |request| {
+            if request.is("POST", AUTHENTICATE) {
+                Reply::Json(200, json!({"status": "ok", "data": data.clone()}))
+            } else {
+                Reply::Json(200, json!({"status": "ok", "data": payment(&[])}))
+            }
+        })
+        .await;
+        let client = client_builder(&server).build().unwrap();
+        client
+            .onramp()
+            .payment(&PaymentId::from_str(PAYMENT_ID).unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+        let sent = server.requests_to(&format!("/api/payment/{PAYMENT_ID}"));
+        assert_eq!(sent[0].auth(), Some("T1"), "{shown}");
+    }
+}
+
+fn quote_request() -> QuoteRequest {
+    QuoteRequest {
+        amount: Decimal::new(240, 0),
+        symbol: "USDC".into(),
+        chain: None,
+        payment_type: cryptopocket::model::PaymentType::Card,
+    }
+}
+
+#[tokio::test]
+async fn an_inferred_optional_field_of_an_unexpected_shape_is_dropped_with_a_warning() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(captured.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // Written as text: `json!` would pass the 18-decimal amount through a float.
+    let body = r#"{"status":"ok","data":{"coin_amount":0.123456789012345678,
+        "price":{"value":"1.0004","currency":"EUR"},"chain":137,"symbol":"USDC","fiat_amount":240}}"#;
+    let server = MockServer::start(move |request| {
+        if request.is("POST", AUTHENTICATE) {
+            Reply::token("T1")
+        } else {
+            Reply::Raw(200, "application/json".into(), body.into(), vec![])
+        }
+    })
+    .await;
+    let client = client_builder(&server).build().unwrap();
+    let quote = client.onramp().quote(&quote_request()).await.unwrap();
+    assert_eq!(quote.coin_amount.to_string(), "0.123456789012345678");
+    assert_eq!(quote.price, None);
+    assert_eq!(quote.chain, None);
+    assert_eq!(quote.symbol.as_deref(), Some("USDC"));
+    assert_eq!(quote.fiat_amount, Some(Decimal::new(240, 0)));
+    let logs = captured.text();
+    for field in ["/data/price", "/data/chain"] {
+        assert!(
+            logs.contains(field) && logs.contains("getQuote"),
+            "no warning for {field}: {logs}"
+        );
+    }
+    assert!(!logs.contains("1.0004"), "a warning quoted a value: {logs}");
+}
+
+/// What the quote needs to act on is required even in an inferred schema: a misshapen
+/// `coin_amount` fails the call, naming the field, instead of being dropped.
+#[tokio::test]
+async fn a_required_field_of_an_inferred_schema_is_never_dropped() {
+    let server = answering(json!({
+        "status": "ok",
+        "data": {"coin_amount": {"value": 1}, "price": 1.0},
+    }))
+    .await;
+    let client = client_builder(&server).build().unwrap();
+    match client.onramp().quote(&quote_request()).await {
+        Err(Error::Decode { path, .. }) => assert_eq!(path, "data.coin_amount"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+/// An error envelope is never made to look like a success by dropping fields.
+#[tokio::test]
+async fn an_error_envelope_with_odd_fields_stays_an_error() {
+    let server = answering(json!({
+        "status": "error",
+        "error": "user_not_found",
+        "data": {"coin_amount": {"odd": true}, "chain": 5},
+    }))
+    .await;
+    let client = client_builder(&server).build().unwrap();
+    match client.onramp().quote(&quote_request()).await {
+        Err(Error::Api(e)) => assert_eq!(e.code, cryptopocket::ApiErrorCode::UserNotFound),
+        other => panic!("expected the API's error, got {other:?}"),
+    }
+}
