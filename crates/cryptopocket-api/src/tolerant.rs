@@ -25,15 +25,12 @@ use serde::{
     de::{self, Visitor},
 };
 
-/// The largest integer an `f64` holds exactly (2⁵³): a JSON number written with a fraction
-/// or an exponent (`3600.0`, `3.6e3`) is accepted as an integer only below it.
-const EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
-
 /// An integer of the spec (ids such as the customer's `user_id`, counters, lifetimes).
 ///
-/// Decodes from a JSON integer, an integral number written with a fraction or exponent
-/// (`3600.0`), or a string holding a decimal integer (`"3600"`, surrounding whitespace
-/// allowed). Encodes as a JSON number.
+/// Decodes from a JSON integer or a string holding a decimal integer (`"3600"`, surrounding
+/// whitespace allowed). A JSON number written with a fraction or an exponent (`3600.0`) is
+/// refused: serde hands it over only as an `f64`, which may have rounded it. Encodes as a
+/// JSON number.
 ///
 /// ```
 /// use cryptopocket_api::Int;
@@ -134,13 +131,13 @@ impl<'de> Deserialize<'de> for Int {
                     .map_err(|_| E::custom("an integer out of the 64-bit range"))
             }
 
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
-                if v.fract() == 0.0 && v.abs() < EXACT_FLOAT_INTEGER {
-                    // Exact: below 2^53 every integral f64 is an i64 with the same value.
-                    Ok(Int(v as i64))
-                } else {
-                    Err(E::custom("a number that is not an integer"))
-                }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Int, E> {
+                // serde hands over a number with a fraction or an exponent only as an f64,
+                // which may already have rounded it (`15050.000000000000001` arrives as
+                // 15050.0): refused rather than guessed, since integers here include cents.
+                Err(E::custom(
+                    "a number with a fraction or an exponent where an integer belongs",
+                ))
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
@@ -456,8 +453,6 @@ mod tests {
         assert_eq!(int("-7"), Ok(-7));
         assert_eq!(int(r#""3600""#), Ok(3600));
         assert_eq!(int(r#"" 3600 ""#), Ok(3600));
-        assert_eq!(int("3600.0"), Ok(3600));
-        assert_eq!(int("3.6e3"), Ok(3600));
         assert_eq!(int(&i64::MAX.to_string()), Ok(i64::MAX));
     }
 
@@ -466,6 +461,9 @@ mod tests {
         for bad in [
             r#""36.5""#,
             "36.5",
+            "3600.0",
+            "3.6e3",
+            "15050.000000000000001",
             r#""""#,
             r#""-""#,
             r#""1e3""#,
