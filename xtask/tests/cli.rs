@@ -110,10 +110,11 @@ fn check_fails_on_a_stale_file_and_passes_once_regenerated() {
 async fn record_sandbox_capture(dir: &Path) {
     use cryptopocket::{
         Client, Environment,
+        assets::TokenPriceRequest,
         customers::{CustomerLookup, NewCustomer},
         model::{EventType, Iban, PaymentType, TransactionId, UserId},
-        offramp::NewOffRamp,
-        onramp::{NewGuidedPayment, NewPayment, QuoteRequest},
+        offramp::{NewOffRamp, OffRampQuoteRequest},
+        onramp::{NewGuidedPayment, NewPayment, PaymentMethodFilter, QuoteRequest},
     };
     use rust_decimal::Decimal;
 
@@ -125,23 +126,23 @@ async fn record_sandbox_capture(dir: &Path) {
         .capture(dir)
         .build()
         .unwrap();
-    let page = 1.try_into().unwrap();
     client.authenticate().await.unwrap();
     client.assets().available().await.unwrap();
     client
         .assets()
-        .token_price("USDC", Some("polygon"), Some("EUR"))
+        .token_price(
+            &TokenPriceRequest::new("USDC")
+                .chain("polygon")
+                .fiat_symbol("EUR"),
+        )
         .await
         .unwrap();
     let customer = NewCustomer::new("Alice", "alice@example.com")
         .surname("Liddell")
         .country("ES");
-    let user = client.customers().register(&customer).await.unwrap().id;
-    client.customers().list_page(page).await.unwrap();
-    let lookup = |email: &str| CustomerLookup {
-        email: Some(email.into()),
-        ..CustomerLookup::default()
-    };
+    let user = client.customers().create(&customer).await.unwrap().id;
+    client.customers().list().page(1).await.unwrap();
+    let lookup = CustomerLookup::by_email;
     client
         .customers()
         .find(&lookup("alice@example.com"))
@@ -154,79 +155,73 @@ async fn record_sandbox_capture(dir: &Path) {
             .await
             .is_err()
     );
-    client.kyc().status(user).await.unwrap();
-    assert!(client.kyc().status(UserId::new(987_654)).await.is_err());
+    client.kyc().get(&user).await.unwrap();
+    assert!(client.kyc().get(&UserId::new(987_654)).await.is_err());
     control.advance(std::time::Duration::from_secs(60));
-    client.kyc().status(user).await.unwrap();
+    client.kyc().get(&user).await.unwrap();
     let onramp = client.onramp();
-    onramp.payment_methods(None, None).await.unwrap();
     onramp
-        .quote(&QuoteRequest {
-            amount: Decimal::new(15050, 2),
-            symbol: "USDC".into(),
-            chain: Some("polygon".into()),
-            payment_type: PaymentType::Card,
-        })
+        .payment_methods(&PaymentMethodFilter::new())
         .await
         .unwrap();
-    let order = |payment_type, external_id: &str| NewPayment {
-        user_id: user,
-        fiat_amount: Decimal::new(240, 0),
-        fiat_symbol: "EUR".into(),
-        coin_symbol: "USDC".into(),
-        coin_chain: Some("polygon".into()),
-        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
-        payment_type: Some(payment_type),
-        external_id: Some(external_id.into()),
-        callback_url: None,
+    onramp
+        .quote(
+            &QuoteRequest::new(Decimal::new(15050, 2), "USDC", PaymentType::Card).chain("polygon"),
+        )
+        .await
+        .unwrap();
+    let order = |payment_type, external_id: &str| {
+        NewPayment::new(
+            &user,
+            Decimal::new(240, 0),
+            "EUR",
+            "USDC",
+            "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55",
+        )
+        .coin_chain("polygon")
+        .payment_type(payment_type)
+        .external_id(external_id)
     };
     let created = onramp
-        .create_payment(&order(PaymentType::Card, "order-capture-1"))
+        .create(&order(PaymentType::Card, "order-capture-1"))
         .await
         .unwrap();
     let transfer = onramp
-        .create_payment(&order(PaymentType::Transfer, "order-capture-3"))
+        .create(&order(PaymentType::Transfer, "order-capture-3"))
         .await
         .unwrap();
     let transaction = control.send_transfer(transfer.payment_id.as_str()).unwrap();
     control.pay(created.payment_id.as_str(), "card").unwrap();
     control.advance(std::time::Duration::from_secs(60));
-    onramp.payment(&created.payment_id).await.unwrap();
+    onramp.get(&created.payment_id).await.unwrap();
     onramp
-        .create_guided_payment(&NewGuidedPayment {
-            user_id: user,
-            fiat_amount: Decimal::new(100, 0),
-            coin_symbol: "USDC".into(),
-            coin_chain: "polygon".into(),
-            payment_type: None,
-            external_id: Some("order-capture-2".into()),
-        })
+        .create_guided(
+            &NewGuidedPayment::new(&user, Decimal::new(100, 0), "USDC", "polygon")
+                .external_id("order-capture-2"),
+        )
         .await
         .unwrap();
-    onramp.payments_page(page).await.unwrap();
+    onramp.list().page(1).await.unwrap();
     let offramp = client.offramp();
     offramp
-        .quote(Decimal::new(20, 0), "BUSD", Some("bsc"))
+        .quote(&OffRampQuoteRequest::new(Decimal::new(20, 0), "BUSD").blockchain("bsc"))
         .await
         .unwrap();
     let sale = offramp
-        .create(&NewOffRamp {
-            user_id: user,
-            amount: Decimal::new(20, 0),
-            symbol: "BUSD".into(),
-            blockchain: Some("bsc".into()),
-            iban: Some("ES76 2077 0024 0031 0257 5766".into()),
-            bank_name: None,
-        })
+        .create(
+            &NewOffRamp::new(&user, Decimal::new(20, 0), "BUSD")
+                .blockchain("bsc")
+                .iban("ES76 2077 0024 0031 0257 5766"),
+        )
         .await
         .unwrap();
     offramp.get(&sale.id).await.unwrap();
-    offramp.list_page(page).await.unwrap();
+    offramp.list().page(1).await.unwrap();
     let bank = client.bank_accounts();
-    bank.list_page(page).await.unwrap();
+    bank.list().page(1).await.unwrap();
     // The sandbox's own account, which the transfer reached.
     let iban = Iban::new("ES9121000418450200051332").unwrap();
-    bank.transactions_page(&iban, page).await.unwrap();
+    bank.transactions(&iban).page(1).await.unwrap();
     bank.reconcile(
         &transfer.payment_id,
         &iban,

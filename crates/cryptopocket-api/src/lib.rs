@@ -85,6 +85,26 @@ use std::{fmt, sync::Arc};
 use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
 use reqwest::header::{HeaderValue, InvalidHeaderValue};
 
+/// Whether this build has a TLS backend (one of the features `rustls`, `rustls-ring`,
+/// `native-tls`), without which an https base URL cannot be reached.
+pub const TLS: bool = cfg!(any(
+    feature = "rustls",
+    feature = "rustls-ring",
+    feature = "native-tls"
+));
+
+/// Makes the TLS backend the features chose ready before a `reqwest::Client` is built: with
+/// `rustls-ring` it installs ring as rustls' process-wide provider unless one is installed
+/// already (reqwest then has no provider of its own); otherwise it does nothing. Call it
+/// before [`Client::new`] or building your own `reqwest::Client` for [`Client::new_with_client`].
+pub fn prepare_tls() {
+    #[cfg(feature = "rustls-ring")]
+    {
+        // An error only means a provider is installed already, which is what is wanted.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// The documented sandbox base URL. Paths in the spec are relative to it (it ends in `/api`).
 /// Production's URL is not published: CryptoPocket hands it to each integrator.
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.cryptopocket.io/api";

@@ -93,17 +93,3 @@ fn matches(pattern: &str, pointer: &str) -> bool {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn a_star_matches_any_index_and_nothing_else() {
-        assert!(matches("/data/*/network", "/data/3/network"));
-        assert!(matches("/data/name", "/data/name"));
-        assert!(!matches("/data/*/network", "/data/x/network"));
-        assert!(!matches("/data/*/network", "/data/3/network/0"));
-        assert!(!matches("/data/name", "/data"));
-    }
-}

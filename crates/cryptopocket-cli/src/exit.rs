@@ -477,13 +477,14 @@ mod tests {
     use super::*;
 
     fn api(code: ApiErrorCode, message: Option<&str>, data: Option<serde_json::Value>) -> Error {
-        Error::Api(ApiError {
-            operation: "createPayment",
-            http_status: 200,
-            code,
-            message: message.map(str::to_owned),
-            data,
-        })
+        let mut error = ApiError::new("createPayment", 200, code);
+        if let Some(message) = message {
+            error = error.with_message(message);
+        }
+        if let Some(data) = data {
+            error = error.with_data(data);
+        }
+        Error::Api(error)
     }
 
     #[test]
@@ -491,11 +492,11 @@ mod tests {
         let cases: Vec<(Error, Code)> = vec![
             (api(ApiErrorCode::UserNotFound, None, None), Code::Refused),
             (
-                Error::Validation(ValidationError {
-                    operation: "registerCompany",
-                    message: "invalid".into(),
-                    fields: [("email".to_owned(), vec!["taken".to_owned()])].into(),
-                }),
+                Error::Validation(ValidationError::new(
+                    "registerCompany",
+                    "invalid",
+                    [("email".to_owned(), vec!["taken".to_owned()])].into(),
+                )),
                 Code::Refused,
             ),
             (Error::InvalidRequest("x".into()), Code::Usage),
@@ -591,10 +592,10 @@ mod tests {
 
     #[test]
     fn validation_errors_list_every_field_message() {
-        let failure = Failure::from(Error::Validation(ValidationError {
-            operation: "registerCompany",
-            message: "The given data was invalid.".into(),
-            fields: [
+        let failure = Failure::from(Error::Validation(ValidationError::new(
+            "registerCompany",
+            "The given data was invalid.",
+            [
                 ("email".to_owned(), vec!["is taken".to_owned()]),
                 (
                     "company_name".to_owned(),
@@ -602,7 +603,7 @@ mod tests {
                 ),
             ]
             .into(),
-        }));
+        )));
         assert_eq!(failure.details.len(), 3);
         assert!(failure.details.contains(&"email: is taken".to_owned()));
     }

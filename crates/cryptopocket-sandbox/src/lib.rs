@@ -25,11 +25,13 @@
 //! amount under the minimum, …) are listed in the README's "Sandbox rules" table.
 //!
 //! Standalone: `cargo run -p cryptopocket-sandbox -- --port 8080` (or
-//! `cryptopocket sandbox serve --port 8080`) prints the environment a client needs.
+//! `cryptopocket sandbox serve --port 8080`) prints the environment a client needs; both take
+//! the flags of [`SandboxArgs`].
 
 #![deny(missing_docs)]
 
 mod api;
+mod args;
 mod catalogue;
 mod clock;
 mod config;
@@ -41,6 +43,7 @@ mod server;
 mod webhooks;
 mod world;
 
+pub use args::SandboxArgs;
 pub use config::{ClockMode, Limits, SandboxConfig, Schedule};
 pub use control::{Control, ControlError, Exchange, Stats};
 pub use server::Sandbox;
@@ -48,5 +51,5 @@ pub use webhooks::{Delivery, DeliveryOutcome, sign};
 
 /// The `operationId` of every operation the sandbox serves, in the spec's order.
 pub fn operation_ids() -> impl Iterator<Item = &'static str> {
-    api::OPERATIONS.iter().map(|op| op.operation_id)
+    api::OPERATIONS.iter().map(|op| op.id())
 }

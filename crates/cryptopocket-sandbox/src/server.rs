@@ -85,7 +85,7 @@ impl Shared {
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) shared: Arc<Shared>,
-    operations: Arc<HashMap<&'static str, &'static str>>,
+    operations: Arc<HashMap<String, &'static str>>,
 }
 
 /// A running CryptoPocket sandbox.
@@ -150,7 +150,7 @@ impl Sandbox {
             operations: Arc::new(
                 api::OPERATIONS
                     .iter()
-                    .map(|op| (op.path, op.operation_id))
+                    .map(|op| (op.route(), op.id()))
                     .collect(),
             ),
         };
@@ -272,7 +272,7 @@ fn router(state: AppState) -> Router {
         .clamp(Duration::from_millis(1), Duration::from_secs(24 * 60 * 60));
     let mut api = Router::new();
     for op in api::OPERATIONS {
-        api = api.route(op.path, (op.handler)());
+        api = api.route(&op.route(), op.method_router());
     }
     api.route_layer(middleware::from_fn_with_state(
         state.clone(),

@@ -592,6 +592,25 @@ pub(crate) fn normalise_iban(iban: &str) -> String {
         .to_ascii_uppercase()
 }
 
+/// Why `iban` (spaces and case aside) is not an IBAN, or `None` when it is one: 15 to 34
+/// letters and digits, a country code, check digits and the ISO 13616 mod-97 checksum,
+/// checked by the `iban_validate` crate (the `cryptopocket` crate's `Iban` uses it too).
+pub(crate) fn iban_problem(iban: &str) -> Option<&'static str> {
+    let iban = normalise_iban(iban);
+    if !(15..=34).contains(&iban.chars().count()) {
+        return Some("is not a valid IBAN (it must be 15 to 34 letters and digits)");
+    }
+    match iban.parse::<::iban::BaseIban>() {
+        Ok(_) => None,
+        Err(::iban::ParseBaseIbanError::InvalidChecksum) => {
+            Some("is not a valid IBAN (its check digits fail)")
+        }
+        Err(::iban::ParseBaseIbanError::InvalidFormat) => {
+            Some("is not a valid IBAN (a country code, two check digits, then letters and digits)")
+        }
+    }
+}
+
 /// A Laravel paginator's block for `total` items, and the range of the page asked for.
 pub(crate) fn paginate(total: usize, page: u64, per_page: u64) -> (std::ops::Range<usize>, Value) {
     let per = usize::try_from(per_page).unwrap_or(usize::MAX).max(1);

@@ -106,14 +106,14 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
 
     let email = format!("buyer+{}@example.com", std::process::id());
     let request = NewCustomer::new("John", email.clone());
-    let customer = client.customers().register(&request).await?;
+    let customer = client.customers().create(&request).await?;
     println!("2. registered {email} as customer {}", customer.id);
     println!("   KYC form: {}", customer.kyc_form_url);
 
     let mut polls = 0;
     let mut last = None;
     loop {
-        let kyc = client.kyc().status(customer.id).await?;
+        let kyc = client.kyc().get(&customer.id).await?;
         if last.as_ref() != Some(&kyc.status) {
             println!("3. KYC is {}", kyc.status);
             last = Some(kyc.status.clone());
@@ -131,12 +131,7 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
     let amount = Decimal::new(15_050, 2);
     let quote = client
         .onramp()
-        .quote(&QuoteRequest {
-            amount,
-            symbol: "USDC".into(),
-            chain: Some("polygon".into()),
-            payment_type: PaymentType::Card,
-        })
+        .quote(&QuoteRequest::new(amount, "USDC", PaymentType::Card).chain("polygon"))
         .await?;
     println!(
         "4. quote: {amount} EUR buys {} USDC on polygon",
@@ -147,14 +142,10 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
 
     let payment = client
         .onramp()
-        .create_guided_payment(&NewGuidedPayment {
-            user_id: customer.id,
-            fiat_amount: amount,
-            coin_symbol: "USDC".into(),
-            coin_chain: "polygon".into(),
-            payment_type: None,
-            external_id: Some(format!("order-{}", std::process::id())),
-        })
+        .create_guided(
+            &NewGuidedPayment::new(&customer.id, amount, "USDC", "polygon")
+                .external_id(format!("order-{}", std::process::id())),
+        )
         .await?;
     println!("6. guided payment {} created", payment.payment_id);
 
@@ -178,7 +169,7 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
     let mut last = None;
     let mut polls = 0;
     let paid = loop {
-        let state = client.onramp().payment(&payment.payment_id).await?;
+        let state = client.onramp().get(&payment.payment_id).await?;
         if last.as_ref() != Some(&state.status) {
             println!(
                 "8. payment is {} ({} {} for {} {})",
@@ -221,7 +212,13 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
     }
 
     println!("10. on-ramp transactions:");
-    let payments: Vec<_> = client.onramp().payments().take(20).try_collect().await?;
+    let payments: Vec<_> = client
+        .onramp()
+        .list()
+        .stream()
+        .take(20)
+        .try_collect()
+        .await?;
     for p in &payments {
         println!(
             "    {}  {:>16}  {:>9} {}  {} {}",

@@ -1,13 +1,12 @@
 //! Supported assets and token prices (the Common section).
 
-use cryptopocket_api::types;
+use cryptopocket_api::{Endpoint as _, endpoints, types};
 use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
-    call::Effect,
-    convert::{field, required, text},
+    convert::{field, optional_text, required, text},
 };
 
 /// Assets and prices; from [`Client::assets`].
@@ -58,6 +57,45 @@ pub struct TokenPrice {
     pub chain: Option<String>,
 }
 
+/// Which price [`Assets::token_price`] asks for: one `symbol`, optionally on a chain and
+/// in a fiat currency (Token Price; parameters inferred).
+///
+/// ```
+/// use cryptopocket::assets::TokenPriceRequest;
+///
+/// let request = TokenPriceRequest::new("USDC").chain("polygon").fiat_symbol("EUR");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenPriceRequest {
+    symbol: String,
+    chain: Option<String>,
+    fiat_symbol: Option<String>,
+}
+
+impl TokenPriceRequest {
+    /// The price of the token `symbol`, e.g. `USDC` (must not be empty).
+    pub fn new(symbol: impl Into<String>) -> Self {
+        Self {
+            symbol: symbol.into(),
+            chain: None,
+            fiat_symbol: None,
+        }
+    }
+
+    /// On this chain, e.g. `polygon`.
+    pub fn chain(mut self, chain: impl Into<String>) -> Self {
+        self.chain = Some(chain.into());
+        self
+    }
+
+    /// In this fiat currency, e.g. `EUR`.
+    pub fn fiat_symbol(mut self, fiat_symbol: impl Into<String>) -> Self {
+        self.fiat_symbol = Some(fiat_symbol.into());
+        self
+    }
+}
+
 impl Assets {
     /// Get Available Assets (`GET /available-assets`): the `coin_symbol` + `coin_chain`
     /// pairs payments accept (response shape inferred; see [`Asset`]).
@@ -67,12 +105,10 @@ impl Assets {
     /// [`Error::Decode`] naming `data[i].decimals` for a negative or absurd number of
     /// decimals; see [`Error`].
     pub async fn available(&self) -> Result<Vec<Asset>, Error> {
-        const OP: &str = "getAvailableAssets";
+        const OP: &str = endpoints::GetAvailableAssets::OPERATION.id;
         let parts = self
             .client
-            .call::<types::AvailableAssetsResponse, ()>(OP, Effect::Read, |api| {
-                api.get_available_assets().send().boxed()
-            })
+            .call::<endpoints::GetAvailableAssets>(|api| api.get_available_assets().send().boxed())
             .await?;
         parts
             .data
@@ -87,20 +123,15 @@ impl Assets {
     ///
     /// # Errors
     ///
-    /// See [`Error`].
-    pub async fn token_price(
-        &self,
-        symbol: &str,
-        chain: Option<&str>,
-        fiat_symbol: Option<&str>,
-    ) -> Result<TokenPrice, Error> {
-        const OP: &str = "getTokenPrice";
-        let symbol = text("symbol", symbol)?;
-        let chain = chain.map(str::to_owned);
-        let fiat_symbol = fiat_symbol.map(str::to_owned);
+    /// [`Error::InvalidRequest`] for an empty text; see [`Error`].
+    pub async fn token_price(&self, request: &TokenPriceRequest) -> Result<TokenPrice, Error> {
+        const OP: &str = endpoints::GetTokenPrice::OPERATION.id;
+        let symbol = text("symbol", &request.symbol)?;
+        let chain = optional_text("chain", request.chain.as_deref())?;
+        let fiat_symbol = optional_text("fiat_symbol", request.fiat_symbol.as_deref())?;
         let parts = self
             .client
-            .call::<types::TokenPriceResponse, ()>(OP, Effect::Read, move |api| {
+            .call::<endpoints::GetTokenPrice>(move |api| {
                 let mut request = api.get_token_price().symbol(symbol.clone());
                 if let Some(chain) = &chain {
                     request = request.chain(chain.clone());
@@ -153,7 +184,7 @@ mod tests {
             "active": true
         }))
         .unwrap();
-        let usdc = asset("getAvailableAssets", 0, raw).unwrap();
+        let usdc = asset(endpoints::GetAvailableAssets::OPERATION.id, 0, raw).unwrap();
         assert_eq!(usdc.decimals, Some(6));
         assert_eq!(
             serde_json::to_value(&usdc).unwrap(),
@@ -164,7 +195,9 @@ mod tests {
             "symbol": "USDC", "chain": "polygon", "decimals": -1
         }))
         .unwrap();
-        let error = asset("getAvailableAssets", 2, raw).unwrap_err().to_string();
+        let error = asset(endpoints::GetAvailableAssets::OPERATION.id, 2, raw)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("data[2].decimals"), "{error}");
     }
 }

@@ -14,16 +14,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cryptopocket_api::{AUTH_HEADER, RequestHook, types};
+use cryptopocket_api::{AUTH_HEADER, RequestHook, endpoints, types};
 use futures::{FutureExt as _, future::BoxFuture};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::{
-    Client, Error,
-    call::{AUTHENTICATE, Effect},
-    envelope::TOKEN_PLACES,
-};
+use crate::{Client, Error, call::AUTHENTICATE, envelope::TOKEN_PLACES};
 
 /// A token the API issued.
 pub(crate) struct Token {
@@ -123,7 +119,7 @@ impl Auth {
         let api_key = self.api_key.clone();
         let api_secret = self.api_secret.clone();
         let parts = client
-            .call::<types::AuthenticateResponse, ()>(AUTHENTICATE, Effect::Read, move |api| {
+            .call::<endpoints::Authenticate>(move |api| {
                 let body = types::AuthenticateRequest {
                     api_key: api_key.clone(),
                     api_secret: api_secret.expose_secret().to_owned(),

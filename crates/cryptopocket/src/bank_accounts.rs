@@ -6,19 +6,16 @@
 //! [`Decimal`]s here, digit for digit. For anything else the server sends, call the
 //! operation through [`Client::raw`].
 
-use std::num::NonZeroU64;
-
 use chrono::{DateTime, NaiveDate, Utc};
-use cryptopocket_api::{Id, Timestamp, types};
-use futures::{FutureExt as _, Stream};
+use cryptopocket_api::{Endpoint as _, Id, Timestamp, endpoints, types};
+use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
-    call::Effect,
     convert::{created_object, field},
     model::{Iban, PaymentId, PaymentStatus, TransactionDirection, TransactionId, money},
-    pagination::{self, ListOptions, Page},
+    pagination::{List, Page},
 };
 
 /// Bank accounts and reconciliation; from [`Client::bank_accounts`].
@@ -101,30 +98,20 @@ pub struct Reconciliation {
     pub transaction_id: Option<TransactionId>,
 }
 
-/// Which booking dates List account transactions includes, both ends inclusive (the
-/// `from` and `to` query parameters, inferred). The default is every date.
-///
-/// ```
-/// use chrono::NaiveDate;
-/// use cryptopocket::bank_accounts::BookingDates;
-///
-/// let april = BookingDates {
-///     from: NaiveDate::from_ymd_opt(2026, 4, 1),
-///     to: NaiveDate::from_ymd_opt(2026, 4, 30),
-/// };
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BookingDates {
-    /// Leaves out transactions booked before this date.
-    pub from: Option<NaiveDate>,
-    /// Leaves out transactions booked after this date. A date before `from` is refused with
-    /// [`Error::InvalidRequest`] when the list is called, before anything is sent.
-    pub to: Option<NaiveDate>,
+/// The filters of List account transactions: the account and, optionally, the booking
+/// dates (both ends inclusive; the `from` and `to` query parameters, inferred). Set them
+/// with [`BankAccounts::transactions`] and the methods of its [`List`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransactionFilter {
+    iban: Iban,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
 }
 
-impl BookingDates {
+impl TransactionFilter {
     /// The `from` and `to` query parameters, `YYYY-MM-DD`; refused when `from` is after `to`.
-    fn params(self) -> Result<(Option<String>, Option<String>), Error> {
+    fn params(&self) -> Result<(Option<String>, Option<String>), Error> {
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {
@@ -137,155 +124,100 @@ impl BookingDates {
     }
 }
 
+/// The transactions of one account, from [`BankAccounts::transactions`].
+///
+/// ```no_run
+/// use chrono::NaiveDate;
+/// use cryptopocket::{Client, model::Iban};
+///
+/// # async fn run(client: Client, iban: Iban) -> Result<(), cryptopocket::Error> {
+/// let april = client
+///     .bank_accounts()
+///     .transactions(&iban)
+///     .booked_from(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap())
+///     .booked_to(NaiveDate::from_ymd_opt(2026, 4, 30).unwrap())
+///     .per_page(100)
+///     .try_collect()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+impl List<BankAccountTransaction, TransactionFilter> {
+    /// Leaves out transactions booked before `date`.
+    pub fn booked_from(mut self, date: NaiveDate) -> Self {
+        self.filter.from = Some(date);
+        self
+    }
+
+    /// Leaves out transactions booked after `date`. A date before
+    /// [`booked_from`](Self::booked_from) is refused with [`Error::InvalidRequest`] when the
+    /// list is fetched, before anything is sent.
+    pub fn booked_to(mut self, date: NaiveDate) -> Self {
+        self.filter.to = Some(date);
+        self
+    }
+}
+
 impl BankAccounts {
-    /// One page of List bank accounts (path inferred: `GET /banking/accounts`), at the
-    /// server's default page size; see [`list_page_with`](Self::list_page_with).
-    ///
-    /// # Errors
-    ///
-    /// See [`Error`].
-    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<BankAccount>, Error> {
-        self.list_page_with(page, ListOptions::default()).await
-    }
-
-    /// One page of List bank accounts, `options.per_page` items long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
-    pub async fn list_page_with(
-        &self,
-        page: NonZeroU64,
-        options: ListOptions,
-    ) -> Result<Page<BankAccount>, Error> {
-        let per_page = options.per_page_param()?;
-        let parts = self
-            .client
-            .call::<types::BankAccountsListResponse, ()>(
-                "listBankAccounts",
-                Effect::Read,
-                move |api| {
-                    let mut request = api.list_bank_accounts().page(page);
-                    if let Some(per_page) = per_page {
-                        request = request.per_page(per_page);
-                    }
-                    request.send().boxed()
-                },
-            )
-            .await?;
-        Page::from_parts(pagination::number(page), parts, |raw| {
-            account("listBankAccounts", raw)
+    /// List bank accounts (path inferred: `GET /banking/accounts`): every account of the
+    /// integration, a page at a time; see [`List`].
+    pub fn list(&self) -> List<BankAccount> {
+        List::new::<endpoints::ListBankAccounts>(self.client.clone(), (), |client, (), at| {
+            async move {
+                const OP: &str = endpoints::ListBankAccounts::OPERATION.id;
+                let parts = client
+                    .call::<endpoints::ListBankAccounts>(move |api| {
+                        let mut request = api.list_bank_accounts().page(at.page);
+                        if let Some(per_page) = at.per_page {
+                            request = request.per_page(per_page);
+                        }
+                        request.send().boxed()
+                    })
+                    .await?;
+                Page::from_parts(at.page, parts, |raw| account(OP, raw))
+            }
+            .boxed()
         })
     }
 
-    /// Every bank account, page after page, at the server's default page size; see
-    /// [`list_with`](Self::list_with).
-    pub fn list(&self) -> impl Stream<Item = Result<BankAccount, Error>> + Send + 'static {
-        self.list_with(ListOptions::default())
-    }
-
-    /// Every bank account, page after page, `options.per_page` a page. A page size out of
-    /// range is the stream's only item, [`Error::InvalidRequest`].
-    pub fn list_with(
-        &self,
-        options: ListOptions,
-    ) -> impl Stream<Item = Result<BankAccount, Error>> + Send + 'static {
-        pagination::items(
-            "listBankAccounts",
-            (self.clone(), options),
-            |(accounts, options), page| {
-                async move { accounts.list_page_with(page, options).await }.boxed()
-            },
-        )
-    }
-
-    /// One page of List account transactions (`GET /banking/accounts/{iban}/transactions`),
-    /// every date, at the server's default page size; see
-    /// [`transactions_page_with`](Self::transactions_page_with).
-    ///
-    /// # Errors
-    ///
-    /// See [`transactions_page_with`](Self::transactions_page_with).
-    pub async fn transactions_page(
-        &self,
-        iban: &Iban,
-        page: NonZeroU64,
-    ) -> Result<Page<BankAccountTransaction>, Error> {
-        self.transactions_page_with(iban, page, BookingDates::default(), ListOptions::default())
-            .await
-    }
-
-    /// One page of List account transactions booked on `dates`, `options.per_page` items
-    /// long. The IBAN must be one of the integration's (see [`list`](Self::list)).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidRequest`] for a page size out of range or `from` after `to`; an IBAN
-    /// not assigned to the integration as [`Error::Api`] (inferred 403/404); see [`Error`].
-    pub async fn transactions_page_with(
-        &self,
-        iban: &Iban,
-        page: NonZeroU64,
-        dates: BookingDates,
-        options: ListOptions,
-    ) -> Result<Page<BankAccountTransaction>, Error> {
-        let per_page = options.per_page_param()?;
-        let (from, to) = dates.params()?;
-        let iban = iban.as_str().to_owned();
-        let parts = self
-            .client
-            .call::<types::BankAccountTransactionsResponse, types::IntegrationError>(
-                "listBankAccountTransactions",
-                Effect::Read,
-                move |api| {
-                    let mut request = api
-                        .list_bank_account_transactions()
-                        .iban(iban.clone())
-                        .page(page);
-                    if let Some(per_page) = per_page {
-                        request = request.per_page(per_page);
-                    }
-                    if let Some(from) = &from {
-                        request = request.from(from.clone());
-                    }
-                    if let Some(to) = &to {
-                        request = request.to(to.clone());
-                    }
-                    request.send().boxed()
-                },
-            )
-            .await?;
-        Page::from_parts(pagination::number(page), parts, |raw| {
-            transaction("listBankAccountTransactions", raw)
-        })
-    }
-
-    /// Every transaction of one account, page after page, at the server's default page
-    /// size; see [`transactions_with`](Self::transactions_with).
-    pub fn transactions(
-        &self,
-        iban: &Iban,
-    ) -> impl Stream<Item = Result<BankAccountTransaction, Error>> + Send + 'static {
-        self.transactions_with(iban, BookingDates::default(), ListOptions::default())
-    }
-
-    /// Every transaction of one account booked on `dates`, page after page,
-    /// `options.per_page` a page. Input refused before sending (see
-    /// [`transactions_page_with`](Self::transactions_page_with)) is the stream's only item.
-    pub fn transactions_with(
-        &self,
-        iban: &Iban,
-        dates: BookingDates,
-        options: ListOptions,
-    ) -> impl Stream<Item = Result<BankAccountTransaction, Error>> + Send + 'static {
-        pagination::items(
-            "listBankAccountTransactions",
-            (self.clone(), iban.clone(), dates, options),
-            |(accounts, iban, dates, options), page| {
+    /// List account transactions (`GET /banking/accounts/{iban}/transactions`): every
+    /// transaction of the account `iban`, which must be one of the integration's (see
+    /// [`list`](Self::list)), a page at a time; [`booked_from`](List::booked_from) and
+    /// [`booked_to`](List::booked_to) choose the dates. An IBAN not assigned to the
+    /// integration is [`Error::Api`] (inferred 403/404).
+    pub fn transactions(&self, iban: &Iban) -> List<BankAccountTransaction, TransactionFilter> {
+        let filter = TransactionFilter {
+            iban: iban.clone(),
+            from: None,
+            to: None,
+        };
+        List::new::<endpoints::ListBankAccountTransactions>(
+            self.client.clone(),
+            filter,
+            |client, filter, at| {
                 async move {
-                    accounts
-                        .transactions_page_with(&iban, page, dates, options)
-                        .await
+                    const OP: &str = endpoints::ListBankAccountTransactions::OPERATION.id;
+                    let (from, to) = filter.params()?;
+                    let iban = filter.iban.as_str().to_owned();
+                    let parts = client
+                        .call::<endpoints::ListBankAccountTransactions>(move |api| {
+                            let mut request = api
+                                .list_bank_account_transactions()
+                                .iban(iban.clone())
+                                .page(at.page);
+                            if let Some(per_page) = at.per_page {
+                                request = request.per_page(per_page);
+                            }
+                            if let Some(from) = &from {
+                                request = request.from(from.clone());
+                            }
+                            if let Some(to) = &to {
+                                request = request.to(to.clone());
+                            }
+                            request.send().boxed()
+                        })
+                        .await?;
+                    Page::from_parts(at.page, parts, |raw| transaction(OP, raw))
                 }
                 .boxed()
             },
@@ -304,7 +236,7 @@ impl BankAccounts {
         iban: &Iban,
         transaction_id: &TransactionId,
     ) -> Result<Reconciliation, Error> {
-        const OP: &str = "reconcilePayment";
+        const OP: &str = endpoints::ReconcilePayment::OPERATION.id;
         let body = types::ReconcilePaymentRequest {
             payment_id: payment_id.as_str().into(),
             iban: iban.as_str().to_owned(),
@@ -312,11 +244,9 @@ impl BankAccounts {
         };
         let parts = self
             .client
-            .call::<types::ReconcilePaymentSuccessResponse, types::IntegrationError>(
-                OP,
-                Effect::Create,
-                move |api| api.reconcile_payment().body(body.clone()).send().boxed(),
-            )
+            .call::<endpoints::ReconcilePayment>(move |api| {
+                api.reconcile_payment().body(body.clone()).send().boxed()
+            })
             .await?;
         let raw = created_object(parts.data, OP)?;
         Ok(Reconciliation {
@@ -394,7 +324,7 @@ mod tests {
             "counterparty_iban": "ES6867130002530016234794"
         }))
         .unwrap();
-        let tx = transaction("listBankAccountTransactions", raw).unwrap();
+        let tx = transaction(endpoints::ListBankAccountTransactions::OPERATION.id, raw).unwrap();
         assert_eq!(tx.id.as_str(), "77");
         assert_eq!(tx.direction, Some(TransactionDirection::Credit));
         let json = serde_json::to_value(&tx).unwrap();
@@ -406,7 +336,7 @@ mod tests {
             "iban": "ES6867130002530016234794", "balance": "1520.350"
         }))
         .unwrap();
-        let account = account("listBankAccounts", raw).unwrap();
+        let account = account(endpoints::ListBankAccounts::OPERATION.id, raw).unwrap();
         assert_eq!(
             serde_json::to_value(&account).unwrap()["balance"],
             "1520.350"
@@ -419,7 +349,7 @@ mod tests {
             "id": "t1", "amount": "1.234,56"
         }))
         .unwrap();
-        let error = transaction("listBankAccountTransactions", raw)
+        let error = transaction(endpoints::ListBankAccountTransactions::OPERATION.id, raw)
             .unwrap_err()
             .to_string();
         assert!(error.contains("data[].amount"), "{error}");
@@ -427,7 +357,7 @@ mod tests {
             "id": "t1", "booking_date": "30/04/2026"
         }))
         .unwrap();
-        let error = transaction("listBankAccountTransactions", raw)
+        let error = transaction(endpoints::ListBankAccountTransactions::OPERATION.id, raw)
             .unwrap_err()
             .to_string();
         assert!(error.contains("data[].booking_date"), "{error}");

@@ -8,36 +8,32 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use cryptopocket_api::{Endpoint, endpoints};
 use futures::future::BoxFuture;
 use progenitor_client::ResponseValue;
-use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::{
     Client, Error,
-    envelope::{Envelope, ErrorBody, Parts, second_look},
+    envelope::{Data, Envelope as _, ErrorBody as _, Parts, Wired, second_look},
     error::excerpt,
     lenient,
     model::ApiErrorCode,
     retry::parse_retry_after,
 };
 
-/// What a call does to the server's state, which decides whether it may be retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Effect {
-    /// Reads (and idempotent writes such as authenticate or updating a subscription's URL):
-    /// retried on transient failures.
-    Read,
-    /// Creates something: retried only when the request certainly never left.
-    Create,
-}
+/// The operationId of the call that obtains tokens (it sends none itself). Progenitor's
+/// snake-case name for it, which request hooks and observers see, is the same word.
+pub(crate) const AUTHENTICATE: &str = endpoints::Authenticate::OPERATION.id;
 
-/// The operationId of the call that obtains tokens (it sends none itself).
-pub(crate) const AUTHENTICATE: &str = "authenticate";
-
-/// The result of one attempt as the generated client returns it.
-pub(crate) type Attempt<'a, E, B> =
-    BoxFuture<'a, Result<ResponseValue<E>, progenitor_client::Error<B>>>;
+/// The result of one attempt of `E` as the generated client returns it.
+pub(crate) type Attempt<'a, E> = BoxFuture<
+    'a,
+    Result<
+        ResponseValue<<E as Endpoint>::Envelope>,
+        progenitor_client::Error<<E as Endpoint>::ErrorBody>,
+    >,
+>;
 
 /// A UTF-8 byte-order mark.
 const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
@@ -49,17 +45,14 @@ impl Client {
     /// Runs `send` until it succeeds, fails for good, or the deadline passes.
     ///
     /// `send` builds and sends the request from owned values each time it is called, so a
-    /// retry sends exactly the same request.
-    pub(crate) async fn call<E, B>(
+    /// retry sends exactly the same request. Everything else comes from the spec through
+    /// `E`: the operationId (errors and spans name it), the effect (whether a failed attempt
+    /// may be repeated), the envelope and the declared error body.
+    pub(crate) async fn call<E: Wired>(
         &self,
-        operation: &'static str,
-        effect: Effect,
-        send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
-    ) -> Result<Parts<E::Data>, Error>
-    where
-        E: Envelope + DeserializeOwned,
-        B: ErrorBody,
-    {
+        send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
+    ) -> Result<Parts<Data<E>>, Error> {
+        let operation = E::OPERATION.id;
         let span = tracing::info_span!(
             "cryptopocket",
             operation,
@@ -70,7 +63,7 @@ impl Client {
         let started = Instant::now();
         let mut attempts = 0;
         let result = self
-            .attempts(operation, effect, started, &send, &mut attempts)
+            .attempts::<E>(started, &send, &mut attempts)
             .instrument(span.clone())
             .await;
         span.record("attempts", attempts);
@@ -91,18 +84,13 @@ impl Client {
     }
 
     /// The attempts of one call; `attempts` counts them for the span.
-    async fn attempts<E, B>(
+    async fn attempts<E: Wired>(
         &self,
-        operation: &'static str,
-        effect: Effect,
         started: Instant,
-        send: &impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E, B>,
+        send: &impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
         attempts: &mut u32,
-    ) -> Result<Parts<E::Data>, Error>
-    where
-        E: Envelope + DeserializeOwned,
-        B: ErrorBody,
-    {
+    ) -> Result<Parts<Data<E>>, Error> {
+        let operation = E::OPERATION.id;
         let deadline = deadline_after(started, self.inner.deadline);
         let timeout = || Error::Timeout {
             operation,
@@ -131,7 +119,7 @@ impl Client {
             // cached one meanwhile, so a refusal is charged to the right generation. The
             // whole attempt runs under the budget: sending, the status, and every body read
             // (success, declared error or unexpected status).
-            let attempt = async { classify(operation, started, send(&self.inner.api).await).await };
+            let attempt = async { classify::<E>(started, send(&self.inner.api).await).await };
             let attempt = crate::auth::with_token(token.as_deref(), attempt);
             let outcome = match tokio::time::timeout(budget, attempt).await {
                 Err(_) => Err(timeout()),
@@ -154,10 +142,10 @@ impl Client {
                 continue;
             }
             failures += 1;
-            let retryable = match effect {
-                Effect::Read => error.is_retryable(),
-                Effect::Create => !error.may_have_reached_server() && error.is_retryable(),
-            };
+            // Reads and idempotent writes are repeated on a transient failure; a create
+            // only when it certainly never reached the server.
+            let retryable = error.is_retryable()
+                && (E::OPERATION.effect.is_repeatable() || !error.may_have_reached_server());
             if !retryable || failures >= self.inner.retry.max_attempts {
                 return Err(error);
             }
@@ -204,16 +192,12 @@ fn deadline_after(start: Instant, budget: Duration) -> Instant {
 }
 
 /// Turns what the generated client returned into the envelope's parts or an [`Error`].
-async fn classify<E, B>(
-    operation: &'static str,
+async fn classify<E: Wired>(
     started: Instant,
-    response: Result<ResponseValue<E>, progenitor_client::Error<B>>,
-) -> Result<Parts<E::Data>, Error>
-where
-    E: Envelope + DeserializeOwned,
-    B: ErrorBody,
-{
+    response: Result<ResponseValue<E::Envelope>, progenitor_client::Error<E::ErrorBody>>,
+) -> Result<Parts<Data<E>>, Error> {
     use progenitor_client::Error as Generated;
+    let operation = E::OPERATION.id;
     match response {
         Ok(value) => value
             .into_inner()
@@ -224,24 +208,26 @@ where
             // PHP behind a misconfigured editor or proxy prefixes a byte-order mark, which
             // serde_json refuses; the JSON after it is read as if the mark were not there.
             let body = body.strip_prefix(UTF8_BOM).unwrap_or(&body);
-            match serde_json::from_slice::<E>(body) {
+            match serde_json::from_slice::<E::Envelope>(body) {
                 Ok(envelope) => envelope
                     .into_parts()
                     .into_result(operation)
                     .map_err(Error::Api),
-                Err(_) => Err(second_look::<E>(operation, body)),
+                Err(_) => Err(second_look::<E>(body)),
             }
             .or_else(|error| match error {
                 // An error envelope stays an error; only a body that failed to decode gets
                 // the lenient reading, and keeps its first error when that does not help.
-                Error::Decode { .. } => lenient::decode::<E>(operation, body)
-                    .ok_or(error)
-                    .and_then(|(envelope, _)| {
-                        envelope
-                            .into_parts()
-                            .into_result(operation)
-                            .map_err(Error::Api)
-                    }),
+                Error::Decode { .. } => {
+                    lenient::decode::<E>(body)
+                        .ok_or(error)
+                        .and_then(|(envelope, _)| {
+                            envelope
+                                .into_parts()
+                                .into_result(operation)
+                                .map_err(Error::Api)
+                        })
+                }
                 other => Err(other),
             })
         }

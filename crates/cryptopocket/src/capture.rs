@@ -114,6 +114,17 @@ pub const PERSONAL_KEYS: &[&str] = &[
     "ip_address",
 ];
 
+/// Opens capture files readable by their owner only where the platform says so: a capture
+/// may still hold personal data under a key the list does not know.
+fn owner_only(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options
+}
+
 /// The response headers kept.
 const HEADERS: &[&str] = &["content-type", "retry-after", "location", "content-length"];
 
@@ -288,12 +299,8 @@ impl Capture {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            *file = Some(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)?,
-            );
+            *file =
+                Some(owner_only(OpenOptions::new().create(true).append(true)).open(&self.path)?);
         }
         match file.as_mut() {
             Some(file) => file.write_all(&text),

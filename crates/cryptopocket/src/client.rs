@@ -20,7 +20,7 @@ use crate::{
 /// ```no_run
 /// # async fn run() -> Result<(), cryptopocket::Error> {
 /// let client = cryptopocket::Client::from_env()?;
-/// let kyc = client.kyc().status(cryptopocket::model::UserId::new(12345)).await?;
+/// let kyc = client.kyc().get(&cryptopocket::model::UserId::new(12345)).await?;
 /// println!("KYC is {}", kyc.status);
 /// # Ok(())
 /// # }

@@ -11,6 +11,7 @@ pub const SANDBOX_BASE_URL: &str = cryptopocket_api::SANDBOX_BASE_URL;
 
 /// Which CryptoPocket server to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Environment {
     /// The documented sandbox, `https://sandbox.cryptopocket.io/api`.
     Sandbox,
@@ -254,6 +255,7 @@ impl ClientBuilder {
         if self.max_body_bytes == 0 {
             return Err(Error::Config("max_body_bytes must be above zero".into()));
         }
+        cryptopocket_api::prepare_tls();
         let http = match self.http.take() {
             Some(http) => http,
             None => reqwest::Client::builder().user_agent(&self.user_agent),
@@ -306,6 +308,12 @@ fn checked_base_url(raw: &str) -> Result<String, Error> {
         )));
     }
     match parsed.scheme() {
+        "https" if !cryptopocket_api::TLS => {
+            return Err(Error::Config(format!(
+                "base URL `{url}` is https but this build has no TLS backend; enable the \
+                 `rustls` (default), `rustls-ring` or `native-tls` feature of cryptopocket"
+            )));
+        }
         "https" => {}
         "http" if is_loopback(&parsed) => {}
         "http" => {
@@ -340,6 +348,24 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Built with each TLS feature in CI (`.ci/run`): the chosen backend builds a client for
+    /// an https URL (with `rustls-ring`, only once its provider is installed), and a build
+    /// without one says which features to enable instead of failing at the first call.
+    #[test]
+    fn an_https_client_builds_with_the_chosen_tls_backend() {
+        let built = Client::builder()
+            .environment(Environment::Sandbox)
+            .credentials("key", "secret")
+            .build();
+        if cryptopocket_api::TLS {
+            built.unwrap();
+        } else {
+            let message = built.unwrap_err().to_string();
+            assert!(message.contains("no TLS backend"), "{message}");
+            assert!(message.contains("native-tls"), "{message}");
+        }
+    }
 
     #[test]
     fn only_https_or_loopback_http_is_accepted() {

@@ -77,6 +77,27 @@ pub(crate) fn text(name: &str, value: &str) -> Result<String, Error> {
     Ok(value.to_owned())
 }
 
+/// An optional text field of a request: when set, it must not be empty.
+pub(crate) fn optional_text(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value.map(|value| text(name, value)).transpose()
+}
+
+/// An optional URL field of a request: when set, an absolute `http(s)` URL.
+pub(crate) fn optional_url(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value
+        .map(|value| {
+            let url = reqwest::Url::parse(value)
+                .map_err(|e| Error::InvalidRequest(format!("{name} is not a URL: {e}")))?;
+            if !matches!(url.scheme(), "https" | "http") {
+                return Err(Error::InvalidRequest(format!(
+                    "{name} must be an http(s) URL"
+                )));
+            }
+            Ok(value.to_owned())
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

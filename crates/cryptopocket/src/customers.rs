@@ -1,18 +1,17 @@
 //! Customers (individuals and companies) and their KYC/KYB.
 
-use std::{fmt, num::NonZeroU64};
+use std::fmt;
 
 use chrono::{DateTime, Utc};
-use cryptopocket_api::types;
-use futures::{FutureExt as _, Stream};
+use cryptopocket_api::{Endpoint as _, endpoints, types};
+use futures::FutureExt as _;
 use secrecy::SecretString;
 
 use crate::{
     Client, Error,
-    call::Effect,
-    convert::{created_object, required, text},
+    convert::{created_object, optional_text, optional_url, required, text},
     model::{CustomerKind, DocumentType, IdentityDocumentType, KycStatus, UserId},
-    pagination::{self, ListOptions, Page},
+    pagination::{List, Page},
 };
 
 /// Customer registration and lookup; from [`Client::customers`].
@@ -80,15 +79,143 @@ impl fmt::Debug for RegisteredCompany {
     }
 }
 
-/// How to find one customer (Find User; lookup keys inferred). Set at least one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How [`Customers::find`] finds one customer (Find User; lookup keys inferred): each
+/// constructor sets one key, and the methods add more.
+///
+/// ```
+/// use cryptopocket::customers::CustomerLookup;
+///
+/// let lookup = CustomerLookup::by_email("ana@example.com").external_id("cust-0042");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CustomerLookup {
-    /// By e-mail.
-    pub email: Option<String>,
-    /// By your reference.
-    pub external_id: Option<String>,
-    /// By id.
-    pub user_id: Option<UserId>,
+    email: Option<String>,
+    external_id: Option<String>,
+    user_id: Option<UserId>,
+}
+
+impl CustomerLookup {
+    /// The customer registered with this e-mail.
+    pub fn by_email(email: impl Into<String>) -> Self {
+        Self::none().email(email)
+    }
+
+    /// The customer registered with your reference `external_id`.
+    pub fn by_external_id(external_id: impl Into<String>) -> Self {
+        Self::none().external_id(external_id)
+    }
+
+    /// The customer with this id.
+    pub fn by_user_id(user_id: &UserId) -> Self {
+        Self::none().user_id(user_id)
+    }
+
+    fn none() -> Self {
+        Self {
+            email: None,
+            external_id: None,
+            user_id: None,
+        }
+    }
+
+    /// Also by e-mail.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Also by your reference.
+    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// Also by id.
+    pub fn user_id(mut self, user_id: &UserId) -> Self {
+        self.user_id = Some(*user_id);
+        self
+    }
+}
+
+/// A company customer to register with [`Customers::create_company`] (Create company
+/// customer; documented): its e-mail (at most 254 characters) and legal name (at most 255).
+///
+/// ```
+/// use cryptopocket::customers::NewCompany;
+///
+/// let company = NewCompany::new("ops@acme.example", "Acme S.L.");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewCompany {
+    email: String,
+    company_name: String,
+}
+
+impl NewCompany {
+    /// A company with the two documented required fields. Both must not be empty nor
+    /// longer than documented; [`Customers::create_company`] checks before sending.
+    pub fn new(email: impl Into<String>, company_name: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            company_name: company_name.into(),
+        }
+    }
+
+    /// The e-mail given, for looking the company up after a failed registration.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::RegisterCompanyRequest, Error> {
+        let email = types::RegisterCompanyRequestEmail::try_from(text("email", &self.email)?)
+            .map_err(|e| Error::InvalidRequest(format!("email: {e}")))?;
+        let company_name = types::RegisterCompanyRequestCompanyName::try_from(text(
+            "company_name",
+            &self.company_name,
+        )?)
+        .map_err(|e| Error::InvalidRequest(format!("company_name: {e}")))?;
+        Ok(types::RegisterCompanyRequest {
+            email,
+            company_name,
+        })
+    }
+}
+
+/// A document to add to a customer's file with [`Customers::upload_document`] (Upload
+/// Customer Document): its kind and the file, a `data:{mime};base64,…` URI or a public
+/// `http(s)` URL the server fetches.
+///
+/// ```
+/// use cryptopocket::{customers::NewDocument, model::DocumentType};
+///
+/// let document = NewDocument::new(DocumentType::BankStatement, "https://files.example/statement.pdf");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewDocument {
+    kind: DocumentType,
+    file: String,
+}
+
+impl NewDocument {
+    /// A document of `kind` whose content is `file` (checked before sending).
+    pub fn new(kind: DocumentType, file: impl Into<String>) -> Self {
+        Self {
+            kind,
+            file: file.into(),
+        }
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::UploadCustomerDocumentRequest, Error> {
+        Ok(types::UploadCustomerDocumentRequest {
+            file: file("file", &self.file)?,
+            type_: self.kind.to_api()?,
+        })
+    }
 }
 
 /// A customer's KYC (or a company's KYB) state (Retrieve KYC/KYB verification status;
@@ -126,7 +253,7 @@ pub struct Customer {
     pub surname: Option<String>,
     /// E-mail given at registration, when sent.
     pub email: Option<String>,
-    /// The KYC/KYB status, with the values of [`Kyc::status`], when sent.
+    /// The KYC/KYB status, with the values of [`Kyc::get`], when sent.
     pub kyc_status: Option<KycStatus>,
     /// Person or company (`type`), when sent.
     #[serde(rename = "type")]
@@ -163,7 +290,7 @@ pub struct DelegatedCustomer {
     pub kyc_status: Option<KycStatus>,
 }
 
-/// An individual customer to register with [`Customers::register`] (Create customer).
+/// An individual customer to register with [`Customers::create`] (Create customer).
 ///
 /// `name` and `email` are documented and required; the rest is optional, and only
 /// `callback_url` is documented: the other field names are inferred.
@@ -193,7 +320,7 @@ pub struct NewCustomer {
 
 impl NewCustomer {
     /// A customer with the two documented required fields. Both must not be empty and the
-    /// e-mail must look like one; [`Customers::register`] checks before sending.
+    /// e-mail must look like one; [`Customers::create`] checks before sending.
     pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -305,7 +432,7 @@ impl VerifiedDocument {
 }
 
 /// A customer whose identity the integrator verified, for
-/// [`Customers::register_with_delegated_kyc`]. The operation is documented by name only:
+/// [`Customers::create_with_delegated_kyc`]. The operation is documented by name only:
 /// every field here is **inferred** (the spec's `RegisterUserKycDelegatedRequest`).
 ///
 /// ```
@@ -448,27 +575,6 @@ fn email(name: &str, value: &str) -> Result<String, Error> {
     Ok(value)
 }
 
-/// An optional text field: when set, it must not be empty.
-fn optional_text(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
-    value.map(|value| text(name, value)).transpose()
-}
-
-/// An optional URL field: when set, an absolute `http(s)` URL.
-fn optional_url(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
-    value
-        .map(|value| {
-            let url = reqwest::Url::parse(value)
-                .map_err(|e| Error::InvalidRequest(format!("{name} is not a URL: {e}")))?;
-            if !matches!(url.scheme(), "https" | "http") {
-                return Err(Error::InvalidRequest(format!(
-                    "{name} must be an http(s) URL"
-                )));
-            }
-            Ok(value.to_owned())
-        })
-        .transpose()
-}
-
 /// A file sent in a request: a `data:` URI or an `http(s)` URL the server fetches.
 fn file(name: &str, value: &str) -> Result<String, Error> {
     let value = text(name, value)?;
@@ -492,12 +598,12 @@ impl Customers {
     /// without `@`, an empty optional field that was set, or a `callback_url` that is not an
     /// `http(s)` URL, before anything is sent; `user_already_exists`, `email_not_allowed`
     /// (inferred from the company sibling) as [`Error::Api`]; see [`Error`].
-    pub async fn register(&self, customer: &NewCustomer) -> Result<RegisteredCustomer, Error> {
-        const OP: &str = "registerUser";
+    pub async fn create(&self, customer: &NewCustomer) -> Result<RegisteredCustomer, Error> {
+        const OP: &str = endpoints::RegisterUser::OPERATION.id;
         let body = customer.to_api()?;
         let parts = self
             .client
-            .call::<types::RegisterUserResponse, ()>(OP, Effect::Create, move |api| {
+            .call::<endpoints::RegisterUser>(move |api| {
                 api.register_user().body(body.clone()).send().boxed()
             })
             .await?;
@@ -517,15 +623,15 @@ impl Customers {
     /// [`Error::InvalidRequest`] naming the field for an empty required field, an e-mail
     /// without `@`, a photo that is neither a `data:` URI nor an `http(s)` URL, or a birth
     /// date that is not `YYYY-MM-DD`; see [`Error`].
-    pub async fn register_with_delegated_kyc(
+    pub async fn create_with_delegated_kyc(
         &self,
         customer: &NewDelegatedKycCustomer,
     ) -> Result<DelegatedCustomer, Error> {
-        const OP: &str = "registerUserKycDelegated";
+        const OP: &str = endpoints::RegisterUserKycDelegated::OPERATION.id;
         let body = customer.to_api()?;
         let parts = self
             .client
-            .call::<types::RegisterUserKycDelegatedResponse, ()>(OP, Effect::Create, move |api| {
+            .call::<endpoints::RegisterUserKycDelegated>(move |api| {
                 api.register_user_kyc_delegated()
                     .body(body.clone())
                     .send()
@@ -546,28 +652,14 @@ impl Customers {
     /// [`Error::InvalidRequest`] for an empty or over-long e-mail (254) or name (255), as
     /// documented; the API's `user_already_exists`, `email_not_allowed`, … as
     /// [`Error::Api`]; its 422 body as [`Error::Validation`].
-    pub async fn register_company(
-        &self,
-        email: &str,
-        company_name: &str,
-    ) -> Result<RegisteredCompany, Error> {
-        const OP: &str = "registerCompany";
-        let email = types::RegisterCompanyRequestEmail::try_from(text("email", email)?)
-            .map_err(|e| Error::InvalidRequest(format!("email: {e}")))?;
-        let company_name =
-            types::RegisterCompanyRequestCompanyName::try_from(text("company_name", company_name)?)
-                .map_err(|e| Error::InvalidRequest(format!("company_name: {e}")))?;
-        let body = types::RegisterCompanyRequest {
-            email,
-            company_name,
-        };
+    pub async fn create_company(&self, company: &NewCompany) -> Result<RegisteredCompany, Error> {
+        const OP: &str = endpoints::RegisterCompany::OPERATION.id;
+        let body = company.to_api()?;
         let parts = self
             .client
-            .call::<types::RegisterCompanyResponse, types::ErrorResponse>(
-                OP,
-                Effect::Create,
-                move |api| api.register_company().body(body.clone()).send().boxed(),
-            )
+            .call::<endpoints::RegisterCompany>(move |api| {
+                api.register_company().body(body.clone()).send().boxed()
+            })
             .await?;
         let company = created_object(parts.data, OP)?;
         Ok(RegisteredCompany {
@@ -578,36 +670,29 @@ impl Customers {
         })
     }
 
-    /// Upload Customer Document (`POST /customers/{user_id}/documents`). `file` is a
-    /// `data:{mime};base64,…` URI or a public `http(s)` URL the server fetches.
+    /// Upload Customer Document (`POST /customers/{user_id}/documents`): adds `document` to
+    /// the file of `user_id`. Sent at most once.
     ///
     /// # Errors
     ///
-    /// `user_not_in_integration` (403), `user_not_found` (404) and `invalid_file` (422) as
-    /// [`Error::Api`]; see [`Error`].
+    /// [`Error::InvalidRequest`] for a file that is neither a `data:` URI nor an `http(s)`
+    /// URL; `user_not_in_integration` (403), `user_not_found` (404) and `invalid_file` (422)
+    /// as [`Error::Api`]; see [`Error`].
     pub async fn upload_document(
         &self,
-        user_id: UserId,
-        kind: DocumentType,
-        file: &str,
+        user_id: &UserId,
+        document: &NewDocument,
     ) -> Result<(), Error> {
-        let file = self::file("file", file)?;
-        let body = types::UploadCustomerDocumentRequest {
-            file,
-            type_: kind.to_api()?,
-        };
+        let user_id = *user_id;
+        let body = document.to_api()?;
         self.client
-            .call::<types::UploadCustomerDocumentResponse, types::ErrorResponse>(
-                "uploadCustomerDocument",
-                Effect::Create,
-                move |api| {
-                    api.upload_customer_document()
-                        .user_id(user_id.get())
-                        .body(body.clone())
-                        .send()
-                        .boxed()
-                },
-            )
+            .call::<endpoints::UploadCustomerDocument>(move |api| {
+                api.upload_customer_document()
+                    .user_id(user_id.get())
+                    .body(body.clone())
+                    .send()
+                    .boxed()
+            })
             .await?;
         Ok(())
     }
@@ -616,26 +701,23 @@ impl Customers {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidRequest`] when `lookup` sets no key; see [`Error`].
+    /// [`Error::InvalidRequest`] for a key set to an empty text; see [`Error`].
     pub async fn find(&self, lookup: &CustomerLookup) -> Result<Customer, Error> {
-        const OP: &str = "findUser";
-        if lookup.email.is_none() && lookup.external_id.is_none() && lookup.user_id.is_none() {
-            return Err(Error::InvalidRequest(
-                "find a customer by email, external_id or user_id: none was given".into(),
-            ));
-        }
-        let lookup = lookup.clone();
+        const OP: &str = endpoints::FindUser::OPERATION.id;
+        let email = optional_text("email", lookup.email.as_deref())?;
+        let external_id = optional_text("external_id", lookup.external_id.as_deref())?;
+        let user_id = lookup.user_id;
         let parts = self
             .client
-            .call::<types::FindUserSuccess, types::ErrorResponse>(OP, Effect::Read, move |api| {
+            .call::<endpoints::FindUser>(move |api| {
                 let mut request = api.find_user();
-                if let Some(email) = &lookup.email {
+                if let Some(email) = &email {
                     request = request.email(email.clone());
                 }
-                if let Some(external_id) = &lookup.external_id {
+                if let Some(external_id) = &external_id {
                     request = request.external_id(external_id.clone());
                 }
-                if let Some(user_id) = lookup.user_id {
+                if let Some(user_id) = user_id {
                     request = request.user_id(user_id.get());
                 }
                 request.send().boxed()
@@ -644,59 +726,24 @@ impl Customers {
         required(parts.data, OP).map(customer)
     }
 
-    /// One page of List customers, at the server's default page size; see
-    /// [`list_page_with`](Self::list_page_with).
-    ///
-    /// # Errors
-    ///
-    /// See [`Error`].
-    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<Customer>, Error> {
-        self.list_page_with(page, ListOptions::default()).await
-    }
-
-    /// One page of List customers, `options.per_page` items long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
-    pub async fn list_page_with(
-        &self,
-        page: NonZeroU64,
-        options: ListOptions,
-    ) -> Result<Page<Customer>, Error> {
-        let per_page = options.per_page_param()?;
-        let parts = self
-            .client
-            .call::<types::ListCustomersResponse, ()>("listCustomers", Effect::Read, move |api| {
-                let mut request = api.list_customers().page(page);
-                if let Some(per_page) = per_page {
-                    request = request.per_page(per_page);
-                }
-                request.send().boxed()
-            })
-            .await?;
-        Page::from_parts(pagination::number(page), parts, |raw| Ok(customer(raw)))
-    }
-
-    /// Every customer of the integration, page after page, at the server's default page
-    /// size; see [`list_with`](Self::list_with).
-    pub fn list(&self) -> impl Stream<Item = Result<Customer, Error>> + Send + 'static {
-        self.list_with(ListOptions::default())
-    }
-
-    /// Every customer of the integration, page after page, `options.per_page` a page. A page
-    /// size out of range is the stream's only item, [`Error::InvalidRequest`].
-    pub fn list_with(
-        &self,
-        options: ListOptions,
-    ) -> impl Stream<Item = Result<Customer, Error>> + Send + 'static {
-        pagination::items(
-            "listCustomers",
-            (self.clone(), options),
-            |(customers, options), page| {
-                async move { customers.list_page_with(page, options).await }.boxed()
-            },
-        )
+    /// List customers (path and shape inferred): every customer of the integration, a page
+    /// at a time; see [`List`].
+    pub fn list(&self) -> List<Customer> {
+        List::new::<endpoints::ListCustomers>(self.client.clone(), (), |client, (), at| {
+            async move {
+                let parts = client
+                    .call::<endpoints::ListCustomers>(move |api| {
+                        let mut request = api.list_customers().page(at.page);
+                        if let Some(per_page) = at.per_page {
+                            request = request.per_page(per_page);
+                        }
+                        request.send().boxed()
+                    })
+                    .await?;
+                Page::from_parts(at.page, parts, |raw| Ok(customer(raw)))
+            }
+            .boxed()
+        })
     }
 }
 
@@ -706,11 +753,12 @@ impl Kyc {
     /// # Errors
     ///
     /// See [`Error`].
-    pub async fn status(&self, user_id: UserId) -> Result<KycCheck, Error> {
-        const OP: &str = "checkKyc";
+    pub async fn get(&self, user_id: &UserId) -> Result<KycCheck, Error> {
+        const OP: &str = endpoints::CheckKyc::OPERATION.id;
+        let user_id = *user_id;
         let parts = self
             .client
-            .call::<types::KycCheckResponse, ()>(OP, Effect::Read, move |api| {
+            .call::<endpoints::CheckKyc>(move |api| {
                 api.check_kyc().user_id(user_id.get()).send().boxed()
             })
             .await?;
@@ -729,15 +777,15 @@ impl Kyc {
     /// See [`Error`].
     pub async fn enhanced_verification_link(
         &self,
-        user_id: UserId,
+        user_id: &UserId,
     ) -> Result<OnboardingLink, Error> {
-        const OP: &str = "createOnboardingForm";
+        const OP: &str = endpoints::CreateOnboardingForm::OPERATION.id;
         let body = types::CreateOnboardingFormRequest {
             user_id: user_id.get().into(),
         };
         let parts = self
             .client
-            .call::<types::CreateOnboardingFormResponse, ()>(OP, Effect::Create, move |api| {
+            .call::<endpoints::CreateOnboardingForm>(move |api| {
                 api.create_onboarding_form()
                     .body(body.clone())
                     .send()

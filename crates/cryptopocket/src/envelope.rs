@@ -4,13 +4,29 @@
 //! once, by the generated client, straight into the operation's envelope type. Only when
 //! that fails, or when the envelope says `error`, does this module look again.
 
-use cryptopocket_api::types;
-use serde::Deserialize;
+use cryptopocket_api::{Endpoint, types};
+use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
     error::{ApiError, Error, ValidationError, excerpt, serde_reason, shortened},
     model::ApiErrorCode,
 };
+
+/// An operation of the generated table whose 200 envelope and declared error body this
+/// module can read: every `cryptopocket_api::endpoints::*` type. The operationId, effect,
+/// envelope and error body all come from it, so no call site restates them.
+pub(crate) trait Wired:
+    Endpoint<Envelope: Envelope + DeserializeOwned, ErrorBody: ErrorBody + DeserializeOwned>
+{
+}
+
+impl<E> Wired for E where
+    E: Endpoint<Envelope: Envelope + DeserializeOwned, ErrorBody: ErrorBody + DeserializeOwned>
+{
+}
+
+/// What the `data` of `E`'s success envelope holds.
+pub(crate) type Data<E> = <<E as Endpoint>::Envelope as Envelope>::Data;
 
 /// The fields every envelope has, whatever its `data`.
 pub(crate) struct Parts<D> {
@@ -161,12 +177,10 @@ struct LooseEnvelope {
     data: Option<serde_json::Value>,
 }
 
-/// A body the operation's type did not accept: the API's error if it is an error
+/// A body `E`'s envelope type did not accept: the API's error if it is an error
 /// envelope, otherwise a decode error naming the JSON path.
-pub(crate) fn second_look<E: Envelope + serde::de::DeserializeOwned>(
-    operation: &'static str,
-    body: &[u8],
-) -> Error {
+pub(crate) fn second_look<E: Wired>(body: &[u8]) -> Error {
+    let operation = E::OPERATION.id;
     if let Ok(loose) = serde_json::from_slice::<LooseEnvelope>(body)
         && (loose.status.as_deref() == Some("error") || loose.error.is_some())
     {
@@ -178,14 +192,11 @@ pub(crate) fn second_look<E: Envelope + serde::de::DeserializeOwned>(
             loose.data.filter(|d| !d.is_null()),
         ));
     }
-    decode_error::<E>(operation, body)
+    decode_error::<E::Envelope>(operation, body)
 }
 
 /// Decodes `body` again with path tracking, to say where it went wrong.
-pub(crate) fn decode_error<T: serde::de::DeserializeOwned>(
-    operation: &'static str,
-    body: &[u8],
-) -> Error {
+pub(crate) fn decode_error<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Error {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let (path, reason) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Err(e) => (e.path().to_string(), serde_reason(e.inner())),
@@ -285,6 +296,7 @@ fn shorten(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use cryptopocket_api::endpoints;
     use proptest::prelude::*;
 
     use super::*;
@@ -332,7 +344,7 @@ mod tests {
     #[test]
     fn require_kyc_keeps_its_url_on_the_second_look() {
         let body = br#"{"status":"error","error":"require_kyc","data":"https://kyc.example/abc"}"#;
-        match second_look::<types::CreateGuidedPaymentResponse>("createGuidedPayment", body) {
+        match second_look::<endpoints::CreateGuidedPayment>(body) {
             Error::Api(e) => {
                 assert_eq!(e.code, ApiErrorCode::RequireKyc);
                 assert_eq!(e.verification_url(), Some("https://kyc.example/abc"));
@@ -346,7 +358,7 @@ mod tests {
         // A string of digits is a tolerated integer; an object is not.
         let body =
             br#"{"status":"ok","data":{"id":"x","status":"started","fiat_amount":{"v":"15050"}}}"#;
-        match second_look::<types::GetPaymentResponse>("getPayment", body) {
+        match second_look::<endpoints::GetPayment>(body) {
             Error::Decode { path, excerpt, .. } => {
                 assert!(path.starts_with("data."), "{path}");
                 assert!(!excerpt.contains("15050\""), "{excerpt}");
@@ -434,7 +446,7 @@ mod tests {
             )),
         ) {
             let body = serde_json::json!({ "status": "ok", "data": data }).to_string();
-            let error = second_look::<types::GetPaymentResponse>("getPayment", body.as_bytes());
+            let error = second_look::<endpoints::GetPayment>(body.as_bytes());
             let shown = format!("{error} {error:?}");
             prop_assert!(!shown.contains(&secret), "{}", shown);
         }
@@ -442,7 +454,7 @@ mod tests {
         // Any bytes at all from a server: an error, never a panic.
         #[test]
         fn any_body_is_an_error(body: Vec<u8>) {
-            let error = second_look::<types::GetPaymentResponse>("getPayment", &body);
+            let error = second_look::<endpoints::GetPayment>(&body);
             prop_assert!(matches!(error, Error::Api(_) | Error::Decode { .. }), "{:?}", error);
         }
     }

@@ -195,6 +195,7 @@ impl Error {
 /// The API's refusal: an error envelope (`{"status": "error", "error": "<code>"}`, mostly
 /// at HTTP 200) or a documented 4xx body.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The spec's operationId.
     pub operation: &'static str,
@@ -210,6 +211,38 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The refusal `code` of `operation` at HTTP `http_status`, without message or data:
+    /// for tests of code that handles refusals (the crate builds its own from responses).
+    ///
+    /// ```
+    /// use cryptopocket::{ApiError, ApiErrorCode};
+    ///
+    /// let refusal = ApiError::new("createPayment", 200, ApiErrorCode::RequireKyc)
+    ///     .with_data(serde_json::json!("https://kyc.example/abc"));
+    /// assert_eq!(refusal.verification_url(), Some("https://kyc.example/abc"));
+    /// ```
+    pub fn new(operation: &'static str, http_status: u16, code: ApiErrorCode) -> Self {
+        Self {
+            operation,
+            http_status,
+            code,
+            message: None,
+            data: None,
+        }
+    }
+
+    /// The same refusal with the envelope's `message`.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// The same refusal with the envelope's `data`.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
     /// For `require_kyc`: where to send the customer to complete KYC. The docs say `data`
     /// holds the URL; both a bare string and an object with a `url`-like field are read.
     pub fn verification_url(&self) -> Option<&str> {
@@ -248,6 +281,7 @@ impl std::error::Error for ApiError {}
 
 /// A Laravel validation body (`{"message": …, "errors": {"field": ["…"]}}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValidationError {
     /// The spec's operationId.
     pub operation: &'static str,
@@ -255,6 +289,22 @@ pub struct ValidationError {
     pub message: String,
     /// The messages for each field, by field name.
     pub fields: BTreeMap<String, Vec<String>>,
+}
+
+impl ValidationError {
+    /// A validation failure of `operation` with its summary `message` and the messages of
+    /// each field: for tests of code that handles refusals.
+    pub fn new(
+        operation: &'static str,
+        message: impl Into<String>,
+        fields: BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        Self {
+            operation,
+            message: message.into(),
+            fields,
+        }
+    }
 }
 
 impl fmt::Display for ValidationError {

@@ -13,19 +13,19 @@
 //! its fuzz target asserts the promise, so a panic always means a bug in the crate.
 
 use std::{
+    any::TypeId,
     sync::LazyLock,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use cryptopocket_api::types;
+use cryptopocket_api::{Endpoint, endpoints};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
-use serde::de::DeserializeOwned;
 
 use crate::{
     Error,
     convert::{created_object, field, required},
-    envelope::{Envelope, ErrorBody, Parts, second_look},
+    envelope::{Data, Envelope as _, ErrorBody as _, Parts, Wired, second_look},
     error::excerpt,
     model::{OffRampId, PaymentId, UserId, money},
     pagination::Page,
@@ -45,40 +45,37 @@ static CLIENT_SECRETS: LazyLock<Secrets> =
     LazyLock::new(|| Secrets::new(&SecretString::from(CLIENT_SECRET)));
 
 /// What runs one operation's response body: the 200 path, and the declared 4xx body if the
-/// operation has one.
+/// operation has one. Everything but the conversion comes from the generated endpoint type.
 struct Operation {
     /// The operationId, as the crate passes it to its errors.
     id: &'static str,
-    /// The envelope type's name in `cryptopocket_api::types`, checked against `envelopes!`.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "read by the test against envelopes!")
-    )]
-    envelope: &'static str,
     /// Decodes a 200 body and converts its data; `Err` is the error the caller would get.
     ok: fn(&[u8]) -> Result<(), Error>,
-    /// Decodes a body of a declared error status, when the operation declares one.
-    error: Option<fn(u16, &[u8]) -> Error>,
+    /// Decodes a body of a declared error status; `None` when the operation declares none.
+    error: fn(u16, &[u8]) -> Option<Error>,
+    /// Whether the envelope's parts carry `pagination` (`envelope.rs`'s `paged` marker),
+    /// held to the spec's `paged` by a test.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "read by the test against the spec")
+    )]
+    reads_pagination: fn() -> bool,
 }
 
-/// `"operationId" => Envelope [/ ErrorBody], |op, parts| conversion;` for every operation.
+/// `Endpoint, |op, parts| conversion;` for every operation of the generated table.
 macro_rules! operations {
-    (@error $id:literal, $envelope:ident) => { None };
-    (@error $id:literal, $envelope:ident, $error:ident) => {
-        Some(|status, body| error_status::<types::$envelope, types::$error>($id, status, body))
-    };
-    ($($id:literal => $envelope:ident $(/ $error:ident)?, $convert:expr;)*) => {
+    ($($endpoint:ident, $convert:expr;)*) => {
         const TABLE: &[Operation] = &[$(Operation {
-            id: $id,
-            envelope: stringify!($envelope),
-            ok: |body| status_200::<types::$envelope>($id, body, $convert),
-            error: operations!(@error $id, $envelope $(, $error)?),
+            id: <endpoints::$endpoint as Endpoint>::OPERATION.id,
+            ok: |body| status_200::<endpoints::$endpoint>(body, $convert),
+            error: error_status::<endpoints::$endpoint>,
+            reads_pagination: reads_pagination::<endpoints::$endpoint>,
         }),*];
     };
 }
 
 operations! {
-    "authenticate" => AuthenticateResponse, |op, parts| {
+    Authenticate, |op, parts| {
         // `auth.rs`: remember the token before anything else, then work out its expiry.
         let issued = required(parts.data, op)?;
         Secrets::default().remember_token(&issued.token);
@@ -86,92 +83,92 @@ operations! {
         let _ = crate::auth::expiry(issued.expires_in);
         Ok(())
     };
-    "getTokenPrice" => TokenPriceResponse, |op, parts| {
+    GetTokenPrice, |op, parts| {
         let raw = required(parts.data, op)?;
         let _ = raw.price.value();
         Ok(())
     };
-    "getAvailableAssets" => AvailableAssetsResponse, |_, parts| {
+    GetAvailableAssets, |_, parts| {
         drop(parts.data.unwrap_or_default());
         Ok(())
     };
-    "registerUser" => RegisterUserResponse, |op, parts| {
+    RegisterUser, |op, parts| {
         created_object(parts.data, op).map(|user| {
             let _ = UserId::new(user.id.get());
         })
     };
-    "registerUserKycDelegated" => RegisterUserKycDelegatedResponse, |op, parts| {
+    RegisterUserKycDelegated, |op, parts| {
         let user = created_object(parts.data, op)?;
         drop(user.kyc_status.map(crate::model::KycStatus::from));
         Ok(())
     };
-    "registerCompany" => RegisterCompanyResponse / ErrorResponse, |op, parts| {
+    RegisterCompany, |op, parts| {
         created_object(parts.data, op).map(drop)
     };
-    "checkKyc" => KycCheckResponse, |op, parts| {
+    CheckKyc, |op, parts| {
         let kyc = required(parts.data, op)?;
         drop(crate::model::KycStatus::from(kyc.kyc_status));
         Ok(())
     };
-    "createOnboardingForm" => CreateOnboardingFormResponse, |op, parts| {
+    CreateOnboardingForm, |op, parts| {
         created_object(parts.data, op).map(drop)
     };
-    "uploadCustomerDocument" => UploadCustomerDocumentResponse / ErrorResponse, |_, _| Ok(());
-    "findUser" => FindUserSuccess / ErrorResponse, |op, parts| required(parts.data, op).map(drop);
-    "listPaymentMethods" => PaymentMethodsResponse, |_, parts| {
+    UploadCustomerDocument, |_, _| Ok(());
+    FindUser, |op, parts| required(parts.data, op).map(drop);
+    ListPaymentMethods, |_, parts| {
         drop(parts.data.unwrap_or_default());
         Ok(())
     };
-    "getQuote" => QuoteResponse, |op, parts| {
+    GetQuote, |op, parts| {
         // The conversion is inline in `OnRamp::quote`; its amounts decoded with the body.
         let raw = required(parts.data, op)?;
         let _ = (raw.coin_amount.value(), raw.price, raw.fiat_amount);
         Ok(())
     };
-    "createPayment" => CreatePaymentResponse, |op, parts| {
-        // Inline in `OnRamp::create_payment`; the id is its fallible step.
+    CreatePayment, |op, parts| {
+        // Inline in `OnRamp::create`; the id is its fallible step.
         let created = created_object(parts.data, op)?;
         field(op, "data.payment_id", PaymentId::new(created.payment_id)).map(drop)
     };
-    "createGuidedPayment" => CreateGuidedPaymentResponse, |op, parts| {
+    CreateGuidedPayment, |op, parts| {
         let created = created_object(parts.data, op)?;
         field(op, "data.payment_id", PaymentId::new(created.payment_id)).map(drop)
     };
-    "getPayment" => GetPaymentResponse, |op, parts| {
+    GetPayment, |op, parts| {
         crate::onramp::payment(op, required(parts.data, op)?).map(drop)
     };
-    "getRampoffQuote" => RampoffQuoteResponse, |op, parts| {
+    GetRampoffQuote, |op, parts| {
         // Inline in `OffRamp::quote`.
         let raw = required(parts.data, op)?;
         field(op, "data.fiat_amount", money::parse_decimal(&raw.fiat_amount))?;
         let _ = raw.amount.map(cryptopocket_api::Amount::value);
         Ok(())
     };
-    "createRampoff" => CreateRampoffResponse, |op, parts| {
+    CreateRampoff, |op, parts| {
         let created = created_object(parts.data, op)?;
         field(op, "data.id", OffRampId::new(created.id)).map(drop)
     };
-    "getRampoff" => GetRampoffResponse, |op, parts| {
+    GetRampoff, |op, parts| {
         crate::offramp::operation(op, required(parts.data, op)?).map(drop)
     };
-    "reconcilePayment" => ReconcilePaymentSuccessResponse / IntegrationError, |op, parts| {
+    ReconcilePayment, |op, parts| {
         created_object(parts.data, op).map(drop)
     };
-    "subscribeToWebhook" => WebhookSubscriptionResponse, |op, parts| {
+    SubscribeToWebhook, |op, parts| {
         required(parts.data, op).map(drop)
     };
-    "updateWebhookSubscription" => WebhookSubscriptionResponse, |op, parts| {
+    UpdateWebhookSubscription, |op, parts| {
         required(parts.data, op).map(drop)
     };
-    "listCustomers" => ListCustomersResponse, |_, parts| page(parts, Ok);
-    "listPayments" => ListPaymentsResponse, |op, parts| {
+    ListCustomers, |_, parts| page(parts, Ok);
+    ListPayments, |op, parts| {
         page(parts, |p| crate::onramp::payment(op, p))
     };
-    "listRampoffs" => ListRampoffsResponse, |op, parts| {
+    ListRampoffs, |op, parts| {
         page(parts, |r| crate::offramp::operation(op, r))
     };
-    "listBankAccounts" => BankAccountsListResponse, |_, parts| page(parts, Ok);
-    "listBankAccountTransactions" => BankAccountTransactionsResponse / IntegrationError,
+    ListBankAccounts, |_, parts| page(parts, Ok);
+    ListBankAccountTransactions,
         |_, parts| page(parts, Ok);
 }
 
@@ -207,37 +204,48 @@ pub fn envelope(operation_index: u8, body: &[u8]) -> Result<(), Error> {
 /// operation that declares none.
 pub fn error_body(operation_index: u8, status: u16, body: &[u8]) -> Option<Error> {
     let operation = operation(operation_index);
-    operation.error.map(|decode| finish(decode(status, body)))
+    (operation.error)(status, body).map(finish)
 }
 
 /// What `classify` does with a 200 body.
-fn status_200<E: Envelope + DeserializeOwned>(
-    op: &'static str,
+fn status_200<E: Wired>(
     body: &[u8],
-    convert: impl FnOnce(&'static str, Parts<E::Data>) -> Result<(), Error>,
+    convert: impl FnOnce(&'static str, Parts<Data<E>>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let parts = match serde_json::from_slice::<E>(body) {
+    let op = E::OPERATION.id;
+    let parts = match serde_json::from_slice::<E::Envelope>(body) {
         Ok(envelope) => envelope.into_parts().into_result(op).map_err(Error::Api)?,
-        Err(_) => return Err(second_look::<E>(op, body)),
+        Err(_) => return Err(second_look::<E>(body)),
     };
     convert(op, parts)
 }
 
-/// What `classify` does with a body of a declared error status.
-fn error_status<E: Envelope + DeserializeOwned, B: ErrorBody + DeserializeOwned>(
-    op: &'static str,
-    status: u16,
-    body: &[u8],
-) -> Error {
-    match serde_json::from_slice::<B>(body) {
-        Ok(error) => error.into_error(op, status),
-        Err(_) => second_look::<E>(op, body),
+/// What `classify` does with a body of a declared error status; `None` for an operation
+/// that declares none (its error body is `()`).
+fn error_status<E: Wired>(status: u16, body: &[u8]) -> Option<Error>
+where
+    E::ErrorBody: 'static,
+{
+    if TypeId::of::<E::ErrorBody>() == TypeId::of::<()>() {
+        return None;
     }
+    Some(match serde_json::from_slice::<E::ErrorBody>(body) {
+        Ok(error) => error.into_error(E::OPERATION.id, status),
+        Err(_) => second_look::<E>(body),
+    })
+}
+
+/// Whether a success envelope of `E` with a `pagination` object keeps it in its parts.
+fn reads_pagination<E: Wired>() -> bool {
+    let body =
+        br#"{"status":"ok","pagination":{"current_page":1,"last_page":1,"per_page":15,"total":0}}"#;
+    serde_json::from_slice::<E::Envelope>(body)
+        .is_ok_and(|envelope| envelope.into_parts().pagination.is_some())
 }
 
 /// A list's page, as the list methods build it.
 fn page<D, T>(parts: Parts<Vec<D>>, convert: impl Fn(D) -> Result<T, Error>) -> Result<(), Error> {
-    Page::from_parts(1, parts, convert).map(|page| {
+    Page::from_parts(std::num::NonZeroU64::MIN, parts, convert).map(|page| {
         let _ = page.has_next();
     })
 }
@@ -572,22 +580,31 @@ mod tests {
     }
 
     #[test]
-    fn every_envelope_type_has_an_operation() {
-        let source = include_str!("envelope.rs");
-        let start = source.find("envelopes! {").expect("the envelopes! list");
-        let list = &source[start..];
-        let list = &list[..list.find('}').unwrap()];
-        let names: Vec<&str> = list
-            .lines()
-            .filter_map(|line| line.trim().split_once(" =>").map(|(name, _)| name))
+    fn every_operation_of_the_spec_is_in_the_table_once() {
+        let ids: Vec<&str> = TABLE.iter().map(|op| op.id).collect();
+        let spec: Vec<&str> = cryptopocket_api::operations::ALL
+            .iter()
+            .map(|op| op.id)
             .collect();
-        assert!(names.len() > 20, "{names:?}");
-        for name in names {
-            assert!(
-                TABLE.iter().any(|op| op.envelope == name),
-                "{name} is in envelopes! but not in fuzzing.rs's operations!"
+        for id in &spec {
+            assert_eq!(
+                ids.iter().filter(|i| *i == id).count(),
+                1,
+                "{id} must be in fuzzing.rs's operations! once"
             );
         }
+        assert_eq!(ids.len(), spec.len(), "{ids:?}");
+    }
+
+    /// `envelopes!` marks the envelopes that carry `pagination`; the spec's table says which
+    /// operations page. They agree, so no list loses its pages and no marker is stale.
+    #[test]
+    fn the_paged_envelopes_are_the_spec_s_paged_operations() {
+        for op in TABLE {
+            let spec = cryptopocket_api::Operation::find(op.id).expect("in the spec");
+            assert_eq!((op.reads_pagination)(), spec.paged, "{}", op.id);
+        }
+        assert_eq!(TABLE.iter().filter(|op| (op.reads_pagination)()).count(), 5);
     }
 
     #[test]

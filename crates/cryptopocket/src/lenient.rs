@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use cryptopocket_api::Operation;
+use cryptopocket_api::{Endpoint, Operation};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_path_to_error::{Path, Segment};
@@ -19,13 +19,16 @@ use serde_path_to_error::{Path, Segment};
 /// than this is refused as it would be without leniency.
 const MAX_ATTEMPTS: usize = 16;
 
-/// `body` decoded as `T` after dropping misshapen lenient fields, with the pointers dropped;
-/// `None` when that does not make it decode (the caller reports the original error).
-pub(crate) fn decode<T: DeserializeOwned>(
-    operation: &'static str,
-    body: &[u8],
-) -> Option<(T, Vec<String>)> {
-    let op = Operation::find(operation)?;
+/// `body` decoded as `E`'s envelope after dropping misshapen lenient fields (those of
+/// `E::OPERATION`), with the pointers dropped; `None` when that does not make it decode
+/// (the caller reports the original error).
+pub(crate) fn decode<E>(body: &[u8]) -> Option<(E::Envelope, Vec<String>)>
+where
+    E: Endpoint<Envelope: DeserializeOwned>,
+{
+    type T<E> = <E as Endpoint>::Envelope;
+    let op = E::OPERATION;
+    let operation = op.id;
     if op.lenient.is_empty() {
         return None;
     }
@@ -34,7 +37,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let failure = match try_decode::<T>(&text) {
+        let failure = match try_decode::<T<E>>(&text) {
             Ok(value) => {
                 for pointer in &dropped {
                     tracing::warn!(
@@ -59,7 +62,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
         }
         // The error may sit on an untagged enum (`data` that is one of several shapes), which
         // reports no path inside itself: try dropping each lenient child present there.
-        let (next, children) = drop_children::<T>(op, &text, &at, &failure)?;
+        let (next, children) = drop_children::<T<E>>(op, &text, &at, &failure)?;
         text = next;
         dropped.extend(children);
     }

@@ -4,8 +4,16 @@
 //! It sits on the generated `cryptopocket-api` crate and adds what the raw API leaves to you.
 //! It holds the token, turns the HTTP-200 error envelope into [`Error`], converts cents,
 //! decimal strings and base units into [`Decimal`](rust_decimal::Decimal) amounts, walks
-//! paginated lists as streams, verifies webhook deliveries, and retries only what is safe
-//! to retry.
+//! paginated lists ([`pagination::List`]), verifies webhook deliveries, and retries only
+//! what is safe to retry.
+//!
+//! # One shape for every area
+//!
+//! Each area is a handle from the client (`client.onramp()`, `client.customers()`, …) with
+//! the same verbs: `get(&id)`, `list()` (a [`pagination::List`]: `.per_page(n)`, then
+//! `.page(n)`, `.stream()` or `.try_collect()`), `create(&input)` and `quote(&input)`.
+//! Inputs are builders whose constructor takes what is required and whose methods set the
+//! rest; they are checked before anything is sent. Ids are passed by reference.
 //!
 //! # The buy flow
 //!
@@ -31,13 +39,13 @@
 //! // Register the customer and send them to the KYC form.
 //! let customer = client
 //!     .customers()
-//!     .register(&NewCustomer::new("John", "john@example.com"))
+//!     .create(&NewCustomer::new("John", "john@example.com"))
 //!     .await?;
 //! println!("send the customer to {}", customer.kyc_form_url);
 //!
 //! // Wait until KYC is decided.
 //! let kyc = loop {
-//!     let kyc = client.kyc().status(customer.id.clone()).await?;
+//!     let kyc = client.kyc().get(&customer.id).await?;
 //!     if kyc.status.is_final() {
 //!         break kyc;
 //!     }
@@ -50,32 +58,23 @@
 //! // What does 100 EUR buy?
 //! let quote = client
 //!     .onramp()
-//!     .quote(&QuoteRequest {
-//!         amount: Decimal::new(100, 0),
-//!         symbol: "USDC".into(),
-//!         chain: Some("polygon".into()),
-//!         payment_type: PaymentType::Card,
-//!     })
+//!     .quote(&QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Card).chain("polygon"))
 //!     .await?;
 //! println!("100 EUR buys {} USDC", quote.coin_amount);
 //!
 //! // A guided payment: the customer picks the method and wallet on CryptoPocket's page.
 //! let payment = client
 //!     .onramp()
-//!     .create_guided_payment(&NewGuidedPayment {
-//!         user_id: customer.id,
-//!         fiat_amount: Decimal::new(100, 0),
-//!         coin_symbol: "USDC".into(),
-//!         coin_chain: "polygon".into(),
-//!         payment_type: None,
-//!         external_id: Some("order-001".into()),
-//!     })
+//!     .create_guided(
+//!         &NewGuidedPayment::new(&customer.id, Decimal::new(100, 0), "USDC", "polygon")
+//!             .external_id("order-001"),
+//!     )
 //!     .await?;
 //! println!("send the customer to {}", payment.gateway_url);
 //!
 //! // Follow it until the crypto is sent (or subscribe to COINS_SENT instead).
 //! loop {
-//!     let state = client.onramp().payment(&payment.payment_id).await?;
+//!     let state = client.onramp().get(&payment.payment_id).await?;
 //!     println!("{}: {} EUR, {}", state.id, state.fiat_amount, state.status);
 //!     if state.status.is_final() {
 //!         break;

@@ -1,17 +1,14 @@
 //! Selling crypto: quotes and off-ramp operations.
 
-use std::num::NonZeroU64;
-
-use cryptopocket_api::{Amount, types};
-use futures::{FutureExt as _, Stream};
+use cryptopocket_api::{Amount, Endpoint as _, endpoints, types};
+use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
-    call::Effect,
-    convert::{created_object, field, required, text},
+    convert::{created_object, field, optional_text, required, text},
     model::{OffRampId, OffRampStatus, UserId, money},
-    pagination::{self, ListOptions, Page},
+    pagination::{List, Page},
 };
 
 /// The off-ramp operations; from [`Client::offramp`].
@@ -29,22 +26,108 @@ impl Client {
     }
 }
 
-/// A sale for `createRampoff` (documented on an older docs page).
+/// A sale for [`OffRamp::create`] (Create OffRamp Transaction; documented on an older docs
+/// page).
+///
+/// ```
+/// use cryptopocket::{model::UserId, offramp::NewOffRamp};
+/// use rust_decimal::Decimal;
+///
+/// let sale = NewOffRamp::new(&UserId::new(100067), Decimal::new(50, 0), "BUSD")
+///     .blockchain("bsc")
+///     .iban("ES6867130002530016234794");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct NewOffRamp {
-    /// The customer who sells.
-    pub user_id: UserId,
-    /// Tokens to sell, in whole tokens. The docs do not say whether the API means whole
-    /// tokens or base units; whole tokens is what its example values suggest.
-    pub amount: Decimal,
-    /// The token, e.g. `BUSD`.
-    pub symbol: String,
+    user_id: UserId,
+    amount: Decimal,
+    symbol: String,
+    blockchain: Option<String>,
+    iban: Option<String>,
+    bank_name: Option<String>,
+}
+
+impl NewOffRamp {
+    /// A sale by `user_id` of `amount` tokens of `symbol` (e.g. `BUSD`). The amount is in
+    /// whole tokens: the docs do not say whether the API means whole tokens or base units,
+    /// and whole tokens is what its example values suggest. The symbol must not be empty;
+    /// [`OffRamp::create`] checks before sending.
+    pub fn new(user_id: &UserId, amount: Decimal, symbol: impl Into<String>) -> Self {
+        Self {
+            user_id: *user_id,
+            amount,
+            symbol: symbol.into(),
+            blockchain: None,
+            iban: None,
+            bank_name: None,
+        }
+    }
+
     /// The chain the tokens come from, e.g. `bsc` (not needed for LATAM).
-    pub blockchain: Option<String>,
+    pub fn blockchain(mut self, blockchain: impl Into<String>) -> Self {
+        self.blockchain = Some(blockchain.into());
+        self
+    }
+
     /// The payout IBAN (not needed for LATAM: the registered account is used).
-    pub iban: Option<String>,
+    pub fn iban(mut self, iban: impl Into<String>) -> Self {
+        self.iban = Some(iban.into());
+        self
+    }
+
     /// The payout bank (LATAM only).
-    pub bank_name: Option<String>,
+    pub fn bank_name(mut self, bank_name: impl Into<String>) -> Self {
+        self.bank_name = Some(bank_name.into());
+        self
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::CreateRampoffRequest, Error> {
+        Ok(types::CreateRampoffRequest {
+            user_id: self.user_id.get().into(),
+            amount: self.amount.into(),
+            symbol: text("symbol", &self.symbol)?,
+            blockchain: optional_text("blockchain", self.blockchain.as_deref())?,
+            iban: optional_text("iban", self.iban.as_deref())?,
+            bank_name: optional_text("bank_name", self.bank_name.as_deref())?,
+        })
+    }
+}
+
+/// What to quote with [`OffRamp::quote`]: selling `amount` whole tokens of `symbol` (Get
+/// quote, off-ramp; inferred).
+///
+/// ```
+/// use cryptopocket::offramp::OffRampQuoteRequest;
+/// use rust_decimal::Decimal;
+///
+/// let request = OffRampQuoteRequest::new(Decimal::new(50, 0), "BUSD").blockchain("bsc");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OffRampQuoteRequest {
+    amount: Decimal,
+    symbol: String,
+    blockchain: Option<String>,
+}
+
+impl OffRampQuoteRequest {
+    /// Selling `amount` whole tokens of `symbol` (e.g. `BUSD`). The symbol must not be
+    /// empty; [`OffRamp::quote`] checks before sending.
+    pub fn new(amount: Decimal, symbol: impl Into<String>) -> Self {
+        Self {
+            amount,
+            symbol: symbol.into(),
+            blockchain: None,
+        }
+    }
+
+    /// The chain the tokens would come from, e.g. `bsc`.
+    pub fn blockchain(mut self, blockchain: impl Into<String>) -> Self {
+        self.blockchain = Some(blockchain.into());
+        self
+    }
 }
 
 /// What selling tokens would yield: Get quote (off-ramp), amounts as decimals. The whole
@@ -97,27 +180,22 @@ pub struct OffRampOperation {
 }
 
 impl OffRamp {
-    /// Get quote, off-ramp (path and shape inferred): what selling `tokens` of `symbol`
+    /// Get quote, off-ramp (path and shape inferred): what selling the request's tokens
     /// would pay out.
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] naming `data.fiat_amount` when the payout is not a decimal; see
-    /// [`Error`].
-    pub async fn quote(
-        &self,
-        tokens: Decimal,
-        symbol: &str,
-        blockchain: Option<&str>,
-    ) -> Result<OffRampQuote, Error> {
-        const OP: &str = "getRampoffQuote";
+    /// [`Error::InvalidRequest`] for an empty symbol; [`Error::Decode`] naming
+    /// `data.fiat_amount` when the payout is not a decimal; see [`Error`].
+    pub async fn quote(&self, request: &OffRampQuoteRequest) -> Result<OffRampQuote, Error> {
+        const OP: &str = endpoints::GetRampoffQuote::OPERATION.id;
         // A query string carries the decimal's text, every digit of it.
-        let tokens = tokens.to_string();
-        let symbol = text("symbol", symbol)?;
-        let blockchain = blockchain.map(str::to_owned);
+        let tokens = request.amount.to_string();
+        let symbol = text("symbol", &request.symbol)?;
+        let blockchain = optional_text("blockchain", request.blockchain.as_deref())?;
         let parts = self
             .client
-            .call::<types::RampoffQuoteResponse, ()>(OP, Effect::Read, move |api| {
+            .call::<endpoints::GetRampoffQuote>(move |api| {
                 let mut request = api
                     .get_rampoff_quote()
                     .amount(tokens.clone())
@@ -146,20 +224,13 @@ impl OffRamp {
     ///
     /// # Errors
     ///
-    /// See [`Error`].
+    /// [`Error::InvalidRequest`] naming the field for an empty text; see [`Error`].
     pub async fn create(&self, sale: &NewOffRamp) -> Result<CreatedOffRamp, Error> {
-        const OP: &str = "createRampoff";
-        let body = types::CreateRampoffRequest {
-            user_id: sale.user_id.get().into(),
-            amount: sale.amount.into(),
-            symbol: text("symbol", &sale.symbol)?,
-            blockchain: sale.blockchain.clone(),
-            iban: sale.iban.clone(),
-            bank_name: sale.bank_name.clone(),
-        };
+        const OP: &str = endpoints::CreateRampoff::OPERATION.id;
+        let body = sale.to_api()?;
         let parts = self
             .client
-            .call::<types::CreateRampoffResponse, ()>(OP, Effect::Create, move |api| {
+            .call::<endpoints::CreateRampoff>(move |api| {
                 api.create_rampoff().body(body.clone()).send().boxed()
             })
             .await?;
@@ -177,71 +248,36 @@ impl OffRamp {
     ///
     /// See [`Error`].
     pub async fn get(&self, id: &OffRampId) -> Result<OffRampOperation, Error> {
-        const OP: &str = "getRampoff";
+        const OP: &str = endpoints::GetRampoff::OPERATION.id;
         let id = id.as_str().to_owned();
         let parts = self
             .client
-            .call::<types::GetRampoffResponse, ()>(OP, Effect::Read, move |api| {
+            .call::<endpoints::GetRampoff>(move |api| {
                 api.get_rampoff().id(id.clone()).send().boxed()
             })
             .await?;
         operation(OP, required(parts.data, OP)?)
     }
 
-    /// One page of List off-ramp transactions (path and shape inferred), at the server's
-    /// default page size; see [`list_page_with`](Self::list_page_with).
-    ///
-    /// # Errors
-    ///
-    /// See [`Error`].
-    pub async fn list_page(&self, page: NonZeroU64) -> Result<Page<OffRampOperation>, Error> {
-        self.list_page_with(page, ListOptions::default()).await
-    }
-
-    /// One page of List off-ramp transactions, `options.per_page` items long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
-    pub async fn list_page_with(
-        &self,
-        page: NonZeroU64,
-        options: ListOptions,
-    ) -> Result<Page<OffRampOperation>, Error> {
-        const OP: &str = "listRampoffs";
-        let per_page = options.per_page_param()?;
-        let parts = self
-            .client
-            .call::<types::ListRampoffsResponse, ()>(OP, Effect::Read, move |api| {
-                let mut request = api.list_rampoffs().page(page);
-                if let Some(per_page) = per_page {
-                    request = request.per_page(per_page);
-                }
-                request.send().boxed()
-            })
-            .await?;
-        Page::from_parts(pagination::number(page), parts, |r| operation(OP, r))
-    }
-
-    /// Every off-ramp operation, page after page, at the server's default page size; see
-    /// [`list_with`](Self::list_with).
-    pub fn list(&self) -> impl Stream<Item = Result<OffRampOperation, Error>> + Send + 'static {
-        self.list_with(ListOptions::default())
-    }
-
-    /// Every off-ramp operation, page after page, `options.per_page` a page. A page size out
-    /// of range is the stream's only item, [`Error::InvalidRequest`].
-    pub fn list_with(
-        &self,
-        options: ListOptions,
-    ) -> impl Stream<Item = Result<OffRampOperation, Error>> + Send + 'static {
-        pagination::items(
-            "listRampoffs",
-            (self.clone(), options),
-            |(offramp, options), page| {
-                async move { offramp.list_page_with(page, options).await }.boxed()
-            },
-        )
+    /// List off-ramp transactions (path and shape inferred): every operation, a page at a
+    /// time; see [`List`].
+    pub fn list(&self) -> List<OffRampOperation> {
+        List::new::<endpoints::ListRampoffs>(self.client.clone(), (), |client, (), at| {
+            async move {
+                const OP: &str = endpoints::ListRampoffs::OPERATION.id;
+                let parts = client
+                    .call::<endpoints::ListRampoffs>(move |api| {
+                        let mut request = api.list_rampoffs().page(at.page);
+                        if let Some(per_page) = at.per_page {
+                            request = request.per_page(per_page);
+                        }
+                        request.send().boxed()
+                    })
+                    .await?;
+                Page::from_parts(at.page, parts, |r| operation(OP, r))
+            }
+            .boxed()
+        })
     }
 }
 
@@ -275,4 +311,37 @@ pub(crate) fn operation(op: &'static str, raw: types::Rampoff) -> Result<OffRamp
             .map(|v| field(op, "data.fiat_amount", money::parse_decimal(v)))
             .transpose()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sale_is_sent_as_built_and_empty_texts_are_refused() {
+        let user = UserId::new(106);
+        let sale = NewOffRamp::new(&user, Decimal::new(201, 1), "BUSD")
+            .blockchain("bsc")
+            .iban("ES6867130002530016234794");
+        assert_eq!(
+            serde_json::to_value(sale.to_api().unwrap()).unwrap(),
+            serde_json::json!({"user_id": 106, "amount": 20.1, "symbol": "BUSD",
+                "blockchain": "bsc", "iban": "ES6867130002530016234794"})
+        );
+        for (sale, expected) in [
+            (
+                NewOffRamp::new(&user, Decimal::ONE, " "),
+                "symbol must not be empty",
+            ),
+            (
+                NewOffRamp::new(&user, Decimal::ONE, "BUSD").iban(""),
+                "iban must not be empty",
+            ),
+        ] {
+            match sale.to_api() {
+                Err(Error::InvalidRequest(message)) => assert_eq!(message, expected),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

@@ -1,18 +1,15 @@
 //! Buying crypto: quotes, payment methods, payments and guided payments.
 
-use std::num::NonZeroU64;
-
 use chrono::{DateTime, Utc};
-use cryptopocket_api::{Amount, types};
-use futures::{FutureExt as _, Stream};
+use cryptopocket_api::{Amount, Endpoint as _, endpoints, types};
+use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
     Client, Error,
-    call::Effect,
-    convert::{created_object, field, required, text},
+    convert::{created_object, field, optional_text, optional_url, required, text},
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
-    pagination::{self, ListOptions, Page},
+    pagination::{List, Page},
 };
 
 /// The on-ramp operations; from [`Client::onramp`].
@@ -30,17 +27,76 @@ impl Client {
     }
 }
 
-/// What to quote: `amount` euros of `symbol` (Get Quote).
+/// What to quote with [`OnRamp::quote`]: `amount` euros of `symbol`, paid by
+/// `payment_type` (Get Quote).
+///
+/// ```
+/// use cryptopocket::{model::PaymentType, onramp::QuoteRequest};
+/// use rust_decimal::Decimal;
+///
+/// let request = QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Card).chain("polygon");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct QuoteRequest {
-    /// Euros to spend (the docs speak of EUR only).
-    pub amount: Decimal,
-    /// The token to buy, e.g. `USDC`.
-    pub symbol: String,
-    /// Its chain; the API defaults to `polygon`.
-    pub chain: Option<String>,
-    /// How the customer would pay.
-    pub payment_type: PaymentType,
+    amount: Decimal,
+    symbol: String,
+    chain: Option<String>,
+    payment_type: PaymentType,
+}
+
+impl QuoteRequest {
+    /// A quote of `amount` euros (the docs speak of EUR only) of the token `symbol`, e.g.
+    /// `USDC`, paid by `payment_type`. The symbol must not be empty; [`OnRamp::quote`]
+    /// checks before sending.
+    pub fn new(amount: Decimal, symbol: impl Into<String>, payment_type: PaymentType) -> Self {
+        Self {
+            amount,
+            symbol: symbol.into(),
+            chain: None,
+            payment_type,
+        }
+    }
+
+    /// The token's chain; the API defaults to `polygon`.
+    pub fn chain(mut self, chain: impl Into<String>) -> Self {
+        self.chain = Some(chain.into());
+        self
+    }
+}
+
+/// Which payment methods [`OnRamp::payment_methods`] lists; every method when nothing is
+/// set (filters inferred).
+///
+/// ```
+/// use cryptopocket::onramp::PaymentMethodFilter;
+///
+/// let chile = PaymentMethodFilter::new().country("CL").fiat_symbol("CLP");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentMethodFilter {
+    country: Option<String>,
+    fiat_symbol: Option<String>,
+}
+
+impl PaymentMethodFilter {
+    /// Every payment method.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only methods offered in this ISO 3166-1 alpha-2 country, e.g. `CL`.
+    pub fn country(mut self, country: impl Into<String>) -> Self {
+        self.country = Some(country.into());
+        self
+    }
+
+    /// Only methods paying in this fiat currency, e.g. `CLP`.
+    pub fn fiat_symbol(mut self, fiat_symbol: impl Into<String>) -> Self {
+        self.fiat_symbol = Some(fiat_symbol.into());
+        self
+    }
 }
 
 /// A quote (Get Quote). The operation is documented, its response shape is **inferred**
@@ -82,29 +138,96 @@ pub struct PaymentMethod {
     pub fiat_symbol: Option<String>,
 }
 
-/// A purchase for `createPayment`: the customer pays `fiat_amount` (major units, e.g. euros)
-/// and receives `coin_symbol` on `wallet`.
+/// A purchase for [`OnRamp::create`] (Create Payment Intend): the customer pays
+/// `fiat_amount` (major units, e.g. euros) and receives `coin_symbol` on `wallet`.
+///
+/// ```
+/// use cryptopocket::{model::{PaymentType, UserId}, onramp::NewPayment};
+/// use rust_decimal::Decimal;
+///
+/// let payment = NewPayment::new(&UserId::new(100067), Decimal::new(240, 0), "EUR", "USDC", "0xabc")
+///     .coin_chain("polygon")
+///     .payment_type(PaymentType::Card)
+///     .external_id("order-001");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct NewPayment {
-    /// The customer (must have passed KYC).
-    pub user_id: UserId,
-    /// What the customer pays, in major units (240 means 240 euros).
-    pub fiat_amount: Decimal,
-    /// The fiat currency, e.g. `EUR`, `ARS`.
-    pub fiat_symbol: String,
-    /// The token to buy, e.g. `USDC`.
-    pub coin_symbol: String,
-    /// Its chain, e.g. `polygon` (not needed for LATAM methods).
-    pub coin_chain: Option<String>,
-    /// Where the tokens go.
-    pub wallet: String,
+    user_id: UserId,
+    fiat_amount: Decimal,
+    fiat_symbol: String,
+    coin_symbol: String,
+    coin_chain: Option<String>,
+    wallet: String,
+    payment_type: Option<PaymentType>,
+    external_id: Option<String>,
+    callback_url: Option<String>,
+}
+
+impl NewPayment {
+    /// A purchase by `user_id` (who must have passed KYC) of `fiat_amount` in major units
+    /// (240 means 240 euros) of the fiat currency `fiat_symbol` (`EUR`, `ARS`), paid in the
+    /// token `coin_symbol` (`USDC`) to `wallet`. The texts must not be empty;
+    /// [`OnRamp::create`] checks before sending.
+    pub fn new(
+        user_id: &UserId,
+        fiat_amount: Decimal,
+        fiat_symbol: impl Into<String>,
+        coin_symbol: impl Into<String>,
+        wallet: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: *user_id,
+            fiat_amount,
+            fiat_symbol: fiat_symbol.into(),
+            coin_symbol: coin_symbol.into(),
+            coin_chain: None,
+            wallet: wallet.into(),
+            payment_type: None,
+            external_id: None,
+            callback_url: None,
+        }
+    }
+
+    /// The token's chain, e.g. `polygon` (not needed for LATAM methods).
+    pub fn coin_chain(mut self, chain: impl Into<String>) -> Self {
+        self.coin_chain = Some(chain.into());
+        self
+    }
+
     /// How the customer pays; the current docs' example omits it.
-    pub payment_type: Option<PaymentType>,
-    /// Your own reference. Set it: it is how you find a payment again when a create
-    /// failed in a way that leaves you unsure whether it happened.
-    pub external_id: Option<String>,
-    /// Where to send the customer when the payment step ends.
-    pub callback_url: Option<String>,
+    pub fn payment_type(mut self, payment_type: PaymentType) -> Self {
+        self.payment_type = Some(payment_type);
+        self
+    }
+
+    /// Your own reference. Set it: it is how you find a payment again when a create failed
+    /// in a way that leaves you unsure whether it happened.
+    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// Where to send the customer when the payment step ends (an `http(s)` URL).
+    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_url = Some(url.into());
+        self
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::CreatePaymentRequest, Error> {
+        Ok(types::CreatePaymentRequest {
+            user_id: self.user_id.get().into(),
+            fiat_amount: self.fiat_amount.into(),
+            fiat_symbol: text("fiat_symbol", &self.fiat_symbol)?,
+            coin_symbol: text("coin_symbol", &self.coin_symbol)?,
+            coin_chain: optional_text("coin_chain", self.coin_chain.as_deref())?,
+            wallet: text("wallet", &self.wallet)?,
+            payment_type: self.payment_type.as_ref().map(ToString::to_string),
+            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
+            callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
+        })
+    }
 }
 
 /// What the customer does next after `createPayment` (documented for card, PSD2 and
@@ -137,35 +260,86 @@ pub enum PaymentInstructions {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CreatedPayment {
-    /// Keep it: [`OnRamp::payment`] follows the payment with it.
+    /// Keep it: [`OnRamp::get`] follows the payment with it.
     pub payment_id: PaymentId,
     /// What the customer does next.
     pub instructions: PaymentInstructions,
 }
 
-/// A guided purchase for `createGuidedPayment`: the customer chooses the method and enters
-/// the wallet on CryptoPocket's page. EUR only (documented).
+/// A guided purchase for [`OnRamp::create_guided`] (Create guided payment intent): the
+/// customer chooses the method and enters the wallet on CryptoPocket's page. EUR only
+/// (documented).
+///
+/// ```
+/// use cryptopocket::{model::UserId, onramp::NewGuidedPayment};
+/// use rust_decimal::Decimal;
+///
+/// let payment = NewGuidedPayment::new(&UserId::new(100067), Decimal::new(100, 0), "USDC", "polygon")
+///     .external_id("order-001");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct NewGuidedPayment {
-    /// The customer (must have passed KYC).
-    pub user_id: UserId,
-    /// Euros the customer pays.
-    pub fiat_amount: Decimal,
-    /// The token to buy, e.g. `USDC`.
-    pub coin_symbol: String,
-    /// Its chain, e.g. `polygon`.
-    pub coin_chain: String,
-    /// Preselected method; the API defaults to card.
-    pub payment_type: Option<PaymentType>,
+    user_id: UserId,
+    fiat_amount: Decimal,
+    coin_symbol: String,
+    coin_chain: String,
+    payment_type: Option<PaymentType>,
+    external_id: Option<String>,
+}
+
+impl NewGuidedPayment {
+    /// A purchase by `user_id` (who must have passed KYC) of `fiat_amount` euros of the
+    /// token `coin_symbol` (`USDC`) on `coin_chain` (`polygon`). The texts must not be
+    /// empty; [`OnRamp::create_guided`] checks before sending.
+    pub fn new(
+        user_id: &UserId,
+        fiat_amount: Decimal,
+        coin_symbol: impl Into<String>,
+        coin_chain: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: *user_id,
+            fiat_amount,
+            coin_symbol: coin_symbol.into(),
+            coin_chain: coin_chain.into(),
+            payment_type: None,
+            external_id: None,
+        }
+    }
+
+    /// The preselected method; the API defaults to card.
+    pub fn payment_type(mut self, payment_type: PaymentType) -> Self {
+        self.payment_type = Some(payment_type);
+        self
+    }
+
     /// Your own reference (recommended; see [`NewPayment::external_id`]).
-    pub external_id: Option<String>,
+    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// The request body, after the checks the crate can make.
+    fn to_api(&self) -> Result<types::CreateGuidedPaymentRequest, Error> {
+        Ok(types::CreateGuidedPaymentRequest {
+            user_id: self.user_id.get().into(),
+            fiat_amount: self.fiat_amount.into(),
+            // The docs say guided payments take EUR only.
+            fiat_symbol: Some("EUR".to_owned()),
+            coin_symbol: text("coin_symbol", &self.coin_symbol)?,
+            coin_chain: text("coin_chain", &self.coin_chain)?,
+            payment_type: self.payment_type.as_ref().map(ToString::to_string),
+            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
+        })
+    }
 }
 
 /// A created guided payment (Create guided payment intent; documented).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct GuidedPayment {
-    /// Keep it: [`OnRamp::payment`] follows the payment with it.
+    /// Keep it: [`OnRamp::get`] follows the payment with it.
     pub payment_id: PaymentId,
     /// Send the customer here.
     pub gateway_url: String,
@@ -203,21 +377,21 @@ pub struct Payment {
 }
 
 impl OnRamp {
-    /// Get Quote (`GET /quote`).
+    /// Get Quote (`GET /quote`): what `request`'s euros buy.
     ///
     /// # Errors
     ///
-    /// See [`Error`]; the amount must be representable as a JSON number.
+    /// [`Error::InvalidRequest`] for an empty symbol; see [`Error`].
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, Error> {
-        const OP: &str = "getQuote";
+        const OP: &str = endpoints::GetQuote::OPERATION.id;
         // A query string carries the decimal's text, every digit of it.
         let amount = request.amount.to_string();
         let symbol = text("symbol", &request.symbol)?;
-        let chain = request.chain.clone();
+        let chain = optional_text("chain", request.chain.as_deref())?;
         let payment_type = request.payment_type.to_string();
         let parts = self
             .client
-            .call::<types::QuoteResponse, ()>(OP, Effect::Read, move |api| {
+            .call::<endpoints::GetQuote>(move |api| {
                 let mut request = api
                     .get_quote()
                     .amount(amount.clone())
@@ -241,35 +415,30 @@ impl OnRamp {
         })
     }
 
-    /// List payment methods (path and shape inferred). LATAM method names returned here are
-    /// what [`PaymentType::Other`] carries.
+    /// List payment methods (path and shape inferred), those `filter` selects. LATAM
+    /// method names returned here are what [`PaymentType::Other`] carries.
     ///
     /// # Errors
     ///
-    /// See [`Error`].
+    /// [`Error::InvalidRequest`] for a filter set to an empty text; see [`Error`].
     pub async fn payment_methods(
         &self,
-        country: Option<&str>,
-        fiat_symbol: Option<&str>,
+        filter: &PaymentMethodFilter,
     ) -> Result<Vec<PaymentMethod>, Error> {
-        let country = country.map(str::to_owned);
-        let fiat_symbol = fiat_symbol.map(str::to_owned);
+        let country = optional_text("country", filter.country.as_deref())?;
+        let fiat_symbol = optional_text("fiat_symbol", filter.fiat_symbol.as_deref())?;
         let parts = self
             .client
-            .call::<types::PaymentMethodsResponse, ()>(
-                "listPaymentMethods",
-                Effect::Read,
-                move |api| {
-                    let mut request = api.list_payment_methods();
-                    if let Some(country) = &country {
-                        request = request.country(country.clone());
-                    }
-                    if let Some(fiat_symbol) = &fiat_symbol {
-                        request = request.fiat_symbol(fiat_symbol.clone());
-                    }
-                    request.send().boxed()
-                },
-            )
+            .call::<endpoints::ListPaymentMethods>(move |api| {
+                let mut request = api.list_payment_methods();
+                if let Some(country) = &country {
+                    request = request.country(country.clone());
+                }
+                if let Some(fiat_symbol) = &fiat_symbol {
+                    request = request.fiat_symbol(fiat_symbol.clone());
+                }
+                request.send().boxed()
+            })
             .await?;
         Ok(parts
             .data
@@ -290,23 +459,15 @@ impl OnRamp {
     ///
     /// # Errors
     ///
-    /// The API's codes (`require_kyc`, `min_purchase`, …) as [`Error::Api`]; see [`Error`].
-    pub async fn create_payment(&self, payment: &NewPayment) -> Result<CreatedPayment, Error> {
-        const OP: &str = "createPayment";
-        let body = types::CreatePaymentRequest {
-            user_id: payment.user_id.get().into(),
-            fiat_amount: payment.fiat_amount.into(),
-            fiat_symbol: text("fiat_symbol", &payment.fiat_symbol)?,
-            coin_symbol: text("coin_symbol", &payment.coin_symbol)?,
-            coin_chain: payment.coin_chain.clone(),
-            wallet: text("wallet", &payment.wallet)?,
-            payment_type: payment.payment_type.as_ref().map(ToString::to_string),
-            external_id: payment.external_id.clone().map(Into::into),
-            callback_url: payment.callback_url.clone(),
-        };
+    /// [`Error::InvalidRequest`] naming the field for an empty text or a `callback_url`
+    /// that is not an `http(s)` URL, before anything is sent; the API's codes
+    /// (`require_kyc`, `min_purchase`, …) as [`Error::Api`]; see [`Error`].
+    pub async fn create(&self, payment: &NewPayment) -> Result<CreatedPayment, Error> {
+        const OP: &str = endpoints::CreatePayment::OPERATION.id;
+        let body = payment.to_api()?;
         let parts = self
             .client
-            .call::<types::CreatePaymentResponse, ()>(OP, Effect::Create, move |api| {
+            .call::<endpoints::CreatePayment>(move |api| {
                 api.create_payment().body(body.clone()).send().boxed()
             })
             .await?;
@@ -328,28 +489,17 @@ impl OnRamp {
     }
 
     /// Create guided payment intent (`POST /createGuidedPayment`). EUR only, so no currency
-    /// is asked for; sent at most once, like [`create_payment`](Self::create_payment).
+    /// is asked for; sent at most once, like [`create`](Self::create).
     ///
     /// # Errors
     ///
-    /// See [`Error`].
-    pub async fn create_guided_payment(
-        &self,
-        payment: &NewGuidedPayment,
-    ) -> Result<GuidedPayment, Error> {
-        const OP: &str = "createGuidedPayment";
-        let body = types::CreateGuidedPaymentRequest {
-            user_id: payment.user_id.get().into(),
-            fiat_amount: payment.fiat_amount.into(),
-            fiat_symbol: Some("EUR".to_owned()),
-            coin_symbol: text("coin_symbol", &payment.coin_symbol)?,
-            coin_chain: text("coin_chain", &payment.coin_chain)?,
-            payment_type: payment.payment_type.as_ref().map(ToString::to_string),
-            external_id: payment.external_id.clone().map(Into::into),
-        };
+    /// [`Error::InvalidRequest`] naming the field for an empty text; see [`Error`].
+    pub async fn create_guided(&self, payment: &NewGuidedPayment) -> Result<GuidedPayment, Error> {
+        const OP: &str = endpoints::CreateGuidedPayment::OPERATION.id;
+        let body = payment.to_api()?;
         let parts = self
             .client
-            .call::<types::CreateGuidedPaymentResponse, ()>(OP, Effect::Create, move |api| {
+            .call::<endpoints::CreateGuidedPayment>(move |api| {
                 api.create_guided_payment()
                     .body(body.clone())
                     .send()
@@ -369,72 +519,37 @@ impl OnRamp {
     /// # Errors
     ///
     /// See [`Error`].
-    pub async fn payment(&self, id: &PaymentId) -> Result<Payment, Error> {
-        const OP: &str = "getPayment";
+    pub async fn get(&self, id: &PaymentId) -> Result<Payment, Error> {
+        const OP: &str = endpoints::GetPayment::OPERATION.id;
         let id = id.as_str().to_owned();
         let parts = self
             .client
-            .call::<types::GetPaymentResponse, ()>(OP, Effect::Read, move |api| {
+            .call::<endpoints::GetPayment>(move |api| {
                 api.get_payment().payment_id(id.clone()).send().boxed()
             })
             .await?;
         payment(OP, required(parts.data, OP)?)
     }
 
-    /// One page of List on-ramp transactions (path and shape inferred), at the server's
-    /// default page size; see [`payments_page_with`](Self::payments_page_with).
-    ///
-    /// # Errors
-    ///
-    /// See [`Error`].
-    pub async fn payments_page(&self, page: NonZeroU64) -> Result<Page<Payment>, Error> {
-        self.payments_page_with(page, ListOptions::default()).await
-    }
-
-    /// One page of List on-ramp transactions, `options.per_page` items long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidRequest`] for a page size out of range; see [`Error`].
-    pub async fn payments_page_with(
-        &self,
-        page: NonZeroU64,
-        options: ListOptions,
-    ) -> Result<Page<Payment>, Error> {
-        const OP: &str = "listPayments";
-        let per_page = options.per_page_param()?;
-        let parts = self
-            .client
-            .call::<types::ListPaymentsResponse, ()>(OP, Effect::Read, move |api| {
-                let mut request = api.list_payments().page(page);
-                if let Some(per_page) = per_page {
-                    request = request.per_page(per_page);
-                }
-                request.send().boxed()
-            })
-            .await?;
-        Page::from_parts(pagination::number(page), parts, |p| payment(OP, p))
-    }
-
-    /// Every payment, page after page, at the server's default page size; see
-    /// [`payments_with`](Self::payments_with).
-    pub fn payments(&self) -> impl Stream<Item = Result<Payment, Error>> + Send + 'static {
-        self.payments_with(ListOptions::default())
-    }
-
-    /// Every payment, page after page, `options.per_page` a page. A page size out of range
-    /// is the stream's only item, [`Error::InvalidRequest`].
-    pub fn payments_with(
-        &self,
-        options: ListOptions,
-    ) -> impl Stream<Item = Result<Payment, Error>> + Send + 'static {
-        pagination::items(
-            "listPayments",
-            (self.clone(), options),
-            |(onramp, options), page| {
-                async move { onramp.payments_page_with(page, options).await }.boxed()
-            },
-        )
+    /// List on-ramp transactions (path and shape inferred): every payment, a page at a
+    /// time; see [`List`].
+    pub fn list(&self) -> List<Payment> {
+        List::new::<endpoints::ListPayments>(self.client.clone(), (), |client, (), at| {
+            async move {
+                const OP: &str = endpoints::ListPayments::OPERATION.id;
+                let parts = client
+                    .call::<endpoints::ListPayments>(move |api| {
+                        let mut request = api.list_payments().page(at.page);
+                        if let Some(per_page) = at.per_page {
+                            request = request.per_page(per_page);
+                        }
+                        request.send().boxed()
+                    })
+                    .await?;
+                Page::from_parts(at.page, parts, |p| payment(OP, p))
+            }
+            .boxed()
+        })
     }
 }
 
@@ -470,6 +585,72 @@ mod tests {
         assert_eq!(json["status"], payment.status.as_str());
         assert_eq!(json["id"], payment.id.as_str());
         assert_eq!(json["user_id"], serde_json::json!(100067));
+    }
+
+    const WALLET: &str = "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55";
+
+    fn documented(name: &str) -> serde_json::Value {
+        let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The documented requests, built with the constructors and the setters they need.
+    #[test]
+    fn the_documented_requests_are_the_builders() {
+        let user = UserId::new(106);
+        let payment = NewPayment::new(&user, Decimal::new(240, 0), "EUR", "USDC", WALLET)
+            .coin_chain("polygon")
+            .external_id("23232323231");
+        assert_eq!(
+            serde_json::to_value(payment.to_api().unwrap()).unwrap(),
+            documented("createPayment.request.json")
+        );
+        let guided = NewGuidedPayment::new(&user, Decimal::new(240, 0), "USDC", "polygon")
+            .external_id("23232323231");
+        assert_eq!(
+            serde_json::to_value(guided.to_api().unwrap()).unwrap(),
+            documented("createGuidedPayment.request.json")
+        );
+    }
+
+    #[test]
+    fn bad_input_is_refused_naming_the_field() {
+        fn refused<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+            match result {
+                Err(Error::InvalidRequest(message)) => message,
+                other => panic!("expected InvalidRequest, got {other:?}"),
+            }
+        }
+        let user = UserId::new(106);
+        let payment = || NewPayment::new(&user, Decimal::ONE, "EUR", "USDC", WALLET);
+        let cases = [
+            (
+                NewPayment::new(&user, Decimal::ONE, "EUR", "USDC", " ").to_api(),
+                "wallet must not be empty",
+            ),
+            (
+                NewPayment::new(&user, Decimal::ONE, "", "USDC", WALLET).to_api(),
+                "fiat_symbol must not be empty",
+            ),
+            (
+                payment().coin_chain("").to_api(),
+                "coin_chain must not be empty",
+            ),
+            (
+                payment().callback_url("ftp://shop.example/").to_api(),
+                "callback_url must be an http(s) URL",
+            ),
+            (
+                payment().external_id(" ").to_api(),
+                "external_id must not be empty",
+            ),
+        ];
+        for (result, expected) in cases {
+            let message = refused(result);
+            assert!(message.starts_with(expected), "{message}");
+        }
+        let guided = NewGuidedPayment::new(&user, Decimal::ONE, "USDC", "").to_api();
+        assert_eq!(refused(guided), "coin_chain must not be empty");
     }
 
     #[test]

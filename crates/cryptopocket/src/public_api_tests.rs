@@ -388,3 +388,85 @@ mod tests {
     assert_eq!(leaks("client.rs", allowed), []);
     assert_eq!(leaks("other.rs", allowed).len(), 1);
 }
+
+/// The string literals of a line of code (`"…"`, escapes kept as written).
+fn string_literals(line: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('"') {
+        let after = &rest[start + 1..];
+        let mut escaped = false;
+        let end = after.char_indices().find_map(|(i, c)| match (escaped, c) {
+            (true, _) => {
+                escaped = false;
+                None
+            }
+            (false, '\\') => {
+                escaped = true;
+                None
+            }
+            (false, '"') => Some(i),
+            _ => None,
+        });
+        let Some(end) = end else { break };
+        found.push(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    found
+}
+
+/// The spec drives the wiring: outside `call.rs`, no code names an effect, and no string
+/// literal restates an operationId of the generated table; both come from the endpoint
+/// types (`call::<endpoints::GetPayment>`). Comments and tests may name operations.
+#[test]
+fn no_operation_id_or_effect_is_typed_by_hand() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let ids: Vec<&str> = cryptopocket_api::operations::ALL
+        .iter()
+        .map(|op| op.id)
+        .collect();
+    assert_eq!(ids.len(), 26, "{ids:?}");
+    let mut report = Vec::new();
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name == "public_api_tests.rs" {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("a source file");
+        let shown = path
+            .strip_prefix(&root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        for (number, line) in code_lines(&source) {
+            let code = line.split("//").next().unwrap_or_default();
+            if name != "call.rs" && code.contains("Effect::") {
+                report.push(format!("{shown}:{number}: an effect: {}", line.trim()));
+            }
+            for literal in string_literals(code) {
+                if ids.contains(&literal) {
+                    report.push(format!("{shown}:{number}: \"{literal}\": {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "take the operation from `cryptopocket_api::endpoints` instead:\n{}",
+        report.join("\n")
+    );
+}
+
+#[test]
+fn string_literals_are_found_with_their_escapes() {
+    assert_eq!(
+        string_literals(r#"call("getPayment", "a\"b", 'x') + "listPayments""#),
+        ["getPayment", r#"a\"b"#, "listPayments"]
+    );
+    assert_eq!(string_literals("no literal"), Vec::<&str>::new());
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 /// 503, 504): exponential backoff with full jitter, waiting at least what `Retry-After`
 /// asks for, always within the call's deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (3 by default; 1 disables retries).
     pub max_attempts: u32,

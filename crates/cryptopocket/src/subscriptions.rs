@@ -2,10 +2,10 @@
 //!
 //! Verifying the deliveries is [`crate::webhooks`].
 
-use cryptopocket_api::types;
+use cryptopocket_api::{endpoints, types};
 use futures::FutureExt as _;
 
-use crate::{Client, Error, call::Effect, model::EventType};
+use crate::{Client, Error, envelope::Parts, model::EventType};
 
 /// Webhook subscriptions; from [`Client::webhooks`].
 #[derive(Debug, Clone)]
@@ -33,7 +33,16 @@ impl WebhookSubscriptions {
     /// [`Error::InvalidRequest`] for an unknown event type or a URL that is not http(s);
     /// see [`Error`].
     pub async fn subscribe(&self, event: &EventType, url: &str) -> Result<String, Error> {
-        self.send("subscribeToWebhook", event, url).await
+        let body = body(event, url)?;
+        // Subscribing twice to the same type keeps one URL (inferred), so the spec marks it
+        // idempotent and a retry is safe.
+        let parts = self
+            .client
+            .call::<endpoints::SubscribeToWebhook>(move |api| {
+                api.subscribe_to_webhook().body(body.clone()).send().boxed()
+            })
+            .await?;
+        Ok(confirmation(parts))
     }
 
     /// Webhook Event Update (`POST /updateWebhookSubscription`): moves the subscription for
@@ -43,43 +52,40 @@ impl WebhookSubscriptions {
     ///
     /// As [`subscribe`](Self::subscribe).
     pub async fn update(&self, event: &EventType, url: &str) -> Result<String, Error> {
-        self.send("updateWebhookSubscription", event, url).await
-    }
-
-    async fn send(
-        &self,
-        operation: &'static str,
-        event: &EventType,
-        url: &str,
-    ) -> Result<String, Error> {
-        let kind = event.to_api().ok_or_else(|| {
-            Error::InvalidRequest(format!("`{event}` is not an event type the API accepts"))
-        })?;
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| Error::InvalidRequest(format!("webhook url `{url}`: {e}")))?;
-        if !matches!(parsed.scheme(), "https" | "http") {
-            return Err(Error::InvalidRequest(format!(
-                "webhook url `{url}` must be http(s)"
-            )));
-        }
-        let body = types::WebhookSubscriptionRequest {
-            type_: kind,
-            url: url.to_owned(),
-        };
-        // Subscribing twice to the same type keeps one URL (inferred), so a retry is safe.
+        let body = body(event, url)?;
         let parts = self
             .client
-            .call::<types::WebhookSubscriptionResponse, ()>(operation, Effect::Read, move |api| {
-                let body = body.clone();
-                if operation == "subscribeToWebhook" {
-                    api.subscribe_to_webhook().body(body).send().boxed()
-                } else {
-                    api.update_webhook_subscription().body(body).send().boxed()
-                }
+            .call::<endpoints::UpdateWebhookSubscription>(move |api| {
+                api.update_webhook_subscription()
+                    .body(body.clone())
+                    .send()
+                    .boxed()
             })
             .await?;
-        // The success envelope is the confirmation; its text is `data` as documented, else
-        // the `message`, else empty: a server that sends neither has still subscribed.
-        Ok(parts.data.or(parts.message).unwrap_or_default())
+        Ok(confirmation(parts))
     }
+}
+
+/// The request body, checked: an event type the API accepts, an http(s) URL.
+fn body(event: &EventType, url: &str) -> Result<types::WebhookSubscriptionRequest, Error> {
+    let kind = event.to_api().ok_or_else(|| {
+        Error::InvalidRequest(format!("`{event}` is not an event type the API accepts"))
+    })?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::InvalidRequest(format!("webhook url `{url}`: {e}")))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(Error::InvalidRequest(format!(
+            "webhook url `{url}` must be http(s)"
+        )));
+    }
+    Ok(types::WebhookSubscriptionRequest {
+        type_: kind,
+        url: url.to_owned(),
+    })
+}
+
+/// The success envelope is the confirmation; its text is `data` as documented, else the
+/// `message`, else empty: a server that sends neither has still subscribed.
+fn confirmation(parts: Parts<String>) -> String {
+    parts.data.or(parts.message).unwrap_or_default()
 }

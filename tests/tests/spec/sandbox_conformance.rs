@@ -18,17 +18,22 @@ use std::time::Duration;
 
 use cryptopocket::{
     Client, Environment, Error,
-    customers::{CustomerLookup, NewCustomer, NewDelegatedKycCustomer, VerifiedDocument},
+    assets::TokenPriceRequest,
+    customers::{
+        CustomerLookup, NewCompany, NewCustomer, NewDelegatedKycCustomer, NewDocument,
+        VerifiedDocument,
+    },
     model::{
         DocumentType, EventType, Iban, IdentityDocumentType, OffRampId, PaymentId, PaymentStatus,
         PaymentType, TransactionId, UserId,
     },
-    offramp::NewOffRamp,
-    onramp::{NewGuidedPayment, NewPayment, PaymentInstructions, QuoteRequest},
+    offramp::{NewOffRamp, OffRampQuoteRequest},
+    onramp::{
+        NewGuidedPayment, NewPayment, PaymentInstructions, PaymentMethodFilter, QuoteRequest,
+    },
 };
 use cryptopocket_sandbox::{Control, Delivery, Exchange, Limits, Sandbox, SandboxConfig};
 use cryptopocket_snapshots::{operations, response_schema, schema_check::ExampleValidator, spec};
-use futures::TryStreamExt as _;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -264,17 +269,16 @@ fn person(name: &str, email: &str) -> NewCustomer {
 }
 
 fn purchase(user_id: UserId, amount: i64, payment_type: PaymentType) -> NewPayment {
-    NewPayment {
-        user_id,
-        fiat_amount: Decimal::new(amount, 0),
-        fiat_symbol: "EUR".into(),
-        coin_symbol: "USDC".into(),
-        coin_chain: Some("polygon".into()),
-        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
-        payment_type: Some(payment_type),
-        external_id: Some(format!("order-{amount}")),
-        callback_url: None,
-    }
+    NewPayment::new(
+        &user_id,
+        Decimal::new(amount, 0),
+        "EUR",
+        "USDC",
+        "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55",
+    )
+    .coin_chain("polygon")
+    .payment_type(payment_type)
+    .external_id(format!("order-{amount}"))
 }
 
 /// Common, Users and the KYC steps; returns a customer whose KYC is valid.
@@ -285,25 +289,26 @@ async fn customers(client: &Client, control: &Control) -> UserId {
         available.iter().any(|a| a.symbol == "USDC"),
         "{available:?}"
     );
-    let price = assets.token_price("USDC", Some("polygon"), None);
-    assert!(price.await.unwrap().price > Decimal::ZERO);
-    let inactive = assets.token_price("USDC", Some("solana"), None);
-    refused(inactive.await, "coin_not_supported");
+    let polygon = TokenPriceRequest::new("USDC").chain("polygon");
+    let price = assets.token_price(&polygon).await.unwrap();
+    assert!(price.price > Decimal::ZERO);
+    let solana = TokenPriceRequest::new("USDC").chain("solana");
+    refused(assets.token_price(&solana).await, "coin_not_supported");
     control.fail_next("getAvailableAssets", "unexpected_error");
     refused(assets.available().await, "unexpected_error");
 
     let people = client.customers();
     let alice = people
-        .register(&person("alice", "alice@example.com"))
+        .create(&person("alice", "alice@example.com"))
         .await
         .unwrap()
         .id;
     refused(
-        people.register(&person("alice", "alice@example.com")).await,
+        people.create(&person("alice", "alice@example.com")).await,
         "user_already_exists",
     );
     refused(
-        people.register(&person("eve", "eve@mailinator.com")).await,
+        people.create(&person("eve", "eve@mailinator.com")).await,
         "email_not_allowed",
     );
     let image = "data:image/png;base64,iVBORw0KGgo=";
@@ -312,44 +317,41 @@ async fn customers(client: &Client, control: &Control) -> UserId {
         .surname("Builder")
         .birth_date("1990-01-31")
         .external_id("cust-bob");
+    people.create_with_delegated_kyc(&delegated).await.unwrap();
     people
-        .register_with_delegated_kyc(&delegated)
-        .await
-        .unwrap();
-    people
-        .register_company("contact@acme.example", "Acme S.L.")
+        .create_company(&NewCompany::new("contact@acme.example", "Acme S.L."))
         .await
         .unwrap();
     refused(
         people
-            .register_company("contact@acme.example", "Acme S.L.")
+            .create_company(&NewCompany::new("contact@acme.example", "Acme S.L."))
             .await,
         "user_already_exists",
     );
-    refused(people.register_company("not-an-email", "Acme").await, "422");
+    refused(
+        people
+            .create_company(&NewCompany::new("not-an-email", "Acme"))
+            .await,
+        "422",
+    );
 
     refused(
-        client.kyc().status(UserId::new(999_999)).await,
+        client.kyc().get(&UserId::new(999_999)).await,
         "user_not_found",
     );
-    let lookup = CustomerLookup {
-        email: Some("alice@example.com".into()),
-        ..CustomerLookup::default()
-    };
+    let lookup = CustomerLookup::by_email("alice@example.com");
     assert_eq!(people.find(&lookup).await.unwrap().id, alice);
-    let nobody = CustomerLookup {
-        external_id: Some("nobody".into()),
-        ..CustomerLookup::default()
-    };
+    let nobody = CustomerLookup::by_external_id("nobody");
     refused(people.find(&nobody).await, "user_not_found");
 
     let pdf = "data:application/pdf;base64,JVBERi0xLjQK";
     people
-        .upload_document(alice, DocumentType::Payslip, pdf)
+        .upload_document(&alice, &NewDocument::new(DocumentType::Payslip, pdf))
         .await
         .unwrap();
-    let upload = |user: i64, file: &'static str| {
-        people.upload_document(UserId::new(user), DocumentType::Invoice, file)
+    let upload = async |user: i64, file: &'static str| {
+        let document = NewDocument::new(DocumentType::Invoice, file);
+        people.upload_document(&UserId::new(user), &document).await
     };
     refused(upload(900_001, pdf).await, "user_not_in_integration");
     refused(upload(999_999, pdf).await, "user_not_found");
@@ -361,33 +363,18 @@ async fn customers(client: &Client, control: &Control) -> UserId {
     assert_eq!(listed.len(), 3);
 
     // Before KYC is decided: `require_kyc`, with the form's URL in `data`.
-    assert!(!client.kyc().status(alice).await.unwrap().status.is_final());
+    assert!(!client.kyc().get(&alice).await.unwrap().status.is_final());
     let onramp = client.onramp();
     let early = purchase(alice, 50, PaymentType::Card);
-    refused(onramp.create_payment(&early).await, "require_kyc");
-    let early_guided = NewGuidedPayment {
-        user_id: alice,
-        fiat_amount: Decimal::new(50, 0),
-        coin_symbol: "USDC".into(),
-        coin_chain: "polygon".into(),
-        payment_type: None,
-        external_id: None,
-    };
-    let guided = onramp.create_guided_payment(&early_guided).await;
+    refused(onramp.create(&early).await, "require_kyc");
+    let early_guided = NewGuidedPayment::new(&alice, Decimal::new(50, 0), "USDC", "polygon");
+    let guided = onramp.create_guided(&early_guided).await;
     refused(guided, "require_kyc");
     control.advance(KYC_DECIDED);
-    assert!(
-        client
-            .kyc()
-            .status(alice)
-            .await
-            .unwrap()
-            .status
-            .is_approved()
-    );
+    assert!(client.kyc().get(&alice).await.unwrap().status.is_approved());
     client
         .kyc()
-        .enhanced_verification_link(alice)
+        .enhanced_verification_link(&alice)
         .await
         .unwrap();
     alice
@@ -398,33 +385,29 @@ async fn customers(client: &Client, control: &Control) -> UserId {
 async fn onramp(client: &Client, control: &Control, alice: UserId) -> (PaymentId, i64) {
     let payments = client.onramp();
     let onramp = &payments;
-    let methods = onramp.payment_methods(Some("ES"), None).await.unwrap();
+    let methods = onramp
+        .payment_methods(&PaymentMethodFilter::new().country("ES"))
+        .await
+        .unwrap();
     assert!(
         methods.iter().any(|m| m.payment_type == PaymentType::Card),
         "{methods:?}"
     );
-    let quote = QuoteRequest {
-        amount: Decimal::new(100, 0),
-        symbol: "USDC".into(),
-        chain: Some("polygon".into()),
-        payment_type: PaymentType::Card,
-    };
+    let quote = QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Card).chain("polygon");
     assert!(onramp.quote(&quote).await.unwrap().coin_amount > Decimal::ZERO);
-    let paypal = QuoteRequest {
-        payment_type: PaymentType::Paypal,
-        ..quote
-    };
+    let paypal =
+        QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Paypal).chain("polygon");
     refused(onramp.quote(&paypal).await, "method_not_allowed");
 
     let card = onramp
-        .create_payment(&purchase(alice, 150, PaymentType::Card))
+        .create(&purchase(alice, 150, PaymentType::Card))
         .await
         .unwrap();
     assert!(matches!(
         card.instructions,
         PaymentInstructions::Redirect { .. }
     ));
-    let status = |id: PaymentId| async move { onramp.payment(&id).await.unwrap().status };
+    let status = |id: PaymentId| async move { onramp.get(&id).await.unwrap().status };
     assert_eq!(
         status(card.payment_id.clone()).await,
         PaymentStatus::Started
@@ -434,24 +417,20 @@ async fn onramp(client: &Client, control: &Control, alice: UserId) -> (PaymentId
     let received = status(card.payment_id.clone()).await;
     assert_eq!(received, PaymentStatus::PaymentReceived);
     control.advance(Duration::from_secs(20));
-    let sent = onramp.payment(&card.payment_id).await.unwrap();
+    let sent = onramp.get(&card.payment_id).await.unwrap();
     assert_eq!(sent.status, PaymentStatus::CoinsSent);
     assert!(sent.txid.is_some() && sent.holder.is_some(), "{sent:?}");
 
     let guided = onramp
-        .create_guided_payment(&NewGuidedPayment {
-            user_id: alice,
-            fiat_amount: Decimal::new(100, 0),
-            coin_symbol: "USDC".into(),
-            coin_chain: "polygon".into(),
-            payment_type: None,
-            external_id: Some("order-guided".into()),
-        })
+        .create_guided(
+            &NewGuidedPayment::new(&alice, Decimal::new(100, 0), "USDC", "polygon")
+                .external_id("order-guided"),
+        )
         .await
         .unwrap();
     assert_eq!(status(guided.payment_id).await, PaymentStatus::Started);
     let transfer = onramp
-        .create_payment(&purchase(alice, 240, PaymentType::Transfer))
+        .create(&purchase(alice, 240, PaymentType::Transfer))
         .await
         .unwrap();
     let PaymentInstructions::BankTransfer {
@@ -465,13 +444,10 @@ async fn onramp(client: &Client, control: &Control, alice: UserId) -> (PaymentId
     let pending = status(transfer.payment_id.clone()).await;
     assert_eq!(pending, PaymentStatus::PendingBank);
     let small = purchase(alice, 10, PaymentType::Card);
-    refused(onramp.create_payment(&small).await, "min_purchase");
+    refused(onramp.create(&small).await, "min_purchase");
     control.fail_next("getPayment", "unexpected_error");
-    refused(
-        onramp.payment(&transfer.payment_id).await,
-        "unexpected_error",
-    );
-    let listed: Vec<_> = onramp.payments().try_collect().await.unwrap();
+    refused(onramp.get(&transfer.payment_id).await, "unexpected_error");
+    let listed: Vec<_> = onramp.list().try_collect().await.unwrap();
     assert_eq!(listed.len(), 3);
     (transfer.payment_id, concept)
 }
@@ -503,30 +479,27 @@ async fn bank_accounts(client: &Client, control: &Control, transfer: &PaymentId,
         bank.reconcile(transfer, &foreign, &tx).await,
         "account_not_in_integration",
     );
-    let foreign_page = bank.transactions(&foreign).try_collect::<Vec<_>>();
+    let foreign_page = bank.transactions(&foreign).try_collect();
     refused(foreign_page.await, "account_not_in_integration");
     let unknown = Iban::new("FR1420041010050500013M02606").unwrap();
-    let unknown_page = bank.transactions(&unknown).try_collect::<Vec<_>>();
+    let unknown_page = bank.transactions(&unknown).try_collect();
     refused(unknown_page.await, "account_not_found");
     control.advance(Duration::from_secs(20));
-    let done = client.onramp().payment(transfer).await.unwrap();
+    let done = client.onramp().get(transfer).await.unwrap();
     assert_eq!(done.status, PaymentStatus::CoinsSent);
 }
 
 /// OffRamp: a quote, an operation followed to `finished`, the list, and an unknown id.
 async fn offramp(client: &Client, control: &Control, alice: UserId) {
     let offramp = client.offramp();
-    let quote = offramp.quote(Decimal::new(20, 0), "BUSD", Some("bsc"));
-    quote.await.unwrap();
+    let quote = OffRampQuoteRequest::new(Decimal::new(20, 0), "BUSD").blockchain("bsc");
+    offramp.quote(&quote).await.unwrap();
     let created = offramp
-        .create(&NewOffRamp {
-            user_id: alice,
-            amount: Decimal::new(20, 0),
-            symbol: "BUSD".into(),
-            blockchain: Some("bsc".into()),
-            iban: Some("ES7620770024003102575766".into()),
-            bank_name: None,
-        })
+        .create(
+            &NewOffRamp::new(&alice, Decimal::new(20, 0), "BUSD")
+                .blockchain("bsc")
+                .iban("ES7620770024003102575766"),
+        )
         .await
         .unwrap();
     for step in [0, 30, 60] {

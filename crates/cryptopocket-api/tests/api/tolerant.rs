@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use cryptopocket_api::{Id, Int, Operation, Timestamp, operations, types};
 use proptest::prelude::*;
+use serde::Deserialize;
 
 #[test]
 fn no_generated_type_holds_a_bare_integer_or_timestamp() {
@@ -35,6 +36,12 @@ fn the_operation_table_holds_every_operation_once_in_order() {
     // A documented operation's fields are never dropped.
     assert!(Operation::find("getPayment").unwrap().lenient.is_empty());
     assert!(Operation::find("noSuchOperation").is_none());
+    // `*` stands for an array index and nothing else.
+    let quote = Operation::find("getAvailableAssets").unwrap();
+    assert!(quote.is_lenient("/data/3/name"));
+    assert!(!quote.is_lenient("/data/x/name"));
+    assert!(!quote.is_lenient("/data/3/name/0"));
+    assert!(!quote.is_lenient("/data"));
 }
 
 #[test]
@@ -49,6 +56,108 @@ fn a_documented_payment_decodes_with_every_integer_and_id_retyped() {
     let a: types::GetPaymentResponse = serde_json::from_str(documented).unwrap();
     let b: types::GetPaymentResponse = serde_json::from_str(&retyped).unwrap();
     assert_eq!(a, b);
+}
+
+fn int(json: &str) -> Result<i64, String> {
+    serde_json::from_str::<Int>(json)
+        .map(Int::get)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_integer_arrives_as_a_number_or_a_string() {
+    assert_eq!(int("3600"), Ok(3600));
+    assert_eq!(int("-7"), Ok(-7));
+    assert_eq!(int(r#""3600""#), Ok(3600));
+    assert_eq!(int(r#"" 3600 ""#), Ok(3600));
+    assert_eq!(int(&i64::MAX.to_string()), Ok(i64::MAX));
+}
+
+#[test]
+fn an_integer_of_another_meaning_is_refused() {
+    for bad in [
+        r#""36.5""#,
+        "36.5",
+        "3600.0",
+        "3.6e3",
+        "15050.000000000000001",
+        r#""""#,
+        r#""-""#,
+        r#""1e3""#,
+        r#""0x10""#,
+        "true",
+        "null",
+        "[1]",
+        "18446744073709551615",
+        r#""99999999999999999999""#,
+        "1e300",
+    ] {
+        assert!(int(bad).is_err(), "{bad} was accepted");
+    }
+}
+
+#[test]
+fn an_integer_decodes_inside_an_untagged_enum() {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Count { n: Int },
+    }
+    let Either::Count { n } = serde_json::from_str(r#"{"n":"5"}"#).unwrap();
+    assert_eq!(n.get(), 5);
+    assert_eq!(serde_json::to_string(&n).unwrap(), "5");
+}
+
+fn at(json: &str) -> Result<String, String> {
+    serde_json::from_value::<Timestamp>(serde_json::Value::String(json.to_owned()))
+        .map(|t| t.to_string())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_timestamp_arrives_in_rfc_3339_or_laravel_format() {
+    let want = Ok("2026-06-26T10:30:00Z".to_owned());
+    assert_eq!(at("2026-06-26T10:30:00Z"), want);
+    assert_eq!(at("2026-06-26T12:30:00+02:00"), want);
+    assert_eq!(at("2026-06-26 10:30:00"), want);
+    assert_eq!(at("2026-06-26T10:30:00"), want);
+    assert_eq!(
+        at("2026-06-26T10:30:00.000000Z"),
+        want,
+        "Laravel's JSON form"
+    );
+    assert_eq!(
+        at("2026-06-26 10:30:00.250"),
+        Ok("2026-06-26T10:30:00.250Z".to_owned())
+    );
+}
+
+#[test]
+fn a_timestamp_of_another_meaning_is_refused() {
+    for bad in [
+        "",
+        "tomorrow",
+        "2026-06-26",
+        "2026-13-26 10:30:00",
+        "2026-06-26 25:30:00",
+        "26/06/2026 10:30",
+    ] {
+        assert!(at(bad).is_err(), "{bad:?} was accepted");
+    }
+    assert!(serde_json::from_str::<Timestamp>("1782469800").is_err());
+}
+
+#[test]
+fn an_id_arrives_as_a_string_or_an_integer() {
+    let id = |json: &str| serde_json::from_str::<Id>(json).map(Id::into_string);
+    assert_eq!(id(r#""aBc123""#).unwrap(), "aBc123");
+    assert_eq!(id("100067").unwrap(), "100067");
+    assert_eq!(id("-3").unwrap(), "-3");
+    assert!(id("1.5").is_err());
+    assert!(id("1e30").is_err());
+    assert!(id("null").is_err());
+    assert!(id("{}").is_err());
+    assert_eq!(serde_json::to_string(&Id::from("7")).unwrap(), r#""7""#);
 }
 
 proptest! {

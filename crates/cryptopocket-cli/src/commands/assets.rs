@@ -1,6 +1,7 @@
 //! `cryptopocket assets`: Get Available Assets and Token Price.
 
 use clap::Subcommand;
+use cryptopocket::assets::TokenPriceRequest;
 
 use super::Context;
 use crate::exit::Failure;
@@ -40,9 +41,14 @@ pub async fn run(context: &Context, command: AssetsCommand) -> Result<(), Failur
             chain,
             fiat_symbol,
         } => {
-            let price = assets
-                .token_price(&symbol, chain.as_deref(), fiat_symbol.as_deref())
-                .await?;
+            let mut request = TokenPriceRequest::new(symbol);
+            if let Some(chain) = chain {
+                request = request.chain(chain);
+            }
+            if let Some(fiat_symbol) = fiat_symbol {
+                request = request.fiat_symbol(fiat_symbol);
+            }
+            let price = assets.token_price(&request).await?;
             context.printer.record(&price);
         }
     }

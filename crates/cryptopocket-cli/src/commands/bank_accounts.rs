@@ -3,10 +3,7 @@
 
 use chrono::NaiveDate;
 use clap::Subcommand;
-use cryptopocket::{
-    bank_accounts::BookingDates,
-    model::{Iban, PaymentId, TransactionId},
-};
+use cryptopocket::model::{Iban, PaymentId, TransactionId};
 
 use super::{Context, ListArgs};
 use crate::exit::{Failure, Lookup};
@@ -72,7 +69,7 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
     let printer = &context.printer;
     match command {
         BankAccountsCommand::List(list) => {
-            printer.list(&list.collect(accounts.list_with(list.options())).await?);
+            printer.list(&list.collect(list.sized(accounts.list()).stream()).await?);
         }
         BankAccountsCommand::Transactions {
             iban,
@@ -80,9 +77,14 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
             to,
             list,
         } => {
-            let dates = BookingDates { from, to };
-            let transactions = accounts.transactions_with(&iban, dates, list.options());
-            printer.list(&list.collect(transactions).await?);
+            let mut transactions = list.sized(accounts.transactions(&iban));
+            if let Some(from) = from {
+                transactions = transactions.booked_from(from);
+            }
+            if let Some(to) = to {
+                transactions = transactions.booked_to(to);
+            }
+            printer.list(&list.collect(transactions.stream()).await?);
         }
         BankAccountsCommand::Reconcile {
             payment_id,

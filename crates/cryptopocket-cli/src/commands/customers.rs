@@ -8,7 +8,10 @@ use clap::{
     builder::{PossibleValuesParser, TypedValueParser as _},
 };
 use cryptopocket::{
-    customers::{CustomerLookup, NewCustomer, NewDelegatedKycCustomer, VerifiedDocument},
+    customers::{
+        CustomerLookup, NewCompany, NewCustomer, NewDelegatedKycCustomer, NewDocument,
+        VerifiedDocument,
+    },
     model::{DocumentType, IdentityDocumentType, UserId},
 };
 use serde_json::json;
@@ -183,7 +186,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
     let customers = context.client()?.customers();
     match command {
         CustomersCommand::List(list) => {
-            let customers = list.collect(customers.list_with(list.options())).await?;
+            let customers = list.collect(list.sized(customers.list()).stream()).await?;
             context.printer.list(&customers);
         }
         CustomersCommand::Register(r) => {
@@ -208,7 +211,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 request = request.callback_url(url);
             }
             let registered = customers
-                .register(&request)
+                .create(&request)
                 .await
                 .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(request.email())))?;
             context.printer.record(&registered);
@@ -242,7 +245,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 request = request.callback_url(url);
             }
             let registered = customers
-                .register_with_delegated_kyc(&request)
+                .create_with_delegated_kyc(&request)
                 .await
                 .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(request.email())))?;
             context.printer.record(&registered);
@@ -252,7 +255,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
             company_name,
         } => {
             let company = customers
-                .register_company(&email, &company_name)
+                .create_company(&NewCompany::new(&email, company_name))
                 .await
                 .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&email)))?;
             context
@@ -264,11 +267,23 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
             external_id,
             user_id,
         } => {
-            let lookup = CustomerLookup {
-                email,
-                external_id,
-                user_id,
+            // clap requires at least one key.
+            let mut lookup = match (&email, &external_id, &user_id) {
+                (Some(email), _, _) => CustomerLookup::by_email(email),
+                (None, Some(external_id), _) => CustomerLookup::by_external_id(external_id),
+                (None, None, Some(user_id)) => CustomerLookup::by_user_id(user_id),
+                (None, None, None) => {
+                    return Err(Failure::usage(
+                        "find a customer by --email, --external-id or --user-id",
+                    ));
+                }
             };
+            if let Some(external_id) = external_id {
+                lookup = lookup.external_id(external_id);
+            }
+            if let Some(user_id) = &user_id {
+                lookup = lookup.user_id(user_id);
+            }
             let customer = customers.find(&lookup).await?;
             context.printer.record(&customer);
         }
@@ -278,7 +293,9 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
             file,
         } => {
             let file = files::document(&file)?;
-            customers.upload_document(user_id, kind, &file).await?;
+            customers
+                .upload_document(&user_id, &NewDocument::new(kind, file))
+                .await?;
             context.printer.message(
                 &format!("uploaded the {kind} of customer {user_id}"),
                 &json!({"user_id": user_id, "type": kind, "uploaded": true}),

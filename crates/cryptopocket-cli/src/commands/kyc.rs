@@ -31,11 +31,11 @@ pub async fn run(context: &Context, command: KycCommand) -> Result<(), Failure> 
     let kyc = context.client()?.kyc();
     match command {
         KycCommand::Status { user_id } => {
-            let check = kyc.status(user_id).await?;
+            let check = kyc.get(&user_id).await?;
             context.printer.record(&KycView::new(user_id, &check));
         }
         KycCommand::EnhancedLink { user_id } => {
-            let link = kyc.enhanced_verification_link(user_id).await?;
+            let link = kyc.enhanced_verification_link(&user_id).await?;
             context.printer.record(&link);
         }
     }

@@ -11,7 +11,7 @@ pub mod sandbox;
 pub mod webhooks;
 
 use clap::{Args, CommandFactory as _};
-use cryptopocket::{Client, Error, pagination::ListOptions};
+use cryptopocket::{Client, Error, pagination::List};
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 
 use crate::{
@@ -89,10 +89,15 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
-    /// The list options the crate takes: the page size, when given.
-    pub fn options(&self) -> ListOptions {
-        ListOptions {
-            per_page: self.per_page,
+    /// `list` at the page size given, when one was.
+    pub fn sized<T, F>(&self, list: List<T, F>) -> List<T, F>
+    where
+        T: Send + 'static,
+        F: Clone + Send + Sync + 'static,
+    {
+        match self.per_page {
+            Some(per_page) => list.per_page(per_page),
+            None => list,
         }
     }
 

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use cryptopocket::{
     model::{OffRampId, UserId},
-    offramp::NewOffRamp,
+    offramp::{NewOffRamp, OffRampQuoteRequest},
 };
 use rust_decimal::Decimal;
 
@@ -77,9 +77,11 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
             symbol,
             blockchain,
         } => {
-            let quote = offramp
-                .quote(amount, &symbol, blockchain.as_deref())
-                .await?;
+            let mut request = OffRampQuoteRequest::new(amount, symbol);
+            if let Some(blockchain) = blockchain {
+                request = request.blockchain(blockchain);
+            }
+            let quote = offramp.quote(&request).await?;
             printer.record(&quote);
         }
         OffRampCommand::Create {
@@ -90,21 +92,23 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
             iban,
             bank_name,
         } => {
-            let sale = NewOffRamp {
-                user_id,
-                amount,
-                symbol,
-                blockchain,
-                iban,
-                bank_name,
-            };
+            let mut sale = NewOffRamp::new(&user_id, amount, symbol);
+            if let Some(blockchain) = blockchain {
+                sale = sale.blockchain(blockchain);
+            }
+            if let Some(iban) = iban {
+                sale = sale.iban(iban);
+            }
+            if let Some(bank_name) = bank_name {
+                sale = sale.bank_name(bank_name);
+            }
             printer.record(&offramp.create(&sale).await?);
         }
         OffRampCommand::Get { id } => {
             printer.record(&offramp.get(&id).await?);
         }
         OffRampCommand::List(list) => {
-            printer.list(&list.collect(offramp.list_with(list.options())).await?);
+            printer.list(&list.collect(list.sized(offramp.list()).stream()).await?);
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::{io::IsTerminal as _, time::Duration};
 use clap::{Args, Subcommand};
 use cryptopocket::{
     model::{PaymentId, PaymentStatus, PaymentType, UserId},
-    onramp::{NewGuidedPayment, NewPayment, OnRamp, Payment, QuoteRequest},
+    onramp::{NewGuidedPayment, NewPayment, OnRamp, Payment, PaymentMethodFilter, QuoteRequest},
 };
 use futures::{TryStreamExt as _, future};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -185,9 +185,14 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             country,
             fiat_symbol,
         } => {
-            let methods = onramp
-                .payment_methods(country.as_deref(), fiat_symbol.as_deref())
-                .await?;
+            let mut filter = PaymentMethodFilter::new();
+            if let Some(country) = country {
+                filter = filter.country(country);
+            }
+            if let Some(fiat_symbol) = fiat_symbol {
+                filter = filter.fiat_symbol(fiat_symbol);
+            }
+            let methods = onramp.payment_methods(&filter).await?;
             printer.list(&methods);
         }
         PaymentsCommand::Quote {
@@ -196,28 +201,34 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             chain,
             payment_type,
         } => {
-            let request = QuoteRequest {
-                amount,
-                symbol,
-                chain,
-                payment_type,
-            };
+            let mut request = QuoteRequest::new(amount, symbol, payment_type);
+            if let Some(chain) = chain {
+                request = request.chain(chain);
+            }
             printer.record(&onramp.quote(&request).await?);
         }
         PaymentsCommand::Create(c) => {
-            let payment = NewPayment {
-                user_id: c.user_id,
-                fiat_amount: c.fiat_amount,
-                fiat_symbol: c.fiat_symbol,
-                coin_symbol: c.coin_symbol,
-                coin_chain: c.coin_chain,
-                wallet: c.wallet,
-                payment_type: c.payment_type,
-                external_id: c.external_id,
-                callback_url: c.callback_url,
-            };
-            let created = onramp.create_payment(&payment).await.map_err(|e| {
-                Failure::from(e).look_up_with(Lookup::payment(payment.external_id.as_deref()))
+            let mut payment = NewPayment::new(
+                &c.user_id,
+                c.fiat_amount,
+                c.fiat_symbol,
+                c.coin_symbol,
+                c.wallet,
+            );
+            if let Some(chain) = c.coin_chain {
+                payment = payment.coin_chain(chain);
+            }
+            if let Some(payment_type) = c.payment_type {
+                payment = payment.payment_type(payment_type);
+            }
+            if let Some(external_id) = &c.external_id {
+                payment = payment.external_id(external_id);
+            }
+            if let Some(url) = c.callback_url {
+                payment = payment.callback_url(url);
+            }
+            let created = onramp.create(&payment).await.map_err(|e| {
+                Failure::from(e).look_up_with(Lookup::payment(c.external_id.as_deref()))
             })?;
             printer.record(&created);
         }
@@ -229,24 +240,23 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             payment_type,
             external_id,
         } => {
-            let payment = NewGuidedPayment {
-                user_id,
-                fiat_amount,
-                coin_symbol,
-                coin_chain,
-                payment_type,
-                external_id,
-            };
-            let created = onramp.create_guided_payment(&payment).await.map_err(|e| {
-                Failure::from(e).look_up_with(Lookup::payment(payment.external_id.as_deref()))
+            let mut payment = NewGuidedPayment::new(&user_id, fiat_amount, coin_symbol, coin_chain);
+            if let Some(payment_type) = payment_type {
+                payment = payment.payment_type(payment_type);
+            }
+            if let Some(external_id) = &external_id {
+                payment = payment.external_id(external_id);
+            }
+            let created = onramp.create_guided(&payment).await.map_err(|e| {
+                Failure::from(e).look_up_with(Lookup::payment(external_id.as_deref()))
             })?;
             printer.record(&created);
         }
         PaymentsCommand::Get { payment_id } => {
-            printer.record(&onramp.payment(&payment_id).await?);
+            printer.record(&onramp.get(&payment_id).await?);
         }
         PaymentsCommand::List { external_id, list } => {
-            let payments = onramp.payments_with(list.options());
+            let payments = list.sized(onramp.list()).stream();
             let payments = match external_id {
                 Some(wanted) => {
                     let kept = payments.try_filter(move |payment| {
@@ -310,7 +320,7 @@ async fn watch(
     let mut last: Option<PaymentStatus> = None;
     loop {
         // The max wait bounds the call too: a server that stalls cannot hold the watch.
-        let payment = match tokio::time::timeout_at(deadline, onramp.payment(id)).await {
+        let payment = match tokio::time::timeout_at(deadline, onramp.get(id)).await {
             Ok(Ok(payment)) => payment,
             Ok(Err(error)) => return end(Err(error.into())),
             Err(_) => return end(Err(gave_up(id, last.as_ref(), max_wait))),

@@ -159,11 +159,7 @@ pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Fail
                 verifier = verifier.clock(move || now);
             }
             let body = files::read(&body)?;
-            let headers = DeliveryHeaders {
-                api_key: delivery_api_key,
-                signature,
-                timestamp,
-            };
+            let headers = DeliveryHeaders::new(delivery_api_key, signature, timestamp);
             let view = check(&verifier, Ok(headers), &body);
             if context.printer.json {
                 context.printer.record(&view);

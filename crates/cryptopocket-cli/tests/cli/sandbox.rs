@@ -680,11 +680,7 @@ async fn lists_stream_every_page_and_limit_stops_early() {
             format!("Customer {n}"),
             format!("customer{n}@example.com"),
         );
-        client
-            .customers()
-            .register(&request)
-            .await
-            .expect("register");
+        client.customers().create(&request).await.expect("register");
     }
 
     let all = api.json(&["customers", "list"]).await;

@@ -10,120 +10,157 @@ mod onramp;
 mod paging;
 mod subscriptions;
 
-use axum::routing::{MethodRouter, get, post};
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use cryptopocket_api::operations as spec;
 
 use crate::server::AppState;
 
-/// One operation: its `operationId`, its route and how to build its handler.
+/// One operation: its row of the spec's operation table (`cryptopocket_api::operations`,
+/// which `cargo xtask gen` writes from `openapi/cryptopocket.yaml`) and its handler. The
+/// method and the path come from the row, so the sandbox serves each operation where the
+/// spec puts it.
 pub(crate) struct Operation {
-    pub(crate) operation_id: &'static str,
-    pub(crate) path: &'static str,
-    pub(crate) handler: fn() -> MethodRouter<AppState>,
+    /// The spec's row: operationId, method, path.
+    pub(crate) spec: &'static cryptopocket_api::Operation,
+    /// The handler, answering the given method.
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
 }
 
-const fn op(
-    operation_id: &'static str,
-    path: &'static str,
-    handler: fn() -> MethodRouter<AppState>,
-) -> Operation {
-    Operation {
-        operation_id,
-        path,
-        handler,
+impl Operation {
+    /// The spec's `operationId`.
+    pub(crate) fn id(&self) -> &'static str {
+        self.spec.id
+    }
+
+    /// The route: the spec's path under `/api`, the base URL's path.
+    pub(crate) fn route(&self) -> String {
+        format!("/api{}", self.spec.path)
+    }
+
+    /// The handler at the spec's method.
+    ///
+    /// # Panics
+    ///
+    /// When the spec's method is not one axum routes (GET, POST, PUT, PATCH, DELETE, …);
+    /// `every_operation_routes` tests each row.
+    pub(crate) fn method_router(&self) -> MethodRouter<AppState> {
+        let filter = Method::from_bytes(self.spec.method.as_bytes())
+            .ok()
+            .and_then(|method| MethodFilter::try_from(method).ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: the spec's method {:?} cannot be routed",
+                    self.spec.id, self.spec.method
+                )
+            });
+        (self.handler)(filter)
     }
 }
 
-/// Every operation of the spec, at the spec's path under `/api`.
+const fn serve(
+    spec: &'static cryptopocket_api::Operation,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> Operation {
+    Operation { spec, handler }
+}
+
+/// Every operation of the spec with its handler, in the spec's order.
 pub(crate) const OPERATIONS: &[Operation] = &[
-    op("authenticate", "/api/authenticate", || {
-        post(common::authenticate)
+    serve(&spec::AUTHENTICATE, |method| {
+        on(method, common::authenticate)
     }),
-    op("getTokenPrice", "/api/token-price", || {
-        get(common::token_price)
+    serve(&spec::GET_TOKEN_PRICE, |method| {
+        on(method, common::token_price)
     }),
-    op("getAvailableAssets", "/api/available-assets", || {
-        get(common::available_assets)
+    serve(&spec::GET_AVAILABLE_ASSETS, |method| {
+        on(method, common::available_assets)
     }),
-    op("listCustomers", "/api/customers/list", || {
-        get(customers::list)
+    serve(&spec::LIST_CUSTOMERS, |method| on(method, customers::list)),
+    serve(&spec::REGISTER_USER, |method| {
+        on(method, customers::register)
     }),
-    op("registerUser", "/api/registerUser", || {
-        post(customers::register)
+    serve(&spec::REGISTER_USER_KYC_DELEGATED, |method| {
+        on(method, customers::register_delegated)
     }),
-    op(
-        "registerUserKycDelegated",
-        "/api/registerUser/kyc-delegated",
-        || post(customers::register_delegated),
-    ),
-    op("registerCompany", "/api/register/company", || {
-        post(customers::register_company)
+    serve(&spec::REGISTER_COMPANY, |method| {
+        on(method, customers::register_company)
     }),
-    op("checkKyc", "/api/kyc/check", || get(customers::check_kyc)),
-    op("createOnboardingForm", "/api/onboarding-form", || {
-        post(customers::onboarding_form)
+    serve(&spec::CHECK_KYC, |method| on(method, customers::check_kyc)),
+    serve(&spec::CREATE_ONBOARDING_FORM, |method| {
+        on(method, customers::onboarding_form)
     }),
-    op(
-        "uploadCustomerDocument",
-        "/api/customers/{user_id}/documents",
-        || post(customers::upload_document),
-    ),
-    op("findUser", "/api/customers/find", || get(customers::find)),
-    op("listPaymentMethods", "/api/payment-methods", || {
-        get(common::payment_methods)
+    serve(&spec::UPLOAD_CUSTOMER_DOCUMENT, |method| {
+        on(method, customers::upload_document)
     }),
-    op("getQuote", "/api/quote", || get(common::quote)),
-    op("createPayment", "/api/createPayment", || {
-        post(onramp::create_payment)
+    serve(&spec::FIND_USER, |method| on(method, customers::find)),
+    serve(&spec::LIST_PAYMENT_METHODS, |method| {
+        on(method, common::payment_methods)
     }),
-    op("createGuidedPayment", "/api/createGuidedPayment", || {
-        post(onramp::create_guided)
+    serve(&spec::GET_QUOTE, |method| on(method, common::quote)),
+    serve(&spec::CREATE_PAYMENT, |method| {
+        on(method, onramp::create_payment)
     }),
-    op("getPayment", "/api/payment/{payment_id}", || {
-        get(onramp::get_payment)
+    serve(&spec::CREATE_GUIDED_PAYMENT, |method| {
+        on(method, onramp::create_guided)
     }),
-    op("listPayments", "/api/payments/list", || get(onramp::list)),
-    op("getRampoffQuote", "/api/getRampoffQuote", || {
-        get(common::rampoff_quote)
+    serve(&spec::GET_PAYMENT, |method| on(method, onramp::get_payment)),
+    serve(&spec::LIST_PAYMENTS, |method| on(method, onramp::list)),
+    serve(&spec::GET_RAMPOFF_QUOTE, |method| {
+        on(method, common::rampoff_quote)
     }),
-    op("createRampoff", "/api/createRampoff", || {
-        post(offramp::create)
+    serve(&spec::CREATE_RAMPOFF, |method| on(method, offramp::create)),
+    serve(&spec::GET_RAMPOFF, |method| on(method, offramp::get)),
+    serve(&spec::LIST_RAMPOFFS, |method| on(method, offramp::list)),
+    serve(&spec::LIST_BANK_ACCOUNTS, |method| {
+        on(method, banking::accounts)
     }),
-    op("getRampoff", "/api/getRampoff", || get(offramp::get)),
-    op("listRampoffs", "/api/rampoffs/list", || get(offramp::list)),
-    op("listBankAccounts", "/api/banking/accounts", || {
-        get(banking::accounts)
+    serve(&spec::LIST_BANK_ACCOUNT_TRANSACTIONS, |method| {
+        on(method, banking::transactions)
     }),
-    op(
-        "listBankAccountTransactions",
-        "/api/banking/accounts/{iban}/transactions",
-        || get(banking::transactions),
-    ),
-    op("reconcilePayment", "/api/banking/reconcile", || {
-        post(banking::reconcile)
+    serve(&spec::RECONCILE_PAYMENT, |method| {
+        on(method, banking::reconcile)
     }),
-    op("subscribeToWebhook", "/api/subscribeToWebhook", || {
-        post(subscriptions::subscribe)
+    serve(&spec::SUBSCRIBE_TO_WEBHOOK, |method| {
+        on(method, subscriptions::subscribe)
     }),
-    op(
-        "updateWebhookSubscription",
-        "/api/updateWebhookSubscription",
-        || post(subscriptions::update),
-    ),
+    serve(&spec::UPDATE_WEBHOOK_SUBSCRIPTION, |method| {
+        on(method, subscriptions::update)
+    }),
 ];
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
+    /// The sandbox serves every operation of the spec's table and nothing else, each once.
     #[test]
-    fn operation_ids_and_paths_are_unique() {
-        let mut ids: Vec<_> = OPERATIONS.iter().map(|o| o.operation_id).collect();
-        let mut paths: Vec<_> = OPERATIONS.iter().map(|o| o.path).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        paths.sort_unstable();
-        paths.dedup();
-        assert_eq!(ids.len(), 26);
-        assert_eq!(paths.len(), 26);
+    fn the_operations_are_the_spec_table() {
+        let served: Vec<&str> = OPERATIONS.iter().map(Operation::id).collect();
+        let unique: BTreeSet<&str> = served.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            served.len(),
+            "an operation is served twice: {served:?}"
+        );
+        let table: BTreeSet<&str> = spec::ALL.iter().map(|op| op.id).collect();
+        let missing: Vec<_> = table.difference(&unique).collect();
+        let extra: Vec<_> = unique.difference(&table).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "not served: {missing:?}; served but not in the spec: {extra:?}"
+        );
+    }
+
+    #[test]
+    fn every_operation_routes() {
+        for op in OPERATIONS {
+            let _ = op.method_router();
+            assert!(op.route().starts_with("/api/"), "{}", op.route());
+        }
+        let routes: BTreeSet<String> = OPERATIONS.iter().map(Operation::route).collect();
+        assert_eq!(routes.len(), OPERATIONS.len());
     }
 }

@@ -6,5 +6,7 @@ mod connections;
 mod flood;
 mod isolation;
 mod robustness;
+mod routes;
+mod standalone;
 mod support;
 mod webhooks;

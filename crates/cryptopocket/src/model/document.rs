@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 /// Why a word is not one of a closed list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{input}` is not a known {kind}; one of: {expected}")]
+#[non_exhaustive]
 pub struct UnknownValue {
     kind: &'static str,
     input: String,

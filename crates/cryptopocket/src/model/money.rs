@@ -20,6 +20,7 @@ const SHOWN_INPUT_CHARS: usize = 64;
 /// Every failure is an error rather than a rounded value: an amount that is
 /// silently off by a cent or a token fraction is worse than no amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AmountError {
     /// The amount text was empty, which the API never means as zero.
     #[error("amount is empty")]

@@ -60,6 +60,16 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// The wire string of every known variant, in declaration order: the values
+            /// this type decodes to a variant of its own (matched in any ASCII case where
+            /// the type says so), and the only ones it writes besides unknown text. The
+            /// snapshot tests hold this list to the spec's `x-known-values`.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),*];
+
+            /// Other spellings (such as a legacy name) that also decode to a known variant,
+            /// which then writes its [`KNOWN`](Self::KNOWN) string instead.
+            pub const ALIASES: &'static [&'static str] = &[$($($alias,)*)*];
+
             /// The exact string the API uses, so a value read from one
             /// response can be sent back or logged without loss (unknown
             /// values come back exactly as received).
@@ -274,6 +284,21 @@ mod tests {
         assert_eq!(Method::from("CARD"), Method::Card);
         assert_eq!(Method::from("cArD").as_str(), "card");
         assert_eq!(Method::from("KHIPU"), Method::Other("KHIPU".to_owned()));
+    }
+
+    #[test]
+    fn known_values_and_aliases_are_listed() {
+        assert_eq!(Colour::KNOWN, ["red", "DARK_BLUE"]);
+        assert_eq!(Colour::ALIASES, ["navy"]);
+        assert_eq!(Method::KNOWN, ["card"]);
+        assert!(Method::ALIASES.is_empty());
+        assert_eq!((Code::KNOWN, Code::ALIASES), (&["one"][..], &[][..]));
+        for wire in Colour::KNOWN.iter().chain(Colour::ALIASES) {
+            assert!(!matches!(Colour::from(*wire), Colour::Unknown(_)), "{wire}");
+        }
+        for wire in Colour::KNOWN {
+            assert_eq!(Colour::from(*wire).as_str(), *wire);
+        }
     }
 
     #[test]

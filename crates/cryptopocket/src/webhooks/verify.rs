@@ -35,6 +35,7 @@ const MAX_SIGNATURE_LEN: usize = 128;
 /// The values are kept verbatim because the timestamp is signed as text: re-formatting it (for
 /// example dropping a leading zero) would break verification.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeliveryHeaders {
     /// `X-API-Key`: the integration's public API key (not a secret).
     pub api_key: String,
@@ -45,6 +46,20 @@ pub struct DeliveryHeaders {
 }
 
 impl DeliveryHeaders {
+    /// The three headers as received: `X-API-Key`, `X-Signature` and `X-Timestamp`, each
+    /// verbatim.
+    pub fn new(
+        api_key: impl Into<String>,
+        signature: impl Into<String>,
+        timestamp: impl Into<String>,
+    ) -> Self {
+        Self {
+            api_key: api_key.into(),
+            signature: signature.into(),
+            timestamp: timestamp.into(),
+        }
+    }
+
     /// Reads the three headers from an HTTP request's header map.
     ///
     /// Header names are matched case-insensitively. When a header appears more than once the

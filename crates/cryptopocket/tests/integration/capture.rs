@@ -29,6 +29,12 @@ fn lines(dir: &Path) -> (String, Vec<Value>) {
             name.starts_with("capture-") && name.ends_with(".jsonl"),
             "{name}"
         );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name} is readable beyond its owner");
+        }
         text.push_str(&std::fs::read_to_string(&path).unwrap());
     }
     let parsed = text
@@ -84,28 +90,25 @@ async fn each_exchange_is_one_line_with_secrets_and_personal_data_redacted() {
 
     let user = client
         .customers()
-        .register(&person("alice", "alice.liddell@example.com"))
+        .create(&person("alice", "alice.liddell@example.com"))
         .await
         .unwrap()
         .id;
     control.advance(KYC_DECIDED);
-    client.kyc().status(user).await.unwrap();
+    client.kyc().get(&user).await.unwrap();
     client
         .onramp()
-        .quote(&QuoteRequest {
-            amount: Decimal::new(15050, 2),
-            symbol: "USDC".into(),
-            chain: Some("polygon".into()),
-            payment_type: PaymentType::Card,
-        })
+        .quote(
+            &QuoteRequest::new(Decimal::new(15050, 2), "USDC", PaymentType::Card).chain("polygon"),
+        )
         .await
         .unwrap();
     let created = client
         .onramp()
-        .create_payment(&purchase(user, Decimal::new(240, 0), PaymentType::Card))
+        .create(&purchase(user, Decimal::new(240, 0), PaymentType::Card))
         .await
         .unwrap();
-    client.onramp().payment(&created.payment_id).await.unwrap();
+    client.onramp().get(&created.payment_id).await.unwrap();
     client
         .webhooks()
         .subscribe(&EventType::CoinsSent, "https://demo.com/hooks")
@@ -136,7 +139,7 @@ async fn each_exchange_is_one_line_with_secrets_and_personal_data_redacted() {
     // Nothing secret or personal reaches the file, in any form.
     let authenticated: Value = serde_json::from_str(&exchanges[0].body).unwrap();
     let token = authenticated["data"]["token"].as_str().unwrap();
-    let wallet = purchase(user, Decimal::ONE, PaymentType::Card).wallet;
+    let wallet = crate::support::WALLET.to_owned();
     let created_body: Value = serde_json::from_str(&exchanges[4].body).unwrap();
     let gateway_url = created_body["data"]["url_payment"].as_str().unwrap();
     let (_, gateway_token) = gateway_url.split_once("token=").unwrap();
@@ -245,22 +248,17 @@ async fn errors_come_out_as_without_capture_and_odd_bodies_are_recorded_masked()
         .build()
         .unwrap();
 
-    let quote = QuoteRequest {
-        amount: Decimal::ONE,
-        symbol: "USDC".into(),
-        chain: None,
-        payment_type: PaymentType::Card,
-    };
+    let quote = QuoteRequest::new(Decimal::ONE, "USDC", PaymentType::Card);
     assert!(matches!(
         client.onramp().quote(&quote).await,
         Err(Error::Api(_))
     ));
     let id = cryptopocket::model::PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap();
-    match client.onramp().payment(&id).await {
+    match client.onramp().get(&id).await {
         Err(Error::UnexpectedStatus { status: 502, .. }) => {}
         other => panic!("expected the 502, got {other:?}"),
     }
-    match client.onramp().payments_page(1.try_into().unwrap()).await {
+    match client.onramp().list().page(1).await {
         Err(Error::BodyTooLarge { limit: 1024, .. }) => {}
         other => panic!("expected the cap, got {other:?}"),
     }

@@ -12,6 +12,7 @@ use std::{
 
 use cryptopocket::{
     ApiErrorCode, Client, Error,
+    customers::NewCompany,
     model::{PaymentId, UserId},
     onramp::{NewGuidedPayment, Payment},
 };
@@ -31,14 +32,8 @@ fn payment_id() -> PaymentId {
 }
 
 fn new_guided_payment(external_id: &str) -> NewGuidedPayment {
-    NewGuidedPayment {
-        user_id: UserId::new(106),
-        fiat_amount: Decimal::new(240, 0),
-        coin_symbol: "USDC".into(),
-        coin_chain: "polygon".into(),
-        payment_type: None,
-        external_id: Some(external_id.into()),
-    }
+    NewGuidedPayment::new(&UserId::new(106), Decimal::new(240, 0), "USDC", "polygon")
+        .external_id(external_id)
 }
 
 /// The external id the client sent in a create request.
@@ -57,7 +52,7 @@ async fn payments_at_once(client: &Client, calls: usize) -> Vec<Payment> {
         let start = Arc::clone(&start);
         tokio::spawn(async move {
             start.wait().await;
-            client.onramp().payment(&payment_id()).await
+            client.onramp().get(&payment_id()).await
         })
     });
     futures::future::join_all(tasks)
@@ -125,7 +120,7 @@ async fn a_token_that_stays_refused_is_an_api_error_after_one_replay() {
         .build()
         .unwrap();
 
-    let error = client.onramp().payment(&payment_id()).await.unwrap_err();
+    let error = client.onramp().get(&payment_id()).await.unwrap_err();
     match &error {
         Error::Api(api) => {
             assert_eq!(api.code, ApiErrorCode::AuthorizationIncorrect);
@@ -157,7 +152,7 @@ async fn sixty_four_concurrent_calls_refresh_an_expired_token_once() {
     })
     .await;
     let client = client_builder(&server).build().unwrap();
-    client.onramp().payment(&payment_id()).await.unwrap();
+    client.onramp().get(&payment_id()).await.unwrap();
     assert_eq!(server.count(AUTHENTICATE), 1);
 
     expired.store(true, Ordering::SeqCst);
@@ -191,7 +186,7 @@ async fn wrong_credentials_fail_at_authenticate_without_calling_the_operation() 
         .build()
         .unwrap();
 
-    let error = api_error(client.onramp().payment(&payment_id()).await);
+    let error = api_error(client.onramp().get(&payment_id()).await);
     assert_eq!(error.code, ApiErrorCode::AuthorizationIncorrect);
     assert_eq!(error.operation, "authenticate");
     assert_eq!(
@@ -224,7 +219,7 @@ async fn a_create_whose_connection_dies_after_sending_is_not_sent_again() {
 
     let error = client
         .onramp()
-        .create_payment(&payment_request("order-1"))
+        .create(&payment_request("order-1"))
         .await
         .unwrap_err();
     assert!(error.may_have_reached_server(), "{error:?}");
@@ -243,7 +238,7 @@ async fn a_create_whose_connection_dies_after_sending_is_not_sent_again() {
 
     let error = client
         .onramp()
-        .create_guided_payment(&new_guided_payment("order-2"))
+        .create_guided(&new_guided_payment("order-2"))
         .await
         .unwrap_err();
     assert!(error.may_have_reached_server(), "{error:?}");
@@ -268,7 +263,7 @@ async fn a_read_whose_connection_dies_is_retried() {
     .await;
     let client = client_builder(&server).build().unwrap();
 
-    let payment = client.onramp().payment(&payment_id()).await.unwrap();
+    let payment = client.onramp().get(&payment_id()).await.unwrap();
     assert_eq!(payment.id.as_str(), PAYMENT_ID);
     assert_eq!(server.count(GET_PAYMENT), 2);
 }
@@ -296,7 +291,7 @@ async fn a_read_retries_503_with_retry_after() {
     .await;
     let client = client_builder(&server).build().unwrap();
 
-    let payment = client.onramp().payment(&payment_id()).await.unwrap();
+    let payment = client.onramp().get(&payment_id()).await.unwrap();
     assert_eq!(payment.id.as_str(), PAYMENT_ID);
     assert_eq!(server.count(GET_PAYMENT), 3);
 }
@@ -323,12 +318,9 @@ async fn a_retry_after_beyond_the_deadline_ends_the_call_instead_of_waiting() {
         .unwrap();
 
     // The guard only turns a client that sleeps an hour into a failure instead of a hang.
-    let result = tokio::time::timeout(
-        Duration::from_secs(60),
-        client.onramp().payment(&payment_id()),
-    )
-    .await
-    .expect("the client waited past its own deadline");
+    let result = tokio::time::timeout(Duration::from_secs(60), client.onramp().get(&payment_id()))
+        .await
+        .expect("the client waited past its own deadline");
     match result {
         Err(Error::RetryAfterPastDeadline {
             status: 503,
@@ -357,7 +349,7 @@ async fn a_create_that_gets_503_is_not_retried() {
 
     let error = client
         .onramp()
-        .create_payment(&payment_request("order-1"))
+        .create(&payment_request("order-1"))
         .await
         .unwrap_err();
     match &error {
@@ -398,7 +390,7 @@ async fn a_proxy_html_502_page_becomes_a_short_unexpected_status() {
         .build()
         .unwrap();
 
-    let error = client.onramp().payment(&payment_id()).await.unwrap_err();
+    let error = client.onramp().get(&payment_id()).await.unwrap_err();
     match &error {
         Error::UnexpectedStatus {
             status, excerpt, ..
@@ -442,7 +434,7 @@ async fn a_read_from_a_server_that_never_answers_times_out_at_the_deadline() {
         .build()
         .unwrap();
 
-    let error = client.onramp().payment(&payment_id()).await.unwrap_err();
+    let error = client.onramp().get(&payment_id()).await.unwrap_err();
     assert!(
         matches!(
             error,
@@ -477,7 +469,7 @@ async fn a_create_that_times_out_is_not_sent_again() {
 
     let error = client
         .onramp()
-        .create_payment(&payment_request("order-1"))
+        .create(&payment_request("order-1"))
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
@@ -552,7 +544,7 @@ async fn every_documented_create_payment_code_is_typed() {
         ("error_payment_creation", ApiErrorCode::ErrorPaymentCreation),
     ];
     for (wire, expected) in codes {
-        let result = client.onramp().create_payment(&payment_request(wire)).await;
+        let result = client.onramp().create(&payment_request(wire)).await;
         let error = api_error(result);
         assert_eq!(error.code, expected, "{wire}");
         assert_eq!(error.operation, "createPayment", "{wire}");
@@ -564,7 +556,7 @@ async fn every_documented_create_payment_code_is_typed() {
 
     let guided = client
         .onramp()
-        .create_guided_payment(&new_guided_payment("guided_payment_eur_only"))
+        .create_guided(&new_guided_payment("guided_payment_eur_only"))
         .await;
     assert_eq!(api_error(guided).code, ApiErrorCode::GuidedPaymentEurOnly);
 }
@@ -575,45 +567,25 @@ async fn error_details_are_read_from_data_and_message() {
     let client = client_builder(&server).build().unwrap();
     let onramp = client.onramp();
 
-    let kyc = api_error(
-        onramp
-            .create_payment(&payment_request("kyc-with-url"))
-            .await,
-    );
+    let kyc = api_error(onramp.create(&payment_request("kyc-with-url")).await);
     assert_eq!(kyc.code, ApiErrorCode::RequireKyc);
     assert_eq!(kyc.verification_url(), Some("https://kyc.example/x"));
 
-    let min = api_error(
-        onramp
-            .create_payment(&payment_request("min-with-message"))
-            .await,
-    );
+    let min = api_error(onramp.create(&payment_request("min-with-message")).await);
     assert_eq!(min.code, ApiErrorCode::MinPurchase);
     assert_eq!(min.minimum_amount(), Some(Decimal::new(20, 0)));
 
-    let in_message = api_error(
-        onramp
-            .create_payment(&payment_request("code-in-message"))
-            .await,
-    );
+    let in_message = api_error(onramp.create(&payment_request("code-in-message")).await);
     assert_eq!(in_message.code, ApiErrorCode::LimitExceded);
 
-    let text = api_error(
-        onramp
-            .create_payment(&payment_request("text-in-error"))
-            .await,
-    );
+    let text = api_error(onramp.create(&payment_request("text-in-error")).await);
     assert_eq!(
         text.code,
         ApiErrorCode::Other("SQLSTATE[HY000] [2002] Connection refused".into())
     );
     assert!(!text.code.is_documented());
 
-    let text = api_error(
-        onramp
-            .create_payment(&payment_request("text-in-message"))
-            .await,
-    );
+    let text = api_error(onramp.create(&payment_request("text-in-message")).await);
     assert_eq!(
         text.code,
         ApiErrorCode::Other("Undefined array key \"wallet\"".into())
@@ -662,7 +634,7 @@ async fn every_documented_register_company_answer_is_typed() {
         let email = format!("{wire}@acmecorp.com");
         let error = api_error(
             customers
-                .register_company(&email, "Acme Corporation S.L.")
+                .create_company(&NewCompany::new(&email, "Acme Corporation S.L."))
                 .await,
         );
         assert_eq!(error.code, expected, "{wire}");
@@ -673,7 +645,10 @@ async fn every_documented_register_company_answer_is_typed() {
     assert_eq!(server.count(REGISTER_COMPANY), 4 + 1);
 
     match customers
-        .register_company("invalid@acmecorp.com", "Acme Corporation S.L.")
+        .create_company(&NewCompany::new(
+            "invalid@acmecorp.com",
+            "Acme Corporation S.L.",
+        ))
         .await
     {
         Err(Error::Validation(validation)) => {
@@ -689,7 +664,10 @@ async fn every_documented_register_company_answer_is_typed() {
     assert_eq!(server.count(REGISTER_COMPANY), 6, "a 422 is not retried");
 
     let company = customers
-        .register_company("contact@acmecorp.com", "Acme Corporation S.L.")
+        .create_company(&NewCompany::new(
+            "contact@acmecorp.com",
+            "Acme Corporation S.L.",
+        ))
         .await
         .unwrap();
     assert_eq!(company.id, UserId::new(1234));
@@ -744,7 +722,7 @@ async fn a_malformed_payment_names_the_json_path() {
     .await;
     let client = client_builder(&server).build().unwrap();
 
-    let error = client.onramp().payment(&payment_id()).await.unwrap_err();
+    let error = client.onramp().get(&payment_id()).await.unwrap_err();
     match &error {
         Error::Decode {
             operation, path, ..
@@ -866,9 +844,9 @@ async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
     let id = |s: &str| PaymentId::new(s).unwrap();
 
     let mut errors = Vec::new();
-    onramp.payment(&payment_id()).await.expect("the success");
+    onramp.get(&payment_id()).await.expect("the success");
     for which in ["refused", "garbled", "dropped", "proxy"] {
-        errors.push(onramp.payment(&id(which)).await.expect_err(which));
+        errors.push(onramp.get(&id(which)).await.expect_err(which));
     }
     // A server that is not there at all: the error comes from authenticating.
     let closed_port = {
@@ -885,7 +863,7 @@ async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
     errors.push(
         unreachable
             .onramp()
-            .payment(&payment_id())
+            .get(&payment_id())
             .await
             .expect_err("nothing listens there"),
     );
@@ -969,7 +947,7 @@ async fn a_token_in_an_unexpected_authenticate_shape_is_not_printed() {
         .build()
         .unwrap();
 
-    let error = client.onramp().payment(&payment_id()).await.unwrap_err();
+    let error = client.onramp().get(&payment_id()).await.unwrap_err();
     assert!(
         matches!(
             error,
@@ -1082,7 +1060,7 @@ async fn the_token_is_found_wherever_authenticate_puts_it_and_a_bom_is_skipped()
         })
         .await;
         let client = client_builder(&server).build().unwrap();
-        let payment = client.onramp().payment(&payment_id()).await;
+        let payment = client.onramp().get(&payment_id()).await;
         assert!(payment.is_ok(), "token {issued}: {payment:?}");
         assert_eq!(server.count(AUTHENTICATE), 1, "token {issued}");
     }
@@ -1130,7 +1108,7 @@ async fn token_amounts_keep_every_digit_as_a_number_or_a_string() {
         })
         .await;
         let client = client_builder(&server).build().unwrap();
-        let payment = client.onramp().payment(&payment_id()).await.unwrap();
+        let payment = client.onramp().get(&payment_id()).await.unwrap();
         assert_eq!(
             payment.coin_amount.map(|a| a.to_string()).as_deref(),
             Some(expected),
@@ -1154,7 +1132,7 @@ async fn kyc_status_at_the_top_level_and_a_subscription_without_data_are_read() 
     })
     .await;
     let client = client_builder(&server).build().unwrap();
-    let kyc = client.kyc().status(UserId::new(106)).await.unwrap();
+    let kyc = client.kyc().get(&UserId::new(106)).await.unwrap();
     assert_eq!(kyc.status, cryptopocket::model::KycStatus::Valid);
     let answer = client
         .webhooks()

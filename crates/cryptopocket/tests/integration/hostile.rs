@@ -602,11 +602,11 @@ async fn run(
     let call: Pin<Box<dyn Future<Output = Result<(), Error>> + Send>> = match target {
         Target::Read => Box::pin(async move {
             let id = PaymentId::new(PAYMENT_ID).unwrap();
-            client.onramp().payment(&id).await.map(drop)
+            client.onramp().get(&id).await.map(drop)
         }),
         Target::Authenticate | Target::Create => Box::pin(async move {
             let payment = payment_request("ORDER-HOSTILE");
-            client.onramp().create_payment(&payment).await.map(drop)
+            client.onramp().create(&payment).await.map(drop)
         }),
     };
     // A panic in the client surfaces as the task's panic, not the test's.
@@ -843,7 +843,7 @@ async fn a_flood_stops_at_the_default_cap() {
     .await;
     let client: Client = client_builder(&server).build().unwrap();
     let id = PaymentId::new(PAYMENT_ID).unwrap();
-    let error = client.onramp().payment(&id).await.unwrap_err();
+    let error = client.onramp().get(&id).await.unwrap_err();
     assert!(
         matches!(error, Error::BodyTooLarge { limit, operation: "getPayment" } if limit == 16 << 20),
         "{error:?}"

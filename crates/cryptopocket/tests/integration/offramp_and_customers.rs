@@ -4,8 +4,9 @@
 
 use cryptopocket::{
     Error,
+    customers::NewDocument,
     model::{DocumentType, EventType, OffRampId, OffRampStatus, UserId},
-    offramp::NewOffRamp,
+    offramp::{NewOffRamp, OffRampQuoteRequest},
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -47,14 +48,11 @@ async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
     let offramp = client_builder(&server).build().unwrap().offramp();
 
     let created = offramp
-        .create(&NewOffRamp {
-            user_id: UserId::new(106),
-            amount: Decimal::new(20, 0),
-            symbol: "BUSD".into(),
-            blockchain: Some("bsc".into()),
-            iban: Some("ES6867130002530016234794".into()),
-            bank_name: None,
-        })
+        .create(
+            &NewOffRamp::new(&UserId::new(106), Decimal::new(20, 0), "BUSD")
+                .blockchain("bsc")
+                .iban("ES6867130002530016234794"),
+        )
         .await
         .unwrap();
     assert_eq!(created.id.as_str(), "ExM63FJ9ZsAZF2VfTfU4rn7Sq");
@@ -99,7 +97,7 @@ async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one
     let offramp = client_builder(&server).build().unwrap().offramp();
 
     let quote = offramp
-        .quote(Decimal::new(201, 1), "BUSD", Some("bsc"))
+        .quote(&OffRampQuoteRequest::new(Decimal::new(201, 1), "BUSD").blockchain("bsc"))
         .await
         .unwrap();
     // The payout is a decimal string: read digit for digit, never through a float.
@@ -123,7 +121,7 @@ async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one
     let server = serving(vec![("GET", "/api/getRampoffQuote", answer("4.800,24"))]).await;
     let offramp = client_builder(&server).build().unwrap().offramp();
     let error = offramp
-        .quote(Decimal::new(20, 0), "BUSD", None)
+        .quote(&OffRampQuoteRequest::new(Decimal::new(20, 0), "BUSD"))
         .await
         .unwrap_err();
     match &error {
@@ -198,7 +196,10 @@ async fn a_document_upload_sends_the_documented_body() {
     let file = "https://cdn.example.com/documents/payslip-january.pdf";
 
     customers
-        .upload_document(UserId::new(106), DocumentType::Payslip, file)
+        .upload_document(
+            &UserId::new(106),
+            &NewDocument::new(DocumentType::Payslip, file),
+        )
         .await
         .unwrap();
     let sent = server.requests_to(route)[0].json().unwrap();

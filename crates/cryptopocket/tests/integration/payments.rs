@@ -2,8 +2,6 @@
 //! typed values, the request bodies match the documented examples, and lists are walked page
 //! by page without looping.
 
-use std::num::NonZeroU64;
-
 use chrono::{TimeZone as _, Utc};
 use cryptopocket::{
     Error,
@@ -67,7 +65,7 @@ async fn a_documented_payment_becomes_typed_values() {
 
     let payment = client
         .onramp()
-        .payment(&PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap())
+        .get(&PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap())
         .await
         .unwrap();
 
@@ -109,7 +107,7 @@ async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
 
     let created = client
         .onramp()
-        .create_payment(&payment_request("23232323231"))
+        .create(&payment_request("23232323231"))
         .await
         .unwrap();
 
@@ -158,7 +156,7 @@ async fn a_transfer_payment_gives_bank_details_despite_the_sucess_typo() {
 
     let created = client
         .onramp()
-        .create_payment(&payment_request("23232323231"))
+        .create(&payment_request("23232323231"))
         .await
         .unwrap();
 
@@ -185,14 +183,10 @@ async fn a_guided_payment_gives_the_gateway_and_always_sends_eur() {
 
     let guided = client
         .onramp()
-        .create_guided_payment(&NewGuidedPayment {
-            user_id: UserId::new(106),
-            fiat_amount: Decimal::new(240, 0),
-            coin_symbol: "USDC".into(),
-            coin_chain: "polygon".into(),
-            payment_type: None,
-            external_id: Some("23232323231".into()),
-        })
+        .create_guided(
+            &NewGuidedPayment::new(&UserId::new(106), Decimal::new(240, 0), "USDC", "polygon")
+                .external_id("23232323231"),
+        )
         .await
         .unwrap();
 
@@ -253,7 +247,7 @@ async fn the_payments_stream_walks_every_page_once_in_order() {
     .await;
     let client = client_builder(&server).build().unwrap();
 
-    let results: Vec<Result<_, Error>> = client.onramp().payments().collect().await;
+    let results: Vec<Result<_, Error>> = client.onramp().list().stream().collect().await;
     let ids: Vec<String> = results
         .into_iter()
         .map(|r| r.expect("every item").id.as_str().to_owned())
@@ -280,11 +274,7 @@ async fn one_page_of_payments_reports_its_position() {
     .await;
     let client = client_builder(&server).build().unwrap();
 
-    let page = client
-        .onramp()
-        .payments_page(NonZeroU64::new(2).unwrap())
-        .await
-        .unwrap();
+    let page = client.onramp().list().page(2).await.unwrap();
     assert_eq!(page.page, 2);
     assert_eq!(page.last_page, Some(3));
     assert_eq!(page.total, Some(5));
@@ -311,7 +301,7 @@ async fn a_server_that_ignores_the_page_ends_the_stream_with_repeated_page() {
     let client = client_builder(&server).build().unwrap();
 
     // Bounded, so a stream that loops forever fails the test instead of hanging it.
-    let results: Vec<Result<_, Error>> = client.onramp().payments().take(50).collect().await;
+    let results: Vec<Result<_, Error>> = client.onramp().list().stream().take(50).collect().await;
 
     assert_eq!(results.len(), 3, "{results:#?}");
     assert_eq!(results[0].as_ref().unwrap().id.as_str(), PAGES[0][0]);

@@ -4,14 +4,13 @@
 //! optional field only an inferred schema describes dropped with a warning when its shape is
 //! unexpected.
 
-use std::{num::NonZeroU64, str::FromStr};
+use std::str::FromStr;
 
 use cryptopocket::{
     Error,
     model::{PaymentId, UserId},
     onramp::QuoteRequest,
 };
-use futures::TryStreamExt as _;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -54,7 +53,7 @@ async fn get_payment(data: Value) -> Result<cryptopocket::onramp::Payment, Error
     let client = client_builder(&server).build().unwrap();
     client
         .onramp()
-        .payment(&PaymentId::from_str(PAYMENT_ID).unwrap())
+        .get(&PaymentId::from_str(PAYMENT_ID).unwrap())
         .await
 }
 
@@ -140,17 +139,13 @@ async fn pagination_counters_as_strings_still_walk_every_page() {
     })
     .await;
     let client = client_builder(&server).build().unwrap();
-    let all: Vec<_> = client.onramp().payments().try_collect().await.unwrap();
+    let all: Vec<_> = client.onramp().list().try_collect().await.unwrap();
     let ids: Vec<_> = all
         .iter()
         .filter_map(|p| p.external_id.as_deref())
         .collect();
     assert_eq!(ids, ["order-1", "order-2", "order-3"]);
-    let first = client
-        .onramp()
-        .payments_page(NonZeroU64::MIN)
-        .await
-        .unwrap();
+    let first = client.onramp().list().page(1).await.unwrap();
     assert_eq!(
         (first.page, first.last_page, first.total),
         (1, Some(3), Some(3))
@@ -178,7 +173,7 @@ async fn authenticate_reads_a_string_lifetime_and_drops_an_odd_expiry() {
         let client = client_builder(&server).build().unwrap();
         client
             .onramp()
-            .payment(&PaymentId::from_str(PAYMENT_ID).unwrap())
+            .get(&PaymentId::from_str(PAYMENT_ID).unwrap())
             .await
             .unwrap_or_else(|e| panic!("{shown}: {e}"));
         let sent = server.requests_to(&format!("/api/payment/{PAYMENT_ID}"));
@@ -187,12 +182,11 @@ async fn authenticate_reads_a_string_lifetime_and_drops_an_odd_expiry() {
 }
 
 fn quote_request() -> QuoteRequest {
-    QuoteRequest {
-        amount: Decimal::new(240, 0),
-        symbol: "USDC".into(),
-        chain: None,
-        payment_type: cryptopocket::model::PaymentType::Card,
-    }
+    QuoteRequest::new(
+        Decimal::new(240, 0),
+        "USDC",
+        cryptopocket::model::PaymentType::Card,
+    )
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use cryptopocket::{
     ApiError, ApiErrorCode, Error,
     api::types::CreateGuidedPaymentRequest,
+    customers::{NewCompany, NewDocument},
     model::{DocumentType, PaymentType, UserId},
     onramp::NewPayment,
 };
@@ -15,7 +16,10 @@ use cryptopocket_sandbox::SandboxConfig;
 use futures::{FutureExt as _, future::BoxFuture};
 use rust_decimal::Decimal;
 
-use crate::support::sandbox::{Harness, KYC_DECIDED, person, purchase};
+use crate::support::{
+    WALLET,
+    sandbox::{Harness, KYC_DECIDED, person, purchase},
+};
 
 /// The 17 codes the docs list.
 const DOCUMENTED: [&str; 17] = [
@@ -89,19 +93,22 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
 
     let pay = |request: NewPayment| {
         let onramp = h.client.onramp();
-        async move { onramp.create_payment(&request).await.map(drop) }
+        async move { onramp.create(&request).await.map(drop) }
     };
     let card = |user: UserId, amount: i64| purchase(user, euros(amount), PaymentType::Card);
     let register = |email: &str| {
         let customers = h.client.customers();
         let request = person("again", email);
-        async move { customers.register(&request).await.map(drop) }
+        async move { customers.create(&request).await.map(drop) }
     };
     let upload = |user: i64, file: &'static str| {
         let customers = h.client.customers();
         async move {
             customers
-                .upload_document(UserId::new(user), DocumentType::Invoice, file)
+                .upload_document(
+                    &UserId::new(user),
+                    &NewDocument::new(DocumentType::Invoice, file),
+                )
                 .await
         }
     };
@@ -120,10 +127,9 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
             "fail_mandatory_field",
             "createPayment",
             200,
-            pay(NewPayment {
-                coin_chain: None,
-                ..card(valid, 50)
-            }),
+            pay(NewPayment::new(&valid, euros(50), "EUR", "USDC", WALLET)
+                .payment_type(PaymentType::Card)
+                .external_id("order-1")),
         ),
         case(
             "no such customer",
@@ -180,10 +186,7 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
             "coin_not_supported",
             "createPayment",
             200,
-            pay(NewPayment {
-                coin_chain: Some("solana".into()),
-                ..card(valid, 50)
-            }),
+            pay(card(valid, 50).coin_chain("solana")),
         ),
         case(
             "under the minimum",
@@ -204,10 +207,16 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
             "error_payment_creation",
             "createPayment",
             200,
-            pay(NewPayment {
-                wallet: "0x000000000000000000000000000000000000dEaD".into(),
-                ..card(valid, 50)
-            }),
+            pay(NewPayment::new(
+                &valid,
+                euros(50),
+                "EUR",
+                "USDC",
+                "0x000000000000000000000000000000000000dEaD",
+            )
+            .coin_chain("polygon")
+            .payment_type(PaymentType::Card)
+            .external_id("order-1")),
         ),
         case(
             "an e-mail already registered",
@@ -320,27 +329,24 @@ async fn the_enhanced_verification_lifts_kyc_reinforced_required() {
     h.control.advance(KYC_DECIDED);
     let big = purchase(user, euros(1500), PaymentType::Card);
     let onramp = h.client.onramp();
-    let refused = api_error(onramp.create_payment(&big).await.map(drop), "1500 EUR");
+    let refused = api_error(onramp.create(&big).await.map(drop), "1500 EUR");
     assert_eq!(refused.code, ApiErrorCode::KycReinforcedRequired);
 
     let link = h
         .client
         .kyc()
-        .enhanced_verification_link(user)
+        .enhanced_verification_link(&user)
         .await
         .unwrap();
     assert!(link.url.contains("/gateway/onboarding/"), "{link:?}");
     assert!(link.expires_at.is_some(), "{link:?}");
     // The customer has not completed it yet.
-    let early = onramp.create_payment(&big).await.map(drop);
+    let early = onramp.create(&big).await.map(drop);
     assert_eq!(api_error(early, "too early").code, refused.code);
 
     h.control.advance(KYC_DECIDED);
-    let created = onramp
-        .create_payment(&big)
-        .await
-        .expect("the same purchase");
-    let payment = onramp.payment(&created.payment_id).await.unwrap();
+    let created = onramp.create(&big).await.expect("the same purchase");
+    let payment = onramp.get(&created.payment_id).await.unwrap();
     assert_eq!(payment.fiat_amount, euros(1500));
 }
 
@@ -349,7 +355,7 @@ async fn an_invalid_company_email_is_a_validation_error_with_per_field_messages(
     let h = Harness::start().await;
     let customers = h.client.customers();
     match customers
-        .register_company("acme.example", "Acme S.L.")
+        .create_company(&NewCompany::new("acme.example", "Acme S.L."))
         .await
     {
         Err(Error::Validation(v)) => {
@@ -374,13 +380,15 @@ async fn an_invalid_company_email_is_a_validation_error_with_per_field_messages(
 
     // The same company registers once the e-mail is right, and only once.
     customers
-        .register_company("contact@acme.example", "Acme S.L.")
+        .create_company(&NewCompany::new("contact@acme.example", "Acme S.L."))
         .await
         .unwrap();
-    let again = customers.register_company("contact@acme.example", "Acme S.L.");
+    let acme = NewCompany::new("contact@acme.example", "Acme S.L.");
+    let again = customers.create_company(&acme);
     let again = api_error(again.await.map(drop), "a second registration");
     assert_eq!(again.code, ApiErrorCode::UserAlreadyExists);
-    let disposable = customers.register_company("contact@yopmail.com", "Temp S.L.");
+    let temp = NewCompany::new("contact@yopmail.com", "Temp S.L.");
+    let disposable = customers.create_company(&temp);
     let disposable = api_error(disposable.await.map(drop), "a disposable domain");
     assert_eq!(disposable.code, ApiErrorCode::EmailNotAllowed);
 }
@@ -391,16 +399,19 @@ async fn a_document_upload_is_accepted_and_a_file_that_is_no_reference_never_lea
     let user = h.register("documents@example.com").await;
     let customers = h.client.customers();
     customers
-        .upload_document(user, DocumentType::Payslip, PDF)
+        .upload_document(&user, &NewDocument::new(DocumentType::Payslip, PDF))
         .await
         .unwrap();
     let url = "https://cdn.example.com/documents/payslip-january.pdf";
     customers
-        .upload_document(user, DocumentType::BankStatement, url)
+        .upload_document(&user, &NewDocument::new(DocumentType::BankStatement, url))
         .await
         .unwrap();
     let not_a_file = customers
-        .upload_document(user, DocumentType::Other, "C:\\payslip.pdf")
+        .upload_document(
+            &user,
+            &NewDocument::new(DocumentType::Other, "C:\\payslip.pdf"),
+        )
         .await;
     assert!(
         matches!(not_a_file, Err(Error::InvalidRequest(_))),
@@ -416,7 +427,7 @@ async fn tokens_that_expire_at_once_fail_after_exactly_one_replay() {
         ..SandboxConfig::default()
     })
     .await;
-    let result = h.client.kyc().status(UserId::new(100_001)).await;
+    let result = h.client.kyc().get(&UserId::new(100_001)).await;
     let error = match result {
         Err(Error::Api(e)) => e,
         other => panic!("expected Error::Api, got {other:?}"),
@@ -441,9 +452,9 @@ async fn an_injected_unexpected_error_is_final_and_the_next_call_succeeds() {
     h.control.fail_next("registerUser", "unexpected_error");
     let customers = h.client.customers();
     let request = person("retry", "retry@example.com");
-    let failed = api_error(customers.register(&request).await.map(drop), "injected");
+    let failed = api_error(customers.create(&request).await.map(drop), "injected");
     assert_eq!(failed.code, ApiErrorCode::UnexpectedError);
     assert!(!Error::Api(failed).is_retryable());
-    customers.register(&request).await.expect("the second try");
+    customers.create(&request).await.expect("the second try");
     assert_eq!(h.outcomes("registerUser"), ["unexpected_error", "ok"]);
 }

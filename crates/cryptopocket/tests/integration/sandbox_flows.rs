@@ -3,7 +3,6 @@
 //! transfer, selling, listing page by page, an expired token, and signed webhook deliveries.
 //! Nothing sleeps: each test moves the sandbox's clock.
 
-use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,13 +10,13 @@ use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post
 use chrono::NaiveDate;
 use cryptopocket::{
     Error,
-    bank_accounts::{BankAccountTransaction, BookingDates},
+    bank_accounts::BankAccountTransaction,
     model::{
         EventType, Iban, KycStatus, OffRampStatus, PaymentStatus, PaymentType, TransactionId,
         UserId,
     },
-    onramp::{NewGuidedPayment, NewPayment, PaymentInstructions, QuoteRequest},
-    pagination::ListOptions,
+    offramp::OffRampQuoteRequest,
+    onramp::{NewGuidedPayment, PaymentInstructions, QuoteRequest},
     webhooks::{WebhookError, WebhookEvent, WebhookVerifier},
 };
 use cryptopocket_sandbox::DeliveryOutcome;
@@ -36,10 +35,10 @@ async fn a_customer_buys_crypto_from_registration_to_coins_sent() {
     let h = Harness::start().await;
     let user = h.register("alice@example.com").await;
     let kyc = h.client.kyc();
-    let mut statuses = vec![kyc.status(user).await.unwrap().status];
+    let mut statuses = vec![kyc.get(&user).await.unwrap().status];
     for step in [5, 25] {
         h.control.advance(Duration::from_secs(step));
-        statuses.push(kyc.status(user).await.unwrap().status);
+        statuses.push(kyc.get(&user).await.unwrap().status);
     }
     assert_eq!(
         statuses,
@@ -48,23 +47,14 @@ async fn a_customer_buys_crypto_from_registration_to_coins_sent() {
 
     let onramp = h.client.onramp();
     let quote = onramp
-        .quote(&QuoteRequest {
-            amount: dec("150.50"),
-            symbol: "USDC".into(),
-            chain: Some("polygon".into()),
-            payment_type: PaymentType::Card,
-        })
+        .quote(&QuoteRequest::new(dec("150.50"), "USDC", PaymentType::Card).chain("polygon"))
         .await
         .unwrap();
     let guided = onramp
-        .create_guided_payment(&NewGuidedPayment {
-            user_id: user,
-            fiat_amount: dec("150.50"),
-            coin_symbol: "USDC".into(),
-            coin_chain: "polygon".into(),
-            payment_type: None,
-            external_id: Some("order-alice-1".into()),
-        })
+        .create_guided(
+            &NewGuidedPayment::new(&user, dec("150.50"), "USDC", "polygon")
+                .external_id("order-alice-1"),
+        )
         .await
         .unwrap();
     assert_eq!(guided.external_id.as_deref(), Some("order-alice-1"));
@@ -72,18 +62,18 @@ async fn a_customer_buys_crypto_from_registration_to_coins_sent() {
     assert!(guided.gateway_url.starts_with(origin), "{guided:?}");
     let id = guided.payment_id;
     assert_eq!(
-        onramp.payment(&id).await.unwrap().status,
+        onramp.get(&id).await.unwrap().status,
         PaymentStatus::Started
     );
 
     // The customer pays by card on the gateway page.
     h.control.pay(id.as_str(), "card").unwrap();
     h.control.advance(PAYMENT_RECEIVED);
-    let received = onramp.payment(&id).await.unwrap();
+    let received = onramp.get(&id).await.unwrap();
     assert_eq!(received.status, PaymentStatus::PaymentReceived);
     assert!(!received.status.is_final() && received.txid.is_none());
     h.control.advance(COINS_SENT);
-    let payment = onramp.payment(&id).await.unwrap();
+    let payment = onramp.get(&id).await.unwrap();
     assert_eq!(payment.status, PaymentStatus::CoinsSent);
     assert!(payment.status.is_final());
     let txid = payment.txid.as_deref().unwrap_or_default();
@@ -104,7 +94,7 @@ async fn a_bank_transfer_is_found_by_concept_reconciled_and_paid_out() {
     h.control.advance(KYC_DECIDED);
     let onramp = h.client.onramp();
     let order = purchase(user, dec("240"), PaymentType::Transfer);
-    let created = onramp.create_payment(&order).await.unwrap();
+    let created = onramp.create(&order).await.unwrap();
     let PaymentInstructions::BankTransfer {
         iban,
         concept: Some(concept),
@@ -118,7 +108,7 @@ async fn a_bank_transfer_is_found_by_concept_reconciled_and_paid_out() {
     let id = created.payment_id;
 
     h.control.send_transfer(id.as_str()).unwrap();
-    let pending = onramp.payment(&id).await.unwrap();
+    let pending = onramp.get(&id).await.unwrap();
     assert_eq!(pending.status, PaymentStatus::PendingBank);
 
     let bank = h.client.bank_accounts();
@@ -145,15 +135,12 @@ async fn a_bank_transfer_is_found_by_concept_reconciled_and_paid_out() {
     let reconciled = bank.reconcile(&id, &iban, &tx).await.unwrap();
     assert_eq!(reconciled.payment_id, id);
     assert_eq!(reconciled.status, PaymentStatus::PaymentReceived);
-    let listed = bank
-        .transactions_page(&iban, NonZeroU64::MIN)
-        .await
-        .unwrap();
+    let listed = bank.transactions(&iban).page(1).await.unwrap();
     let linked = listed.items.iter().find(|t| t.id == tx).unwrap();
     assert_eq!(linked.payment_id.as_ref(), Some(&id));
 
     h.control.advance(COINS_SENT);
-    let done = onramp.payment(&id).await.unwrap();
+    let done = onramp.get(&id).await.unwrap();
     assert_eq!(done.status, PaymentStatus::CoinsSent);
     assert_eq!(done.fiat_amount, dec("240"));
     assert!(done.txid.is_some());
@@ -164,7 +151,10 @@ async fn an_off_ramp_runs_to_finished() {
     let h = Harness::start().await;
     let user = h.register("seller@example.com").await;
     let offramp = h.client.offramp();
-    let quote = offramp.quote(dec("20"), "BUSD", Some("bsc")).await.unwrap();
+    let quote = offramp
+        .quote(&OffRampQuoteRequest::new(dec("20"), "BUSD").blockchain("bsc"))
+        .await
+        .unwrap();
     let created = offramp.create(&sale(user)).await.unwrap();
     assert!(created.deposit_wallet.starts_with("0x"), "{created:?}");
 
@@ -201,7 +191,7 @@ async fn customers_are_streamed_over_several_pages() {
     // 15 a page, the sandbox's (and Laravel's) default: pages 1, 2 and 3, once each.
     assert_eq!(h.outcomes("listCustomers"), ["ok", "ok", "ok"]);
 
-    let second = customers.list_page(NonZeroU64::new(2).unwrap()).await;
+    let second = customers.list().page(2).await;
     let second = second.unwrap();
     assert_eq!(
         (second.page, second.last_page, second.total),
@@ -212,14 +202,13 @@ async fn customers_are_streamed_over_several_pages() {
     assert_eq!(second.items[0].id, registered[15]);
 
     // per_page chooses the size: 5 a page makes 7 pages of 32, each asked for once.
-    let five = ListOptions { per_page: Some(5) };
-    let listed: Vec<_> = customers.list_with(five).try_collect().await.unwrap();
+    let five = customers.list().per_page(5);
+    let listed: Vec<_> = five.try_collect().await.unwrap();
     let ids: Vec<UserId> = listed.iter().map(|c| c.id).collect();
     assert_eq!(ids, registered);
     // After the 3 + 1 requests above.
     assert_eq!(h.outcomes("listCustomers").len(), 4 + 7);
-    let second = customers.list_page_with(NonZeroU64::new(2).unwrap(), five);
-    let second = second.await.unwrap();
+    let second = five.page(2).await.unwrap();
     assert_eq!(
         (second.page, second.last_page, second.total),
         (2, Some(7), Some(32))
@@ -234,24 +223,20 @@ async fn per_page_sets_the_page_size_of_the_other_lists() {
     let user = h.register("lists@example.com").await;
     // One item a page means one request per item.
     let bank = h.client.bank_accounts();
-    let one = ListOptions { per_page: Some(1) };
-    let accounts: Vec<_> = bank.list_with(one).try_collect().await.unwrap();
+    let accounts: Vec<_> = bank.list().per_page(1).try_collect().await.unwrap();
     assert!(accounts.len() > 1, "{accounts:?}");
     assert_eq!(h.outcomes("listBankAccounts").len(), accounts.len());
     h.control.advance(KYC_DECIDED);
     let (onramp, offramp) = (h.client.onramp(), h.client.offramp());
     for n in 0..2 {
-        let order = NewPayment {
-            external_id: Some(format!("order-{n}")),
-            ..purchase(user, dec("50"), PaymentType::Card)
-        };
-        onramp.create_payment(&order).await.unwrap();
+        let order = purchase(user, dec("50"), PaymentType::Card).external_id(format!("order-{n}"));
+        onramp.create(&order).await.unwrap();
         offramp.create(&sale(user)).await.unwrap();
     }
-    let payments: Vec<_> = onramp.payments_with(one).try_collect().await.unwrap();
+    let payments: Vec<_> = onramp.list().per_page(1).try_collect().await.unwrap();
     assert_eq!(payments.len(), 2);
     assert_eq!(h.outcomes("listPayments"), ["ok"; 2]);
-    let operations: Vec<_> = offramp.list_with(one).try_collect().await.unwrap();
+    let operations: Vec<_> = offramp.list().per_page(1).try_collect().await.unwrap();
     assert_eq!(operations.len(), 2);
     assert_eq!(h.outcomes("listRampoffs"), ["ok"; 2]);
 }
@@ -262,7 +247,7 @@ async fn bank_transactions_are_filtered_by_booking_date() {
     let user = h.register("dates@example.com").await;
     h.control.advance(KYC_DECIDED);
     let order = purchase(user, dec("240"), PaymentType::Transfer);
-    let created = h.client.onramp().create_payment(&order).await.unwrap();
+    let created = h.client.onramp().create(&order).await.unwrap();
     let transfer = h
         .control
         .send_transfer(created.payment_id.as_str())
@@ -289,11 +274,14 @@ async fn bank_transactions_are_filtered_by_booking_date() {
 
     // One a page, so that the filter holds on every page; both ends are inclusive.
     let listed = |from: Option<&BankAccountTransaction>, to: Option<&BankAccountTransaction>| {
-        let dates = BookingDates {
-            from: from.map(day),
-            to: to.map(day),
-        };
-        bank.transactions_with(&iban, dates, ListOptions { per_page: Some(1) })
+        let mut list = bank.transactions(&iban).per_page(1);
+        if let Some(from) = from {
+            list = list.booked_from(day(from));
+        }
+        if let Some(to) = to {
+            list = list.booked_to(day(to));
+        }
+        list.stream()
             .map_ok(|t| t.id.as_str().to_owned())
             .try_collect::<Vec<_>>()
     };
@@ -307,15 +295,10 @@ async fn bank_transactions_are_filtered_by_booking_date() {
     assert_eq!(one_day, [invoice.id.as_str()]);
 
     let page = bank
-        .transactions_page_with(
-            &iban,
-            NonZeroU64::MIN,
-            BookingDates {
-                from: Some(day(fee)),
-                to: None,
-            },
-            ListOptions { per_page: Some(2) },
-        )
+        .transactions(&iban)
+        .booked_from(day(fee))
+        .per_page(2)
+        .page(1)
         .await
         .unwrap();
     assert_eq!(
@@ -329,12 +312,7 @@ async fn list_options_out_of_range_are_refused_before_sending() {
     let h = Harness::start().await;
     let customers = h.client.customers();
     for bad in [0, 101] {
-        let results: Vec<_> = customers
-            .list_with(ListOptions {
-                per_page: Some(bad),
-            })
-            .collect()
-            .await;
+        let results: Vec<_> = customers.list().per_page(bad).stream().collect().await;
         assert_eq!(results.len(), 1, "{results:?}");
         let Err(Error::InvalidRequest(message)) = &results[0] else {
             panic!("{bad}: {results:?}");
@@ -342,34 +320,20 @@ async fn list_options_out_of_range_are_refused_before_sending() {
         assert!(message.contains("per_page"), "{message}");
         assert!(message.contains(&bad.to_string()), "{message}");
     }
-    let page = customers
-        .list_page_with(
-            NonZeroU64::MIN,
-            ListOptions {
-                per_page: Some(101),
-            },
-        )
-        .await;
+    let page = customers.list().per_page(101).page(1).await;
     assert!(matches!(page, Err(Error::InvalidRequest(_))), "{page:?}");
     // 100 is the largest page the API serves, and is accepted.
-    let hundred = ListOptions {
-        per_page: Some(100),
-    };
-    customers
-        .list_page_with(NonZeroU64::MIN, hundred)
-        .await
-        .unwrap();
+    customers.list().per_page(100).page(1).await.unwrap();
 
     let iban = Iban::new("ES9121000418450200051332").unwrap();
     let day = |d| NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
-    let backwards = BookingDates {
-        from: Some(day(2)),
-        to: Some(day(1)),
-    };
     let results: Vec<_> = h
         .client
         .bank_accounts()
-        .transactions_with(&iban, backwards, ListOptions::default())
+        .transactions(&iban)
+        .booked_from(day(2))
+        .booked_to(day(1))
+        .stream()
         .collect()
         .await;
     let [Err(Error::InvalidRequest(message))] = &results[..] else {
@@ -392,12 +356,12 @@ async fn an_expired_token_is_renewed_once_and_the_call_replayed() {
     // Past the token's hour of virtual time; the client's own clock has not moved.
     h.control.advance(Duration::from_secs(3601));
     let kyc = h.client.kyc();
-    assert_eq!(kyc.status(user).await.unwrap().status, KycStatus::Valid);
+    assert_eq!(kyc.get(&user).await.unwrap().status, KycStatus::Valid);
     // The fresh token is kept: the next call does not authenticate again.
-    kyc.status(user).await.unwrap();
+    kyc.get(&user).await.unwrap();
     // A token the server forgot for another reason is renewed the same way.
     h.control.revoke_tokens();
-    kyc.status(user).await.unwrap();
+    kyc.get(&user).await.unwrap();
     let ok = || "ok".to_owned();
     let refused = || "authorization_incorrect".to_owned();
     assert_eq!(
@@ -444,7 +408,7 @@ async fn webhook_deliveries_verify_and_arrive_pay_in_then_coins_sent() {
     let user = h.register("hooked@example.com").await;
     h.control.advance(KYC_DECIDED);
     let id = h.buy_with_card(user, 100).await;
-    let payment = h.client.onramp().payment(&id).await.unwrap();
+    let payment = h.client.onramp().get(&id).await.unwrap();
     h.control.settle().await;
 
     let deliveries = received.lock().unwrap().clone();

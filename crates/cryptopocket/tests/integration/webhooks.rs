@@ -43,11 +43,7 @@ fn independent_tag(body: &[u8], timestamp: &str) -> Vec<u8> {
 }
 
 fn headers_with(signature: String, timestamp: &str) -> DeliveryHeaders {
-    DeliveryHeaders {
-        api_key: API_KEY.to_owned(),
-        signature,
-        timestamp: timestamp.to_owned(),
-    }
+    DeliveryHeaders::new(API_KEY, signature, timestamp)
 }
 
 fn signed_map(body: &[u8]) -> HeaderMap {

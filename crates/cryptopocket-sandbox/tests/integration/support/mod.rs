@@ -22,6 +22,20 @@ pub fn http() -> reqwest::Client {
         .expect("a reqwest client builds")
 }
 
+/// A path template of the spec (`/payment/{payment_id}`) with every parameter filled in
+/// (`/payment/1`).
+pub fn filled_path(template: &str) -> String {
+    let mut path = String::new();
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        path.push_str(before);
+        rest = after.split_once('}').map_or("", |(_, after)| after);
+        path.push('1');
+    }
+    path.push_str(rest);
+    path
+}
+
 /// A token from `/authenticate` with the sandbox's own credentials.
 pub async fn token(http: &reqwest::Client, sandbox: &Sandbox) -> String {
     let (status, body) = send(

@@ -279,19 +279,18 @@ impl MockServer {
     }
 }
 
+/// The wallet of the documented createPayment request.
+pub const WALLET: &str = "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55";
+
 /// The documented createPayment request (EUR 240 of USDC on polygon for customer 106).
 pub fn payment_request(external_id: &str) -> NewPayment {
-    NewPayment {
-        user_id: UserId::new(106),
-        fiat_amount: Decimal::new(240, 0),
-        fiat_symbol: "EUR".into(),
-        coin_symbol: "USDC".into(),
-        coin_chain: Some("polygon".into()),
-        wallet: "0xB51b2ce243bb1F88880bC8D287EBbfd7F695Ac55".into(),
-        payment_type: None,
-        external_id: Some(external_id.into()),
-        callback_url: None,
-    }
+    payment_for(&UserId::new(106), Decimal::new(240, 0)).external_id(external_id)
+}
+
+/// The documented createPayment request for `user_id` and `fiat_amount` euros, without an
+/// external id.
+pub fn payment_for(user_id: &UserId, fiat_amount: Decimal) -> NewPayment {
+    NewPayment::new(user_id, fiat_amount, "EUR", "USDC", WALLET).coin_chain("polygon")
 }
 
 /// A client builder for `server` with test credentials and short timeouts and backoffs.
@@ -306,11 +305,11 @@ pub fn client_builder(server: &MockServer) -> ClientBuilder {
 
 /// `max_attempts` attempts with millisecond backoffs.
 pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
+    let mut retries = RetryPolicy::default();
+    retries.max_attempts = max_attempts;
+    retries.initial_backoff = Duration::from_millis(5);
+    retries.max_backoff = Duration::from_millis(20);
+    retries
 }
 
 fn route_of(path: &str) -> &str {

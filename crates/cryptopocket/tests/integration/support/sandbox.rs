@@ -16,7 +16,7 @@ use cryptopocket_sandbox::{Control, Sandbox, SandboxConfig};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{fast_retries, payment_request};
+use super::fast_retries;
 
 /// From registration until KYC is decided, in the sandbox's default schedule.
 pub const KYC_DECIDED: Duration = Duration::from_secs(30);
@@ -59,7 +59,7 @@ impl Harness {
         let name = email.split('@').next().unwrap_or("someone");
         self.client
             .customers()
-            .register(&person(name, email))
+            .create(&person(name, email))
             .await
             .unwrap_or_else(|e| panic!("register {email}: {e:?}"))
             .id
@@ -91,7 +91,7 @@ impl Harness {
         let created = self
             .client
             .onramp()
-            .create_payment(&purchase(
+            .create(&purchase(
                 user_id,
                 Decimal::new(euros, 0),
                 PaymentType::Card,
@@ -132,22 +132,14 @@ pub fn person(name: &str, email: &str) -> NewCustomer {
 
 /// The documented createPayment request, for `user_id`, `fiat_amount` euros and a method.
 pub fn purchase(user_id: UserId, fiat_amount: Decimal, payment_type: PaymentType) -> NewPayment {
-    NewPayment {
-        user_id,
-        fiat_amount,
-        payment_type: Some(payment_type),
-        ..payment_request("order-1")
-    }
+    super::payment_for(&user_id, fiat_amount)
+        .payment_type(payment_type)
+        .external_id("order-1")
 }
 
 /// A sale of 20 BUSD on bsc by `user_id`, paid out to a Spanish IBAN.
 pub fn sale(user_id: UserId) -> NewOffRamp {
-    NewOffRamp {
-        user_id,
-        amount: Decimal::new(20, 0),
-        symbol: "BUSD".into(),
-        blockchain: Some("bsc".into()),
-        iban: Some("ES76 2077 0024 0031 0257 5766".into()),
-        bank_name: None,
-    }
+    NewOffRamp::new(&user_id, Decimal::new(20, 0), "BUSD")
+        .blockchain("bsc")
+        .iban("ES76 2077 0024 0031 0257 5766")
 }
