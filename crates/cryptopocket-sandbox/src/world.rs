@@ -223,13 +223,15 @@ pub(crate) struct Rampoff {
     pub(crate) status: RampStatus,
     pub(crate) next: Option<(RampStatus, DateTime<Utc>)>,
     pub(crate) txid: Option<String>,
+    /// The integrator's reference (inferred: the spec adds it after the on-ramp's).
+    pub(crate) external_id: Option<String>,
 }
 
 impl Rampoff {
     /// The Get-rampoff-status shape: `amount` a string of base units beside `decimals`,
     /// `fiat_amount` a decimal string, as documented.
     pub(crate) fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id,
             "status": self.status.as_str(),
             "blockchain": self.blockchain,
@@ -237,7 +239,11 @@ impl Rampoff {
             "amount": base_units(self.amount, self.decimals).unwrap_or_else(|| "0".into()),
             "decimals": self.decimals,
             "fiat_amount": format!("{:.2}", self.fiat_amount),
-        })
+        });
+        if let Some(external_id) = &self.external_id {
+            v["external_id"] = json!(external_id);
+        }
+        v
     }
 
     /// The webhook body; `created_at` says when the event happened.

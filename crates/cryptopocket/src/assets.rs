@@ -15,6 +15,8 @@ pub struct Assets {
     client: Client,
 }
 
+crate::client::call_options!(Assets);
+
 impl Client {
     /// Supported coins and chains, and token prices.
     pub fn assets(&self) -> Assets {

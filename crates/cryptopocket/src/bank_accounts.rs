@@ -24,6 +24,8 @@ pub struct BankAccounts {
     client: Client,
 }
 
+crate::client::call_options!(BankAccounts);
+
 impl Client {
     /// The integration's bank accounts, their transactions, and reconciliation.
     pub fn bank_accounts(&self) -> BankAccounts {

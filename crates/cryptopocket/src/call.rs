@@ -44,6 +44,10 @@ const UNEXPECTED_BODY_BYTES: usize = 1024;
 impl Client {
     /// Runs `send` until it succeeds, fails for good, or the deadline passes.
     ///
+    /// The deadline and retry policy are this value's per-call options (set by an area's
+    /// `with_timeout` / `with_retry`) where given, else the client's; options that cannot
+    /// be used fail the call before anything is sent.
+    ///
     /// `send` builds and sends the request from owned values each time it is called, so a
     /// retry sends exactly the same request. Everything else comes from the spec through
     /// `E`: the operationId (errors and spans name it), the effect (whether a failed attempt
@@ -91,7 +95,12 @@ impl Client {
         attempts: &mut u32,
     ) -> Result<Parts<Data<E>>, Error> {
         let operation = E::OPERATION.id;
-        let deadline = deadline_after(started, self.inner.deadline);
+        self.options.check()?;
+        let deadline = deadline_after(
+            started,
+            self.options.deadline.unwrap_or(self.inner.deadline),
+        );
+        let retry = self.options.retry.as_ref().unwrap_or(&self.inner.retry);
         let timeout = || Error::Timeout {
             operation,
             elapsed: started.elapsed(),
@@ -146,7 +155,7 @@ impl Client {
             // only when it certainly never reached the server.
             let retryable = error.is_retryable()
                 && (E::OPERATION.effect.is_repeatable() || !error.may_have_reached_server());
-            if !retryable || failures >= self.inner.retry.max_attempts {
+            if !retryable || failures >= retry.get_max_attempts() {
                 return Err(error);
             }
             let retry_after = match &error {
@@ -168,10 +177,7 @@ impl Client {
                     retry_after: asked,
                 });
             }
-            let wait = self
-                .inner
-                .retry
-                .backoff(failures, retry_after.map(|(asked, _)| asked));
+            let wait = retry.backoff(failures, retry_after.map(|(asked, _)| asked));
             let Some(resume) = now.checked_add(wait).filter(|at| *at < deadline) else {
                 return Err(error);
             };

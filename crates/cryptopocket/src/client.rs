@@ -2,6 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use cryptopocket_api::RequestHook;
 use secrecy::SecretString;
 
 use crate::{
@@ -28,7 +29,60 @@ use crate::{
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    /// What calls through this value use instead of the client's settings (set by the
+    /// areas' `with_*` methods).
+    pub(crate) options: CallOptions,
 }
+
+/// Per-call settings that replace the client's: `None` keeps the client's.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallOptions {
+    /// The whole call's deadline, and the name of the method that set it.
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) retry: Option<RetryPolicy>,
+}
+
+impl CallOptions {
+    /// Whether the options can be used; checked by each call before anything is sent.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if let Some(deadline) = self.deadline {
+            crate::config::check_duration("with_timeout", deadline)?;
+        }
+        if let Some(retry) = &self.retry {
+            retry.check("with_retry")?;
+        }
+        Ok(())
+    }
+}
+
+/// The `with_*` methods every area handle has: per-call deadline and retry policy.
+macro_rules! call_options {
+    ($area:ty) => {
+        impl $area {
+            /// The deadline of each call made through this handle (lists included),
+            /// retries, token refresh and every body read included, in place of the
+            /// client's [`deadline`](crate::ClientBuilder::deadline); each attempt is still
+            /// bounded by the client's attempt timeout. Longer than zero and at most
+            /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), or the call fails with
+            /// [`Error::Config`](crate::Error::Config) before sending anything.
+            pub fn with_timeout(mut self, deadline: std::time::Duration) -> Self {
+                self.client.options.deadline = Some(deadline);
+                self
+            }
+
+            /// The retry policy of each call made through this handle (lists included), in
+            /// place of the client's [`retry_policy`](crate::ClientBuilder::retry_policy);
+            /// [`RetryPolicy::never`](crate::RetryPolicy::never) makes one attempt. A policy
+            /// that cannot be used fails the call with [`Error::Config`](crate::Error::Config)
+            /// before sending anything. Creates are never sent twice whatever the policy.
+            pub fn with_retry(mut self, retry: crate::RetryPolicy) -> Self {
+                self.client.options.retry = Some(retry);
+                self
+            }
+        }
+    };
+}
+pub(crate) use call_options;
 
 pub(crate) struct Inner {
     pub(crate) api: cryptopocket_api::Client,
@@ -59,14 +113,25 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client configured from `CRYPTOPOCKET_API_KEY`, `CRYPTOPOCKET_API_SECRET` and,
-    /// optionally, `CRYPTOPOCKET_BASE_URL` (the sandbox when unset) and
-    /// `CRYPTOPOCKET_CAPTURE` (a directory: write every exchange there, redacted; see
-    /// [`ClientBuilder::capture`]).
+    /// A client configured from the environment:
+    ///
+    /// | Variable | Meaning |
+    /// |---|---|
+    /// | `CRYPTOPOCKET_API_KEY`, `CRYPTOPOCKET_API_SECRET` | the credentials (required) |
+    /// | `CRYPTOPOCKET_BASE_URL` | the server; the sandbox when unset |
+    /// | `CRYPTOPOCKET_TIMEOUT` | each call's deadline: seconds (`30`, `2.5`) or a number with a unit `ms`, `s`, `m`, `h` (`500ms`, `2m`); see [`ENV_TIMEOUT`](crate::ENV_TIMEOUT) |
+    /// | `CRYPTOPOCKET_MAX_ATTEMPTS` | attempts per call, 1 or more (1 disables retries) |
+    /// | `CRYPTOPOCKET_ALLOW_HTTP_HOST` | the one host plain http may go to ([`ClientBuilder::allow_plain_http_to`]) |
+    /// | `CRYPTOPOCKET_CAPTURE` | a directory: write every exchange there, redacted ([`ClientBuilder::capture`]) |
+    ///
+    /// An empty variable counts as unset.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] naming the variable that is missing or wrong.
+    /// [`Error::Config`] naming the variable that is missing or wrong
+    /// ([`ConfigError::MissingCredential`](crate::ConfigError::MissingCredential),
+    /// [`ConfigError::EnvVar`](crate::ConfigError::EnvVar),
+    /// [`ConfigError::BaseUrl`](crate::ConfigError::BaseUrl)).
     pub fn from_env() -> Result<Self, Error> {
         ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
     }
@@ -80,8 +145,12 @@ impl Client {
     ) -> Self {
         let secrets = Arc::new(Secrets::new(&api_secret));
         let auth = Arc::new(Auth::new(api_key, api_secret));
-        let mut hooks = cryptopocket_api::Hooks::new(TokenHook(Arc::clone(&auth)))
-            .max_body_bytes(builder.max_body_bytes);
+        let token = TokenHook(Arc::clone(&auth));
+        let mut hooks = match &builder.request_hook {
+            Some(user) => cryptopocket_api::Hooks::new(Chain(token, Arc::clone(user))),
+            None => cryptopocket_api::Hooks::new(token),
+        }
+        .max_body_bytes(builder.max_body_bytes);
         if let Some(dir) = &builder.capture {
             let capture = crate::capture::Capture::new(dir, Arc::clone(&secrets));
             hooks = hooks.observe(Arc::new(capture));
@@ -97,6 +166,7 @@ impl Client {
                 secrets,
                 base_url,
             }),
+            options: CallOptions::default(),
         }
     }
 
@@ -153,5 +223,57 @@ impl Client {
     /// retries and no redaction of its errors: those belong to this crate's calls.
     pub fn raw(&self) -> &cryptopocket_api::Client {
         &self.inner.api
+    }
+}
+
+/// The crate's token hook, then the user's; the `auth` header leaves marked sensitive
+/// whatever the user's hook did to it.
+struct Chain(TokenHook, Arc<dyn RequestHook>);
+
+impl RequestHook for Chain {
+    fn before_send(&self, request: &mut reqwest::Request, operation_id: &'static str) {
+        self.0.before_send(request, operation_id);
+        self.1.before_send(request, operation_id);
+        if let reqwest::header::Entry::Occupied(mut entry) =
+            request.headers_mut().entry(cryptopocket_api::AUTH_HEADER)
+        {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    /// A hook that replaces the token with a value it did not mark sensitive.
+    struct Replaces;
+
+    impl RequestHook for Replaces {
+        fn before_send(&self, request: &mut reqwest::Request, _: &'static str) {
+            let plain = HeaderValue::from_static("replaced");
+            request
+                .headers_mut()
+                .insert(cryptopocket_api::AUTH_HEADER, plain);
+        }
+    }
+
+    #[test]
+    fn the_auth_header_leaves_sensitive_whatever_the_users_hook_did() {
+        let auth = Arc::new(Auth::new("k".into(), SecretString::from("s")));
+        let chain = Chain(TokenHook(auth), Arc::new(Replaces));
+        let mut request =
+            reqwest::Request::new(reqwest::Method::GET, "http://127.0.0.1/".parse().unwrap());
+        chain.before_send(&mut request, "get_payment");
+        let sent = request
+            .headers()
+            .get(cryptopocket_api::AUTH_HEADER)
+            .unwrap();
+        assert_eq!(sent, "replaced");
+        assert!(sent.is_sensitive());
+        assert!(!format!("{request:?}").contains("replaced"));
     }
 }

@@ -1,10 +1,16 @@
 //! Building a [`Client`]: where it talks to, with which credentials, and how patiently.
 
-use std::{fmt, net::IpAddr, path::PathBuf, time::Duration};
+use std::{fmt, net::IpAddr, path::PathBuf, sync::Arc, time::Duration};
 
+use cryptopocket_api::RequestHook;
 use secrecy::SecretString;
 
-use crate::{Client, Error, capture::ENV_CAPTURE, retry::RetryPolicy};
+use crate::{
+    Client, Error,
+    capture::ENV_CAPTURE,
+    error::{BaseUrlProblem, ConfigError, Credential},
+    retry::RetryPolicy,
+};
 
 /// The sandbox base URL published by CryptoPocket.
 pub const SANDBOX_BASE_URL: &str = cryptopocket_api::SANDBOX_BASE_URL;
@@ -36,6 +42,18 @@ pub const ENV_API_KEY: &str = "CRYPTOPOCKET_API_KEY";
 pub const ENV_API_SECRET: &str = "CRYPTOPOCKET_API_SECRET";
 /// See [`ENV_API_KEY`]; optional, the sandbox when unset.
 pub const ENV_BASE_URL: &str = "CRYPTOPOCKET_BASE_URL";
+/// Optional: the deadline of each call, as [`ClientBuilder::deadline`]. A bare decimal
+/// number is seconds (`30`, `2.5`); otherwise numbers each followed by a unit, `ms`, `s`,
+/// `m`, `h` or `d` (`500ms`, `1.5s`, `2m`, `1m30s`), as the command line's `--timeout`
+/// takes them. Longer than zero and at most [`MAX_TIMEOUT`] (a day). The attempt timeout
+/// (30 s) and the connect timeout (10 s) are lowered to it when it is shorter.
+pub const ENV_TIMEOUT: &str = "CRYPTOPOCKET_TIMEOUT";
+/// Optional: attempts per call in all, the first included, as
+/// [`RetryPolicy::max_attempts`]; a whole number, 1 or more (1 disables retries).
+pub const ENV_MAX_ATTEMPTS: &str = "CRYPTOPOCKET_MAX_ATTEMPTS";
+/// Optional: the one host plain `http` is allowed to, as
+/// [`ClientBuilder::allow_plain_http_to`] (e.g. `sandbox` for `http://sandbox:8080/api`).
+pub const ENV_ALLOW_HTTP_HOST: &str = "CRYPTOPOCKET_ALLOW_HTTP_HOST";
 
 /// Configures a [`Client`]; start with [`Client::builder`].
 ///
@@ -63,6 +81,10 @@ pub struct ClientBuilder {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_body_bytes: usize,
     pub(crate) capture: Option<PathBuf>,
+    pub(crate) request_hook: Option<Arc<dyn RequestHook>>,
+    allow_http_host: Option<String>,
+    /// The environment variable the base URL came from (for its error message).
+    base_url_variable: Option<&'static str>,
 }
 
 /// The longest deadline or timeout a [`ClientBuilder`] accepts: one day. Longer ones are
@@ -85,6 +107,11 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("capture", &self.capture)
+            .field(
+                "request_hook",
+                &self.request_hook.as_ref().map(|_| "RequestHook"),
+            )
+            .field("allow_http_host", &self.allow_http_host)
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +130,9 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             max_body_bytes: cryptopocket_api::DEFAULT_MAX_BODY_BYTES,
             capture: None,
+            request_hook: None,
+            allow_http_host: None,
+            base_url_variable: None,
         }
     }
 }
@@ -111,6 +141,7 @@ impl ClientBuilder {
     /// Which server to talk to (the sandbox by default).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
+        self.base_url_variable = None;
         self
     }
 
@@ -211,9 +242,67 @@ impl ClientBuilder {
         self
     }
 
-    /// How reads are retried; see [`RetryPolicy`].
+    /// How reads are retried; see [`RetryPolicy`]. Checked by [`build`](Self::build).
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Runs `hook` on every request the client sends, once per attempt (authenticate and
+    /// retries included), just before it goes out and after the crate has set the `auth`
+    /// header: to add a header of your own (a request id, a tracing context), or to count
+    /// attempts. The second argument is progenitor's snake-case name of the operation
+    /// (`get_payment`).
+    ///
+    /// The hook sees the token in the `auth` header; leave it as it is. Whatever the hook
+    /// does, the `auth` header leaves marked sensitive (reqwest never prints it), and every
+    /// error, log line and capture of the crate still has the secret and every token
+    /// replaced by value: a hook cannot make the crate print them.
+    ///
+    /// ```
+    /// use cryptopocket::api::RequestHook;
+    ///
+    /// struct RequestId;
+    ///
+    /// impl RequestHook for RequestId {
+    ///     fn before_send(&self, request: &mut reqwest::Request, _operation: &'static str) {
+    ///         let id = reqwest::header::HeaderValue::from_static("req-123");
+    ///         request.headers_mut().insert("x-request-id", id);
+    ///     }
+    /// }
+    ///
+    /// let client = cryptopocket::Client::builder()
+    ///     .credentials("your_api_key", "your_api_secret")
+    ///     .request_hook(RequestId)
+    ///     .build()?;
+    /// # Ok::<(), cryptopocket::Error>(())
+    /// ```
+    pub fn request_hook(mut self, hook: impl RequestHook + 'static) -> Self {
+        self.request_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Allows plain `http://` to this one host (a name or an IP address, without scheme or
+    /// port), e.g. `sandbox` for a sandbox in a container on a private network at
+    /// `http://sandbox:8080/api`. Without it, plain http is refused unless the host is
+    /// loopback; https needs nothing. Calling it again replaces the host.
+    ///
+    /// The token and the secret then cross that network unencrypted: every client built
+    /// with a plain-http base URL to the host logs a `tracing::warn!` naming it. Never use it
+    /// for production. [`Client::from_env`] reads it from `CRYPTOPOCKET_ALLOW_HTTP_HOST`.
+    ///
+    /// ```
+    /// use cryptopocket::{Client, Environment};
+    ///
+    /// let client = Client::builder()
+    ///     .environment(Environment::Custom("http://sandbox:8080/api".into()))
+    ///     .credentials("sandbox_api_key", "sandbox_api_secret")
+    ///     .allow_plain_http_to("sandbox")
+    ///     .build()?;
+    /// # Ok::<(), cryptopocket::Error>(())
+    /// ```
+    pub fn allow_plain_http_to(mut self, host: impl Into<String>) -> Self {
+        self.allow_http_host = Some(host.into());
         self
     }
 
@@ -221,39 +310,66 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when credentials are missing, the base URL is not an absolute
-    /// `https` URL (plain `http` is allowed for loopback addresses only) or carries a user
-    /// name or password, a timeout is zero or longer than [`MAX_TIMEOUT`], the body cap is
-    /// zero, or the HTTP client cannot be built.
+    /// [`Error::Config`] with a [`ConfigError`] when credentials are missing, the base URL
+    /// is not an absolute `https` URL (plain `http` is allowed for loopback addresses and
+    /// the host named with [`allow_plain_http_to`](Self::allow_plain_http_to)) or carries a
+    /// user name or password, a timeout is zero or longer than [`MAX_TIMEOUT`], the retry
+    /// policy has no attempt or too long a backoff, the body cap is zero, or the HTTP
+    /// client cannot be built.
     pub fn build(mut self) -> Result<Client, Error> {
         let api_key = self
             .api_key
             .clone()
             .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| Error::Config("no API key: call .credentials(key, secret)".into()))?;
+            .ok_or(ConfigError::MissingCredential {
+                credential: Credential::ApiKey,
+                variable: None,
+            })?;
         let api_secret = self
             .api_secret
             .clone()
-            .ok_or_else(|| Error::Config("no API secret: call .credentials(key, secret)".into()))?;
-        let base_url = checked_base_url(self.environment.base_url())?;
-        for (name, value) in [
+            .ok_or(ConfigError::MissingCredential {
+                credential: Credential::ApiSecret,
+                variable: None,
+            })?;
+        let allowed = self
+            .allow_http_host
+            .as_deref()
+            .map(|host| {
+                allowed_host(host).map_err(|reason| ConfigError::InvalidValue {
+                    setting: "allow_plain_http_to",
+                    reason,
+                })
+            })
+            .transpose()?;
+        let base_url = checked_base_url(self.environment.base_url(), allowed.as_deref()).map_err(
+            |(url, problem)| ConfigError::BaseUrl {
+                url,
+                problem,
+                variable: self.base_url_variable,
+            },
+        )?;
+        for (setting, value) in [
             ("attempt_timeout", self.attempt_timeout),
             ("deadline", self.deadline),
             ("connect_timeout", self.connect_timeout),
         ] {
-            if value.is_zero() {
-                return Err(Error::Config(format!(
-                    "timeouts must be longer than zero: {name} is zero"
-                )));
-            }
-            if value > MAX_TIMEOUT {
-                return Err(Error::Config(format!(
-                    "{name} of {value:?} is longer than the longest accepted, {MAX_TIMEOUT:?}"
-                )));
-            }
+            check_duration(setting, value)?;
         }
+        self.retry.check("retry_policy")?;
         if self.max_body_bytes == 0 {
-            return Err(Error::Config("max_body_bytes must be above zero".into()));
+            return Err(ConfigError::InvalidValue {
+                setting: "max_body_bytes",
+                reason: "must be above zero".into(),
+            }
+            .into());
+        }
+        if let Some(host) = base_url.plain_http_host {
+            tracing::warn!(
+                host = host.as_str(),
+                "plain http to {host} allowed: the API token and secret cross the network \
+                 unencrypted; never do this in production"
+            );
         }
         cryptopocket_api::prepare_tls();
         let http = match self.http.take() {
@@ -267,73 +383,221 @@ impl ClientBuilder {
             // outside the call loop (a raw call); the call loop's own deadline is shorter.
             .read_timeout(self.attempt_timeout)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| ConfigError::HttpClient {
+                message: crate::redact::redact_userinfo(&crate::call::with_causes(&e)),
+            })?;
         Ok(Client::from_parts(
-            self, base_url, api_key, api_secret, http,
+            self,
+            base_url.url,
+            api_key,
+            api_secret,
+            http,
         ))
     }
 
     /// A builder filled from `lookup` (the environment, in [`Client::from_env`]).
-    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let required = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::Config(format!("{name} is not set")))
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str, credential| {
+            set(name).ok_or(ConfigError::MissingCredential {
+                credential,
+                variable: Some(name),
+            })
         };
-        let mut builder =
-            Self::default().credentials(required(ENV_API_KEY)?, required(ENV_API_SECRET)?);
-        if let Some(dir) = lookup(ENV_CAPTURE).filter(|v| !v.trim().is_empty()) {
+        let mut builder = Self::default().credentials(
+            required(ENV_API_KEY, Credential::ApiKey)?,
+            required(ENV_API_SECRET, Credential::ApiSecret)?,
+        );
+        if let Some(dir) = set(ENV_CAPTURE) {
             builder = builder.capture(dir);
         }
-        Ok(
-            match lookup(ENV_BASE_URL).filter(|v| !v.trim().is_empty()) {
-                Some(url) => builder.environment(Environment::Custom(url)),
-                None => builder,
-            },
-        )
+        if let Some(url) = set(ENV_BASE_URL) {
+            builder = builder.environment(Environment::Custom(url));
+            // Set after `environment`, which forgets it.
+            builder.base_url_variable = Some(ENV_BASE_URL);
+        }
+        if let Some(value) = set(ENV_TIMEOUT) {
+            let timeout = parse_duration(&value)
+                .filter(|d| !d.is_zero() && *d <= MAX_TIMEOUT)
+                .ok_or_else(|| ConfigError::EnvVar {
+                    variable: ENV_TIMEOUT,
+                    reason: format!(
+                        "`{}` is not a duration longer than zero and at most {MAX_TIMEOUT:?}; \
+                         give seconds (`30`, `2.5`) or numbers with units (`500ms`, `2m`, `1m30s`)",
+                        shown_value(&value)
+                    ),
+                })?;
+            let attempt_timeout = timeout.min(builder.attempt_timeout);
+            let connect_timeout = timeout.min(builder.connect_timeout);
+            builder = builder
+                .deadline(timeout)
+                .attempt_timeout(attempt_timeout)
+                .connect_timeout(connect_timeout);
+        }
+        if let Some(value) = set(ENV_MAX_ATTEMPTS) {
+            let attempts = value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ConfigError::EnvVar {
+                    variable: ENV_MAX_ATTEMPTS,
+                    reason: format!(
+                        "`{}` is not a whole number of attempts, 1 or more (1 disables retries)",
+                        shown_value(&value)
+                    ),
+                })?;
+            builder.retry = builder.retry.max_attempts(attempts);
+        }
+        if let Some(host) = set(ENV_ALLOW_HTTP_HOST) {
+            allowed_host(&host).map_err(|reason| ConfigError::EnvVar {
+                variable: ENV_ALLOW_HTTP_HOST,
+                reason,
+            })?;
+            builder = builder.allow_plain_http_to(host);
+        }
+        Ok(builder)
     }
 }
 
-/// The base URL without a trailing slash, refusing what would leak credentials. Messages
-/// name the URL without its userinfo.
-fn checked_base_url(raw: &str) -> Result<String, Error> {
-    let shown = crate::redact::redact_userinfo(raw);
-    let url = shown.as_str();
-    let parsed = reqwest::Url::parse(raw)
-        .map_err(|e| Error::Config(format!("base URL `{url}` is not a valid URL: {e}")))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::Config(format!(
-            "base URL `{url}` carries a user name or password; give credentials with \
-             .credentials(key, secret) instead"
-        )));
+/// A duration setting: longer than zero, at most [`MAX_TIMEOUT`].
+pub(crate) fn check_duration(setting: &'static str, value: Duration) -> Result<(), ConfigError> {
+    if value.is_zero() || value > MAX_TIMEOUT {
+        return Err(ConfigError::DurationOutOfRange {
+            setting,
+            value,
+            max: MAX_TIMEOUT,
+        });
     }
-    match parsed.scheme() {
-        "https" if !cryptopocket_api::TLS => {
-            return Err(Error::Config(format!(
-                "base URL `{url}` is https but this build has no TLS backend; enable the \
-                 `rustls` (default), `rustls-ring` or `native-tls` feature of cryptopocket"
-            )));
+    Ok(())
+}
+
+/// An environment variable's value for an error message: short, printable.
+fn shown_value(value: &str) -> String {
+    crate::error::escape_controls(crate::error::shortened(value.trim(), 40).chars())
+}
+
+/// `text` as a duration: a bare decimal number of seconds (`30`, `2.5`), or numbers each
+/// followed by a unit, `ms`, `s`, `m`, `h` or `d` (`500ms`, `1.5s`, `2m`, `1m30s`), the
+/// same forms as the command line's `--timeout`. `None` when it is not one or is not
+/// representable.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let is_number = |c: char| c.is_ascii_digit() || c == '.';
+    let mut rest = text;
+    let mut total = Duration::ZERO;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let (number, after) = rest.split_at(rest.find(|c| !is_number(c)).unwrap_or(rest.len()));
+        let (unit, after) = after.split_at(after.find(is_number).unwrap_or(after.len()));
+        let seconds_per_unit = match unit.trim() {
+            // A bare number is seconds, alone only (`1m30` is a mistake, not 90 s).
+            "" if parts == 0 && after.is_empty() => 1.0,
+            "ms" => 0.001,
+            "s" | "sec" | "secs" => 1.0,
+            "m" | "min" | "mins" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            _ => return None,
+        };
+        // Digits with at most one point: no sign, exponent, `inf` or `NaN`.
+        if number.matches('.').count() > 1 || !number.chars().any(|c| c.is_ascii_digit()) {
+            return None;
         }
+        let value: f64 = number.parse().ok()?;
+        total = total.checked_add(Duration::try_from_secs_f64(value * seconds_per_unit).ok()?)?;
+        parts += 1;
+        rest = after.trim_start();
+    }
+    (parts > 0).then_some(total)
+}
+
+/// The host plain http may go to, normalised (lower case, IPv6 without brackets); an error
+/// saying what is accepted when `host` is not a bare host name or IP address.
+fn allowed_host(host: &str) -> Result<String, String> {
+    let refused = || {
+        format!(
+            "`{}` is not a host name or IP address; give the host alone, without scheme, \
+             port or path (e.g. `sandbox`)",
+            shown_value(host)
+        )
+    };
+    let host = host.trim();
+    if host.is_empty() || host.contains(['/', '@', '?', '#', ' ']) {
+        return Err(refused());
+    }
+    let parsed = reqwest::Url::parse(&format!("http://{host}/")).map_err(|_| refused())?;
+    if parsed.port().is_some() || parsed.path() != "/" {
+        return Err(refused());
+    }
+    let normalised = normalised_host(&parsed).ok_or_else(refused)?;
+    let given = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    // A host the parser had to rewrite (`0x7f.1`) is not the one the user meant to name.
+    if normalised != given {
+        return Err(refused());
+    }
+    Ok(normalised)
+}
+
+fn normalised_host(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase(),
+    )
+}
+
+/// A checked base URL.
+struct BaseUrl {
+    /// Without a trailing slash.
+    url: String,
+    /// The host when the URL is plain http to the allowed non-loopback host.
+    plain_http_host: Option<String>,
+}
+
+/// The base URL without a trailing slash, refusing what would leak credentials; plain
+/// http only to loopback and to `allowed_http_host` (normalised). A refusal gives the URL
+/// without its userinfo.
+fn checked_base_url(
+    raw: &str,
+    allowed_http_host: Option<&str>,
+) -> Result<BaseUrl, (String, BaseUrlProblem)> {
+    let shown = crate::redact::redact_userinfo(raw);
+    let refuse = |problem| Err((shown.clone(), problem));
+    let parsed = match reqwest::Url::parse(raw) {
+        Ok(parsed) => parsed,
+        Err(e) => return refuse(BaseUrlProblem::NotAUrl(e.to_string())),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return refuse(BaseUrlProblem::Userinfo);
+    }
+    let mut plain_http_host = None;
+    match parsed.scheme() {
+        "https" if !cryptopocket_api::TLS => return refuse(BaseUrlProblem::NoTlsBackend),
         "https" => {}
         "http" if is_loopback(&parsed) => {}
-        "http" => {
-            return Err(Error::Config(format!(
-                "base URL `{url}` is plain http: the token and secret would cross the network \
-                 unencrypted; use https (http is allowed for loopback addresses only)"
-            )));
+        "http"
+            if allowed_http_host.is_some()
+                && normalised_host(&parsed).as_deref() == allowed_http_host =>
+        {
+            plain_http_host = normalised_host(&parsed);
         }
-        other => {
-            return Err(Error::Config(format!(
-                "base URL `{url}` has scheme `{other}`; use https"
-            )));
-        }
+        "http" => return refuse(BaseUrlProblem::PlainHttp),
+        other => return refuse(BaseUrlProblem::UnsupportedScheme(other.to_owned())),
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "base URL `{url}` must not have a query or fragment"
-        )));
+        return refuse(BaseUrlProblem::QueryOrFragment);
     }
-    Ok(raw.trim_end_matches('/').to_owned())
+    Ok(BaseUrl {
+        url: raw.trim_end_matches('/').to_owned(),
+        plain_http_host,
+    })
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -361,16 +625,34 @@ mod tests {
         if cryptopocket_api::TLS {
             built.unwrap();
         } else {
-            let message = built.unwrap_err().to_string();
+            let error = built.unwrap_err();
+            assert!(
+                matches!(
+                    &error,
+                    Error::Config(ConfigError::BaseUrl {
+                        problem: BaseUrlProblem::NoTlsBackend,
+                        ..
+                    })
+                ),
+                "{error:?}"
+            );
+            let message = error.to_string();
             assert!(message.contains("no TLS backend"), "{message}");
             assert!(message.contains("native-tls"), "{message}");
         }
     }
 
+    fn problem(raw: &str, allowed: Option<&str>) -> BaseUrlProblem {
+        checked_base_url(raw, allowed).err().unwrap().1
+    }
+
     #[test]
     fn only_https_or_loopback_http_is_accepted() {
         assert_eq!(
-            checked_base_url("https://sandbox.cryptopocket.io/api/").unwrap(),
+            checked_base_url("https://sandbox.cryptopocket.io/api/", None)
+                .ok()
+                .unwrap()
+                .url,
             "https://sandbox.cryptopocket.io/api"
         );
         for ok in [
@@ -378,23 +660,126 @@ mod tests {
             "http://localhost/api",
             "http://[::1]:1/api",
         ] {
-            assert!(checked_base_url(ok).is_ok(), "{ok}");
+            let checked = checked_base_url(ok, None).ok().unwrap();
+            assert_eq!(checked.plain_http_host, None, "loopback needs no warning");
         }
-        for bad in [
-            "http://sandbox.cryptopocket.io/api",
-            "http://10.0.0.1/api",
-            "ftp://x/api",
-            "sandbox.cryptopocket.io/api",
-            "https://x/api?debug=1",
+        for (bad, expected) in [
+            (
+                "http://sandbox.cryptopocket.io/api",
+                BaseUrlProblem::PlainHttp,
+            ),
+            ("http://10.0.0.1/api", BaseUrlProblem::PlainHttp),
+            (
+                "ftp://x/api",
+                BaseUrlProblem::UnsupportedScheme("ftp".into()),
+            ),
+            ("https://x/api?debug=1", BaseUrlProblem::QueryOrFragment),
         ] {
-            let err = checked_base_url(bad).unwrap_err().to_string();
-            assert!(err.contains(bad), "{err}");
-        }
-        let err = checked_base_url("https://me:pa55w0rd@host/api")
-            .unwrap_err()
+            assert_eq!(problem(bad, None), expected, "{bad}");
+            let (url, problem) = checked_base_url(bad, None).err().unwrap();
+            let message = ConfigError::BaseUrl {
+                url,
+                problem,
+                variable: None,
+            }
             .to_string();
+            assert!(message.contains(bad), "{message}");
+        }
+        assert!(matches!(
+            problem("sandbox.cryptopocket.io/api", None),
+            BaseUrlProblem::NotAUrl(_)
+        ));
+        let (url, problem) = checked_base_url("https://me:pa55w0rd@host/api", None)
+            .err()
+            .unwrap();
+        assert_eq!(problem, BaseUrlProblem::Userinfo);
+        let err = ConfigError::BaseUrl {
+            url,
+            problem,
+            variable: Some(ENV_BASE_URL),
+        }
+        .to_string();
         assert!(err.contains("user name or password"), "{err}");
+        assert!(err.contains(ENV_BASE_URL), "{err}");
         assert!(!err.contains("pa55w0rd") && !err.contains("me:"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_goes_only_to_the_one_allowed_host() {
+        let checked = checked_base_url("http://sandbox:8080/api", Some("sandbox"))
+            .ok()
+            .unwrap();
+        assert_eq!(checked.url, "http://sandbox:8080/api");
+        assert_eq!(checked.plain_http_host.as_deref(), Some("sandbox"));
+        assert_eq!(
+            checked_base_url("http://SandBox:8080/api", Some("sandbox"))
+                .ok()
+                .unwrap()
+                .plain_http_host
+                .as_deref(),
+            Some("sandbox")
+        );
+        assert_eq!(
+            problem("http://other:8080/api", Some("sandbox")),
+            BaseUrlProblem::PlainHttp
+        );
+        assert_eq!(
+            problem("http://sandbox.evil.example/api", Some("sandbox")),
+            BaseUrlProblem::PlainHttp
+        );
+        assert_eq!(allowed_host(" SandBox ").unwrap(), "sandbox");
+        assert_eq!(allowed_host("10.0.0.7").unwrap(), "10.0.0.7");
+        assert_eq!(allowed_host("[fd00::1]").unwrap(), "fd00::1");
+        assert!(
+            checked_base_url("http://[fd00::1]:8080/api", Some("fd00::1"))
+                .ok()
+                .is_some()
+        );
+        for bad in [
+            "",
+            "http://sandbox",
+            "sandbox:8080",
+            "sandbox/api",
+            "u@sandbox",
+            "0x7f.1",
+        ] {
+            assert!(allowed_host(bad).is_err(), "{bad}");
+        }
+        // Through the builder: refused without the opt-in, built (with a warning) with it.
+        let builder = || {
+            ClientBuilder::default()
+                .environment(Environment::Custom("http://sandbox:8080/api".into()))
+                .credentials("k", "s")
+        };
+        assert!(matches!(
+            builder().build().unwrap_err(),
+            Error::Config(ConfigError::BaseUrl {
+                problem: BaseUrlProblem::PlainHttp,
+                ..
+            })
+        ));
+        assert_eq!(
+            builder()
+                .allow_plain_http_to("sandbox")
+                .build()
+                .unwrap()
+                .base_url(),
+            "http://sandbox:8080/api"
+        );
+        let error = builder()
+            .allow_plain_http_to("sandbox:8080")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                Error::Config(ConfigError::InvalidValue {
+                    setting: "allow_plain_http_to",
+                    ..
+                })
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]
@@ -410,11 +795,15 @@ mod tests {
                 ClientBuilder::default().connect_timeout(MAX_TIMEOUT + Duration::from_nanos(1)),
             ),
         ] {
-            let err = builder
-                .credentials("k", "s")
-                .build()
-                .unwrap_err()
-                .to_string();
+            let err = builder.credentials("k", "s").build().unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    Error::Config(ConfigError::DurationOutOfRange { setting, .. }) if *setting == name
+                ),
+                "{err:?}"
+            );
+            let err = err.to_string();
             assert!(err.contains(name) && err.contains("longest"), "{err}");
         }
         assert!(
@@ -424,19 +813,33 @@ mod tests {
                 .build()
                 .is_ok()
         );
+        let err = ClientBuilder::default()
+            .credentials("k", "s")
+            .retry_policy(RetryPolicy::default().max_attempts(0))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("max_attempts"), "{err}");
+    }
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
     fn from_env_requires_key_and_secret_and_reads_the_base_url() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
         let err = ClientBuilder::from_lookup(env(&[(ENV_API_KEY, "k")])).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingCredential {
+                credential: Credential::ApiSecret,
+                variable: Some(ENV_API_SECRET)
+            }
+        );
         assert!(err.to_string().contains(ENV_API_SECRET), "{err}");
         let builder = ClientBuilder::from_lookup(env(&[
             (ENV_API_KEY, "k"),
@@ -458,16 +861,129 @@ mod tests {
         assert_eq!(captured.capture, Some(PathBuf::from("/tmp/capture-here")));
         assert!(!format!("{builder:?}").contains("s3cr3t"));
         assert!(builder.build().is_ok());
+        // A refused URL from the environment names the variable, never the secret.
+        let err = ClientBuilder::from_lookup(env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_API_SECRET, "s3cr3t"),
+            (ENV_BASE_URL, "http://sandbox:8080/api"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(ENV_BASE_URL) && err.contains("plain http"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
+    fn from_env_reads_the_timeout_attempts_and_plain_http_host() {
+        let builder = ClientBuilder::from_lookup(env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_API_SECRET, "s"),
+            (ENV_BASE_URL, "http://sandbox:8080/api"),
+            (ENV_TIMEOUT, "2.5"),
+            (ENV_MAX_ATTEMPTS, "5"),
+            (ENV_ALLOW_HTTP_HOST, "sandbox"),
+        ]))
+        .unwrap();
+        assert_eq!(builder.deadline, Duration::from_millis(2500));
+        assert_eq!(builder.attempt_timeout, Duration::from_millis(2500));
+        assert_eq!(builder.connect_timeout, Duration::from_millis(2500));
+        assert_eq!(builder.retry.get_max_attempts(), 5);
+        assert_eq!(
+            builder.build().unwrap().base_url(),
+            "http://sandbox:8080/api"
+        );
+        // A long timeout is the deadline; attempts and connects keep their defaults.
+        let long = ClientBuilder::from_lookup(env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_API_SECRET, "s"),
+            (ENV_TIMEOUT, "2m"),
+        ]))
+        .unwrap();
+        assert_eq!(long.deadline, Duration::from_secs(120));
+        assert_eq!(long.attempt_timeout, Duration::from_secs(30));
+        assert_eq!(long.connect_timeout, Duration::from_secs(10));
+
+        for (variable, value) in [
+            (ENV_TIMEOUT, "soon"),
+            (ENV_TIMEOUT, "0"),
+            (ENV_TIMEOUT, "-1"),
+            (ENV_TIMEOUT, "25h"),
+            (ENV_TIMEOUT, "1e3"),
+            (ENV_MAX_ATTEMPTS, "0"),
+            (ENV_MAX_ATTEMPTS, "three"),
+            (ENV_MAX_ATTEMPTS, "-2"),
+            (ENV_ALLOW_HTTP_HOST, "http://sandbox:8080"),
+        ] {
+            let pairs: &'static [(&str, &str)] = Box::leak(Box::new([
+                (ENV_API_KEY, "k"),
+                (ENV_API_SECRET, "s"),
+                (variable, value),
+            ]));
+            let err = ClientBuilder::from_lookup(env(pairs)).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::EnvVar { variable: v, .. } if *v == variable),
+                "{variable}={value}: {err:?}"
+            );
+            assert!(err.to_string().starts_with(variable), "{err}");
+        }
+    }
+
+    #[test]
+    fn durations_are_seconds_or_a_number_with_a_unit() {
+        let ms = Duration::from_millis;
+        for (text, expected) in [
+            ("30", Some(ms(30_000))),
+            ("2.5", Some(ms(2500))),
+            (" 500ms ", Some(ms(500))),
+            ("1.5s", Some(ms(1500))),
+            ("2m", Some(ms(120_000))),
+            ("1h", Some(ms(3_600_000))),
+            ("0.5 s", Some(ms(500))),
+            ("1m30s", Some(ms(90_000))),
+            ("1d", Some(ms(86_400_000))),
+            ("2 min", Some(ms(120_000))),
+            ("1m30", None),
+            ("", None),
+            (".", None),
+            ("1.2.3", None),
+            ("5x", None),
+            ("-1", None),
+            ("+1", None),
+            ("1e3", None),
+            ("inf", None),
+            ("NaN", None),
+            ("ms", None),
+            ("99999999999999999999999h", None),
+        ] {
+            assert_eq!(parse_duration(text), expected, "{text:?}");
+        }
     }
 
     #[test]
     fn missing_credentials_and_zero_timeouts_are_refused() {
-        assert!(ClientBuilder::default().build().is_err());
+        assert!(matches!(
+            ClientBuilder::default().build().unwrap_err(),
+            Error::Config(ConfigError::MissingCredential {
+                credential: Credential::ApiKey,
+                variable: None
+            })
+        ));
         let err = ClientBuilder::default()
             .credentials("k", "s")
             .deadline(Duration::ZERO)
             .build()
             .unwrap_err();
-        assert!(err.to_string().contains("timeouts"), "{err}");
+        assert!(err.to_string().contains("longer than zero"), "{err}");
+        let err = ClientBuilder::default()
+            .credentials("k", "s")
+            .max_body_bytes(0)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("max_body_bytes"), "{err}");
     }
 }

@@ -20,11 +20,15 @@ pub struct Customers {
     client: Client,
 }
 
+crate::client::call_options!(Customers);
+
 /// KYC and KYB status and links; from [`Client::kyc`].
 #[derive(Debug, Clone)]
 pub struct Kyc {
     client: Client,
 }
+
+crate::client::call_options!(Kyc);
 
 impl Client {
     /// Registering, finding and listing customers, and uploading their documents.

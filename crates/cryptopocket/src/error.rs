@@ -24,9 +24,10 @@ pub enum Error {
     /// The input breaks a rule the docs state; nothing was sent.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// The client is misconfigured (builder or environment variables).
+    /// The client is misconfigured (builder, environment variables or per-call options);
+    /// nothing was sent. [`ConfigError`] says what, naming the setting or variable.
     #[error("configuration error: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// The connection failed or broke.
     #[error(
         "transport error in {operation}: {message}{}",
@@ -167,8 +168,29 @@ impl Error {
     /// a timeout, a broken connection, any HTTP status outside the API (a proxy's 502, a
     /// redirect), an oversized or undecodable answer, a server exception
     /// (`unexpected_error`, `error_payment_creation`, a free-text code). After a failed
-    /// create for which this is `true`, look the object up (a payment by your
-    /// `external_id`) before creating it again.
+    /// create for which this is `true`, look the object up before creating it again: a
+    /// payment by the `external_id` you gave it with
+    /// [`OnRamp::find_by_external_id`](crate::onramp::OnRamp::find_by_external_id), an
+    /// off-ramp with
+    /// [`OffRamp::find_by_external_id`](crate::offramp::OffRamp::find_by_external_id) (both
+    /// walk the list: the API has no look-up by reference, so they are inferred).
+    ///
+    /// ```no_run
+    /// # async fn run(client: cryptopocket::Client, order: cryptopocket::onramp::NewPayment) -> Result<(), cryptopocket::Error> {
+    /// // `order` was built with `.external_id("order-001")`.
+    /// match client.onramp().create(&order).await {
+    ///     Ok(created) => println!("created {}", created.payment_id),
+    ///     Err(e) if e.may_have_reached_server() => {
+    ///         match client.onramp().find_by_external_id("order-001").await? {
+    ///             Some(payment) => println!("it was created after all: {}", payment.id),
+    ///             None => println!("not created (yet): safe to try again later"),
+    ///         }
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn may_have_reached_server(&self) -> bool {
         match self {
             Error::Transport { maybe_sent, .. } => *maybe_sent,
@@ -190,6 +212,142 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// What is wrong with a client's configuration: [`Error::Config`].
+///
+/// Each variant names the setting (a builder method, or an environment variable read by
+/// [`Client::from_env`](crate::Client::from_env)) so that a program can say how to fix it.
+/// None holds a secret: the API secret never appears, and a URL is shown without its user
+/// name and password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The API key or the API secret was not given (or is blank).
+    #[error(
+        "no {credential}: {}",
+        match variable {
+            Some(variable) => format!("set {variable}"),
+            None => "call .credentials(key, secret)".to_owned(),
+        }
+    )]
+    MissingCredential {
+        /// Which one is missing.
+        credential: Credential,
+        /// The environment variable it was looked for in, for [`Client::from_env`](crate::Client::from_env).
+        variable: Option<&'static str>,
+    },
+    /// The base URL cannot be used.
+    #[error(
+        "base URL `{url}`{} {problem}",
+        match variable {
+            Some(variable) => format!(" (from {variable})"),
+            None => String::new(),
+        }
+    )]
+    BaseUrl {
+        /// The URL as given, with any user name and password removed.
+        url: String,
+        /// What is wrong with it.
+        problem: BaseUrlProblem,
+        /// The environment variable it came from, for [`Client::from_env`](crate::Client::from_env).
+        variable: Option<&'static str>,
+    },
+    /// A duration is zero or longer than the longest accepted.
+    #[error(
+        "{setting} of {value:?} is out of range: {}",
+        if value.is_zero() {
+            "it must be longer than zero".to_owned()
+        } else {
+            format!("it is longer than the longest accepted, {max:?}")
+        }
+    )]
+    DurationOutOfRange {
+        /// The builder method or per-call option, e.g. `deadline` or `with_timeout`.
+        setting: &'static str,
+        /// The value given.
+        value: Duration,
+        /// The longest accepted ([`MAX_TIMEOUT`](crate::MAX_TIMEOUT)).
+        max: Duration,
+    },
+    /// Another setting has a value that cannot be used.
+    #[error("{setting}: {reason}")]
+    InvalidValue {
+        /// The builder method or per-call option, e.g. `max_body_bytes` or `retry_policy`.
+        setting: &'static str,
+        /// What is wrong, and what is accepted.
+        reason: String,
+    },
+    /// An environment variable read by [`Client::from_env`](crate::Client::from_env) has a
+    /// value that cannot be used.
+    #[error("{variable}: {reason}")]
+    EnvVar {
+        /// The variable, e.g. `CRYPTOPOCKET_TIMEOUT`.
+        variable: &'static str,
+        /// What is wrong, and what is accepted.
+        reason: String,
+    },
+    /// The HTTP client could not be built (for example a TLS setting of your own
+    /// `reqwest::ClientBuilder`).
+    #[error("cannot build the HTTP client: {message}")]
+    HttpClient {
+        /// What reqwest reported.
+        message: String,
+    },
+}
+
+/// Which credential [`ConfigError::MissingCredential`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credential {
+    /// The API key.
+    ApiKey,
+    /// The API secret.
+    ApiSecret,
+}
+
+impl fmt::Display for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Credential::ApiKey => "API key",
+            Credential::ApiSecret => "API secret",
+        })
+    }
+}
+
+/// Why a base URL is refused ([`ConfigError::BaseUrl`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaseUrlProblem {
+    /// It is not an absolute URL; the parser's reason.
+    #[error("is not a valid URL: {0}")]
+    NotAUrl(String),
+    /// It carries a user name or password.
+    #[error(
+        "carries a user name or password; give credentials with .credentials(key, secret) \
+         instead"
+    )]
+    Userinfo,
+    /// It is plain `http` to a host that is neither loopback nor the one allowed with
+    /// [`ClientBuilder::allow_plain_http_to`](crate::ClientBuilder::allow_plain_http_to).
+    #[error(
+        "is plain http: the token and secret would cross the network unencrypted; use https \
+         (plain http is allowed for loopback addresses, and for one host named with \
+         .allow_plain_http_to(host) or CRYPTOPOCKET_ALLOW_HTTP_HOST)"
+    )]
+    PlainHttp,
+    /// Its scheme is neither `https` nor `http`.
+    #[error("has scheme `{0}`; use https")]
+    UnsupportedScheme(String),
+    /// It is `https` but this build has no TLS backend.
+    #[error(
+        "is https but this build has no TLS backend; enable the `rustls` (default), \
+         `rustls-ring` or `native-tls` feature of cryptopocket"
+    )]
+    NoTlsBackend,
+    /// It has a query or a fragment.
+    #[error("must not have a query or fragment")]
+    QueryOrFragment,
 }
 
 /// The API's refusal: an error envelope (`{"status": "error", "error": "<code>"}`, mostly

@@ -111,8 +111,17 @@
 //! the deadline. A call that creates something is never sent again once it may have reached
 //! the server. The only replay is after the server refused the token
 //! (`authorization_incorrect`). If a create fails with
-//! [`Error::may_have_reached_server`], look the payment up by your `external_id` before
-//! creating another.
+//! [`Error::may_have_reached_server`], look the payment up by your `external_id`
+//! ([`OnRamp::find_by_external_id`](onramp::OnRamp::find_by_external_id)) before creating
+//! another.
+//!
+//! # Per-call options and hooks
+//!
+//! Each area handle takes a deadline and a retry policy for the calls made through it:
+//! `client.onramp().with_timeout(Duration::from_secs(5)).get(&id)`,
+//! `client.customers().with_retry(RetryPolicy::never())`. A
+//! [`RequestHook`](api::RequestHook) of your own
+//! ([`ClientBuilder::request_hook`]) sees every request just before it leaves.
 //!
 //! # Provenance
 //!
@@ -154,10 +163,13 @@ pub mod webhooks;
 
 pub use capture::ENV_CAPTURE;
 pub use client::Client;
-pub use config::{ClientBuilder, Environment, MAX_TIMEOUT, SANDBOX_BASE_URL};
+pub use config::{
+    ClientBuilder, ENV_ALLOW_HTTP_HOST, ENV_API_KEY, ENV_API_SECRET, ENV_BASE_URL,
+    ENV_MAX_ATTEMPTS, ENV_TIMEOUT, Environment, MAX_TIMEOUT, SANDBOX_BASE_URL,
+};
 /// The generated low-level client and its types.
 pub use cryptopocket_api as api;
-pub use error::{ApiError, Error, ValidationError};
+pub use error::{ApiError, ConfigError, Error, ValidationError};
 pub use model::ApiErrorCode;
 pub use redact::Redactor;
 pub use retry::RetryPolicy;

@@ -17,6 +17,8 @@ pub struct OffRamp {
     client: Client,
 }
 
+crate::client::call_options!(OffRamp);
+
 impl Client {
     /// Quotes and off-ramp operations (selling crypto).
     pub fn offramp(&self) -> OffRamp {
@@ -46,6 +48,7 @@ pub struct NewOffRamp {
     blockchain: Option<String>,
     iban: Option<String>,
     bank_name: Option<String>,
+    external_id: Option<String>,
 }
 
 impl NewOffRamp {
@@ -61,6 +64,7 @@ impl NewOffRamp {
             blockchain: None,
             iban: None,
             bank_name: None,
+            external_id: None,
         }
     }
 
@@ -82,6 +86,15 @@ impl NewOffRamp {
         self
     }
 
+    /// Your own reference (**inferred**: the docs name no such field for off-ramps; the
+    /// spec adds it after the on-ramp's). Set it: [`OffRamp::find_by_external_id`] finds
+    /// the operation with it when a create failed in a way that leaves you unsure whether
+    /// it happened.
+    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
     /// The request body, after the checks the crate can make.
     fn to_api(&self) -> Result<types::CreateRampoffRequest, Error> {
         Ok(types::CreateRampoffRequest {
@@ -91,6 +104,7 @@ impl NewOffRamp {
             blockchain: optional_text("blockchain", self.blockchain.as_deref())?,
             iban: optional_text("iban", self.iban.as_deref())?,
             bank_name: optional_text("bank_name", self.bank_name.as_deref())?,
+            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
         })
     }
 }
@@ -177,6 +191,9 @@ pub struct OffRampOperation {
     pub amount: Option<Decimal>,
     /// The fiat paid out (currency undocumented).
     pub fiat_amount: Option<Decimal>,
+    /// Your reference, as sent with [`NewOffRamp::external_id`] (inferred: the docs name no
+    /// such field for off-ramps).
+    pub external_id: Option<String>,
 }
 
 impl OffRamp {
@@ -259,6 +276,29 @@ impl OffRamp {
         operation(OP, required(parts.data, OP)?)
     }
 
+    /// The first off-ramp operation whose `external_id` is `external_id` (as sent with
+    /// [`NewOffRamp::external_id`]), or `None` when none has it: the way to learn whether a
+    /// create whose outcome is unknown ([`Error::may_have_reached_server`]) happened.
+    ///
+    /// **Inferred**: the API has no look-up by your reference, and the docs name no
+    /// `external_id` for off-ramps at all; this walks [`list`](Self::list) (100 a page) and
+    /// stops at the first match, reading every page when there is none. Compared exactly.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] for an empty `external_id`, before anything is sent; the
+    /// first error of the list's stream; see [`Error`].
+    pub async fn find_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<OffRampOperation>, Error> {
+        text("external_id", external_id)?;
+        crate::pagination::find(self.list(), |operation: &OffRampOperation| {
+            operation.external_id.as_deref() == Some(external_id)
+        })
+        .await
+    }
+
     /// List off-ramp transactions (path and shape inferred): every operation, a page at a
     /// time; see [`List`].
     pub fn list(&self) -> List<OffRampOperation> {
@@ -310,6 +350,7 @@ pub(crate) fn operation(op: &'static str, raw: types::Rampoff) -> Result<OffRamp
             .as_deref()
             .map(|v| field(op, "data.fiat_amount", money::parse_decimal(v)))
             .transpose()?,
+        external_id: raw.external_id.map(Into::into),
     })
 }
 

@@ -18,6 +18,8 @@ pub struct OnRamp {
     client: Client,
 }
 
+crate::client::call_options!(OnRamp);
+
 impl Client {
     /// Quotes, payment methods and payments (buying crypto).
     pub fn onramp(&self) -> OnRamp {
@@ -529,6 +531,36 @@ impl OnRamp {
             })
             .await?;
         payment(OP, required(parts.data, OP)?)
+    }
+
+    /// The first payment whose `external_id` is `external_id`, or `None` when no payment
+    /// has it: the way to learn whether a create whose outcome is unknown
+    /// ([`Error::may_have_reached_server`]) happened.
+    ///
+    /// **Inferred**: the API has no look-up by your reference, so this walks
+    /// [`list`](Self::list) (100 a page) and stops at the first match; it reads every page
+    /// when there is none. It therefore rests on the list's inferred shape, and on
+    /// `external_id` being echoed in it. Compared exactly, as sent.
+    ///
+    /// ```no_run
+    /// # async fn run(client: cryptopocket::Client) -> Result<(), cryptopocket::Error> {
+    /// if let Some(payment) = client.onramp().find_by_external_id("order-001").await? {
+    ///     println!("order-001 is payment {} ({})", payment.id, payment.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] for an empty `external_id`, before anything is sent; the
+    /// first error of the list's stream; see [`Error`].
+    pub async fn find_by_external_id(&self, external_id: &str) -> Result<Option<Payment>, Error> {
+        text("external_id", external_id)?;
+        crate::pagination::find(self.list(), |payment: &Payment| {
+            payment.external_id.as_deref() == Some(external_id)
+        })
+        .await
     }
 
     /// List on-ramp transactions (path and shape inferred): every payment, a page at a

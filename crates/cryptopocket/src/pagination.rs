@@ -165,6 +165,25 @@ where
     }
 }
 
+/// The first item of `list` (walked 100 a page) that `matches`, stopping there; `None`
+/// after the last page.
+pub(crate) async fn find<T, F>(
+    list: List<T, F>,
+    matches: impl Fn(&T) -> bool,
+) -> Result<Option<T>, Error>
+where
+    T: Send + 'static,
+    F: Clone + Send + Sync + 'static,
+{
+    let mut items = list.per_page(MAX_PER_PAGE).stream();
+    while let Some(item) = items.try_next().await? {
+        if matches(&item) {
+            return Ok(Some(item));
+        }
+    }
+    Ok(None)
+}
+
 /// The `per_page` query parameter to send, checked.
 fn per_page_param(per_page: Option<u64>) -> Result<Option<NonZeroU64>, Error> {
     per_page

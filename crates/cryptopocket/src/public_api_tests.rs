@@ -1,7 +1,9 @@
 //! The public API hands out this crate's own types: no public signature mentions the
 //! generated crate (`cryptopocket_api::types::…`, or a name imported from it), except
-//! [`Client::raw`](crate::Client::raw), the documented escape hatch, and the `api`
-//! re-export itself.
+//! [`Client::raw`](crate::Client::raw), the documented escape hatch,
+//! [`ClientBuilder::request_hook`](crate::ClientBuilder::request_hook), which takes the
+//! generated client's `RequestHook` trait (no generated type), and the `api` re-export
+//! itself.
 //!
 //! The check reads the sources (`src/**/*.rs`), because the compiler has no stable way to
 //! list a crate's public signatures. It looks at what is `pub` (not `pub(crate)`): function
@@ -17,6 +19,10 @@ const ALLOWED: &[(&str, &str)] = &[
     (
         "client.rs",
         "pub fn raw(&self) -> &cryptopocket_api::Client",
+    ),
+    (
+        "config.rs",
+        "pub fn request_hook(mut self, hook: impl RequestHook + 'static)",
     ),
     ("lib.rs", "pub use cryptopocket_api as api;"),
 ];

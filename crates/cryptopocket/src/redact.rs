@@ -15,7 +15,11 @@ use std::{
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::{Error, model::ApiErrorCode};
+use crate::{
+    Error,
+    error::{BaseUrlProblem, ConfigError},
+    model::ApiErrorCode,
+};
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -88,8 +92,21 @@ impl Secrets {
                     })
                     .collect();
             }
+            Error::Config(config) => match config {
+                ConfigError::BaseUrl { url, problem, .. } => {
+                    r(url);
+                    if let BaseUrlProblem::NotAUrl(text) | BaseUrlProblem::UnsupportedScheme(text) =
+                        problem
+                    {
+                        r(text);
+                    }
+                }
+                ConfigError::InvalidValue { reason: text, .. }
+                | ConfigError::EnvVar { reason: text, .. }
+                | ConfigError::HttpClient { message: text } => r(text),
+                _ => {}
+            },
             Error::InvalidRequest(text)
-            | Error::Config(text)
             | Error::Transport { message: text, .. }
             | Error::UnexpectedStatus { excerpt: text, .. }
             | Error::Redirect {

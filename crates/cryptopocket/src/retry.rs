@@ -6,22 +6,44 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::{config::MAX_TIMEOUT, error::ConfigError};
+
 /// How reads are retried on transient failures (connect errors, timeouts, HTTP 429, 502,
 /// 503, 504): exponential backoff with full jitter, waiting at least what `Retry-After`
 /// asks for, always within the call's deadline.
+///
+/// A builder: start from [`RetryPolicy::default`] or [`RetryPolicy::never`] and set what
+/// differs. The values are checked where the policy is used
+/// ([`ClientBuilder::build`](crate::ClientBuilder::build), or the call for a per-call policy
+/// such as [`OnRamp::with_retry`](crate::onramp::OnRamp::with_retry)): at least one attempt,
+/// and backoffs no longer than [`MAX_TIMEOUT`](crate::MAX_TIMEOUT); otherwise
+/// [`Error::Config`](crate::Error::Config).
+///
+/// ```
+/// use std::time::Duration;
+/// use cryptopocket::{Client, RetryPolicy};
+///
+/// let retries = RetryPolicy::default()
+///     .max_attempts(5)
+///     .initial_backoff(Duration::from_millis(100))
+///     .max_backoff(Duration::from_secs(2));
+/// assert_eq!(retries.get_max_attempts(), 5);
+/// let client = Client::builder()
+///     .credentials("your_api_key", "your_api_secret")
+///     .retry_policy(retries)
+///     .build()?;
+/// # Ok::<(), cryptopocket::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (3 by default; 1 disables retries).
-    pub max_attempts: u32,
-    /// The backoff ceiling before the first retry (200 ms by default); it doubles after
-    /// each attempt.
-    pub initial_backoff: Duration,
-    /// The largest backoff ceiling (5 s by default).
-    pub max_backoff: Duration,
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
 }
 
 impl Default for RetryPolicy {
+    /// Three attempts, backoff from 200 ms up to 5 s.
     fn default() -> Self {
         Self {
             max_attempts: 3,
@@ -32,12 +54,69 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// No retries at all.
+    /// No retries at all: one attempt (the replay after a refused token still happens,
+    /// since the server did nothing with the refused request).
     pub fn never() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
+        Self::default().max_attempts(1)
+    }
+
+    /// Attempts in all, the first included (3 by default; 1 disables retries, 0 is
+    /// refused where the policy is used).
+    pub fn max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// The backoff ceiling before the first retry (200 ms by default); it doubles after
+    /// each attempt, up to [`max_backoff`](Self::max_backoff).
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The largest backoff ceiling (5 s by default).
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// Attempts in all, the first included.
+    pub fn get_max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The backoff ceiling before the first retry.
+    pub fn get_initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The largest backoff ceiling.
+    pub fn get_max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// Whether the policy can be used: at least one attempt, backoffs within
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT). `setting` names where it was given.
+    pub(crate) fn check(&self, setting: &'static str) -> Result<(), ConfigError> {
+        if self.max_attempts == 0 {
+            return Err(ConfigError::InvalidValue {
+                setting,
+                reason: "max_attempts must be 1 or more (1 means no retries)".into(),
+            });
         }
+        for (name, value) in [
+            ("initial_backoff", self.initial_backoff),
+            ("max_backoff", self.max_backoff),
+        ] {
+            if value > MAX_TIMEOUT {
+                return Err(ConfigError::DurationOutOfRange {
+                    setting: name,
+                    value,
+                    max: MAX_TIMEOUT,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// How long to wait after failed attempt number `attempt` (1-based). Full jitter keeps
@@ -84,16 +163,51 @@ mod tests {
         // Huge attempt numbers neither overflow nor exceed the cap.
         assert!(policy.backoff(u32::MAX, None) <= policy.max_backoff);
         // Nor do absurd policies or server waits.
-        let absurd = RetryPolicy {
-            max_attempts: u32::MAX,
-            initial_backoff: Duration::MAX,
-            max_backoff: Duration::MAX,
-        };
+        let absurd = RetryPolicy::default()
+            .max_attempts(u32::MAX)
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX);
         for attempt in [1, 2, 64, u32::MAX] {
             for _ in 0..100 {
                 absurd.backoff(attempt, Some(Duration::MAX));
             }
         }
+    }
+
+    #[test]
+    fn a_policy_is_checked_where_it_is_used() {
+        assert!(RetryPolicy::default().check("retry_policy").is_ok());
+        assert_eq!(RetryPolicy::never().get_max_attempts(), 1);
+        let zero = RetryPolicy::default().max_attempts(0).check("retry_policy");
+        assert!(
+            matches!(
+                &zero,
+                Err(ConfigError::InvalidValue {
+                    setting: "retry_policy",
+                    ..
+                })
+            ),
+            "{zero:?}"
+        );
+        assert!(zero.unwrap_err().to_string().contains("max_attempts"));
+        let long = RetryPolicy::default()
+            .max_backoff(MAX_TIMEOUT + Duration::from_secs(1))
+            .check("retry_policy");
+        assert!(
+            matches!(
+                long,
+                Err(ConfigError::DurationOutOfRange {
+                    setting: "max_backoff",
+                    ..
+                })
+            ),
+            "{long:?}"
+        );
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(1))
+            .max_backoff(Duration::from_millis(2));
+        assert_eq!(policy.get_initial_backoff(), Duration::from_millis(1));
+        assert_eq!(policy.get_max_backoff(), Duration::from_millis(2));
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub struct WebhookSubscriptions {
     client: Client,
 }
 
+crate::client::call_options!(WebhookSubscriptions);
+
 impl Client {
     /// Subscribing to events and changing a subscription's URL.
     pub fn webhooks(&self) -> WebhookSubscriptions {

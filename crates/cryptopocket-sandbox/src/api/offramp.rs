@@ -22,6 +22,7 @@ pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) 
     let amount = f.required_amount("amount")?;
     let symbol = f.required_text("symbol")?;
     let bank_name = f.text("bank_name")?;
+    let external_id = f.text("external_id")?;
     // LATAM payouts name a bank and need neither chain nor IBAN; the rest need both.
     let (blockchain, iban) = match bank_name {
         Some(_) => (f.text("blockchain")?, f.text("iban")?),
@@ -64,6 +65,7 @@ pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) 
                 later(now, schedule.crypto_received),
             )),
             txid: None,
+            external_id,
         };
         let answer = json!({
             "rampoff": "payment created",

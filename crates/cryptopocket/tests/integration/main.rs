@@ -4,6 +4,7 @@
 
 mod capture;
 mod client;
+mod extensions;
 mod hostile;
 mod offramp_and_customers;
 mod payments;

@@ -305,11 +305,10 @@ pub fn client_builder(server: &MockServer) -> ClientBuilder {
 
 /// `max_attempts` attempts with millisecond backoffs.
 pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
-    let mut retries = RetryPolicy::default();
-    retries.max_attempts = max_attempts;
-    retries.initial_backoff = Duration::from_millis(5);
-    retries.max_backoff = Duration::from_millis(20);
-    retries
+    RetryPolicy::default()
+        .max_attempts(max_attempts)
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20))
 }
 
 fn route_of(path: &str) -> &str {
