@@ -8,10 +8,11 @@ use cryptopocket::MAX_TIMEOUT;
 
 use crate::{
     commands::{
-        assets::AssetsCommand, auth::AuthCommand, bank_accounts::BankAccountsCommand,
+        api::ApiArgs, assets::AssetsCommand, auth::AuthCommand, bank_accounts::BankAccountsCommand,
         customers::CustomersCommand, kyc::KycCommand, offramp::OffRampCommand,
         payments::PaymentsCommand, sandbox::SandboxCommand, webhooks::WebhooksCommand,
     },
+    exit::Failure,
     output,
 };
 
@@ -20,18 +21,22 @@ const ABOUT: &str = "Every CryptoPocket API operation from a shell.";
 const LONG_ABOUT: &str = "Every CryptoPocket API operation from a shell.
 
 Credentials come from CRYPTOPOCKET_API_KEY and CRYPTOPOCKET_API_SECRET (or --api-key and
---api-secret, given before the command; prefer the environment, since flags show up in the
+--api-secret, before or after the command; prefer the environment, since flags show up in the
 process list). The server is the published sandbox unless --base-url or CRYPTOPOCKET_BASE_URL
 names another, such as a local `cryptopocket sandbox serve`.
 
-Output is a table for people; --json prints the typed result as JSON instead (amounts as
-decimal strings in major units, statuses as the API spells them). With --json a failure is one
-JSON object on stderr, {\"error\": {...}}, with its message, exit_code, operation, api_code and
-may_have_reached_server. Nothing printed ever shows the API secret or a session token.
+Output is a table for people (--columns a,b,c picks the columns; ids are never wrapped);
+--json prints the typed result as JSON instead (amounts as decimal strings in major units,
+statuses as the API spells them). With --json a failure is one JSON object on stderr with its
+code, message, hint, operation, exit and may_have_reached_server. -v and -vv (or RUST_LOG) log
+what the client does on stderr. Nothing printed ever shows the API secret or a session token.
+
+Durations (--timeout, --interval, --max-wait) take a unit: 500ms, 1.5s, 1m, 2h; a bare
+number is seconds.
 
 When a create (payment, off-ramp, customer, document, reconciliation) fails in a way that may
 have reached the server, the error says so and how to look the object up before creating it
-again: for a payment, `cryptopocket payments list --external-id ID` (so give --external-id).
+again: for a payment, `cryptopocket payments find --external-id ID` (so give --external-id).
 
 Exit codes: 0 success; 1 the API refused the call (or a webhook delivery or a watched payment was rejected);
 2 usage or configuration error; 3 transport error, timeout, or an answer that could not be read.";
@@ -39,6 +44,7 @@ Exit codes: 0 success; 1 the API refused the call (or a webhook delivery or a wa
 const EXAMPLES: &str = "Examples:
   cryptopocket sandbox serve --port 8080    # in another terminal; export what it prints
   cryptopocket auth check
+  cryptopocket sandbox advance 1m           # move the local sandbox's clock
   cryptopocket customers register --name Ana --email ana@example.com
   cryptopocket --json payments get aBcDeFgHiJkLmNoPqRsTuVwXy";
 
@@ -62,54 +68,91 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where to connect, as whom, and how to print.
+/// Where to connect, as whom, and how to print. Every one of these is accepted before or
+/// after the command (`cryptopocket auth check --api-key K`) and shown under its own heading
+/// in each command's help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The API base URL, ending in /api (a local sandbox: http://127.0.0.1:PORT/api).
     #[arg(long, env = "CRYPTOPOCKET_BASE_URL", value_name = "URL", global = true)]
     pub base_url: Option<String>,
 
-    /// Which CryptoPocket environment; production also needs --base-url, since its URL is
-    /// given to each integrator.
-    #[arg(long = "env", value_enum, value_name = "ENV", global = true)]
+    /// Which CryptoPocket environment: `sandbox` (the published one) or `production` (which
+    /// also needs --base-url, since its URL is given to each integrator).
+    #[arg(
+        long = "env",
+        value_enum,
+        value_name = "ENV",
+        hide_possible_values = true,
+        global = true
+    )]
     pub environment: Option<EnvName>,
 
-    /// The API key (default: $CRYPTOPOCKET_API_KEY). Give it before the command.
-    #[arg(
-        long,
-        env = "CRYPTOPOCKET_API_KEY",
-        hide_env_values = true,
-        value_name = "KEY"
-    )]
+    /// Your API key (default: $CRYPTOPOCKET_API_KEY).
+    //
+    // The environment is read after parsing (`parse`), not by clap: clap would hand a global
+    // argument's value from the environment down to `sandbox serve`'s own `--api-key` and
+    // `--api-secret` (the same ids), and the sandbox would then accept, and print, the
+    // user's real credentials instead of its development ones.
+    #[arg(long, value_name = "KEY", global = true)]
     pub api_key: Option<String>,
 
-    /// The API secret (default: $CRYPTOPOCKET_API_SECRET, which is safer). Never printed.
-    #[arg(
-        long,
-        env = "CRYPTOPOCKET_API_SECRET",
-        hide_env_values = true,
-        value_name = "SECRET"
-    )]
+    /// Your API secret (default: $CRYPTOPOCKET_API_SECRET, which is safer: flags show in the
+    /// process list). Never printed.
+    #[arg(long, value_name = "SECRET", global = true)]
     pub api_secret: Option<String>,
 
-    /// Print the result as JSON instead of a table.
+    /// Allow plain http to this one host (not loopback, which is always allowed), e.g. a
+    /// sandbox container named `sandbox` on a private network. Warns each time it is used.
+    #[arg(
+        long,
+        env = "CRYPTOPOCKET_ALLOW_HTTP_HOST",
+        value_name = "HOST",
+        global = true
+    )]
+    pub allow_http_host: Option<String>,
+
+    /// Print the result as JSON instead of a table, and a failure as one JSON object on
+    /// stderr.
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// The longest a call may take, retries included, in seconds (fractions allowed; at most
-    /// 86400, a day).
+    /// The table columns to show, in order, named after the result's fields (nested ones
+    /// by their dotted path, `instructions.url`). Tables only.
     #[arg(
         long,
-        value_name = "SECONDS",
-        value_parser = seconds,
+        value_name = "A,B,C",
+        value_delimiter = ',',
+        num_args = 1,
+        global = true
+    )]
+    pub columns: Option<Vec<String>>,
+
+    /// The longest a call may take, retries included: 30s, 1.5s, 500ms, 2m, or a bare number
+    /// of seconds (at most a day).
+    #[arg(
+        long,
+        env = "CRYPTOPOCKET_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = duration,
         allow_negative_numbers = true,
         global = true
     )]
     pub timeout: Option<Duration>,
 
+    /// Log what the client does on stderr: -v calls and retries, -vv more detail. RUST_LOG
+    /// (`cryptopocket=debug`, `info`) overrides it. Secrets and tokens are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
     /// Whether --base-url was typed on the command line (not taken from the environment).
     #[arg(skip)]
     pub base_url_from_flag: bool,
+
+    /// Whether --api-key was typed on the command line (not taken from the environment).
+    #[arg(skip)]
+    pub api_key_from_flag: bool,
 }
 
 /// A named environment.
@@ -168,12 +211,25 @@ pub enum Command {
     )]
     Webhooks(WebhooksCommand),
 
-    /// Run the local sandbox server.
+    /// Run the local sandbox server, or drive a running one.
+    ///
+    /// `serve` runs it; `advance`, `pay`, `send-transfer`, `fail-next`, `ban` and
+    /// `deliveries` drive the one at the base URL, without curl.
     #[command(
         subcommand,
-        after_help = "Example:\n  cryptopocket sandbox serve --port 8080"
+        after_help = "Example:\n  cryptopocket sandbox serve --port 8080\n  cryptopocket sandbox advance 1m"
     )]
     Sandbox(SandboxCommand),
+
+    /// Send any operation of the spec by its operationId and print the envelope.
+    ///
+    /// The escape hatch for an operation whose shape is still a guess: sent once, with the
+    /// client's authentication, and the envelope printed as the server wrote it (redacted);
+    /// exit 1 when it is an error.
+    #[command(
+        after_help = "Example:\n  cryptopocket api getPayment --path payment_id=aBcDeFgHiJkLmNoPqRsTuVwXy\n  cryptopocket api getQuote --field amount=100 --field symbol=USDC --field payment_type=card\n  cryptopocket api listPayments --query per_page=5"
+    )]
+    Api(ApiArgs),
 
     /// Print a shell completion script.
     #[command(
@@ -197,8 +253,15 @@ pub fn parse() -> Cli {
         .try_get_matches()
         .unwrap_or_else(|e| usage_error(&e));
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(&e));
-    cli.global.base_url_from_flag =
-        matches.value_source("base_url") == Some(clap::parser::ValueSource::CommandLine);
+    let typed = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    cli.global.base_url_from_flag = typed("base_url");
+    cli.global.api_key_from_flag = typed("api_key");
+    if cli.global.api_key.is_none() {
+        cli.global.api_key = std::env::var("CRYPTOPOCKET_API_KEY").ok();
+    }
+    if cli.global.api_secret.is_none() {
+        cli.global.api_secret = std::env::var("CRYPTOPOCKET_API_SECRET").ok();
+    }
     let uses_credentials = !matches!(
         cli.command,
         Command::Sandbox(_) | Command::Completions { .. }
@@ -214,14 +277,22 @@ pub fn parse() -> Cli {
 /// echoes unexpected arguments, and help shows the environment's base URL): then it is
 /// printed redacted, without colour.
 fn usage_error(error: &clap::Error) -> ! {
-    let args = std::env::args_os().skip(1);
-    for secret in secrets_given(args.map(|a| a.to_string_lossy().into_owned())) {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    for secret in secrets_given(args.iter().cloned()) {
         output::protect_secret(&secret);
     }
     if let Ok(secret) = std::env::var("CRYPTOPOCKET_API_SECRET") {
         output::protect_secret(&secret);
     }
     let plain = error.render().to_string();
+    if error.use_stderr() && json_asked(&args) {
+        let failure = clap_failure(error, &plain);
+        let _ = failure.report(true);
+        std::process::exit(error.exit_code());
+    }
     if output::redact(&plain) != plain {
         if error.use_stderr() {
             output::write_stderr(&plain);
@@ -231,6 +302,36 @@ fn usage_error(error: &clap::Error) -> ! {
         std::process::exit(error.exit_code());
     }
     error.exit()
+}
+
+/// Whether `--json` is among `args` (before `--`), wherever it stands.
+fn json_asked(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A clap error as the command line's usage failure (exit 2), for `--json`: clap's message
+/// without its `error: ` prefix and usage lines, and a code naming the kind of mistake.
+fn clap_failure(error: &clap::Error, rendered: &str) -> Failure {
+    use clap::error::ErrorKind;
+    let text = rendered.trim_start_matches("error: ");
+    let message = text
+        .split("\n\n")
+        .next()
+        .unwrap_or(text)
+        .trim()
+        .replace('\n', " ");
+    let code = match error.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "invalid_value",
+        ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand => "unknown_argument",
+        ErrorKind::MissingRequiredArgument | ErrorKind::MissingSubcommand => "missing_argument",
+        ErrorKind::ArgumentConflict => "argument_conflict",
+        _ => "usage",
+    };
+    Failure::usage(message)
+        .with_code(code)
+        .hint("see the command's --help")
 }
 
 /// The values given to `--api-secret` among `args`, wherever they stand (before `--`).
@@ -251,34 +352,90 @@ fn secrets_given(mut args: impl Iterator<Item = String>) -> Vec<String> {
     secrets
 }
 
-/// Seconds as a positive, finite decimal number (`30`, `0.05`), at most a day
-/// ([`cryptopocket::MAX_TIMEOUT`], the longest the client accepts): `--timeout`, `--interval`.
-pub fn seconds(text: &str) -> Result<Duration, String> {
-    let duration = any_seconds(text)?;
+/// A duration, at most a day ([`cryptopocket::MAX_TIMEOUT`], the longest the client
+/// accepts): `--timeout`, `--interval`, `--max-wait`. See [`any_duration`] for the forms.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let duration = any_duration(text)?;
     if duration > MAX_TIMEOUT {
         return Err(format!(
-            "`{text}` is longer than the longest accepted, {} seconds (a day)",
-            MAX_TIMEOUT.as_secs()
+            "`{text}` is longer than the longest accepted, a day (86400s or 24h)"
         ));
     }
     Ok(duration)
 }
 
-/// Seconds as a positive, finite decimal number, as long as a `Duration` holds: for
-/// `--tolerance`, which may cover a delivery saved long ago (the verifier's arithmetic
-/// saturates).
-pub fn any_seconds(text: &str) -> Result<Duration, String> {
-    let value: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !value.is_finite() || value <= 0.0 {
-        return Err(format!("`{text}` must be a number of seconds above zero"));
+/// A duration above zero, as long as a `Duration` holds (`--tolerance`, which may cover a
+/// delivery saved long ago): a bare number of seconds (`30`, `0.05`), or numbers with units
+/// (`500ms`, `1.5s`, `1m`, `2h`, `1d`, `1m30s`).
+pub fn any_duration(text: &str) -> Result<Duration, String> {
+    const FORMS: &str =
+        "write a number with a unit, like 500ms, 1.5s, 1m, 2h or 1m30s (a bare number is seconds)";
+    let trimmed = text.trim();
+    let total = if let Ok(value) = trimmed.parse::<f64>() {
+        seconds_of(text, value, 1.0)?
+    } else {
+        let mut total = Duration::ZERO;
+        let mut rest = trimmed;
+        if rest.is_empty() {
+            return Err(format!("`{text}` is not a duration: {FORMS}"));
+        }
+        while !rest.is_empty() {
+            let number_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            let (number, after) = rest.split_at(number_len);
+            let unit_len = after
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(after.len());
+            let (unit, after) = after.split_at(unit_len);
+            let value: f64 = number
+                .parse()
+                .map_err(|_| format!("`{text}` is not a duration: {FORMS}"))?;
+            let scale = match unit.trim() {
+                "ms" => 0.001,
+                "s" | "sec" | "secs" => 1.0,
+                "m" | "min" | "mins" => 60.0,
+                "h" => 3600.0,
+                "d" => 86_400.0,
+                "" => {
+                    return Err(format!("`{text}`: `{number}` has no unit; {FORMS}"));
+                }
+                other => {
+                    return Err(format!(
+                        "`{text}`: unknown unit `{other}`; use ms, s, m, h or d"
+                    ));
+                }
+            };
+            let part = seconds_of(text, value, scale).or_else(|e| {
+                // A zero part (`1m0s`) is fine once the whole is above zero.
+                if value == 0.0 {
+                    Ok(Duration::ZERO)
+                } else {
+                    Err(e)
+                }
+            })?;
+            total = total
+                .checked_add(part)
+                .ok_or_else(|| format!("`{text}` is too long a duration"))?;
+            rest = after;
+        }
+        total
+    };
+    if total.is_zero() {
+        return Err(format!("`{text}` must be a duration above zero"));
     }
-    match Duration::try_from_secs_f64(value) {
+    Ok(total)
+}
+
+/// `value` units of `scale` seconds, as a duration above zero.
+fn seconds_of(text: &str, value: f64, scale: f64) -> Result<Duration, String> {
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("`{text}` must be a duration above zero"));
+    }
+    match Duration::try_from_secs_f64(value * scale) {
         Ok(duration) if duration.is_zero() => Err(format!("`{text}` is shorter than a nanosecond")),
         Ok(duration) => Ok(duration),
-        Err(_) => Err(format!("`{text}` is too many seconds")),
+        Err(_) => Err(format!("`{text}` is too long a duration")),
     }
 }
 
@@ -292,7 +449,39 @@ mod tests {
     }
 
     #[test]
+    fn durations_take_units_and_bare_seconds() {
+        for (text, expected) in [
+            ("500ms", Duration::from_millis(500)),
+            ("1.5s", Duration::from_millis(1500)),
+            ("1m", Duration::from_secs(60)),
+            ("2h", Duration::from_secs(7200)),
+            ("1d", MAX_TIMEOUT),
+            ("1m30s", Duration::from_secs(90)),
+            ("1m0s", Duration::from_secs(60)),
+            (" 10 ", Duration::from_secs(10)),
+            ("0.5", Duration::from_millis(500)),
+        ] {
+            assert_eq!(duration(text), Ok(expected), "{text}");
+        }
+        for (bad, says) in [
+            ("5x", "unknown unit `x`"),
+            ("ms", "not a duration"),
+            ("0s", "above zero"),
+            ("0ms0s", "above zero"),
+            ("1.2.3s", "not a duration"),
+            ("25h", "longer than the longest accepted"),
+            ("-1s", "not a duration"),
+        ] {
+            let error = duration(bad).err().unwrap_or_default();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
+        assert_eq!(any_duration("7d"), Ok(Duration::from_secs(604_800)));
+    }
+
+    #[test]
     fn seconds_accept_fractions_and_refuse_nonsense() {
+        let seconds = duration;
+        let any_seconds = any_duration;
         assert_eq!(seconds("0.05"), Ok(Duration::from_millis(50)));
         assert_eq!(seconds("2"), Ok(Duration::from_secs(2)));
         assert_eq!(seconds("86400"), Ok(MAX_TIMEOUT));

@@ -19,9 +19,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `CRYPTOPOCKET_CAPTURE` names a directory.
 pub fn client(global: &Global) -> Result<Client, Failure> {
     let api_key = api_key(global).ok_or_else(|| {
-        Failure::usage(
-            "no API key: set CRYPTOPOCKET_API_KEY (or pass --api-key before the command)",
-        )
+        Failure::usage("no API key")
+            .with_code("missing_credentials")
+            .hint("set CRYPTOPOCKET_API_KEY (or pass --api-key)")
     })?;
     let api_secret = api_secret(global)?;
     let mut builder = Client::builder()
@@ -31,6 +31,15 @@ pub fn client(global: &Global) -> Result<Client, Failure> {
     // The same opt-in as `Client::from_env`: every exchange written, redacted, to this dir.
     if let Some(dir) = std::env::var_os(cryptopocket::ENV_CAPTURE).filter(|d| !d.is_empty()) {
         builder = builder.capture(dir);
+    }
+    if let Some(host) = global
+        .allow_http_host
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        builder = builder.allow_plain_http_to(host);
+        warn_plain_http(global, host);
     }
     if let Some(timeout) = global.timeout {
         builder = builder
@@ -54,9 +63,9 @@ pub fn api_secret(global: &Global) -> Result<SecretString, Failure> {
         .filter(|s| !s.is_empty())
         .map(SecretString::from)
         .ok_or_else(|| {
-            Failure::usage(
-                "no API secret: set CRYPTOPOCKET_API_SECRET (or pass --api-secret before the command)",
-            )
+            Failure::usage("no API secret")
+                .with_code("missing_credentials")
+                .hint("set CRYPTOPOCKET_API_SECRET (or pass --api-secret)")
         })
 }
 
@@ -76,5 +85,31 @@ fn environment(global: &Global) -> Result<Environment, Failure> {
         )),
         (None, Some(url)) => Ok(Environment::Custom(url)),
         (None, None) => Ok(Environment::Sandbox),
+    }
+}
+
+/// The warning each use of `--allow-http-host` gets, when the base URL is plain http to that
+/// host: the secret and the token cross the network unencrypted. (The crate logs the same
+/// warning, seen with `-v`; under `--json` only that log says it, so that stderr stays JSON.)
+fn warn_plain_http(global: &Global, host: &str) {
+    let Some(url) = global.base_url.as_deref() else {
+        return;
+    };
+    let lower = url.trim().to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("http://") else {
+        return;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let url_host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    if url_host == host.to_ascii_lowercase() && !global.json {
+        crate::output::write_stderr(&format!(
+            "warning: plain http to {url_host}: the API secret and session tokens cross the \
+             network unencrypted (allowed by --allow-http-host / CRYPTOPOCKET_ALLOW_HTTP_HOST)\n"
+        ));
     }
 }

@@ -13,12 +13,17 @@
 //! to look it up before creating it again (the command that created supplies the exact
 //! look-up, with the user's own `--external-id` or e-mail: [`Failure::look_up_with`]).
 //!
-//! A failure is printed on stderr, as text, or with `--json` as one JSON object
-//! (`{"error": {…}}`); either way it passes through [`output::write_stderr`], which redacts.
+//! A failure is printed on stderr, as text, or with `--json` as one JSON object (see
+//! [`Failure::to_json`]: `code`, `message`, `hint`, `operation`, `exit`,
+//! `may_have_reached_server`, …); either way it passes through [`output::write_stderr`],
+//! which redacts.
 
-use std::{fmt::Write as _, process::ExitCode};
+use std::{borrow::Cow, fmt::Write as _, process::ExitCode};
 
-use cryptopocket::{ApiError, ApiErrorCode, Error, ValidationError};
+use cryptopocket::{
+    ApiError, ApiErrorCode, ConfigError, Error, ValidationError,
+    error::{BaseUrlProblem, Credential},
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -35,14 +40,38 @@ pub enum Code {
     Unreachable = 3,
 }
 
-/// Why a command failed: an exit code, a one-line message and optional detail lines.
+/// Why a command failed: an exit code, a one-line message and optional detail lines. Boxed
+/// (failures travel in every `Result`); its fields are read through `Deref`.
 #[derive(Debug)]
-pub struct Failure {
+pub struct Failure(Box<Fields>);
+
+impl std::ops::Deref for Failure {
+    type Target = Fields;
+
+    fn deref(&self) -> &Fields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Failure {
+    fn deref_mut(&mut self) -> &mut Fields {
+        &mut self.0
+    }
+}
+
+/// What a [`Failure`] holds.
+#[derive(Debug)]
+pub struct Fields {
     /// The exit code class.
     pub code: Code,
+    /// A stable, machine-readable name of what went wrong: the API's own error code when the
+    /// API refused (`min_purchase`), else one of the command line's (`timeout`, `usage`, …).
+    pub error_code: Cow<'static, str>,
     /// The first line, after `error: `.
     pub message: String,
-    /// Further lines (field messages, what to do), printed indented.
+    /// What the user can do about it, printed indented after the message.
+    pub hint: Option<String>,
+    /// Further lines (field messages, the KYC URL, …), printed indented.
     pub details: Vec<String>,
     /// The spec's operationId of the call that failed, when a call did.
     pub operation: Option<&'static str>,
@@ -70,7 +99,7 @@ impl Lookup {
     pub fn payment(external_id: Option<&str>) -> Self {
         match external_id.filter(|id| !id.is_empty()) {
             Some(id) => Lookup::Command(format!(
-                "cryptopocket payments list --external-id {}",
+                "cryptopocket payments find --external-id {}",
                 shell_word(id)
             )),
             None => Lookup::Manual(
@@ -202,15 +231,22 @@ fn shell_word(text: &str) -> String {
 
 impl Failure {
     fn new(code: Code, message: impl Into<String>) -> Self {
-        Self {
+        let error_code = match code {
+            Code::Refused => "refused",
+            Code::Usage => "usage",
+            Code::Unreachable => "unreachable",
+        };
+        Self(Box::new(Fields {
             code,
+            error_code: Cow::Borrowed(error_code),
             message: message.into(),
+            hint: None,
             details: Vec::new(),
             operation: None,
             api_code: None,
             may_have_reached_server: false,
             warning: None,
-        }
+        }))
     }
 
     /// Exit code 2.
@@ -234,6 +270,31 @@ impl Failure {
         self
     }
 
+    /// A failure of `operation`; `maybe` says whether the request may have reached the
+    /// server, and then a create warns that the object may exist.
+    pub fn of_operation(mut self, operation: &'static str, maybe: bool) -> Self {
+        self.operation = Some(operation);
+        self.may_have_reached_server = maybe;
+        self.warning = if maybe {
+            create_warning(operation).map(Box::new)
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Sets what the user can do about it.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the machine-readable code (`code` in the JSON object).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.error_code = Cow::Borrowed(code);
+        self
+    }
+
     /// For a failed create: the exact look-up (with the user's own values), used when the
     /// failure warns that the object may exist. Failures that do not warn are unchanged.
     pub fn look_up_with(mut self, lookup: Lookup) -> Self {
@@ -243,45 +304,78 @@ impl Failure {
         self
     }
 
-    /// The detail lines as printed: the create warning first, when there is one.
+    /// The detail lines as printed: the create warning first, when there is one, then the
+    /// hint (unless the message already says it), then the details.
     pub fn lines(&self) -> Vec<String> {
+        let hint = self
+            .hint
+            .iter()
+            .filter(|hint| !self.message.contains(hint.as_str()))
+            .cloned();
         self.warning
             .iter()
             .map(|w| w.advice())
+            .chain(hint)
             .chain(self.details.iter().cloned())
             .collect()
     }
 
-    /// The failure as `--json` prints it: `{"error": {…}}`, pretty, fields in a fixed order.
+    /// What to do, as `hint` in the JSON object: the create warning's advice when there is
+    /// one (it matters most), else the hint.
+    fn json_hint(&self) -> Option<String> {
+        match (&self.warning, &self.hint) {
+            (Some(warning), Some(hint)) => Some(format!("{}; {hint}", warning.advice())),
+            (Some(warning), None) => Some(warning.advice()),
+            (None, hint) => hint.clone(),
+        }
+    }
+
+    /// The failure as `--json` prints it: one object on one line, fields in a fixed order.
+    ///
+    /// ```text
+    /// {"code", "message", "hint", "operation", "exit", "may_have_reached_server",
+    ///  "api_code", "lookup", "advice", "details"}
+    /// ```
+    ///
+    /// `code` is the API's error code when the API refused, else the command line's own;
+    /// `api_code` is the API's code or null; `lookup` the command that finds what a failed
+    /// create may have made; `advice` the sentence about it (also at the start of `hint`).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
-        struct JsonError<'a> {
-            error: JsonFailure<'a>,
-        }
-        #[derive(Serialize)]
         struct JsonFailure<'a> {
+            code: &'a str,
             message: &'a str,
-            exit_code: u8,
+            hint: Option<String>,
             operation: Option<&'static str>,
-            api_code: Option<&'a str>,
+            exit: u8,
             may_have_reached_server: bool,
-            advice: Option<String>,
+            api_code: Option<&'a str>,
             lookup: Option<&'a str>,
+            advice: Option<String>,
             details: &'a [String],
         }
         let failure = JsonFailure {
+            code: &self.error_code,
             message: &self.message,
-            exit_code: self.code as u8,
+            hint: self.json_hint(),
             operation: self.operation,
-            api_code: self.api_code.as_deref(),
+            exit: self.code as u8,
             may_have_reached_server: self.may_have_reached_server,
-            advice: self.warning.as_ref().map(|w| w.advice()),
+            api_code: self.api_code.as_deref(),
             lookup: self.warning.as_ref().and_then(|w| w.command()),
+            advice: self.warning.as_ref().map(|w| w.advice()),
             details: &self.details,
         };
-        serde_json::to_string_pretty(&JsonError { error: failure }).unwrap_or_else(|e| {
-            json!({ "error": { "message": format!("cannot serialise the error: {e}") } })
-                .to_string()
+        serde_json::to_string(&failure).unwrap_or_else(|e| {
+            json!({
+                "code": "internal",
+                "message": format!("cannot serialise the error: {e}"),
+                "hint": null,
+                "operation": null,
+                "exit": self.code as u8,
+                "may_have_reached_server": self.may_have_reached_server,
+            })
+            .to_string()
         })
     }
 
@@ -308,31 +402,33 @@ impl From<Error> for Failure {
             Error::Api(api) => api_failure(api),
             Error::Validation(validation) => validation_failure(validation),
             Error::InvalidRequest(message) => Failure::usage(format!("invalid input: {message}"))
-                .detail("nothing was sent; correct the value and run the command again"),
-            Error::Config(message) => Failure::usage(format!("configuration: {message}")).detail(
-                "set CRYPTOPOCKET_API_KEY, CRYPTOPOCKET_API_SECRET and, for a server other than \
-                 the published sandbox, CRYPTOPOCKET_BASE_URL (or --base-url)",
-            ),
+                .with_code("invalid_request")
+                .hint("nothing was sent; correct the value and run the command again"),
+            Error::Config(config) => config_failure(config),
             // The message ends with the cause ("Connection refused", a TLS or DNS failure).
             Error::Transport {
                 maybe_sent: false, ..
             } => Failure::unreachable(format!("cannot reach the API: {error}"))
-                .detail("check --base-url / CRYPTOPOCKET_BASE_URL and the network, then try again"),
+                .with_code("connect_failed")
+                .hint("check --base-url / CRYPTOPOCKET_BASE_URL and the network, then try again"),
             Error::Transport { .. } => {
                 Failure::unreachable(format!("the connection to the API broke: {error}"))
-                    .detail("check the network and the server, then try again")
+                    .with_code("connection_broken")
+                    .hint("check the network and the server, then try again")
             }
             Error::Timeout { .. } => Failure::unreachable(error.to_string())
-                .detail("the server is slow or unreachable; try again, or raise --timeout"),
-            Error::UnexpectedStatus { status, .. } => {
-                Failure::unreachable(error.to_string()).detail(if *status == 404 {
+                .with_code("timeout")
+                .hint("the server is slow or unreachable; try again, or raise --timeout"),
+            Error::UnexpectedStatus { status, .. } => Failure::unreachable(error.to_string())
+                .with_code("unexpected_status")
+                .hint(if *status == 404 {
                     "is the base URL right? It must end in /api"
                 } else {
                     "the server (or a proxy in front of it) answered outside the API; try again later"
-                })
-            }
-            Error::Redirect { location, .. } => {
-                Failure::unreachable(error.to_string()).detail(match location {
+                }),
+            Error::Redirect { location, .. } => Failure::unreachable(error.to_string())
+                .with_code("redirect")
+                .hint(match location {
                     Some(origin) => format!(
                         "the server (or a proxy) redirected to {origin}; the CLI never follows \
                          redirects: check --base-url / CRYPTOPOCKET_BASE_URL"
@@ -340,29 +436,33 @@ impl From<Error> for Failure {
                     None => "the server (or a proxy) answered with a redirect; the CLI never \
                              follows redirects: check --base-url / CRYPTOPOCKET_BASE_URL"
                         .to_owned(),
-                })
-            }
+                }),
             Error::RetryAfterPastDeadline { retry_after, .. } => {
-                Failure::unreachable(error.to_string()).detail(format!(
+                Failure::unreachable(error.to_string())
+                    .with_code("retry_after_past_deadline")
+                    .hint(format!(
                     "the server is busy and asked to wait {} s, longer than the call may take; \
                      try again later, or raise --timeout",
                     retry_after.as_secs_f64().ceil()
                 ))
             }
-            Error::BodyTooLarge { limit, .. } => Failure::unreachable(error.to_string()).detail(
-                format!(
+            Error::BodyTooLarge { limit, .. } => Failure::unreachable(error.to_string())
+                .with_code("body_too_large")
+                .hint(format!(
                     "the answer was longer than {limit} bytes, which no API answer is: is the \
                      base URL a CryptoPocket API?"
+                )),
+            Error::Decode { .. } => Failure::unreachable(error.to_string())
+                .with_code("decode")
+                .hint(
+                    "the answer does not have the documented shape: is the base URL a CryptoPocket API?",
                 ),
-            ),
-            Error::Decode { .. } => Failure::unreachable(error.to_string()).detail(
-                "the answer does not have the documented shape: is the base URL a CryptoPocket API?",
-            ),
             Error::RepeatedPage { .. } => Failure::unreachable(error.to_string())
-                .detail("the server's pagination is broken; use --limit to read the first pages"),
+                .with_code("repeated_page")
+                .hint("the server's pagination is broken; use --limit to read the first pages"),
             // `Error` is non-exhaustive: a variant added later is reported as it describes
             // itself, with the transport class, until it is mapped here.
-            _ => Failure::unreachable(error.to_string()),
+            _ => Failure::unreachable(error.to_string()).with_code("error"),
         };
         failure.operation = error.operation();
         failure.api_code = error.api_code().map(|code| shortened(code.as_str(), 200));
@@ -382,6 +482,10 @@ fn api_failure(api: &ApiError) -> Failure {
         _ => hint.unwrap_or("the API refused the call").to_owned(),
     };
     let mut failure = Failure::refused(format!("{code}: {message}"));
+    failure.error_code = Cow::Owned(code.clone());
+    if let Some(hint) = hint {
+        failure = failure.hint(hint);
+    }
     if let Some(url) = api.verification_url() {
         failure = failure.detail(format!("complete KYC at: {url}"));
     }
@@ -390,25 +494,66 @@ fn api_failure(api: &ApiError) -> Failure {
     {
         failure = failure.detail(format!("minimum amount: {minimum}"));
     }
-    if let Some(hint) = hint
-        && api
-            .message
-            .as_deref()
-            .is_some_and(|m| m != api.code.as_str())
-    {
-        failure = failure.detail(hint);
-    }
     failure.detail(format!(
         "(refused by {}, HTTP {})",
         api.operation, api.http_status
     ))
 }
 
+/// A configuration error, with the hint that fits it (not one hint for all).
+fn config_failure(config: &ConfigError) -> Failure {
+    let failure = Failure::usage(format!("configuration: {config}")).with_code("config");
+    match config {
+        ConfigError::MissingCredential { credential, .. } => {
+            let variable = match credential {
+                Credential::ApiKey => "CRYPTOPOCKET_API_KEY (or pass --api-key)",
+                _ => "CRYPTOPOCKET_API_SECRET (or pass --api-secret)",
+            };
+            failure
+                .with_code("missing_credentials")
+                .hint(format!("set {variable}"))
+        }
+        ConfigError::BaseUrl { problem, .. } => {
+            let hint = match problem {
+                BaseUrlProblem::PlainHttp => {
+                    "use https; for a sandbox on a private network (a container named `sandbox`), \
+                     allow plain http to that one host with --allow-http-host HOST or \
+                     CRYPTOPOCKET_ALLOW_HTTP_HOST=HOST"
+                }
+                BaseUrlProblem::Userinfo => {
+                    "remove the user name and password from the URL; credentials come from \
+                     CRYPTOPOCKET_API_KEY and CRYPTOPOCKET_API_SECRET"
+                }
+                BaseUrlProblem::NoTlsBackend => {
+                    "this build has no TLS backend: rebuild the command line with the `rustls` \
+                     feature, or use a plain-http local sandbox"
+                }
+                _ => {
+                    "give the API base URL, ending in /api (https://…/api, or \
+                     http://127.0.0.1:PORT/api for a local sandbox), with --base-url or \
+                     CRYPTOPOCKET_BASE_URL"
+                }
+            };
+            failure.with_code("invalid_base_url").hint(hint)
+        }
+        ConfigError::DurationOutOfRange { .. } => failure
+            .with_code("invalid_value")
+            .hint("give --timeout above zero and at most a day (24h)"),
+        ConfigError::EnvVar { variable, .. } => failure
+            .with_code("invalid_value")
+            .hint(format!("correct or unset {variable}")),
+        _ => failure
+            .hint("check CRYPTOPOCKET_BASE_URL (or --base-url), --timeout and --allow-http-host"),
+    }
+}
+
 fn validation_failure(validation: &ValidationError) -> Failure {
     let mut failure = Failure::refused(format!(
         "{} rejected the input: {}",
         validation.operation, validation.message
-    ));
+    ))
+    .with_code("validation_failed")
+    .hint("correct the fields named and run the command again");
     for (field, messages) in &validation.fields {
         for message in messages {
             failure = failure.detail(format!("{field}: {message}"));
@@ -500,7 +645,13 @@ mod tests {
                 Code::Refused,
             ),
             (Error::InvalidRequest("x".into()), Code::Usage),
-            (Error::Config("x".into()), Code::Usage),
+            (
+                Error::Config(ConfigError::MissingCredential {
+                    credential: Credential::ApiKey,
+                    variable: None,
+                }),
+                Code::Usage,
+            ),
             (
                 Error::Transport {
                     operation: "getPayment",
@@ -572,6 +723,29 @@ mod tests {
     }
 
     #[test]
+    fn each_configuration_error_has_its_own_hint() {
+        let plain_http = Failure::from(Error::Config(ConfigError::BaseUrl {
+            url: "http://sandbox:8080/api".into(),
+            problem: BaseUrlProblem::PlainHttp,
+            variable: Some("CRYPTOPOCKET_BASE_URL"),
+        }));
+        let hint = plain_http.hint.clone().unwrap_or_default();
+        assert!(hint.contains("--allow-http-host"), "{hint}");
+        assert!(!hint.contains("CRYPTOPOCKET_API_KEY"), "{hint}");
+        assert_eq!(plain_http.error_code, "invalid_base_url");
+        let missing = Failure::from(Error::Config(ConfigError::MissingCredential {
+            credential: Credential::ApiSecret,
+            variable: None,
+        }));
+        assert!(
+            missing
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("CRYPTOPOCKET_API_SECRET"))
+        );
+    }
+
+    #[test]
     fn api_errors_name_the_code_and_the_kyc_url() {
         let failure = Failure::from(api(
             ApiErrorCode::RequireKyc,
@@ -610,7 +784,7 @@ mod tests {
 
     #[test]
     fn a_create_that_may_have_been_sent_says_to_look_first() {
-        let advice = |error: Error| Failure::from(error).warning.map(|w| w.advice());
+        let advice = |error: Error| Failure::from(error).warning.as_ref().map(|w| w.advice());
         for maybe_sent in [
             Error::Timeout {
                 operation: "createPayment",
@@ -677,7 +851,7 @@ mod tests {
         assert_eq!(
             warning,
             Some(Some(
-                r"cryptopocket payments list --external-id 'order 17'\''s'"
+                r"cryptopocket payments find --external-id 'order 17'\''s'"
             ))
         );
         assert!(with.lines()[0].contains("before creating it again"));
@@ -687,7 +861,7 @@ mod tests {
         let refused = Failure::from(api(ApiErrorCode::UserNotFound, None, None))
             .look_up_with(Lookup::payment(Some("x")));
         assert!(refused.warning.is_none());
-        assert!(refused.to_json().contains(r#""advice": null"#));
+        assert!(refused.to_json().contains(r#""advice":null"#));
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub fn document(argument: &str) -> Result<String, Failure> {
 pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| {
         Failure::usage(format!("cannot read {}: {e}", path.display()))
-            .detail("give the path of a readable file")
+            .with_code("unreadable_file")
+            .hint("give the path of a readable file")
     })
 }
 
@@ -54,13 +55,13 @@ mod tests {
     #[test]
     fn urls_pass_through_and_files_become_data_uris() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
-            document("https://example.com/id.pdf").map_err(|f| f.message)?,
+            document("https://example.com/id.pdf").map_err(|f| f.message.clone())?,
             "https://example.com/id.pdf"
         );
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("statement.PDF");
         std::fs::write(&path, b"%PDF-1.4")?;
-        let uri = document(path.to_str().ok_or("path")?).map_err(|f| f.message)?;
+        let uri = document(path.to_str().ok_or("path")?).map_err(|f| f.message.clone())?;
         assert_eq!(uri, "data:application/pdf;base64,JVBERi0xLjQ=");
         let missing = document("/nonexistent/file.png").err().ok_or("no error")?;
         assert!(missing.message.contains("/nonexistent/file.png"));

@@ -11,6 +11,7 @@ mod client;
 mod commands;
 mod exit;
 mod files;
+mod logging;
 mod output;
 mod views;
 
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = args::parse();
     let json = cli.global.json;
+    logging::init(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

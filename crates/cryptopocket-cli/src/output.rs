@@ -2,7 +2,10 @@
 //!
 //! Every result is a [`View`]: a serialisable value whose JSON is the machine output and
 //! whose [`View::FIELDS`] give the order of the table rows or columns. A table names a nested
-//! field by its dotted path (`instructions.url`). Writes to stdout ignore a closed pipe
+//! field by its dotted path (`instructions.url`); `--columns` picks others ([`set_columns`]).
+//! Identifiers (ids, txids, IBANs, wallets) and amounts are never wrapped, so they can be
+//! copied: the other columns wrap to the terminal's width (`COLUMNS` when set), and the table grows past
+//! it when the identifiers alone are wider. Writes to stdout ignore a closed pipe
 //! (`cryptopocket … | head`).
 //!
 //! Everything the command line prints, on stdout or stderr, passes through [`redact`]: the
@@ -14,13 +17,15 @@
 
 use std::{
     io::{self, Write as _},
-    sync::{PoisonError, RwLock},
+    sync::{OnceLock, PoisonError, RwLock},
 };
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use cryptopocket::{Client, Redactor};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::exit::Failure;
 
 /// What every printed text passes through.
 struct Protected {
@@ -79,42 +84,159 @@ pub struct Printer {
     pub json: bool,
 }
 
+/// The columns `--columns` asked for, set once at start-up.
+static COLUMNS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Shows only `columns` (`--columns`), in that order, in every table printed from now on.
+pub fn set_columns(columns: Vec<String>) {
+    let columns: Vec<String> = columns
+        .into_iter()
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let _ = COLUMNS.set(columns);
+}
+
+/// The columns asked for, checked against those the result has (`known`, in order): an
+/// unknown name is a usage failure listing the valid ones.
+fn chosen(known: &[String]) -> Result<Option<Vec<String>>, Failure> {
+    let Some(asked) = COLUMNS.get().filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let unknown: Vec<&str> = asked
+        .iter()
+        .filter(|name| !known.contains(name))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(Some(asked.clone()));
+    }
+    Err(Failure::usage(format!(
+        "unknown column{} for --columns: {}",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.join(", ")
+    ))
+    .with_code("unknown_column")
+    .hint(format!(
+        "the columns of this result are: {}",
+        known.join(", ")
+    )))
+}
+
+/// The narrowest a wrapped column gets (in characters) when its words are that long.
+const MIN_WRAPPED: usize = 12;
+
+/// Whether a field holds an amount (never wrapped either: a digit on the next line misreads).
+fn is_amount(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    last.ends_with("amount") || last == "balance" || last == "price"
+}
+
+/// Whether a field holds an identifier people copy (never wrapped in a table).
+pub fn is_identifier(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    last == "id"
+        || last.ends_with("_id")
+        || last == "txid"
+        || last.contains("iban")
+        || last == "bic"
+        || last == "uuid"
+        || last.contains("wallet")
+}
+
 impl Printer {
-    /// One result: a field/value table, or a JSON object.
-    pub fn record<V: View>(&self, value: &V) {
+    /// One result: a field/value table, or a JSON object. With `--columns`, only those
+    /// fields, in that order.
+    pub fn record<V: View>(&self, value: &V) -> Result<(), Failure> {
         if self.json {
             print_json(value);
-            return;
+            return Ok(());
         }
         let json = to_json(value);
+        let fields = ordered(&json, V::FIELDS);
+        let known: Vec<String> = fields.iter().map(|(name, _)| name.clone()).collect();
+        let rows: Vec<(String, &Value)> = match chosen(&known)? {
+            Some(columns) => columns
+                .into_iter()
+                .map(|name| {
+                    let value = at_path(&json, &name).unwrap_or(&Value::Null);
+                    (name, value)
+                })
+                .collect(),
+            None => fields,
+        };
         let mut table = table();
-        for (field, value) in ordered(&json, V::FIELDS) {
-            table.add_row(vec![redact(&field), redact(&cell(value))]);
+        for (field, value) in &rows {
+            table.add_row(vec![redact(field), redact(&cell(value))]);
+        }
+        // A record's values (ids, URLs, wallets) are never wrapped: the table grows instead.
+        if let Some(column) = table.column_mut(1) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
         }
         write_stdout(&format!("{table}\n"));
+        Ok(())
     }
 
-    /// Several results: a table with a header, or a JSON array.
-    pub fn list<V: View>(&self, items: &[V]) {
+    /// Several results: a table with a header, or a JSON array. With `--columns`, those
+    /// columns (any field of the items, nested ones by dotted path).
+    pub fn list<V: View>(&self, items: &[V]) -> Result<(), Failure> {
         if self.json {
             print_json(&items);
-            return;
+            return Ok(());
         }
         let json: Vec<Value> = items.iter().map(to_json).collect();
+        let mut known: Vec<String> = V::FIELDS.iter().map(|f| (*f).to_owned()).collect();
+        for item in &json {
+            let mut fields = Vec::new();
+            flatten(String::new(), item, &mut fields);
+            for (name, _) in fields {
+                if !known.contains(&name) {
+                    known.push(name);
+                }
+            }
+        }
+        let columns =
+            chosen(&known)?.unwrap_or_else(|| V::FIELDS.iter().map(|f| (*f).to_owned()).collect());
         if json.is_empty() {
             write_stdout("(no results)\n");
-            return;
+            return Ok(());
         }
         let mut table = table();
-        table.set_header(V::FIELDS.to_vec());
-        for item in &json {
-            table.add_row(
-                V::FIELDS
+        table.set_header(columns.clone());
+        let rows: Vec<Vec<String>> = json
+            .iter()
+            .map(|item| {
+                columns
                     .iter()
-                    .map(|field| redact(&cell(at_path(item, field).unwrap_or(&Value::Null)))),
-            );
+                    .map(|field| redact(&cell(at_path(item, field).unwrap_or(&Value::Null))))
+                    .collect()
+            })
+            .collect();
+        for (index, field) in columns.iter().enumerate() {
+            // Identifiers keep their whole width; other columns wrap, but never narrower
+            // than their widest word would need up to MIN_WRAPPED (the table grows instead).
+            let constraint = if is_identifier(field) || is_amount(field) {
+                ColumnConstraint::ContentWidth
+            } else {
+                let widest = std::iter::once(field.as_str())
+                    .chain(rows.iter().map(|row| row[index].as_str()))
+                    .flat_map(str::split_whitespace)
+                    .map(|word| word.chars().count())
+                    .max()
+                    .unwrap_or(1);
+                // The width includes the cell's padding, one space each side.
+                let floor = u16::try_from(widest.min(MIN_WRAPPED) + 2).unwrap_or(3);
+                ColumnConstraint::LowerBoundary(Width::Fixed(floor))
+            };
+            if let Some(column) = table.column_mut(index) {
+                column.set_constraint(constraint);
+            }
+        }
+        for row in rows {
+            table.add_row(row);
         }
         write_stdout(&format!("{table}\n"));
+        Ok(())
     }
 
     /// A sentence for people, or `json` for programs.
@@ -188,11 +310,20 @@ pub fn cell(value: &Value) -> String {
     }
 }
 
+/// A table that wraps its wrappable columns to the terminal: `COLUMNS` when set (as shells
+/// and most tools honour), else the terminal's own width.
 fn table() -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|w| w.trim().parse::<u16>().ok())
+        .filter(|w| *w > 0)
+    {
+        table.set_width(width);
+    }
     table
 }
 
@@ -240,6 +371,31 @@ mod tests {
         assert_eq!(at_path(&nested, "next.iban"), None);
         assert_eq!(cell(&Value::Null), "-");
         assert_eq!(cell(&serde_json::json!("150.50")), "150.50");
+    }
+
+    #[test]
+    fn identifiers_are_told_apart_from_wrappable_fields() {
+        for id in [
+            "id",
+            "payment_id",
+            "txid",
+            "transaction_id",
+            "iban",
+            "deposit_wallet",
+            "instructions.iban",
+            "uuid",
+        ] {
+            assert!(is_identifier(id), "{id}");
+        }
+        for other in [
+            "status",
+            "holder",
+            "concept",
+            "instructions.url",
+            "kyc_form_url",
+        ] {
+            assert!(!is_identifier(other), "{other}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub async fn run(context: &Context, command: AssetsCommand) -> Result<(), Failur
     match command {
         AssetsCommand::List => {
             let list = assets.available().await?;
-            context.printer.list(&list);
+            context.printer.list(&list)?;
         }
         AssetsCommand::Price {
             symbol,
@@ -49,7 +49,7 @@ pub async fn run(context: &Context, command: AssetsCommand) -> Result<(), Failur
                 request = request.fiat_symbol(fiat_symbol);
             }
             let price = assets.token_price(&request).await?;
-            context.printer.record(&price);
+            context.printer.record(&price)?;
         }
     }
     Ok(())

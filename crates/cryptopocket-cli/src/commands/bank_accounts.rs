@@ -69,7 +69,7 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
     let printer = &context.printer;
     match command {
         BankAccountsCommand::List(list) => {
-            printer.list(&list.collect(list.sized(accounts.list()).stream()).await?);
+            printer.list(&list.collect(list.sized(accounts.list()).stream()).await?)?;
         }
         BankAccountsCommand::Transactions {
             iban,
@@ -84,7 +84,7 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
             if let Some(to) = to {
                 transactions = transactions.booked_to(to);
             }
-            printer.list(&list.collect(transactions.stream()).await?);
+            printer.list(&list.collect(transactions.stream()).await?)?;
         }
         BankAccountsCommand::Reconcile {
             payment_id,
@@ -101,7 +101,7 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
                          reconciling again"
                     )))
                 })?;
-            printer.record(&reconciliation);
+            printer.record(&reconciliation)?;
         }
     }
     Ok(())

@@ -187,7 +187,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
     match command {
         CustomersCommand::List(list) => {
             let customers = list.collect(list.sized(customers.list()).stream()).await?;
-            context.printer.list(&customers);
+            context.printer.list(&customers)?;
         }
         CustomersCommand::Register(r) => {
             let mut request = NewCustomer::new(r.name, r.email);
@@ -214,7 +214,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 .create(&request)
                 .await
                 .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(request.email())))?;
-            context.printer.record(&registered);
+            context.printer.record(&registered)?;
         }
         CustomersCommand::RegisterDelegated(r) => {
             let document = VerifiedDocument::new(
@@ -248,7 +248,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 .create_with_delegated_kyc(&request)
                 .await
                 .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(request.email())))?;
-            context.printer.record(&registered);
+            context.printer.record(&registered)?;
         }
         CustomersCommand::RegisterCompany {
             email,
@@ -260,7 +260,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 .map_err(|e| Failure::from(e).look_up_with(Lookup::customer(&email)))?;
             context
                 .printer
-                .record(&RegisteredCompanyView::from(&company));
+                .record(&RegisteredCompanyView::from(&company))?;
         }
         CustomersCommand::Find {
             email,
@@ -285,7 +285,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 lookup = lookup.user_id(user_id);
             }
             let customer = customers.find(&lookup).await?;
-            context.printer.record(&customer);
+            context.printer.record(&customer)?;
         }
         CustomersCommand::UploadDocument {
             user_id,

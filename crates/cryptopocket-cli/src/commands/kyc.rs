@@ -32,11 +32,11 @@ pub async fn run(context: &Context, command: KycCommand) -> Result<(), Failure> 
     match command {
         KycCommand::Status { user_id } => {
             let check = kyc.get(&user_id).await?;
-            context.printer.record(&KycView::new(user_id, &check));
+            context.printer.record(&KycView::new(user_id, &check))?;
         }
         KycCommand::EnhancedLink { user_id } => {
             let link = kyc.enhanced_verification_link(&user_id).await?;
-            context.printer.record(&link);
+            context.printer.record(&link)?;
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! One module per command group; each holds its subcommands' arguments and their code.
 
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod bank_accounts;
@@ -41,6 +42,9 @@ impl Context {
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
+    if let Some(columns) = &cli.global.columns {
+        output::set_columns(columns.clone());
+    }
     let context = Context {
         printer: Printer {
             json: cli.global.json,
@@ -57,6 +61,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::BankAccounts(command) => bank_accounts::run(&context, command).await,
         Command::Webhooks(command) => webhooks::run(&context, command).await,
         Command::Sandbox(command) => sandbox::run(&context, command).await,
+        Command::Api(args) => api::run(&context, args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();

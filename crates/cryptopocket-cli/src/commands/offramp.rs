@@ -82,7 +82,7 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
                 request = request.blockchain(blockchain);
             }
             let quote = offramp.quote(&request).await?;
-            printer.record(&quote);
+            printer.record(&quote)?;
         }
         OffRampCommand::Create {
             user_id,
@@ -102,13 +102,13 @@ pub async fn run(context: &Context, command: OffRampCommand) -> Result<(), Failu
             if let Some(bank_name) = bank_name {
                 sale = sale.bank_name(bank_name);
             }
-            printer.record(&offramp.create(&sale).await?);
+            printer.record(&offramp.create(&sale).await?)?;
         }
         OffRampCommand::Get { id } => {
-            printer.record(&offramp.get(&id).await?);
+            printer.record(&offramp.get(&id).await?)?;
         }
         OffRampCommand::List(list) => {
-            printer.list(&list.collect(list.sized(offramp.list()).stream()).await?);
+            printer.list(&list.collect(list.sized(offramp.list()).stream()).await?)?;
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::{Context, ListArgs};
 use crate::{
-    args::seconds,
+    args::duration,
     exit::{Failure, Lookup},
     output::{Printer, redact},
 };
@@ -109,7 +109,17 @@ pub enum PaymentsCommand {
         list: ListArgs,
     },
 
-    /// Poll a payment until it reaches a final status, at most --max-wait seconds: a spinner
+    /// The payment with your reference (the --external-id given to `create`): how to find a
+    /// payment whose creation failed half-way before creating it again. The API has no such
+    /// filter: the list is read page by page until it is found. Exit 1 when none has it.
+    #[command(after_help = "Example:\n  cryptopocket payments find --external-id order-17")]
+    Find {
+        /// Your reference.
+        #[arg(long, value_name = "ID")]
+        external_id: String,
+    },
+
+    /// Poll a payment until it reaches a final status, for at most --max-wait: a spinner
     /// on a terminal, one line per status change otherwise (one JSON object per change with
     /// --json).
     ///
@@ -117,26 +127,26 @@ pub enum PaymentsCommand {
     /// final status within --max-wait with exit 3, naming the last status seen. A status this
     /// version does not know is never taken as final: the watch goes on until --max-wait.
     #[command(
-        after_help = "Example:\n  cryptopocket payments watch aBcDeFgHiJkLmNoPqRsTuVwXy --interval 10 --max-wait 1800"
+        after_help = "Example:\n  cryptopocket payments watch aBcDeFgHiJkLmNoPqRsTuVwXy --interval 10s --max-wait 30m"
     )]
     Watch {
         /// The payment id.
         payment_id: PaymentId,
-        /// Seconds between polls (fractions allowed).
+        /// The time between polls: 5s, 500ms, 1m, or a bare number of seconds.
         #[arg(
             long,
-            value_name = "SECONDS",
-            value_parser = seconds,
+            value_name = "DURATION",
+            value_parser = duration,
             allow_negative_numbers = true,
             default_value = "5"
         )]
         interval: Duration,
-        /// The longest the watch runs, polls included, in seconds (fractions allowed; at most
-        /// 86400, a day). When it is up without a final status the watch ends with exit 3.
+        /// The longest the watch runs, polls included: 10m, 90s, or a bare number of seconds
+        /// (at most a day). When it is up without a final status the watch ends with exit 3.
         #[arg(
             long,
-            value_name = "SECONDS",
-            value_parser = seconds,
+            value_name = "DURATION",
+            value_parser = duration,
             allow_negative_numbers = true,
             default_value = "600"
         )]
@@ -193,7 +203,7 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 filter = filter.fiat_symbol(fiat_symbol);
             }
             let methods = onramp.payment_methods(&filter).await?;
-            printer.list(&methods);
+            printer.list(&methods)?;
         }
         PaymentsCommand::Quote {
             amount,
@@ -205,7 +215,7 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             if let Some(chain) = chain {
                 request = request.chain(chain);
             }
-            printer.record(&onramp.quote(&request).await?);
+            printer.record(&onramp.quote(&request).await?)?;
         }
         PaymentsCommand::Create(c) => {
             let mut payment = NewPayment::new(
@@ -230,7 +240,7 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             let created = onramp.create(&payment).await.map_err(|e| {
                 Failure::from(e).look_up_with(Lookup::payment(c.external_id.as_deref()))
             })?;
-            printer.record(&created);
+            printer.record(&created)?;
         }
         PaymentsCommand::CreateGuided {
             user_id,
@@ -250,10 +260,10 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             let created = onramp.create_guided(&payment).await.map_err(|e| {
                 Failure::from(e).look_up_with(Lookup::payment(external_id.as_deref()))
             })?;
-            printer.record(&created);
+            printer.record(&created)?;
         }
         PaymentsCommand::Get { payment_id } => {
-            printer.record(&onramp.get(&payment_id).await?);
+            printer.record(&onramp.get(&payment_id).await?)?;
         }
         PaymentsCommand::List { external_id, list } => {
             let payments = list.sized(onramp.list()).stream();
@@ -266,7 +276,22 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
                 }
                 None => list.collect(payments).await?,
             };
-            printer.list(&payments);
+            printer.list(&payments)?;
+        }
+        PaymentsCommand::Find { external_id } => {
+            match onramp.find_by_external_id(&external_id).await? {
+                Some(payment) => printer.record(&payment)?,
+                None => {
+                    return Err(Failure::refused(format!(
+                        "no payment has the external id {external_id}"
+                    ))
+                    .with_code("not_found")
+                    .hint(
+                        "no payment in the list has this reference, so none seems to have been \
+                         created with it",
+                    ));
+                }
+            }
         }
         PaymentsCommand::Watch {
             payment_id,
@@ -292,7 +317,7 @@ async fn watch(
     max_wait: Duration,
 ) -> Result<(), Failure> {
     let started = Instant::now();
-    // Both are at most a day (`args::seconds`), but the clock's range is not ours to assume.
+    // Both are at most a day (`args::duration`), but the clock's range is not ours to assume.
     let deadline = started.checked_add(max_wait).ok_or_else(|| {
         Failure::usage("--max-wait reaches past what this machine's clock can represent")
     })?;
@@ -363,6 +388,7 @@ fn rejected(id: &PaymentId, status: &PaymentStatus) -> Failure {
     };
     let status = shown(status);
     Failure::refused(format!("payment {id} {what} (status `{status}`)"))
+        .with_code("payment_rejected")
         .detail("the payment ended without the crypto being sent; to buy, create a new payment")
 }
 
@@ -370,7 +396,7 @@ fn rejected(id: &PaymentId, status: &PaymentStatus) -> Failure {
 /// this version does not know it, saying that it may be final.
 fn gave_up(id: &PaymentId, last: Option<&PaymentStatus>, max_wait: Duration) -> Failure {
     let waited = format_seconds(max_wait);
-    match last {
+    let failure = match last {
         None => Failure::unreachable(format!(
             "payment {id}: no status could be read within --max-wait ({waited} s)"
         ))
@@ -393,7 +419,8 @@ fn gave_up(id: &PaymentId, last: Option<&PaymentStatus>, max_wait: Duration) -> 
         .detail(format!(
             "run `cryptopocket payments watch {id}` again to keep watching, or raise --max-wait"
         )),
-    }
+    };
+    failure.with_code("watch_timed_out")
 }
 
 /// A status as the server sent it, for a message: control characters escaped (an unknown

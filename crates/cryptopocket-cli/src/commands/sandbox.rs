@@ -1,15 +1,22 @@
-//! `cryptopocket sandbox serve`: the local sandbox (`cryptopocket-sandbox`), standalone:
-//! fixed credentials and a clock that runs by itself. Its flags are the standalone binary's
-//! ([`SandboxArgs`], flattened).
+//! `cryptopocket sandbox`: run the local sandbox (`serve`), and drive a running one through
+//! its `/sandbox/*` control endpoints (`advance`, `pay`, `send-transfer`, `fail-next`, `ban`,
+//! `deliveries`), the same actions as the sandbox crate's `Control` handle, without curl.
+//!
+//! `serve`'s flags are the standalone binary's ([`SandboxArgs`], flattened). The control
+//! commands find the sandbox at the base URL (`--base-url` / `CRYPTOPOCKET_BASE_URL`, which
+//! `serve` prints); they need no credentials.
+
+use std::time::Duration;
 
 use clap::Subcommand;
 use cryptopocket_sandbox::{Sandbox, SandboxArgs};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::Context;
-use crate::exit::Failure;
+use crate::{args::any_duration, exit::Failure, output::View};
 
-/// Run the local sandbox server.
+/// Run the local sandbox server, or drive a running one.
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the sandbox API (on 127.0.0.1:8080 unless --host and --port say otherwise) with
@@ -21,30 +28,284 @@ pub enum SandboxCommand {
         #[command(flatten)]
         args: SandboxArgs,
     },
+
+    /// Move a running sandbox's clock forward (whole seconds): due status changes happen and
+    /// their webhooks are sent. Prints the sandbox's new now.
+    #[command(after_help = "Example:\n  cryptopocket sandbox advance 1m")]
+    Advance {
+        /// How far: 30s, 1m, 2h, 1d, or a bare number of seconds.
+        #[arg(value_name = "DURATION", value_parser = any_duration)]
+        by: Duration,
+    },
+
+    /// Play the end user: pay a started payment on its payment page.
+    #[command(after_help = "Example:\n  cryptopocket sandbox pay ehs1cdjoZRAFJNNvdIFDEsxHy")]
+    Pay {
+        /// The payment id.
+        payment_id: String,
+        /// How the payer pays a guided payment (a direct payment uses its own method).
+        #[arg(long, value_parser = ["card", "psd2", "transfer"], default_value = "card")]
+        method: String,
+    },
+
+    /// Play the payer of a bank-transfer payment: the transfer arrives on the integration's
+    /// first account and the payment becomes pending_bank. Prints the bank transaction's id,
+    /// which `bank-accounts reconcile` takes.
+    #[command(
+        after_help = "Example:\n  cryptopocket sandbox send-transfer ehs1cdjoZRAFJNNvdIFDEsxHy"
+    )]
+    SendTransfer {
+        /// The payment id.
+        payment_id: String,
+    },
+
+    /// Make the next call of an operation answer an API error instead of doing its work.
+    #[command(
+        after_help = "Example:\n  cryptopocket sandbox fail-next createPayment --code unexpected_error"
+    )]
+    FailNext {
+        /// The spec's operationId (`createPayment`, `getPayment`, …).
+        operation_id: String,
+        /// The error code the call answers.
+        #[arg(long, default_value = "unexpected_error")]
+        code: String,
+    },
+
+    /// Ban a customer: their payments are refused with user_banned.
+    #[command(after_help = "Example:\n  cryptopocket sandbox ban 100001")]
+    Ban {
+        /// The customer id.
+        user_id: u64,
+    },
+
+    /// The webhook deliveries the sandbox has made, oldest first (the bodies with --json or
+    /// --columns body).
+    #[command(after_help = "Example:\n  cryptopocket sandbox deliveries")]
+    Deliveries,
+}
+
+/// What a control action answered: its `data`, shown as a record.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct ControlAnswer(Value);
+
+impl View for ControlAnswer {
+    const FIELDS: &'static [&'static str] = &[
+        "payment_id",
+        "transaction_id",
+        "user_id",
+        "operation",
+        "code",
+        "now",
+    ];
+}
+
+/// One webhook delivery the sandbox made.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct DeliveryRecord(Value);
+
+impl View for DeliveryRecord {
+    const FIELDS: &'static [&'static str] = &[
+        "event_type",
+        "url",
+        "attempts",
+        "outcome",
+        "status",
+        "reason",
+    ];
 }
 
 /// Runs a `sandbox` subcommand.
 pub async fn run(context: &Context, command: SandboxCommand) -> Result<(), Failure> {
-    match command {
-        SandboxCommand::Serve { args } => {
-            let address = args.address();
-            let sandbox = Sandbox::start_with(args.config()).await.map_err(|e| {
-                Failure::usage(format!("cannot start the sandbox on {address}: {e}"))
-                    .detail("choose another --port (0 picks a free one)")
-            })?;
-            context.printer.line(
-                sandbox.banner().trim_end(),
-                &json!({
-                    "base_url": sandbox.base_url(),
-                    "api_key": sandbox.api_key(),
-                    "api_secret": sandbox.api_secret(),
-                }),
-            );
-            let stopped = tokio::signal::ctrl_c().await;
-            sandbox.shutdown().await;
-            stopped.map_err(|e| Failure::unreachable(format!("cannot wait for ctrl-c: {e}")))
+    let (method, path, query): (&str, String, Vec<(&str, String)>) = match command {
+        SandboxCommand::Serve { args } => return serve(context, args).await,
+        SandboxCommand::Advance { by } => {
+            if by.subsec_nanos() != 0 {
+                return Err(Failure::usage(format!(
+                    "the sandbox's clock moves in whole seconds, not {}",
+                    humanised(by)
+                ))
+                .with_code("invalid_value")
+                .hint(format!(
+                    "advance by {}s or {}s",
+                    by.as_secs(),
+                    by.as_secs() + 1
+                )));
+            }
+            (
+                "POST",
+                "/sandbox/advance".into(),
+                vec![("seconds", by.as_secs().to_string())],
+            )
+        }
+        SandboxCommand::Pay { payment_id, method } => (
+            "POST",
+            format!("/sandbox/payments/{}/pay", segment(&payment_id)),
+            vec![("method", method)],
+        ),
+        SandboxCommand::SendTransfer { payment_id } => (
+            "POST",
+            format!("/sandbox/payments/{}/transfer", segment(&payment_id)),
+            vec![],
+        ),
+        SandboxCommand::FailNext { operation_id, code } => {
+            if cryptopocket::api::Operation::find(&operation_id).is_none() {
+                return Err(super::api::unknown_operation(&operation_id));
+            }
+            (
+                "POST",
+                "/sandbox/fail-next".into(),
+                vec![("operation", operation_id), ("code", code)],
+            )
+        }
+        SandboxCommand::Ban { user_id } => {
+            ("POST", format!("/sandbox/customers/{user_id}/ban"), vec![])
+        }
+        SandboxCommand::Deliveries => ("GET", "/sandbox/deliveries".into(), vec![]),
+    };
+    let data = control(context, method, &path, &query).await?;
+    match data {
+        Value::Array(items) => context
+            .printer
+            .list(&items.into_iter().map(DeliveryRecord).collect::<Vec<_>>()),
+        data => context.printer.record(&ControlAnswer(data)),
+    }
+}
+
+async fn serve(context: &Context, args: SandboxArgs) -> Result<(), Failure> {
+    let address = args.address();
+    let sandbox = Sandbox::start_with(args.config()).await.map_err(|e| {
+        Failure::usage(format!("cannot start the sandbox on {address}: {e}"))
+            .hint("choose another --port (0 picks a free one)")
+    })?;
+    context.printer.line(
+        sandbox.banner().trim_end(),
+        &json!({
+            "base_url": sandbox.base_url(),
+            "api_key": sandbox.api_key(),
+            "api_secret": sandbox.api_secret(),
+        }),
+    );
+    let stopped = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    stopped.map_err(|e| Failure::unreachable(format!("cannot wait for ctrl-c: {e}")))
+}
+
+/// `1.5s` for a message.
+fn humanised(duration: Duration) -> String {
+    format!("{}s", duration.as_secs_f64())
+}
+
+/// A path segment, percent-encoded.
+fn segment(text: &str) -> String {
+    progenitor_client::encode_path(text)
+}
+
+/// The longest control answer read (the deliveries, bounded by the sandbox, with bodies).
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The sandbox's origin: the base URL without its `/api`.
+fn origin(context: &Context) -> Result<String, Failure> {
+    let base_url = context
+        .global
+        .base_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            Failure::usage("which sandbox? No base URL is set")
+                .with_code("missing_base_url")
+                .hint(
+                    "export the CRYPTOPOCKET_BASE_URL that `cryptopocket sandbox serve` prints, \
+                     or pass --base-url http://127.0.0.1:PORT/api",
+                )
+        })?;
+    let trimmed = base_url.trim_end_matches('/');
+    Ok(trimmed.strip_suffix("/api").unwrap_or(trimmed).to_owned())
+}
+
+/// Sends one control request and returns the envelope's `data`.
+async fn control(
+    context: &Context,
+    method: &str,
+    path: &str,
+    query: &[(&str, String)],
+) -> Result<Value, Failure> {
+    let origin = origin(context)?;
+    let url = format!("{origin}{path}");
+    cryptopocket::api::prepare_tls();
+    let timeout = context.global.timeout.unwrap_or(Duration::from_secs(30));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot build an HTTP client: {e}")))?;
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|e| Failure::usage(format!("bad method: {e}")))?;
+    let unreachable = |e: reqwest::Error| {
+        Failure::unreachable(format!("cannot reach the sandbox at {origin}: {e}"))
+            .with_code("connect_failed")
+            .hint(
+                "is `cryptopocket sandbox serve` running there? Check --base-url / \
+                 CRYPTOPOCKET_BASE_URL",
+            )
+    };
+    let mut response = http
+        .request(method, &url)
+        .query(query)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(Failure::unreachable(format!(
+                "the answer from {origin} is longer than {MAX_ANSWER_BYTES} bytes"
+            ))
+            .with_code("body_too_large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let envelope: Value =
+        serde_json::from_slice(&body).map_err(|_| not_a_sandbox(&origin, status))?;
+    let word = envelope
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if status.is_success() && matches!(word, "ok" | "success" | "sucess") {
+        return Ok(envelope.get("data").cloned().unwrap_or(Value::Null));
+    }
+    let code = envelope.get("error").and_then(Value::as_str);
+    match code {
+        // An unknown path: a server without the control endpoints.
+        None | Some("not_found" | "wrong_http_method") => Err(not_a_sandbox(&origin, status)),
+        Some(code) => {
+            let message = envelope
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("the sandbox refused");
+            let mut failure = Failure::refused(format!("{code}: {message}"));
+            failure.error_code = std::borrow::Cow::Owned(code.to_owned());
+            Err(failure.detail(format!(
+                "(refused by the sandbox, HTTP {})",
+                status.as_u16()
+            )))
         }
     }
+}
+
+fn not_a_sandbox(origin: &str, status: reqwest::StatusCode) -> Failure {
+    Failure::unreachable(format!(
+        "{origin} did not answer as a CryptoPocket sandbox (HTTP {})",
+        status.as_u16()
+    ))
+    .with_code("not_a_sandbox")
+    .hint(
+        "the control commands drive a local `cryptopocket sandbox serve`: point --base-url / \
+         CRYPTOPOCKET_BASE_URL at it",
+    )
 }
 
 #[cfg(test)]
@@ -77,16 +338,16 @@ mod tests {
             .find_subcommand("sandbox")
             .and_then(|sandbox| sandbox.find_subcommand("serve"))
             .expect("cryptopocket sandbox serve");
-        let global: Vec<String> = cli
+        // The global options propagated to it aside (its own `--api-key` and `--api-secret`
+        // are the sandbox's, not the global ones).
+        let mut own: Vec<String> = serve
             .get_arguments()
-            .filter(|arg| arg.is_global_set())
+            .filter(|arg| !arg.is_global_set())
             .filter_map(clap::Arg::get_long)
+            .filter(|long| !matches!(*long, "help" | "version"))
             .map(str::to_owned)
             .collect();
-        let own: Vec<String> = long_options(serve)
-            .into_iter()
-            .filter(|long| !global.contains(long))
-            .collect();
+        own.sort();
         let expected = long_options(&SandboxArgs::augment_args(clap::Command::new("sandbox")));
         assert_eq!(own, expected);
         for flag in [

@@ -31,7 +31,7 @@ use tokio::sync::Notify;
 
 use super::Context;
 use crate::{
-    args::any_seconds,
+    args::any_duration,
     client,
     exit::Failure,
     files,
@@ -82,7 +82,7 @@ pub enum WebhooksCommand {
     /// Check a saved delivery's signature with the API secret (CRYPTOPOCKET_API_SECRET).
     /// Exit code 0 when verified, 1 when rejected (the reason is printed).
     #[command(
-        after_help = "Example:\n  cryptopocket webhooks verify --body delivery.json --signature 9f86d0… \\\n    --timestamp 1700000000 --api-key pk_live_abc --tolerance 86400"
+        after_help = "Example:\n  cryptopocket webhooks verify --body delivery.json --signature 9f86d0… \\\n    --timestamp 1700000000 --delivery-api-key pk_live_abc --tolerance 1d"
     )]
     Verify {
         /// The raw body as received (not re-serialised JSON).
@@ -94,15 +94,16 @@ pub enum WebhooksCommand {
         /// The X-Timestamp header.
         #[arg(long)]
         timestamp: String,
-        /// The X-API-Key header. When CRYPTOPOCKET_API_KEY is set, it must match it.
-        #[arg(long = "api-key", value_name = "KEY")]
-        delivery_api_key: String,
-        /// How old (or how far ahead) the timestamp may be, in seconds; raise it to check
-        /// an old saved delivery.
+        /// The delivery's X-API-Key header. When your API key is configured
+        /// (CRYPTOPOCKET_API_KEY or --api-key), it must match it.
+        #[arg(long, value_name = "KEY")]
+        delivery_api_key: Option<String>,
+        /// How old (or how far ahead) the timestamp may be (300s, 1d, or a bare number of
+        /// seconds); raise it to check an old saved delivery.
         #[arg(
             long,
-            value_name = "SECONDS",
-            value_parser = any_seconds,
+            value_name = "DURATION",
+            value_parser = any_duration,
             allow_negative_numbers = true,
             default_value = "300"
         )]
@@ -154,6 +155,7 @@ pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Fail
             tolerance,
             now,
         } => {
+            let delivery_api_key = delivery_key(context, delivery_api_key)?;
             let mut verifier = verifier(context)?.tolerance(tolerance);
             if let Some(now) = now {
                 verifier = verifier.clock(move || now);
@@ -162,13 +164,16 @@ pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Fail
             let headers = DeliveryHeaders::new(delivery_api_key, signature, timestamp);
             let view = check(&verifier, Ok(headers), &body);
             if context.printer.json {
-                context.printer.record(&view);
+                context.printer.record(&view)?;
             } else if view.verified {
                 write_stdout(&format!("{}\n", describe(&view)));
             }
             match view.reason {
                 None => Ok(()),
-                Some(reason) => Err(Failure::refused(format!("rejected: {reason}"))),
+                Some(reason) => {
+                    Err(Failure::refused(format!("rejected: {reason}"))
+                        .with_code("delivery_rejected"))
+                }
             }
         }
         WebhooksCommand::Listen {
@@ -184,6 +189,25 @@ fn subscribed(printer: &Printer, event: &EventType, url: &str, answer: &str) {
         &format!("{event} → {url}: {answer}"),
         &json!({"type": event, "url": url, "result": answer}),
     );
+}
+
+/// The delivery's key. `--api-key` once gave it here; it is now the caller's own key, as
+/// everywhere, so a verify with `--api-key` and no `--delivery-api-key` names the new flag.
+fn delivery_key(context: &Context, given: Option<String>) -> Result<String, Failure> {
+    match given {
+        Some(key) => Ok(key),
+        None if context.global.api_key_from_flag => Err(Failure::usage(
+            "`webhooks verify` takes the delivery's X-API-Key as --delivery-api-key",
+        )
+        .with_code("delivery_api_key_moved")
+        .hint(
+            "--api-key is your own API key, as for every command; pass the delivery's key with \
+             --delivery-api-key KEY",
+        )),
+        None => Err(Failure::usage("the delivery's X-API-Key is missing")
+            .with_code("missing_argument")
+            .hint("pass it with --delivery-api-key KEY")),
+    }
 }
 
 /// A verifier for the configured secret, expecting the configured API key when there is one.

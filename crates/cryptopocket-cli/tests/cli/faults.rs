@@ -12,19 +12,19 @@ use std::{
 
 use serde_json::Value;
 
-use crate::support::{cli, cli_for, stderr, stdout};
+use crate::support::{cli, cli_for, json_error, stderr, stdout};
 
 /// The secret the binary is given and the token the server issues. Letters and dashes only,
 /// so that no masking by shape (the crate masks long runs mixing letters and digits) hides
 /// them: only redaction by value does.
-const SECRET: &str = "echoed-api-secret-value";
-const TOKEN: &str = "echoed-session-token-value";
+pub const SECRET: &str = "echoed-api-secret-value";
+pub const TOKEN: &str = "echoed-session-token-value";
 const EXTERNAL_ID: &str = "ORDER-42";
-const LOOKUP: &str = "cryptopocket payments list --external-id ORDER-42";
+const LOOKUP: &str = "cryptopocket payments find --external-id ORDER-42";
 
 /// A loopback server that answers each request with canned bytes chosen by its path, and
 /// records `METHOD /path` of every request it read.
-struct Canned {
+pub struct Canned {
     address: SocketAddr,
     requests: Arc<Mutex<Vec<String>>>,
 }
@@ -32,7 +32,7 @@ struct Canned {
 impl Canned {
     /// Serves `answer(path)` to every request, one connection at a time, until the test
     /// process ends.
-    fn start(answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> Self {
+    pub fn start(answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = listener.local_addr().expect("local address");
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -53,12 +53,12 @@ impl Canned {
     }
 
     /// The API base URL.
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://{}/api", self.address)
     }
 
     /// How many requests named `path`.
-    fn count(&self, path: &str) -> usize {
+    pub fn count(&self, path: &str) -> usize {
         let requests = self.requests.lock().expect("requests");
         requests
             .iter()
@@ -96,7 +96,7 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<String> {
 }
 
 /// A whole HTTP/1.1 answer.
-fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+pub fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
@@ -105,12 +105,12 @@ fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn json_200(body: &str) -> Vec<u8> {
+pub fn json_200(body: &str) -> Vec<u8> {
     http("200 OK", "application/json", body)
 }
 
 /// The token for `/api/authenticate`, `other` for every other path.
-fn api(other: Vec<u8>) -> impl Fn(&str) -> Vec<u8> + Send + 'static {
+pub fn api(other: Vec<u8>) -> impl Fn(&str) -> Vec<u8> + Send + 'static {
     move |path| {
         if path == "/api/authenticate" {
             json_200(&format!(
@@ -149,13 +149,6 @@ fn create_payment(server: &Canned, json: bool, external_id: bool) -> Output {
         command.args(["--external-id", EXTERNAL_ID]);
     }
     command.output().expect("run the binary")
-}
-
-/// The `error` object a `--json` failure prints on stderr.
-fn json_error(output: &Output) -> Value {
-    let parsed: Value = serde_json::from_slice(&output.stderr)
-        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", stderr(output)));
-    parsed["error"].clone()
 }
 
 #[test]
@@ -217,7 +210,7 @@ fn every_create_that_may_have_reached_the_server_says_how_to_look_it_up() {
                 assert_eq!(error["may_have_reached_server"], true, "{case}: {error}");
                 assert_eq!(error["lookup"], LOOKUP, "{case}: {error}");
                 assert_eq!(error["operation"], "createPayment", "{case}: {error}");
-                assert_eq!(error["exit_code"], 3, "{case}: {error}");
+                assert_eq!(error["exit"], 3, "{case}: {error}");
                 let advice = error["advice"].as_str().unwrap_or_default();
                 assert!(
                     advice.contains("may have reached the server") && advice.contains(LOOKUP),
@@ -473,7 +466,7 @@ fn usage_errors_never_echo_the_secret() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let printed = format!("{}{}", stdout(&output), stderr(&output));
     assert!(!printed.contains(SECRET), "{printed}");
-    assert_eq!(json_error(&output)["exit_code"], 2);
+    assert_eq!(json_error(&output)["exit"], 2);
 }
 
 #[test]

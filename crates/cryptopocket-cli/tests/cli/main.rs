@@ -1,12 +1,20 @@
 //! The `cryptopocket` binary, run as a user would: offline checks (usage, credentials,
 //! transport, completions, webhooks), every subcommand against an in-process sandbox, and
 //! canned loopback servers that answer badly (`faults`) or with statuses the sandbox never
-//! produces (`watch`).
+//! produces (`watch`); global options, `--json` errors, tables, durations, the sandbox
+//! control commands, `-v` logging and `cryptopocket api`, a module each.
 
+mod api;
 mod capture;
+mod control;
+mod durations;
 mod faults;
+mod global;
+mod json_errors;
 mod offline;
 mod sandbox;
 mod support;
+mod tables;
+mod verbose;
 mod watch;
 mod webhooks;

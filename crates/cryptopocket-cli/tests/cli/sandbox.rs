@@ -8,19 +8,19 @@ use serde_json::Value;
 
 use crate::support::{blocking, cli_for, failed, stderr, stdout};
 
-const WALLET: &str = "0x52908400098527886E0F7030069857D2E4169EE7";
+pub const WALLET: &str = "0x52908400098527886E0F7030069857D2E4169EE7";
 const IBAN: &str = "ES9121000418450200051332";
 
-/// A sandbox and what the binary needs to reach it.
-struct Api {
-    sandbox: Sandbox,
-    url: String,
-    key: String,
-    secret: String,
+/// A sandbox and what the binary needs to reach it (the other modules use it too).
+pub struct Api {
+    pub sandbox: Sandbox,
+    pub url: String,
+    pub key: String,
+    pub secret: String,
 }
 
 impl Api {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let sandbox = Sandbox::start().await.expect("start the sandbox");
         Self {
             url: sandbox.base_url().to_owned(),
@@ -30,12 +30,12 @@ impl Api {
         }
     }
 
-    fn control(&self) -> Control {
+    pub fn control(&self) -> Control {
         self.sandbox.control()
     }
 
     /// Runs the binary with `args` on a blocking thread, so the sandbox keeps serving.
-    async fn run(&self, args: &[&str]) -> Output {
+    pub async fn run(&self, args: &[&str]) -> Output {
         let (url, key, secret) = (self.url.clone(), self.key.clone(), self.secret.clone());
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         blocking(move || {
@@ -47,8 +47,37 @@ impl Api {
         .await
     }
 
+    /// Runs the binary with `args` and the extra environment `envs`, with no credentials in
+    /// the environment (for tests that give them as flags).
+    pub async fn run_bare(&self, envs: &[(&str, &str)], args: &[&str]) -> Output {
+        let envs: Vec<(String, String)> = envs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        blocking(move || {
+            crate::support::cli()
+                .envs(envs)
+                .args(&args)
+                .output()
+                .expect("run the binary")
+        })
+        .await
+    }
+
+    /// Runs `args` with the sandbox's credentials and the extra environment `envs`.
+    pub async fn run_env(&self, envs: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut all = vec![
+            ("CRYPTOPOCKET_BASE_URL", self.url.as_str()),
+            ("CRYPTOPOCKET_API_KEY", self.key.as_str()),
+            ("CRYPTOPOCKET_API_SECRET", self.secret.as_str()),
+        ];
+        all.extend_from_slice(envs);
+        self.run_bare(&all, args).await
+    }
+
     /// Runs `--json args`, expects success, and parses stdout.
-    async fn json(&self, args: &[&str]) -> Value {
+    pub async fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let output = self.run(&all).await;
@@ -58,7 +87,7 @@ impl Api {
     }
 
     /// Runs `args`, expects exit code `code`, and returns stderr.
-    async fn fails(&self, code: i32, args: &[&str]) -> String {
+    pub async fn fails(&self, code: i32, args: &[&str]) -> String {
         let output = self.run(args).await;
         assert_eq!(output.status.code(), Some(code), "{args:?}: {output:?}");
         assert!(
@@ -70,7 +99,7 @@ impl Api {
     }
 
     /// Registers a customer and, with `verified`, lets KYC pass.
-    async fn customer(&self, email: &str, verified: bool) -> String {
+    pub async fn customer(&self, email: &str, verified: bool) -> String {
         let customer = self
             .json(&["customers", "register", "--name", "Ana", "--email", email])
             .await;
@@ -81,7 +110,7 @@ impl Api {
     }
 
     /// Sells 20 BUSD for `user`; returns the created off-ramp.
-    async fn offramp(&self, user: &str) -> Value {
+    pub async fn offramp(&self, user: &str) -> Value {
         self.json(&[
             "offramp",
             "create",
@@ -100,7 +129,7 @@ impl Api {
     }
 
     /// How many requests of `operation_id` the sandbox has answered.
-    fn requests(&self, operation_id: &str) -> usize {
+    pub fn requests(&self, operation_id: &str) -> usize {
         self.control()
             .exchanges()
             .iter()
@@ -109,7 +138,7 @@ impl Api {
     }
 
     /// A card payment of 150.50 EUR for a verified customer; returns its id.
-    async fn payment(&self, user: &str, payment_type: &str) -> String {
+    pub async fn payment(&self, user: &str, payment_type: &str) -> String {
         let created = self
             .json(&[
                 "payments",
@@ -789,4 +818,22 @@ async fn bank_transactions_from_and_to() {
     assert!(backwards.contains("must not be after to"), "{backwards}");
     let not_a_date = api.fails(2, &transactions(&["--from", "01/04/2026"])).await;
     assert!(not_a_date.contains("YYYY-MM-DD"), "{not_a_date}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_find_looks_a_payment_up_by_external_id() {
+    let api = Api::start().await;
+    let user = api.customer("ana-find@example.com", true).await;
+    let id = api.payment(&user, "card").await;
+    let found = api
+        .json(&["payments", "find", "--external-id", "order-17"])
+        .await;
+    assert_eq!(found["id"], id.as_str(), "{found}");
+    let stderr = api
+        .fails(1, &["payments", "find", "--external-id", "order-18"])
+        .await;
+    assert!(
+        stderr.contains("no payment has the external id order-18"),
+        "{stderr}"
+    );
 }

@@ -72,3 +72,53 @@ pub fn failed(output: &std::process::Output, code: i32) -> String {
     assert!(output.stdout.is_empty(), "printed {}", stdout(output));
     stderr(output)
 }
+
+/// The one JSON object a `--json` failure prints on stderr (the whole of stderr), with every
+/// field of the documented shape, and `exit` the process's exit code.
+pub fn json_error(output: &std::process::Output) -> serde_json::Value {
+    let parsed: serde_json::Value = serde_json::from_slice(&output.stderr)
+        .unwrap_or_else(|e| panic!("stderr is not one JSON object ({e}): {}", stderr(output)));
+    let object = parsed.as_object().expect("a JSON object");
+    for (field, ok) in [
+        (
+            "code",
+            object.get("code").is_some_and(serde_json::Value::is_string),
+        ),
+        (
+            "message",
+            object
+                .get("message")
+                .is_some_and(serde_json::Value::is_string),
+        ),
+        (
+            "hint",
+            object
+                .get("hint")
+                .is_some_and(|h| h.is_string() || h.is_null()),
+        ),
+        (
+            "operation",
+            object
+                .get("operation")
+                .is_some_and(|o| o.is_string() || o.is_null()),
+        ),
+        (
+            "exit",
+            object.get("exit").is_some_and(serde_json::Value::is_u64),
+        ),
+        (
+            "may_have_reached_server",
+            object
+                .get("may_have_reached_server")
+                .is_some_and(serde_json::Value::is_boolean),
+        ),
+    ] {
+        assert!(ok, "`{field}` is missing or mistyped: {parsed}");
+    }
+    assert_eq!(
+        parsed["exit"].as_i64(),
+        output.status.code().map(i64::from),
+        "{parsed}"
+    );
+    parsed
+}

@@ -17,7 +17,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{blocking, cli_for, serve, stderr, stdout};
+use crate::support::{blocking, cli_for, json_error, serve, stderr, stdout};
 
 const ID: &str = "aBcDeFgHiJkLmNoPqRsTuVwXy";
 
@@ -106,13 +106,6 @@ fn payment(status: &str) -> Value {
     body
 }
 
-/// The `error` object of a `--json` failure on stderr.
-fn json_error(output: &std::process::Output) -> Value {
-    let parsed: Value = serde_json::from_slice(&output.stderr)
-        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", stderr(output)));
-    parsed["error"].clone()
-}
-
 /// The JSON lines a `--json` watch printed, one per status change.
 fn json_lines(output: &std::process::Output) -> Vec<Value> {
     stdout(output)
@@ -150,7 +143,7 @@ async fn a_rejected_payment_ends_the_watch_at_once_with_exit_1() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["status"], "payment_rejected");
     let error = json_error(&output);
-    assert_eq!(error["exit_code"], 1, "{error}");
+    assert_eq!(error["exit"], 1, "{error}");
     assert!(
         error["message"]
             .as_str()
@@ -212,7 +205,7 @@ async fn an_unknown_status_ends_the_watch_at_max_wait_naming_it() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["status"], "foo_bar");
     let error = json_error(&output);
-    assert_eq!(error["exit_code"], 3, "{error}");
+    assert_eq!(error["exit"], 3, "{error}");
     assert!(
         error["message"]
             .as_str()

@@ -43,7 +43,7 @@ fn verify(dir: &TempDir, body: &[u8], headers: &DeliveryHeaders) -> assert_cmd::
         .arg(&path)
         .args(["--signature", &headers.signature])
         .args(["--timestamp", &headers.timestamp])
-        .args(["--api-key", &headers.api_key]);
+        .args(["--delivery-api-key", &headers.api_key]);
     command
 }
 
@@ -113,7 +113,14 @@ fn verify_needs_the_secret_and_a_readable_body() {
     cli()
         .env("CRYPTOPOCKET_API_SECRET", SECRET)
         .args(["webhooks", "verify", "--body", "/nonexistent/delivery.json"])
-        .args(["--signature", "00", "--timestamp", "1", "--api-key", KEY])
+        .args([
+            "--signature",
+            "00",
+            "--timestamp",
+            "1",
+            "--delivery-api-key",
+            KEY,
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/delivery.json"));

@@ -25,6 +25,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sandbox/advance", post(advance))
         .route("/sandbox/payments/{payment_id}/pay", post(pay))
         .route("/sandbox/payments/{payment_id}/transfer", post(transfer))
+        .route("/sandbox/fail-next", post(fail_next))
+        .route("/sandbox/customers/{user_id}/ban", post(ban))
+        .route("/sandbox/deliveries", get(deliveries))
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
@@ -223,4 +226,73 @@ async fn transfer(
         .send_transfer(&id)
         .map_err(control_fail)?;
     Ok(ok(json!({"payment_id": id, "transaction_id": tx})))
+}
+
+/// `POST /sandbox/fail-next?operation=createPayment&code=unexpected_error`: the next call of
+/// that operation answers the error `code` (`unexpected_error` when no code is given).
+async fn fail_next(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Fail> {
+    let fields = Fields::query(query.as_deref());
+    let operation = fields.required_text("operation")?;
+    if !crate::operation_ids().any(|id| id == operation) {
+        return Err(Fail::code("invalid_parameter")
+            .message(format!(
+                "`operation` is not an operationId of the spec: {}",
+                escape(&operation)
+            ))
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let code = fields
+        .text("code")?
+        .unwrap_or_else(|| "unexpected_error".into());
+    Control::new(app.shared.clone()).fail_next(&operation, &code);
+    Ok(ok(json!({"operation": operation, "code": code})))
+}
+
+/// `POST /sandbox/customers/{user_id}/ban`: the customer's payments are refused with
+/// `user_banned`.
+async fn ban(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Fail> {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    let user_id: u64 = id.parse().map_err(|_| {
+        Fail::code("invalid_parameter")
+            .message("the user id must be a number")
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+    })?;
+    Control::new(app.shared.clone())
+        .ban(user_id)
+        .map_err(control_fail)?;
+    Ok(ok(json!({"user_id": user_id, "banned": true})))
+}
+
+/// `GET /sandbox/deliveries`: the webhook deliveries made so far, oldest first.
+async fn deliveries(State(app): State<AppState>) -> Response {
+    let deliveries: Vec<serde_json::Value> = Control::new(app.shared.clone())
+        .deliveries()
+        .into_iter()
+        .map(|d| {
+            let (outcome, status, reason) = match d.outcome {
+                crate::webhooks::DeliveryOutcome::Delivered { status } => {
+                    ("delivered", Some(status), None)
+                }
+                crate::webhooks::DeliveryOutcome::Failed { reason } => {
+                    ("failed", None, Some(reason))
+                }
+            };
+            json!({
+                "event_type": d.event_type,
+                "url": d.url,
+                "attempts": d.attempts,
+                "outcome": outcome,
+                "status": status,
+                "reason": reason,
+                "body": d.body,
+            })
+        })
+        .collect();
+    ok(json!(deliveries))
 }

@@ -1,0 +1,227 @@
+//! `cryptopocket sandbox advance | pay | send-transfer | fail-next | ban | deliveries`
+//! against a real sandbox started here (manual clock), over its `/sandbox/*` endpoints.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{Router, body::Bytes, routing::post};
+use serde_json::Value;
+
+use crate::{
+    sandbox::{Api, WALLET},
+    support::{failed, json_error, serve, stderr, stdout},
+};
+
+/// A card payment of 50 EUR for `user`, created by the binary; its id.
+async fn new_payment(api: &Api, user: &str, payment_type: &str) -> String {
+    let created = api
+        .json(&[
+            "payments",
+            "create",
+            "--user-id",
+            user,
+            "--fiat-amount",
+            "50",
+            "--coin-symbol",
+            "USDC",
+            "--coin-chain",
+            "polygon",
+            "--wallet",
+            WALLET,
+            "--payment-type",
+            payment_type,
+        ])
+        .await;
+    created["payment_id"].as_str().expect("an id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advance_moves_the_clock() {
+    let api = Api::start().await;
+    let before = api.control().now();
+    let user = api
+        .json(&[
+            "customers",
+            "register",
+            "--name",
+            "Ana",
+            "--email",
+            "ana-adv@example.com",
+        ])
+        .await["id"]
+        .to_string();
+    let output = api.run(&["sandbox", "advance", "1m"]).await;
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout(&output).contains("now"), "{}", stdout(&output));
+    assert_eq!(api.control().now() - before, chrono::TimeDelta::seconds(60));
+    // The KYC schedule followed the clock.
+    let kyc = api.json(&["kyc", "status", &user]).await;
+    assert_eq!(kyc["kyc_status"], "valid", "{kyc}");
+    let moved = api.json(&["sandbox", "advance", "90"]).await;
+    assert!(moved["now"].is_string(), "{moved}");
+    assert_eq!(
+        api.control().now() - before,
+        chrono::TimeDelta::seconds(150)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pay_and_send_transfer_play_the_payer() {
+    let api = Api::start().await;
+    let user = api.customer("ana-pay@example.com", true).await;
+    let card = new_payment(&api, &user, "card").await;
+    let paid = api.json(&["sandbox", "pay", &card]).await;
+    assert_eq!(paid["payment_id"], card.as_str(), "{paid}");
+    api.control().advance(Duration::from_secs(3600));
+    let payment = api.json(&["payments", "get", &card]).await;
+    assert_eq!(payment["status"], "coins_sent", "{payment}");
+    // Paying twice is the sandbox's refusal: exit 1 with its reason.
+    let stderr = api.fails(1, &["sandbox", "pay", &card]).await;
+    assert!(stderr.contains("already paid"), "{stderr}");
+    let stderr = api.fails(1, &["sandbox", "pay", "no-such-payment"]).await;
+    assert!(
+        stderr.contains("no payment with id no-such-payment"),
+        "{stderr}"
+    );
+
+    let transfer = new_payment(&api, &user, "transfer").await;
+    let sent = api.json(&["sandbox", "send-transfer", &transfer]).await;
+    let tx = sent["transaction_id"].as_str().expect("a transaction id");
+    let payment = api.json(&["payments", "get", &transfer]).await;
+    assert_eq!(payment["status"], "pending_bank", "{payment}");
+    let table = stdout(&api.run(&["sandbox", "send-transfer", &card]).await);
+    assert!(table.is_empty());
+    // The transaction it printed is the one reconciliation takes.
+    let reconciled = api
+        .json(&[
+            "bank-accounts",
+            "reconcile",
+            "--payment-id",
+            &transfer,
+            "--iban",
+            "ES9121000418450200051332",
+            "--transaction-id",
+            tx,
+        ])
+        .await;
+    assert_eq!(reconciled["payment_id"], transfer.as_str(), "{reconciled}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_next_and_ban_make_the_next_calls_fail() {
+    let api = Api::start().await;
+    let user = api.customer("ana-fail@example.com", true).await;
+    let injected = api
+        .json(&[
+            "sandbox",
+            "fail-next",
+            "getAvailableAssets",
+            "--code",
+            "unexpected_error",
+        ])
+        .await;
+    assert_eq!(injected["operation"], "getAvailableAssets", "{injected}");
+    let stderr = api.fails(1, &["assets", "list"]).await;
+    assert!(stderr.contains("unexpected_error"), "{stderr}");
+    // Once only.
+    assert!(api.run(&["assets", "list"]).await.status.success());
+    // An operationId the spec does not have: exit 2 with close matches, nothing sent.
+    let output = api
+        .run(&["sandbox", "fail-next", "getavailableasset"])
+        .await;
+    let stderr = failed(&output, 2);
+    assert!(stderr.contains("getAvailableAssets"), "{stderr}");
+
+    let banned = api.json(&["sandbox", "ban", &user]).await;
+    assert_eq!(banned["banned"], true, "{banned}");
+    let output = api
+        .run(&[
+            "--json",
+            "payments",
+            "create",
+            "--user-id",
+            &user,
+            "--fiat-amount",
+            "50",
+            "--coin-symbol",
+            "USDC",
+            "--coin-chain",
+            "polygon",
+            "--wallet",
+            WALLET,
+        ])
+        .await;
+    assert_eq!(json_error(&output)["code"], "user_banned");
+    let stderr = api.fails(1, &["sandbox", "ban", "424242"]).await;
+    assert!(stderr.contains("no customer with id 424242"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_lists_the_webhooks_sent() {
+    let api = Api::start().await;
+    let received = Arc::new(Mutex::new(0_usize));
+    let counter = Arc::clone(&received);
+    let receiver = serve(Router::new().route(
+        "/hook",
+        post(move |_body: Bytes| {
+            let counter = Arc::clone(&counter);
+            async move {
+                *counter.lock().expect("lock") += 1;
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let empty = api.run(&["sandbox", "deliveries"]).await;
+    assert!(stdout(&empty).contains("no results"), "{empty:?}");
+    let hook = format!("http://{receiver}/hook");
+    let subscribed = api
+        .run(&[
+            "webhooks",
+            "subscribe",
+            "--type",
+            "COINS_SENT",
+            "--url",
+            &hook,
+        ])
+        .await;
+    assert!(subscribed.status.success(), "{}", stderr(&subscribed));
+    let user = api.customer("ana-hooks@example.com", true).await;
+    let id = new_payment(&api, &user, "card").await;
+    assert!(api.run(&["sandbox", "pay", &id]).await.status.success());
+    assert!(
+        api.run(&["sandbox", "advance", "1h"])
+            .await
+            .status
+            .success()
+    );
+    api.control().settle().await;
+    let deliveries = api.json(&["sandbox", "deliveries"]).await;
+    let list = deliveries.as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{deliveries}");
+    assert_eq!(list[0]["event_type"], "COINS_SENT");
+    assert_eq!(list[0]["outcome"], "delivered");
+    let body: Value = serde_json::from_str(list[0]["body"].as_str().unwrap_or("")).expect("body");
+    assert_eq!(body["payment_id"], id.as_str(), "{body}");
+    assert_eq!(*received.lock().expect("lock"), 1);
+    let table = stdout(&api.run(&["sandbox", "deliveries"]).await);
+    assert!(
+        table.contains("COINS_SENT") && table.contains("delivered"),
+        "{table}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_needs_a_sandbox_at_the_base_url() {
+    let api = Api::start().await;
+    let output = api.run_bare(&[], &["sandbox", "advance", "1m"]).await;
+    let stderr = failed(&output, 2);
+    assert!(stderr.contains("CRYPTOPOCKET_BASE_URL"), "{stderr}");
+    let closed = format!("http://127.0.0.1:{}/api", crate::support::closed_port());
+    let output = api
+        .run_bare(&[], &["sandbox", "advance", "1m", "--base-url", &closed])
+        .await;
+    failed(&output, 3);
+}
