@@ -59,6 +59,11 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ---
+//!
+//! The guide below is the crate's README.
+#![doc = include_str!("../README.md")]
 
 // The generated module is rewritten by `cargo xtask gen`; rustfmt and clippy judge the
 // generator, not its output.

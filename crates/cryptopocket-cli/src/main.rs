@@ -5,6 +5,11 @@
 //! configuration, 3 transport, timeout or an answer that could not be read. See `exit.rs`.
 //!
 //! Everything printed passes through `output::redact` (see `output.rs`).
+//!
+//! ---
+//!
+//! The guide below is the crate's README.
+#![doc = include_str!("../README.md")]
 
 mod args;
 mod client;

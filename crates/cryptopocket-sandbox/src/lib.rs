@@ -27,7 +27,11 @@
 //! Standalone: `cargo run -p cryptopocket-sandbox -- --port 8080` (or
 //! `cryptopocket sandbox serve --port 8080`) prints the environment a client needs; both take
 //! the flags of [`SandboxArgs`].
-
+//!
+//! ---
+//!
+//! The guide below is the crate's README.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 mod api;

@@ -133,7 +133,11 @@
 //! The generated types ([`api::types`]) appear in no signature of this crate except
 //! [`Client::raw`], the escape hatch: it gives the generated client, with the same token,
 //! for a field this crate does not carry yet or an operation's wire shape.
-
+//!
+//! ---
+//!
+//! The guide below is the crate's README.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod assets;
