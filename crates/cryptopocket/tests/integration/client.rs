@@ -2,9 +2,8 @@
 //! retries only where safe, typed errors, and no secret in any output.
 
 use std::{
-    io,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -19,7 +18,9 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::support::{self, MockServer, Reply, client_builder, fast_retries, payment_request};
+use crate::support::{
+    self, MockServer, Reply, client_builder, fast_retries, logs::Captured, payment_request,
+};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";
@@ -747,38 +748,6 @@ async fn a_malformed_payment_names_the_json_path() {
 const SECRET: &str = "SECRET-s3cr3t-VALUE";
 const TOKEN: &str = "TOKEN-t0k3n-VALUE";
 
-/// Everything the subscriber writes, shared with the test.
-#[derive(Clone, Default)]
-pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Every place where the secret or the token (or a recognisable part of either) shows, with
 /// the lines that show it.
 fn leaks(shown: &[(&str, String)]) -> Vec<String> {
@@ -795,12 +764,7 @@ fn leaks(shown: &[(&str, String)]) -> Vec<String> {
 
 #[tokio::test]
 async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start(tracing::Level::TRACE);
 
     let server = MockServer::start(|request| {
         if request.is("POST", AUTHENTICATE) {
@@ -925,12 +889,7 @@ async fn a_token_in_an_unexpected_authenticate_shape_is_not_printed() {
     // The token response is undocumented; a token under a name the client does not look
     // for is a plausible real shape. The client cannot use it, but its error must not print
     // the token.
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start(tracing::Level::TRACE);
     let server = MockServer::start(|request| {
         if request.is("POST", AUTHENTICATE) {
             Reply::Json(

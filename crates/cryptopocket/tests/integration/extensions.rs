@@ -3,7 +3,6 @@
 //! configuration errors.
 
 use std::{
-    io,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -15,7 +14,7 @@ use cryptopocket::{
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
-use crate::support::{MockServer, Reply, client_builder, fast_retries, fixture};
+use crate::support::{MockServer, Reply, client_builder, fast_retries, fixture, logs::Captured};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const PAYMENT_ID: &str = "aBcDeFgHiJkLmNoPqRsTuVwXy";
@@ -114,42 +113,9 @@ impl RequestHook for Leaky {
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn a_request_hook_cannot_make_the_crate_print_the_token() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start(tracing::Level::TRACE);
 
     // The server echoes what it received wherever an error shows text.
     let server = MockServer::start(|request| {
@@ -447,12 +413,7 @@ async fn finding_an_off_ramp_by_external_id_stops_paging_at_the_match() {
 
 #[test]
 fn plain_http_to_the_named_host_is_built_with_a_warning_naming_it() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start(tracing::Level::WARN);
     let builder = || {
         Client::builder()
             .environment(Environment::Custom("http://sandbox:8080/api".into()))

@@ -12,10 +12,9 @@
 
 use std::{
     future::Future,
-    io::Write,
     path::Path,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -23,7 +22,9 @@ use cryptopocket::{Client, Error, model::PaymentId};
 use serde_json::json;
 use tokio::sync::Barrier;
 
-use crate::support::{MockServer, Reply, Request, Step, client_builder, payment_request};
+use crate::support::{
+    MockServer, Reply, Request, Step, client_builder, logs::Captured, payment_request,
+};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const CREATE_PAYMENT: &str = "/api/createPayment";
@@ -648,27 +649,6 @@ fn windows(secret: &str) -> Vec<String> {
     out
 }
 
-/// A `tracing` writer that keeps every line, for the TRACE-log check.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Every fault against every target; one report listing every broken promise.
 #[tokio::test(flavor = "current_thread")]
 async fn no_fault_breaks_a_promise() {
@@ -699,13 +679,7 @@ async fn no_fault_breaks_a_promise_with_the_capture_on() {
 
 async fn every_fault(capture: Option<&Path>) {
     // The runtime has one thread, so this default sees every event of every case.
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = Captured::start(tracing::Level::TRACE);
 
     let cases = cases();
     let ready = Barrier::new(3 * cases.len());
@@ -716,7 +690,7 @@ async fn every_fault(capture: Option<&Path>) {
         }
     }
     let outcomes = futures::future::join_all(runs).await;
-    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logs = logs.text();
 
     let mut broken = Vec::new();
     let mut longest_overrun = Duration::ZERO;

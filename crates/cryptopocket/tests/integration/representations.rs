@@ -14,10 +14,7 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::{
-    client::Captured,
-    support::{self, MockServer, Reply, client_builder},
-};
+use crate::support::{self, MockServer, Reply, client_builder, logs::Captured};
 
 const AUTHENTICATE: &str = "/api/authenticate";
 const PAYMENT_ID: &str = "aBcDeFgHiJkLmNoPqRsTuVwXy";
@@ -191,12 +188,7 @@ fn quote_request() -> QuoteRequest {
 
 #[tokio::test]
 async fn an_inferred_optional_field_of_an_unexpected_shape_is_dropped_with_a_warning() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(captured.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start(tracing::Level::WARN);
 
     // Written as text: `json!` would pass the 18-decimal amount through a float.
     let body = r#"{"status":"ok","data":{"coin_amount":0.123456789012345678,

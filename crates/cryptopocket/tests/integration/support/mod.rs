@@ -14,6 +14,7 @@
 //! instead; [`sandbox`] starts one.
 #![allow(dead_code)]
 
+pub mod logs;
 pub mod sandbox;
 
 use std::{
