@@ -6,6 +6,8 @@
 //!   file is stale (CI runs it).
 //! - `cargo xtask check-capture DIR` checks exchanges captured from a server
 //!   (`CRYPTOPOCKET_CAPTURE=DIR`) against the spec and prints every disagreement.
+//! - `cargo xtask test [ARGS]` starts PostgreSQL (`scripts/postgres.sh`), runs
+//!   `cargo test --workspace ARGS` with `CRYPTOPOCKET_TEST_POSTGRES_URL` set, and stops it.
 
 mod check_capture;
 mod examples;
@@ -13,6 +15,7 @@ mod generate;
 mod lint;
 mod operations;
 mod spec;
+mod test_env;
 
 use std::{
     path::{Path, PathBuf},
@@ -59,6 +62,12 @@ enum Command {
         #[command(flatten)]
         paths: Paths,
     },
+    /// Start what the tests need (PostgreSQL), run `cargo test --workspace ARGS`, stop it.
+    Test {
+        /// Passed to `cargo test --workspace` as they are (e.g. `-- --nocapture`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -87,6 +96,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Test { args } => test_env::run(&workspace_root(), &args),
         Command::Lint { paths } => {
             lint_spec(&paths.spec)?;
             Ok(())

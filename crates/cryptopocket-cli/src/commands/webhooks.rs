@@ -12,12 +12,7 @@ use std::{
     time::Duration,
 };
 
-use axum::{
-    Router,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, Method, StatusCode},
-};
+use axum::Router;
 use clap::{
     Subcommand,
     builder::{PossibleValuesParser, TypedValueParser as _},
@@ -25,6 +20,9 @@ use clap::{
 use cryptopocket::{
     model::EventType,
     webhooks::{DeliveryHeaders, WebhookError, WebhookEvent, WebhookVerifier},
+};
+use cryptopocket_webhooks::{
+    BoxError, Delivery, DeliveryKey, Outcome, PostgresInbox, SqliteInbox, WebhookEndpoint,
 };
 use serde_json::json;
 use tokio::sync::Notify;
@@ -114,8 +112,11 @@ pub enum WebhooksCommand {
     },
 
     /// Receive deliveries: a local server that verifies each POST, prints one line per
-    /// delivery and answers 200 (verified) or 401 (rejected).
-    #[command(after_help = "Example:\n  cryptopocket webhooks listen --port 9000")]
+    /// delivery and answers 200 (verified), 401 (rejected), 400 (not an event) or 413 (too
+    /// large); with `--store`, each event is applied once and a redelivery is a duplicate.
+    #[command(
+        after_help = "Example:\n  cryptopocket webhooks listen --port 9000 --store sqlite:webhooks.db"
+    )]
     Listen {
         /// The port (0 picks a free one, printed on stderr).
         #[arg(long, default_value = "9000")]
@@ -131,7 +132,38 @@ pub enum WebhooksCommand {
             allow_negative_numbers = true
         )]
         max_deliveries: Option<u64>,
+        /// Apply each event once: remember deliveries in an SQLite file (`sqlite:PATH`) or a
+        /// PostgreSQL database (`postgres:URL`). A redelivery of an event already applied
+        /// prints `duplicate …` and is answered 200; one being handled elsewhere, 503.
+        #[arg(long, value_name = "sqlite:PATH|postgres:URL", value_parser = inbox_store)]
+        store: Option<InboxStore>,
     },
+}
+
+/// Where `webhooks listen --store` remembers the events it applied.
+#[derive(Debug, Clone)]
+pub enum InboxStore {
+    /// `sqlite:PATH`: an SQLite file, created if missing.
+    Sqlite(PathBuf),
+    /// `postgres:URL`, or the URL itself (`postgres://…`).
+    Postgres(String),
+}
+
+fn inbox_store(text: &str) -> Result<InboxStore, String> {
+    if let Some(path) = text.strip_prefix("sqlite:") {
+        return if path.is_empty() {
+            Err("sqlite: needs a file, e.g. sqlite:webhooks.db".into())
+        } else {
+            Ok(InboxStore::Sqlite(PathBuf::from(path)))
+        };
+    }
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        return Ok(InboxStore::Postgres(text.to_owned()));
+    }
+    match text.strip_prefix("postgres:") {
+        Some(url) if !url.is_empty() => Ok(InboxStore::Postgres(url.to_owned())),
+        _ => Err("expected sqlite:PATH or postgres:URL".into()),
+    }
 }
 
 /// Runs a `webhooks` subcommand.
@@ -180,7 +212,8 @@ pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Fail
             port,
             host,
             max_deliveries,
-        } => listen(context, host, port, max_deliveries).await,
+            store,
+        } => listen(context, host, port, max_deliveries, store).await,
     }
 }
 
@@ -229,30 +262,7 @@ fn check(
         .and_then(|headers| verifier.verify(&headers, body))
         .and_then(|()| WebhookEvent::from_slice(body));
     match event {
-        Ok(event) => {
-            let (id, status) = match &event {
-                WebhookEvent::PayIn(e) | WebhookEvent::CoinsSent(e) => (
-                    Some(e.payment_id.to_string()),
-                    e.status.as_ref().map(ToString::to_string),
-                ),
-                WebhookEvent::CryptoReceived(e) | WebhookEvent::TransferRampoffFinished(e) => (
-                    Some(e.id.to_string()),
-                    e.status.as_ref().map(ToString::to_string),
-                ),
-                _ => (None, None),
-            };
-            let event_type = match &event {
-                WebhookEvent::Unknown { event_type, .. } => event_type.clone(),
-                known => known.event_type().to_string(),
-            };
-            DeliveryView {
-                event_type: Some(event_type),
-                id,
-                status,
-                verified: true,
-                reason: None,
-            }
-        }
+        Ok(event) => view_of(&event),
         Err(error) => DeliveryView {
             event_type: None,
             id: None,
@@ -260,6 +270,32 @@ fn check(
             verified: false,
             reason: Some(error.to_string()),
         },
+    }
+}
+
+/// What a verified event says: type, payment or off-ramp id, status.
+fn view_of(event: &WebhookEvent) -> DeliveryView {
+    let (id, status) = match event {
+        WebhookEvent::PayIn(e) | WebhookEvent::CoinsSent(e) => (
+            Some(e.payment_id.to_string()),
+            e.status.as_ref().map(ToString::to_string),
+        ),
+        WebhookEvent::CryptoReceived(e) | WebhookEvent::TransferRampoffFinished(e) => (
+            Some(e.id.to_string()),
+            e.status.as_ref().map(ToString::to_string),
+        ),
+        _ => (None, None),
+    };
+    let event_type = match event {
+        WebhookEvent::Unknown { event_type, .. } => event_type.clone(),
+        known => known.event_type().to_string(),
+    };
+    DeliveryView {
+        event_type: Some(event_type),
+        id,
+        status,
+        verified: true,
+        reason: None,
     }
 }
 
@@ -277,24 +313,104 @@ fn describe(view: &DeliveryView) -> String {
 }
 
 struct Listener {
-    verifier: WebhookVerifier,
     printer: Printer,
     remaining: Option<AtomicU64>,
     done: Notify,
 }
 
+impl Listener {
+    /// Prints a line for every outcome the handler did not print (verified deliveries print
+    /// their own), and counts the delivery.
+    fn observe(&self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Applied { .. } => {}
+            Outcome::Rejected(rejection) => {
+                let view = DeliveryView {
+                    event_type: None,
+                    id: None,
+                    status: None,
+                    verified: false,
+                    reason: Some(rejection.to_string()),
+                };
+                self.printer.line(&describe(&view), &view);
+            }
+            other => {
+                let word = match other {
+                    Outcome::Duplicate { .. } => "duplicate",
+                    Outcome::Busy { .. } => "busy",
+                    Outcome::HandlerFailed { .. } => "failed",
+                    Outcome::TimedOut { .. } => "timed-out",
+                    Outcome::LeaseLost { .. } => "lease-lost",
+                    _ => "inbox-unavailable",
+                };
+                let key = other.key();
+                let part = |f: fn(&DeliveryKey) -> &str| key.map_or("-", f).to_owned();
+                let (kind, id, status) = (
+                    part(DeliveryKey::kind),
+                    part(DeliveryKey::object_id),
+                    part(DeliveryKey::status),
+                );
+                self.printer.line(
+                    &format!("{word} {kind} {id} {status}"),
+                    &json!({
+                        "outcome": word,
+                        "event_type": kind,
+                        "id": id,
+                        "status": status,
+                        "http_status": other.status().as_u16(),
+                    }),
+                );
+            }
+        }
+        // Counts down to zero and stays there (deliveries that arrive while the server stops
+        // do not wrap the count around).
+        if let Some(remaining) = &self.remaining
+            && remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                == Ok(1)
+        {
+            self.done.notify_one();
+        }
+    }
+}
+
+/// Receives deliveries with `cryptopocket_webhooks::WebhookEndpoint`: 200 verified (or a
+/// duplicate), 401 unauthenticated, 400 not an event, 413 too large, 503 busy elsewhere.
 async fn listen(
     context: &Context,
     host: IpAddr,
     port: u16,
     max_deliveries: Option<u64>,
+    store: Option<InboxStore>,
 ) -> Result<(), Failure> {
+    let printer = context.printer;
     let state = Arc::new(Listener {
-        verifier: verifier(context)?,
-        printer: context.printer,
+        printer,
         remaining: max_deliveries.map(AtomicU64::new),
         done: Notify::new(),
     });
+    let observer = Arc::clone(&state);
+    let builder = WebhookEndpoint::builder(verifier(context)?)
+        .on_outcome(move |outcome: &Outcome| observer.observe(outcome));
+    let handler = move |delivery: Delivery| {
+        let view = view_of(&delivery.event);
+        printer.line(&describe(&view), &view);
+        async { Ok::<(), BoxError>(()) }
+    };
+    let endpoint = match store {
+        None => builder.handle(handler),
+        Some(InboxStore::Sqlite(path)) => {
+            let inbox = SqliteInbox::open(&path).map_err(|e| {
+                Failure::usage(format!("cannot open the inbox {}: {e}", path.display()))
+            })?;
+            builder.inbox(inbox).handle(handler)
+        }
+        Some(InboxStore::Postgres(url)) => {
+            let inbox = PostgresInbox::connect(&url, 4).await.map_err(|e| {
+                Failure::unreachable(format!("cannot use the PostgreSQL inbox: {e}"))
+            })?;
+            builder.inbox(inbox).handle(handler)
+        }
+    };
     let listener = tokio::net::TcpListener::bind((host, port))
         .await
         .map_err(|e| {
@@ -307,9 +423,8 @@ async fn listen(
     write_stderr(&format!(
         "listening on http://{address}/ for webhook deliveries (ctrl-c to stop)\n"
     ));
-    let app = Router::new()
-        .fallback(receive)
-        .with_state(Arc::clone(&state));
+    // Every path is the endpoint: the URL subscribed is the user's choice.
+    let app = Router::new().fallback_service(endpoint.route::<()>());
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {
@@ -319,34 +434,4 @@ async fn listen(
         })
         .await
         .map_err(|e| Failure::unreachable(format!("the webhook server stopped: {e}")))
-}
-
-/// One delivery: verify, print, answer 200 or 401 (405 for anything but POST).
-async fn receive(
-    State(state): State<Arc<Listener>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    if method != Method::POST {
-        return StatusCode::METHOD_NOT_ALLOWED;
-    }
-    let view = check(
-        &state.verifier,
-        DeliveryHeaders::from_header_map(&headers),
-        &body,
-    );
-    state.printer.line(&describe(&view), &view);
-    // Counts down to zero and stays there (deliveries that arrive while the server stops do
-    // not wrap the count around).
-    if let Some(remaining) = &state.remaining
-        && remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) == Ok(1)
-    {
-        state.done.notify_one();
-    }
-    if view.verified {
-        StatusCode::OK
-    } else {
-        StatusCode::UNAUTHORIZED
-    }
 }

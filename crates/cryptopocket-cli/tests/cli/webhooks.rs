@@ -192,3 +192,67 @@ fn listen_answers_200_for_verified_and_401_for_rejected_deliveries() {
     assert!(lines[1].starts_with("rejected: "), "{stdout}");
     assert!(!stdout.contains(SECRET));
 }
+
+/// Starts `webhooks listen` with `args`; the child and the address it listens on.
+fn start_listener(args: &[&str]) -> (std::process::Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cryptopocket"));
+    for name in ENV {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .env("CRYPTOPOCKET_API_KEY", KEY)
+        .env("CRYPTOPOCKET_API_SECRET", SECRET)
+        .args(["webhooks", "listen", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the listener");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("the listening line");
+    let address = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    (child, address)
+}
+
+#[test]
+fn listen_with_a_store_applies_each_event_once_across_restarts() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let store = format!("sqlite:{}", dir.path().join("inbox.db").display());
+    let (child, address) = start_listener(&["--store", &store, "--max-deliveries", "2"]);
+    assert_eq!(post(&address, BODY, &signed(BODY)), 200);
+    assert_eq!(post(&address, BODY, &signed(BODY)), 200);
+    let output = child.wait_with_output().expect("the listener stops");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "verified COINS_SENT aBcDeFgHiJkLmNoPqRsTuVwXy coins_sent",
+            "duplicate COINS_SENT aBcDeFgHiJkLmNoPqRsTuVwXy coins_sent",
+        ],
+        "{stdout}"
+    );
+
+    // The file remembers: after a restart the same event is still a duplicate.
+    let (child, address) = start_listener(&["--store", &store, "--max-deliveries", "1"]);
+    assert_eq!(post(&address, BODY, &signed(BODY)), 200);
+    let output = child.wait_with_output().expect("the listener stops");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.trim(),
+        "duplicate COINS_SENT aBcDeFgHiJkLmNoPqRsTuVwXy coins_sent"
+    );
+
+    cli()
+        .args(["webhooks", "listen", "--store", "redis:x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sqlite:PATH or postgres:URL"));
+}
