@@ -365,78 +365,11 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 }
 
 /// A duration above zero, as long as a `Duration` holds (`--tolerance`, which may cover a
-/// delivery saved long ago): a bare number of seconds (`30`, `0.05`), or numbers with units
-/// (`500ms`, `1.5s`, `1m`, `2h`, `1d`, `1m30s`).
+/// delivery saved long ago), in the forms of [`cryptopocket::duration::parse_duration`]
+/// (the same as `CRYPTOPOCKET_TIMEOUT`'s): a bare number of seconds (`30`, `0.05`), or
+/// numbers with units (`500ms`, `1.5s`, `1m`, `2h`, `1d`, `1m30s`).
 pub fn any_duration(text: &str) -> Result<Duration, String> {
-    const FORMS: &str =
-        "write a number with a unit, like 500ms, 1.5s, 1m, 2h or 1m30s (a bare number is seconds)";
-    let trimmed = text.trim();
-    let total = if let Ok(value) = trimmed.parse::<f64>() {
-        seconds_of(text, value, 1.0)?
-    } else {
-        let mut total = Duration::ZERO;
-        let mut rest = trimmed;
-        if rest.is_empty() {
-            return Err(format!("`{text}` is not a duration: {FORMS}"));
-        }
-        while !rest.is_empty() {
-            let number_len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(rest.len());
-            let (number, after) = rest.split_at(number_len);
-            let unit_len = after
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(after.len());
-            let (unit, after) = after.split_at(unit_len);
-            let value: f64 = number
-                .parse()
-                .map_err(|_| format!("`{text}` is not a duration: {FORMS}"))?;
-            let scale = match unit.trim() {
-                "ms" => 0.001,
-                "s" | "sec" | "secs" => 1.0,
-                "m" | "min" | "mins" => 60.0,
-                "h" => 3600.0,
-                "d" => 86_400.0,
-                "" => {
-                    return Err(format!("`{text}`: `{number}` has no unit; {FORMS}"));
-                }
-                other => {
-                    return Err(format!(
-                        "`{text}`: unknown unit `{other}`; use ms, s, m, h or d"
-                    ));
-                }
-            };
-            let part = seconds_of(text, value, scale).or_else(|e| {
-                // A zero part (`1m0s`) is fine once the whole is above zero.
-                if value == 0.0 {
-                    Ok(Duration::ZERO)
-                } else {
-                    Err(e)
-                }
-            })?;
-            total = total
-                .checked_add(part)
-                .ok_or_else(|| format!("`{text}` is too long a duration"))?;
-            rest = after;
-        }
-        total
-    };
-    if total.is_zero() {
-        return Err(format!("`{text}` must be a duration above zero"));
-    }
-    Ok(total)
-}
-
-/// `value` units of `scale` seconds, as a duration above zero.
-fn seconds_of(text: &str, value: f64, scale: f64) -> Result<Duration, String> {
-    if !value.is_finite() || value <= 0.0 {
-        return Err(format!("`{text}` must be a duration above zero"));
-    }
-    match Duration::try_from_secs_f64(value * scale) {
-        Ok(duration) if duration.is_zero() => Err(format!("`{text}` is shorter than a nanosecond")),
-        Ok(duration) => Ok(duration),
-        Err(_) => Err(format!("`{text}` is too long a duration")),
-    }
+    cryptopocket::duration::parse_duration(text).map_err(|error| format!("`{text}` {error}"))
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ impl Client {
     /// |---|---|
     /// | `CRYPTOPOCKET_API_KEY`, `CRYPTOPOCKET_API_SECRET` | the credentials (required) |
     /// | `CRYPTOPOCKET_BASE_URL` | the server; the sandbox when unset |
-    /// | `CRYPTOPOCKET_TIMEOUT` | each call's deadline: seconds (`30`, `2.5`) or a number with a unit `ms`, `s`, `m`, `h` (`500ms`, `2m`); see [`ENV_TIMEOUT`](crate::ENV_TIMEOUT) |
+    /// | `CRYPTOPOCKET_TIMEOUT` | each call's deadline: seconds (`30`, `2.5`) or numbers with units `ms`, `s`, `m`, `h`, `d` (`500ms`, `1m30s`; [`duration`](crate::duration)); see [`ENV_TIMEOUT`](crate::ENV_TIMEOUT) |
     /// | `CRYPTOPOCKET_MAX_ATTEMPTS` | attempts per call, 1 or more (1 disables retries) |
     /// | `CRYPTOPOCKET_ALLOW_HTTP_HOST` | the one host plain http may go to ([`ClientBuilder::allow_plain_http_to`]) |
     /// | `CRYPTOPOCKET_CAPTURE` | a directory: write every exchange there, redacted ([`ClientBuilder::capture`]) |

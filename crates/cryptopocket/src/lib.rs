@@ -149,6 +149,7 @@ mod client;
 mod config;
 mod convert;
 pub mod customers;
+pub mod duration;
 mod envelope;
 pub mod error;
 #[doc(hidden)]
