@@ -204,12 +204,16 @@ struct StaticToken(HeaderValue);
 
 impl RequestHook for StaticToken {
     fn before_send(&self, request: &mut reqwest::Request, _: &'static str) {
-        request.headers_mut().insert(AUTH_HEADER, self.0.clone());
+        request.headers_mut().insert(AUTH, self.0.clone());
     }
 }
 
 /// The header that carries the token: literally `auth`, with no `Bearer` prefix.
 pub const AUTH_HEADER: &str = "auth";
+
+/// [`AUTH_HEADER`] as a header name, built once rather than parsed on every request.
+#[doc(hidden)]
+pub const AUTH: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static(AUTH_HEADER);
 
 impl ClientHooks<Hooks> for Client {
     async fn pre<E>(
@@ -243,6 +247,15 @@ impl ClientHooks<Hooks> for Client {
             .await;
         }
         let response = self.client().execute(request).await?;
+        // A declared length within the cap needs no limiter: hyper reads a body with a
+        // `Content-Length` to exactly that length and no further (a shorter one is an
+        // error), so the cap cannot be passed and the response is used as it came.
+        if response
+            .content_length()
+            .is_some_and(|length| length <= hooks.max_body_bytes as u64)
+        {
+            return Ok(response);
+        }
         Ok(capped(response, hooks.max_body_bytes))
     }
 }

@@ -1,8 +1,9 @@
 //! Printing results: a table for people, JSON (`--json`) for programs.
 //!
 //! Every result is a [`View`]: a serialisable value whose JSON is the machine output and
-//! whose [`View::FIELDS`] give the order of the table rows or columns. A table names a nested
-//! field by its dotted path (`instructions.url`); `--columns` picks others ([`set_columns`]).
+//! whose fields, in the order its `Serialize` writes them, are the table's rows or columns
+//! (unless [`View::FIELDS`] names others, or another order). A table names a nested field by
+//! its dotted path (`instructions.url`); `--columns` picks others ([`set_columns`]).
 //! Identifiers (ids, txids, IBANs, wallets) and amounts are never wrapped, so they can be
 //! copied: the other columns wrap to the terminal's width (`COLUMNS` when set), and the table grows past
 //! it when the identifiers alone are wider. Writes to stdout ignore a closed pipe
@@ -72,9 +73,10 @@ pub fn redact(text: &str) -> String {
 
 /// A result the command line prints.
 pub trait View: Serialize {
-    /// The fields shown in a table, in order, nested ones as dotted paths
-    /// (`instructions.url`); a single record shows every field of its JSON, these first.
-    const FIELDS: &'static [&'static str];
+    /// The fields a list's table shows, in order, nested ones as dotted paths
+    /// (`instructions.url`); a single record shows every field, these first. Empty (the
+    /// default): every field, in the order the type serialises them.
+    const FIELDS: &'static [&'static str] = &[];
 }
 
 /// Where results go, and in which form.
@@ -153,13 +155,13 @@ impl Printer {
             return Ok(());
         }
         let json = to_json(value);
-        let fields = ordered(&json, V::FIELDS);
+        let fields = ordered(value, V::FIELDS);
         let known: Vec<String> = fields.iter().map(|(name, _)| name.clone()).collect();
-        let rows: Vec<(String, &Value)> = match chosen(&known)? {
+        let rows: Vec<(String, Value)> = match chosen(&known)? {
             Some(columns) => columns
                 .into_iter()
                 .map(|name| {
-                    let value = at_path(&json, &name).unwrap_or(&Value::Null);
+                    let value = at_path(&json, &name).cloned().unwrap_or(Value::Null);
                     (name, value)
                 })
                 .collect(),
@@ -185,18 +187,21 @@ impl Printer {
             return Ok(());
         }
         let json: Vec<Value> = items.iter().map(to_json).collect();
+        // The columns the items have, in their `Serialize` order (the view's own first).
         let mut known: Vec<String> = V::FIELDS.iter().map(|f| (*f).to_owned()).collect();
-        for item in &json {
-            let mut fields = Vec::new();
-            flatten(String::new(), item, &mut fields);
-            for (name, _) in fields {
-                if !known.contains(&name) {
-                    known.push(name);
-                }
+        for (name, _) in items.iter().flat_map(leaves) {
+            if !known.contains(&name) {
+                known.push(name);
             }
         }
-        let columns =
-            chosen(&known)?.unwrap_or_else(|| V::FIELDS.iter().map(|f| (*f).to_owned()).collect());
+        let columns = match chosen(&known) {
+            Ok(Some(columns)) => columns,
+            Ok(None) if V::FIELDS.is_empty() => known,
+            Ok(None) => V::FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            // No item, and no column named by the view: nothing to check the names against.
+            Err(_) if known.is_empty() => Vec::new(),
+            Err(failure) => return Err(failure),
+        };
         if json.is_empty() {
             write_stdout("(no results)\n");
             return Ok(());
@@ -268,30 +273,84 @@ fn to_json<T: Serialize>(value: &T) -> Value {
         .unwrap_or_else(|e| Value::String(format!("<cannot serialise: {e}>")))
 }
 
-/// The object's fields, nested ones as dotted paths: `first` in that order, then the rest.
-fn ordered<'a>(json: &'a Value, first: &[&'static str]) -> Vec<(String, &'a Value)> {
-    let mut fields = Vec::new();
-    flatten(String::new(), json, &mut fields);
-    // Stable: the rest keep the object's own order.
+/// The value's fields, nested ones as dotted paths: `first` in that order, then the rest.
+fn ordered<T: Serialize + ?Sized>(value: &T, first: &[&'static str]) -> Vec<(String, Value)> {
+    let mut fields = leaves(value);
+    // Stable: the rest keep the order the type serialises them in.
     fields.sort_by_key(|(name, _)| first.iter().position(|f| f == name).unwrap_or(first.len()));
     fields
 }
 
-/// Every leaf of `value` with its dotted path below `path` (`value` for a bare leaf).
-fn flatten<'a>(path: String, value: &'a Value, out: &mut Vec<(String, &'a Value)>) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            for (name, inner) in map {
-                let inner_path = if path.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{path}.{name}")
-                };
-                flatten(inner_path, inner, out);
+/// Every leaf of `value` with its dotted path (`value` for a bare leaf), in the order its
+/// `Serialize` writes them: the table's columns come from the result type itself.
+fn leaves<T: Serialize + ?Sized>(value: &T) -> Vec<(String, Value)> {
+    // A `Value`'s objects are sorted by name; the text keeps the fields in written order.
+    let node = serde_json::to_string(value)
+        .and_then(|text| serde_json::from_str(&text))
+        .unwrap_or_else(|e| Node::Leaf(Value::String(format!("<cannot serialise: {e}>"))));
+    let mut out = Vec::new();
+    node.flatten(String::new(), &mut out);
+    out
+}
+
+/// A JSON value whose objects keep their fields in the order they were written.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Node {
+    Object(Fields),
+    Leaf(Value),
+}
+
+/// An object's fields, in order.
+struct Fields(Vec<(String, Node)>);
+
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InOrder;
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(field) = map.next_entry()? {
+                    fields.push(field);
+                }
+                Ok(Fields(fields))
             }
         }
-        _ if path.is_empty() => out.push(("value".to_owned(), value)),
-        _ => out.push((path, value)),
+        deserializer.deserialize_map(InOrder)
+    }
+}
+
+impl Node {
+    /// Every leaf with its dotted path below `path` (`value` for a bare leaf).
+    fn flatten(self, path: String, out: &mut Vec<(String, Value)>) {
+        let value = match self {
+            Node::Object(Fields(fields)) if !fields.is_empty() => {
+                for (name, inner) in fields {
+                    let inner_path = if path.is_empty() {
+                        name
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    inner.flatten(inner_path, out);
+                }
+                return;
+            }
+            Node::Object(_) => Value::Object(serde_json::Map::new()),
+            Node::Leaf(value) => value,
+        };
+        let path = if path.is_empty() {
+            "value".to_owned()
+        } else {
+            path
+        };
+        out.push((path, value));
     }
 }
 

@@ -1,11 +1,12 @@
-//! The table columns of every result, and the few results that need a view of their own.
+//! Which results are printed, and the few results that need a view of their own.
 //!
 //! The `cryptopocket` crate's typed results implement `Serialize` (amounts as decimal strings
 //! in major units, digit for digit as sent; statuses and ids as the API spells them): the
-//! command line prints them as they are and only names their table columns here. Views
-//! remain where the crate's value alone would print worse or could not be printed: the KYC
-//! check (without the user id or whether it is final), a registered company (its password is
-//! a `SecretString`) and a webhook delivery.
+//! command line prints them as they are, their fields (in declaration order) as the table's
+//! rows or columns. Only where a table shows fewer of them, or in another order, are they
+//! named here. Views remain where the crate's value alone would print worse or could not be
+//! printed: the KYC check (without the user id or whether it is final), a registered company
+//! (its password is a `SecretString`) and a webhook delivery.
 
 use cryptopocket::{
     assets::{Asset, TokenPrice},
@@ -22,6 +23,33 @@ use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
 use crate::output::View;
+
+/// Results whose table shows every field, in the order the type declares them.
+macro_rules! views {
+    ($($result:ty),* $(,)?) => {
+        $(impl View for $result {})*
+    };
+}
+
+views!(
+    GuidedPayment,
+    CreatedPayment,
+    CreatedOffRamp,
+    TokenPrice,
+    RegisteredCustomer,
+    DelegatedCustomer,
+    RegisteredCompanyView,
+    KycView,
+    OnboardingLink,
+    DeliveryView,
+    Asset,
+    PaymentMethod,
+    Customer,
+    BankAccount,
+    Reconciliation,
+);
+
+// The tables that show fewer fields than the type has (a list's columns), or another order.
 
 impl View for Payment {
     const FIELDS: &'static [&'static str] = &[
@@ -50,22 +78,6 @@ impl View for Quote {
     ];
 }
 
-impl View for CreatedPayment {
-    const FIELDS: &'static [&'static str] = &[
-        "payment_id",
-        "instructions.kind",
-        "instructions.url",
-        "instructions.iban",
-        "instructions.bic",
-        "instructions.concept",
-        "instructions.beneficiary",
-    ];
-}
-
-impl View for GuidedPayment {
-    const FIELDS: &'static [&'static str] = &["payment_id", "gateway_url", "external_id"];
-}
-
 impl View for OffRampOperation {
     const FIELDS: &'static [&'static str] = &[
         "id",
@@ -77,10 +89,6 @@ impl View for OffRampOperation {
     ];
 }
 
-impl View for CreatedOffRamp {
-    const FIELDS: &'static [&'static str] = &["id", "deposit_wallet", "state"];
-}
-
 impl View for OffRampQuote {
     const FIELDS: &'static [&'static str] = &[
         "amount",
@@ -89,18 +97,6 @@ impl View for OffRampQuote {
         "fiat_amount",
         "fiat_symbol",
     ];
-}
-
-impl View for TokenPrice {
-    const FIELDS: &'static [&'static str] = &["symbol", "price", "fiat_symbol", "chain"];
-}
-
-impl View for RegisteredCustomer {
-    const FIELDS: &'static [&'static str] = &["id", "kyc_form_url"];
-}
-
-impl View for DelegatedCustomer {
-    const FIELDS: &'static [&'static str] = &["id", "kyc_status"];
 }
 
 /// A registered company. The output holds the KYB password: it is needed to open the KYB
@@ -128,10 +124,6 @@ impl From<&RegisteredCompany> for RegisteredCompanyView {
     }
 }
 
-impl View for RegisteredCompanyView {
-    const FIELDS: &'static [&'static str] = &["id", "uuid", "kyb_link", "password"];
-}
-
 /// A KYC/KYB check.
 #[derive(Debug, Serialize)]
 pub struct KycView {
@@ -157,14 +149,6 @@ impl KycView {
     }
 }
 
-impl View for KycView {
-    const FIELDS: &'static [&'static str] = &["user_id", "kyc_status", "is_final", "kyc_form_url"];
-}
-
-impl View for OnboardingLink {
-    const FIELDS: &'static [&'static str] = &["url", "expires_at"];
-}
-
 /// One webhook delivery, verified or not.
 #[derive(Debug, Serialize)]
 pub struct DeliveryView {
@@ -180,43 +164,6 @@ pub struct DeliveryView {
     pub reason: Option<String>,
 }
 
-impl View for DeliveryView {
-    const FIELDS: &'static [&'static str] = &["event_type", "id", "status", "verified", "reason"];
-}
-
-impl View for Asset {
-    const FIELDS: &'static [&'static str] = &["symbol", "chain", "name", "decimals", "active"];
-}
-
-impl View for PaymentMethod {
-    const FIELDS: &'static [&'static str] = &["payment_type", "name", "country", "fiat_symbol"];
-}
-
-impl View for Customer {
-    const FIELDS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "surname",
-        "email",
-        "kyc_status",
-        "type",
-        "external_id",
-        "created_at",
-    ];
-}
-
-impl View for BankAccount {
-    const FIELDS: &'static [&'static str] = &[
-        "iban",
-        "bic",
-        "holder_name",
-        "currency",
-        "balance",
-        "status",
-        "created_at",
-    ];
-}
-
 impl View for BankAccountTransaction {
     const FIELDS: &'static [&'static str] = &[
         "id",
@@ -229,8 +176,4 @@ impl View for BankAccountTransaction {
         "payment_id",
         "reconciled",
     ];
-}
-
-impl View for Reconciliation {
-    const FIELDS: &'static [&'static str] = &["payment_id", "status", "transaction_id"];
 }

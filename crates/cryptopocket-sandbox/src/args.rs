@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::config::{SandboxConfig, Schedule};
 
 /// The flags of a standalone sandbox: where it listens, the credentials it accepts, its
-/// schedule and its connection limits. Both front ends flatten this struct
+/// schedule, its connection limits and the webhook drills. Both front ends flatten this struct
 /// (`#[command(flatten)]`), so they take the same flags with the same defaults.
 ///
 /// ```
@@ -58,6 +58,19 @@ pub struct SandboxArgs {
     /// answered before it gets HTTP 408 and is disconnected [default: 30].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub request_timeout: Option<u64>,
+    /// Also deliver every event to URL, beside the URLs subscribed through the API
+    /// (repeatable). A sandbox feature for drills; the API keeps one URL per event type.
+    #[arg(long = "webhook-url", value_name = "URL", value_parser = http_url)]
+    pub webhook_urls: Vec<String>,
+    /// Deliver every webhook twice in a row, to drill a receiver's duplicate handling
+    /// (`cryptopocket sandbox deliver-twice off` stops it).
+    #[arg(long)]
+    pub deliver_twice: bool,
+}
+
+/// `--webhook-url`'s check: an http or https URL with a host.
+fn http_url(text: &str) -> Result<String, String> {
+    crate::webhooks::check_url(text).map(|()| text.to_owned())
 }
 
 impl Default for SandboxArgs {
@@ -73,6 +86,8 @@ impl Default for SandboxArgs {
             max_connections: None,
             header_timeout: None,
             request_timeout: None,
+            webhook_urls: Vec::new(),
+            deliver_twice: false,
         }
     }
 }
@@ -102,6 +117,8 @@ impl SandboxArgs {
         if let Some(seconds) = self.request_timeout {
             config.limits.request_timeout = Duration::from_secs(seconds);
         }
+        config.webhook_urls.clone_from(&self.webhook_urls);
+        config.deliver_twice = self.deliver_twice;
         config
     }
 }
@@ -135,6 +152,8 @@ mod tests {
         assert_eq!(config.clock, ClockMode::Realtime);
         assert_eq!(config.schedule, Schedule::default());
         assert_eq!(config.limits, Limits::default());
+        assert!(config.webhook_urls.is_empty());
+        assert!(!config.deliver_twice);
         Ok(())
     }
 
@@ -159,6 +178,11 @@ mod tests {
             "3",
             "--request-timeout",
             "4",
+            "--webhook-url",
+            "http://127.0.0.1:9001/hook",
+            "--deliver-twice",
+            "--webhook-url",
+            "https://receiver.example/hooks",
         ])?
         .config();
         assert_eq!(config.addr, "[::1]:0".parse().expect("an address"));
@@ -171,6 +195,14 @@ mod tests {
         assert_eq!(config.limits.max_connections, 7);
         assert_eq!(config.limits.header_timeout, Duration::from_secs(3));
         assert_eq!(config.limits.request_timeout, Duration::from_secs(4));
+        assert_eq!(
+            config.webhook_urls,
+            [
+                "http://127.0.0.1:9001/hook",
+                "https://receiver.example/hooks"
+            ]
+        );
+        assert!(config.deliver_twice);
         Ok(())
     }
 
@@ -182,6 +214,8 @@ mod tests {
             ["--request-timeout", "86401"],
             ["--port", "65536"],
             ["--host", "localhost"],
+            ["--webhook-url", "ftp://receiver.example/"],
+            ["--webhook-url", "receiver.example/hook"],
         ] {
             assert!(parse(&args).is_err(), "{args:?}");
         }

@@ -100,7 +100,76 @@ pub(crate) fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 
 /// The API's timestamp style: microseconds and `Z` (`2026-06-26T10:30:00.000000Z`).
 pub(crate) fn api_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    ApiTime(t).as_text().as_str().to_owned()
+}
+
+/// A date in the API's timestamp style, written without allocating: exactly what chrono's
+/// `%Y-%m-%dT%H:%M:%S%.6fZ` writes (a year outside 0..=9999 gets a sign and at least four
+/// digits, a leap second shows as second 60), digit by digit, with no format string to read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ApiTime(pub(crate) DateTime<Utc>);
+
+/// The text of an [`ApiTime`]: at most 7 + 6 + 9 + 8 = 30 bytes.
+pub(crate) struct TimeText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl TimeText {
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation are ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.buf[self.len] = byte;
+        self.len += 1;
+    }
+
+    /// `value` in at least `width` digits, zero-padded.
+    fn digits(&mut self, value: u32, width: usize) {
+        let mut tmp = [b'0'; 10];
+        let (mut v, mut n) = (value, 0);
+        while v > 0 || n < width {
+            tmp[n] = b'0' + (v % 10) as u8;
+            v /= 10;
+            n += 1;
+        }
+        for i in (0..n).rev() {
+            self.push(tmp[i]);
+        }
+    }
+}
+
+impl ApiTime {
+    pub(crate) fn as_text(self) -> TimeText {
+        use chrono::{Datelike, Timelike};
+        let (date, time) = (self.0.date_naive(), self.0.time());
+        let mut text = TimeText {
+            buf: [0; 32],
+            len: 0,
+        };
+        let year = date.year();
+        if !(0..10_000).contains(&year) {
+            text.push(if year < 0 { b'-' } else { b'+' });
+        }
+        text.digits(year.unsigned_abs(), 4);
+        text.push(b'-');
+        text.digits(date.month(), 2);
+        text.push(b'-');
+        text.digits(date.day(), 2);
+        text.push(b'T');
+        text.digits(time.hour(), 2);
+        text.push(b':');
+        text.digits(time.minute(), 2);
+        text.push(b':');
+        let nanos = time.nanosecond();
+        text.digits(time.second() + nanos / 1_000_000_000, 2);
+        text.push(b'.');
+        text.digits(nanos / 1_000 % 1_000_000, 6);
+        text.push(b'Z');
+        text
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +238,66 @@ mod tests {
             later(t, Duration::from_secs(1)) - t,
             chrono::TimeDelta::seconds(1)
         );
+    }
+
+    /// chrono's own formatting of the API's style, which [`ApiTime`] replaces.
+    fn chrono_api_time(t: DateTime<Utc>) -> String {
+        t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// Every instant chrono can hold, leap seconds included, is written as chrono
+        /// writes it.
+        #[test]
+        fn api_time_writes_what_chrono_writes(
+            seconds in DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp(),
+            nanos in 0u32..2_000_000_000,
+        ) {
+            if let Some(t) = DateTime::<Utc>::from_timestamp(seconds, nanos) {
+                proptest::prop_assert_eq!(api_time(t), chrono_api_time(t));
+            }
+        }
+
+        /// The same, around the dates the sandbox actually writes (now give or take a few
+        /// centuries, up to its ten-thousand-year cap).
+        #[test]
+        fn api_time_near_now_writes_what_chrono_writes(
+            offset in -20_000_000_000i64..400_000_000_000,
+            nanos in 0u32..1_000_000_000,
+        ) {
+            let t = DateTime::<Utc>::from_timestamp(1_780_000_000 + offset, nanos).unwrap();
+            proptest::prop_assert_eq!(api_time(t), chrono_api_time(t));
+        }
+    }
+
+    #[test]
+    fn api_time_at_the_edges() {
+        let mut instants = vec![DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC];
+        for year in [
+            -262_143, -10_000, -9_999, -1_000, -1, 0, 1, 999, 1_000, 9_999, 10_000,
+        ] {
+            let date = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap();
+            instants.push(
+                date.and_hms_nano_opt(23, 59, 59, 999_999_999)
+                    .unwrap()
+                    .and_utc(),
+            );
+            instants.push(
+                date.and_hms_nano_opt(23, 59, 59, 1_999_999_999)
+                    .unwrap()
+                    .and_utc(),
+            );
+            instants.push(date.and_hms_opt(0, 0, 0).unwrap().and_utc());
+        }
+        for t in instants {
+            assert_eq!(api_time(t), chrono_api_time(t));
+            assert_eq!(
+                crate::reply::json_text(&ApiTime(t)),
+                format!("\"{}\"", chrono_api_time(t))
+            );
+        }
     }
 
     #[test]

@@ -34,6 +34,17 @@ pub struct SandboxConfig {
     pub webhook_backoff: Duration,
     /// How long one delivery attempt may take before it counts as failed.
     pub webhook_timeout: Duration,
+    /// Extra subscriber URLs, beside the ones subscribed through the API: each receives
+    /// every event of the four current types (`PAY_IN`, `COINS_SENT`, `CRYPTO_RECEIVED`,
+    /// `TRANSFER_RAMPOFF_FINISHED`), in order, each delivery with its own retries, so one
+    /// failing receiver does not stop the others. A sandbox feature for drills: the API keeps
+    /// one URL per event type (`updateWebhookSubscription` replaces it). A URL that already
+    /// gets an event through its subscription does not get it twice.
+    pub webhook_urls: Vec<String>,
+    /// Deliver every event twice in a row (the second copy signed afresh), to drill a
+    /// receiver's duplicate handling. A sandbox feature; switch it at run time with
+    /// [`Control::set_deliver_twice`](crate::Control::set_deliver_twice).
+    pub deliver_twice: bool,
 }
 
 impl Default for SandboxConfig {
@@ -49,6 +60,8 @@ impl Default for SandboxConfig {
             webhook_attempts: 4,
             webhook_backoff: Duration::from_millis(100),
             webhook_timeout: Duration::from_secs(5),
+            webhook_urls: Vec::new(),
+            deliver_twice: false,
         }
     }
 }
@@ -64,6 +77,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("clock", &self.clock)
             .field("schedule", &self.schedule)
             .field("limits", &self.limits)
+            .field("webhook_urls", &self.webhook_urls)
+            .field("deliver_twice", &self.deliver_twice)
             .finish_non_exhaustive()
     }
 }

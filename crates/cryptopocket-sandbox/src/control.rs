@@ -1,15 +1,26 @@
 //! The control handle: what a test (or the example) does to the sandbox that no API call
-//! can: move time, play the end user, force a status, inject an error, look inside.
+//! can: move time, play the end user, force a status, inject an error, look inside, and
+//! drill a webhook receiver (redeliver, deliver twice, several subscriber URLs). The
+//! drills' `/sandbox/*` routes live here too; the older ones are in `api::gateway`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 
 use crate::catalogue;
 use crate::clock::later;
-use crate::server::{Shared, lock};
-use crate::webhooks::Delivery;
+use crate::input::Fields;
+use crate::reply::{Fail, ok};
+use crate::server::{AppState, Shared, lock};
+use crate::webhooks::{Delivery, Queued, RedeliverError, Which, check_url};
 use crate::world::{PayStatus, World};
 
 /// A handle on a running sandbox. Cheap to clone; every clone controls the same sandbox.
@@ -51,6 +62,9 @@ pub enum ControlError {
         /// The largest advance the clock accepts now.
         largest: Duration,
     },
+    /// A value the action cannot take (a subscriber URL that is not http or https).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// One request the sandbox answered, as it answered it.
@@ -217,6 +231,80 @@ impl Control {
         self.shared.outbox.settle().await;
     }
 
+    /// Sends a delivery already made (or failed) again, as a sender's retry would: the same
+    /// event type, URL and body, byte for byte, signed when the attempt is made, so with a
+    /// new `X-Timestamp` and signature. Returns the new delivery's id; its
+    /// [`Delivery::duplicate_of`] is `delivery_id`. Only remembered deliveries (the newest
+    /// [`Limits::max_deliveries`](crate::Limits::max_deliveries)) can be redelivered, and a
+    /// delivery still queued is not one yet: [`Control::settle`] first.
+    pub fn redeliver(&self, delivery_id: &str) -> Result<String, ControlError> {
+        self.queue_again(Which::Id(delivery_id))
+            .map(|mut queued| queued.remove(0).id)
+    }
+
+    /// Like [`Control::redeliver`], for the delivery made last.
+    pub fn redeliver_last(&self) -> Result<String, ControlError> {
+        self.queue_again(Which::Last)
+            .map(|mut queued| queued.remove(0).id)
+    }
+
+    /// Like [`Control::redeliver`], for every remembered delivery, in the order they were
+    /// first queued; the new ids (none when nothing was delivered yet).
+    pub fn redeliver_all(&self) -> Vec<String> {
+        self.queue_again(Which::All)
+            .map(|queued| queued.into_iter().map(|q| q.id).collect())
+            .unwrap_or_default()
+    }
+
+    fn queue_again(&self, which: Which<'_>) -> Result<Vec<Queued>, ControlError> {
+        self.shared.outbox.redeliver(which).map_err(|e| match e {
+            RedeliverError::Unknown => ControlError::NotFound {
+                kind: "delivery",
+                id: match which {
+                    Which::Id(id) => id.to_owned(),
+                    Which::Last | Which::All => String::new(),
+                },
+            },
+            RedeliverError::NoneYet => {
+                ControlError::WrongState("no webhook delivery has been made yet".into())
+            }
+        })
+    }
+
+    /// Whether every event is delivered twice in a row (the second copy signed afresh),
+    /// to drill a receiver's duplicate handling. Starts as
+    /// [`SandboxConfig::deliver_twice`](crate::SandboxConfig::deliver_twice) says.
+    pub fn deliver_twice(&self) -> bool {
+        self.shared.outbox.deliver_twice()
+    }
+
+    /// Switches [`Control::deliver_twice`] on or off for the events raised from now on.
+    pub fn set_deliver_twice(&self, on: bool) {
+        self.shared.outbox.set_deliver_twice(on);
+    }
+
+    /// The extra subscriber URLs (a sandbox feature: see
+    /// [`SandboxConfig::webhook_urls`](crate::SandboxConfig::webhook_urls)), in the order
+    /// they were added.
+    pub fn webhook_urls(&self) -> Vec<String> {
+        self.shared.outbox.webhook_urls()
+    }
+
+    /// Adds an extra subscriber URL: it receives every event of the current types raised
+    /// from now on, beside the subscriptions made through the API. Adding it again changes
+    /// nothing; a URL that is not http or https is refused with [`ControlError::Invalid`].
+    pub fn add_webhook_url(&self, url: &str) -> Result<(), ControlError> {
+        check_url(url).map_err(ControlError::Invalid)?;
+        self.shared.outbox.add_webhook_url(url);
+        Ok(())
+    }
+
+    /// Removes an extra subscriber URL; whether it was one. Subscriptions made through the
+    /// API are not touched.
+    pub fn remove_webhook_url(&self, url: &str) -> bool {
+        self.shared.outbox.remove_webhook_url(url)
+    }
+
     /// The requests answered so far (oldest first, bounded).
     pub fn exchanges(&self) -> Vec<Exchange> {
         lock(&self.shared.exchanges).iter().cloned().collect()
@@ -313,4 +401,122 @@ fn transfer(
         payment.holder = Some(holder);
     }
     Ok(tx)
+}
+
+/// The drills' control routes: redelivery, deliver-twice and the extra subscriber URLs.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/sandbox/deliveries/{delivery_id}/redeliver",
+            post(redeliver),
+        )
+        .route("/sandbox/deliver-twice", post(deliver_twice))
+        .route(
+            "/sandbox/webhook-urls",
+            post(add_webhook_url).delete(remove_webhook_url).get(drills),
+        )
+}
+
+/// A refusal in the control routes' style: `sandbox_control` with HTTP 404 (unknown id) or
+/// 409 (wrong state), `invalid_parameter` with HTTP 422 for a bad value.
+fn refusal(e: ControlError) -> Fail {
+    let (code, status) = match e {
+        ControlError::NotFound { .. } => ("sandbox_control", StatusCode::NOT_FOUND),
+        ControlError::Invalid(_) | ControlError::TooFar { .. } => {
+            ("invalid_parameter", StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        ControlError::WrongState(_) => ("sandbox_control", StatusCode::CONFLICT),
+    };
+    Fail::code(code).message(e.to_string()).with_status(status)
+}
+
+/// `POST /sandbox/deliveries/{id}/redeliver`, where `{id}` is a delivery id, `last` or
+/// `all`: the redeliveries queued, each `{id, duplicate_of, event_type, url, outcome:
+/// "queued"}` (`GET /sandbox/deliveries` shows how they ended).
+async fn redeliver(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Fail> {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    let which = match id.as_str() {
+        "last" => Which::Last,
+        "all" => Which::All,
+        id => Which::Id(id),
+    };
+    let queued = Control::new(app.shared.clone())
+        .queue_again(which)
+        .map_err(refusal)?;
+    let queued: Vec<Value> = queued
+        .into_iter()
+        .map(|q| {
+            json!({
+                "id": q.id,
+                "duplicate_of": q.duplicate_of,
+                "event_type": q.event_type,
+                "url": q.url,
+                "outcome": "queued",
+            })
+        })
+        .collect();
+    Ok(ok(json!(queued)))
+}
+
+/// What the drills are set to: `{deliver_twice, webhook_urls}`.
+fn drill_state(control: &Control) -> Value {
+    json!({
+        "deliver_twice": control.deliver_twice(),
+        "webhook_urls": control.webhook_urls(),
+    })
+}
+
+/// `POST /sandbox/deliver-twice?enabled=true|false` (`true` when not given).
+async fn deliver_twice(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Fail> {
+    let enabled = match Fields::query(query.as_deref()).text("enabled")?.as_deref() {
+        None | Some("true" | "on" | "1") => true,
+        Some("false" | "off" | "0") => false,
+        Some(_) => {
+            return Err(refusal(ControlError::Invalid(
+                "`enabled` must be true or false".into(),
+            )));
+        }
+    };
+    let control = Control::new(app.shared.clone());
+    control.set_deliver_twice(enabled);
+    Ok(ok(drill_state(&control)))
+}
+
+/// `POST /sandbox/webhook-urls?url=U`: adds an extra subscriber URL.
+async fn add_webhook_url(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Fail> {
+    let url = Fields::query(query.as_deref()).required_text("url")?;
+    let control = Control::new(app.shared.clone());
+    control.add_webhook_url(&url).map_err(refusal)?;
+    Ok(ok(drill_state(&control)))
+}
+
+/// `DELETE /sandbox/webhook-urls?url=U`: removes an extra subscriber URL (404 when it is
+/// not one).
+async fn remove_webhook_url(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Fail> {
+    let url = Fields::query(query.as_deref()).required_text("url")?;
+    let control = Control::new(app.shared.clone());
+    if !control.remove_webhook_url(&url) {
+        return Err(refusal(ControlError::NotFound {
+            kind: "extra subscriber URL",
+            id: url,
+        }));
+    }
+    Ok(ok(drill_state(&control)))
+}
+
+/// `GET /sandbox/webhook-urls`: the drills' settings.
+async fn drills(State(app): State<AppState>) -> Response {
+    ok(drill_state(&Control::new(app.shared.clone())))
 }

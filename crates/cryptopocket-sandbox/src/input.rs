@@ -2,9 +2,13 @@
 //! are read under a size bound, JSON and forms are parsed by hand, and every problem
 //! becomes a [`Fail`] that names the field.
 
+use std::time::Duration;
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -18,17 +22,75 @@ use crate::server::AppState;
 pub(crate) const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
 /// A request body, read whole (up to the configured limit) before anything looks at it.
+///
+/// Reading it is the one thing a handler waits for, so this is where the request deadline
+/// (`Limits::request_timeout`) applies: a body that trickles in is answered HTTP 408
+/// `request_timeout` once the deadline has passed, and the connection is closed. The
+/// header timeout bounds the head; this bounds the rest.
 pub(crate) struct RawBody(pub(crate) Bytes);
 
 impl FromRequest<AppState> for RawBody {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let limits = &state.shared.config.limits;
+        let deadline = limits
+            .request_timeout
+            .clamp(Duration::from_millis(1), Duration::from_secs(24 * 60 * 60));
+        let limit = limits.max_body_bytes;
+        match tokio::time::timeout(deadline, axum::body::to_bytes(req.into_body(), limit)).await {
+            Ok(Ok(bytes)) => Ok(RawBody(bytes)),
+            Ok(Err(_)) => Err(too_large(limit).into_response()),
+            Err(_) => {
+                let mut response = Fail::code("request_timeout")
+                    .message("the request took too long to arrive; send it whole and promptly")
+                    .with_status(StatusCode::REQUEST_TIMEOUT)
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                Err(response)
+            }
+        }
+    }
+}
+
+/// The fields of a JSON object body (see [`Fields::json`]).
+pub(crate) struct JsonBody(pub(crate) Fields);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let RawBody(body) = RawBody::from_request(req, state).await?;
+        Fields::json(&body)
+            .map(JsonBody)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The route's one path parameter, percent-decoded; `None` when it does not decode to
+/// UTF-8. Never refuses: each handler says what a bad parameter means for it.
+pub(crate) struct PathParam(pub(crate) Option<String>);
+
+impl FromRequestParts<AppState> for PathParam {
     type Rejection = Fail;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Fail> {
-        let limit = state.shared.config.limits.max_body_bytes;
-        axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map(RawBody)
-            .map_err(|_| too_large(limit))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Fail> {
+        let params = RawPathParams::from_request_parts(parts, state).await.ok();
+        let value = params.and_then(|p| p.iter().next().map(|(_, value)| value.to_owned()));
+        Ok(PathParam(value))
+    }
+}
+
+/// The fields of the query string (see [`Fields::query`]).
+pub(crate) struct Query(pub(crate) Fields);
+
+impl FromRequestParts<AppState> for Query {
+    type Rejection = Fail;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Fail> {
+        Ok(Query(Fields::query(parts.uri.query())))
     }
 }
 

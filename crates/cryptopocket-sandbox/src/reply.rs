@@ -1,39 +1,330 @@
 //! The API's answer shapes: the HTTP-200 envelope, its error form, and the few real HTTP
 //! error bodies the docs describe.
 
-use axum::http::StatusCode;
+use std::fmt::Write as _;
+
+use axum::body::Body;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
+
+use crate::clock::ApiTime;
+
+/// A JSON object written straight from its fields, without a `Value` tree:
+/// `object! {"id": id, "external_id"?: option}`; a `?` key is left out when its value is
+/// `None`. The keys must come in sorted order, the order serde_json's map (and so every
+/// answer the sandbox ever gave) has; debug builds check it.
+macro_rules! object {
+    (@ [$($done:tt)*]) => { $crate::reply::Object(($($done)*)) };
+    (@ [$($done:tt)*] $key:literal ?: $value:expr $(, $($rest:tt)*)?) => {
+        $crate::reply::object!(@ [$($done)*
+            ($key, concat!("\"", $key, "\":"), $crate::reply::Skip($value)),] $($($rest)*)?)
+    };
+    (@ [$($done:tt)*] $key:literal : $value:expr $(, $($rest:tt)*)?) => {
+        $crate::reply::object!(@ [$($done)*
+            ($key, concat!("\"", $key, "\":"), $crate::reply::Always($value)),] $($($rest)*)?)
+    };
+    ($($fields:tt)*) => { $crate::reply::object!(@ [] $($fields)*) };
+}
+pub(crate) use object;
+
+/// A value the sandbox answers with, written as compact JSON straight into the answer's
+/// text: byte for byte what serde_json writes for the same value (strings escaped alike,
+/// numbers alike), without building a `Value` or going through a serializer per field.
+pub(crate) trait Json {
+    fn write(&self, out: &mut String);
+}
+
+/// The compact JSON text of `value`.
+pub(crate) fn json_text(value: &(impl Json + ?Sized)) -> String {
+    let mut out = String::with_capacity(512);
+    value.write(&mut out);
+    out
+}
+
+/// `value` as the body of an answer, with the `content-type` that `axum::Json` sets.
+pub(crate) fn json_response(status: StatusCode, value: &impl Json) -> Response {
+    let mut response = Response::new(Body::from(json_text(value)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
 
 /// A success envelope: `{"status": word, "message"?: message, "data"?: data}`.
 ///
 /// The word differs by endpoint as the docs show it (`ok`, `success`, and the misspelt
 /// `sucess` of the transfer answer), so each handler names its own.
-pub(crate) fn envelope(word: &str, message: Option<&str>, data: Option<Value>) -> Response {
-    let mut body = Map::new();
-    body.insert("status".into(), Value::from(word));
-    if let Some(message) = message {
-        body.insert("message".into(), Value::from(message));
-    }
-    if let Some(data) = data {
-        body.insert("data".into(), data);
-    }
-    (StatusCode::OK, axum::Json(Value::Object(body))).into_response()
+pub(crate) fn envelope(word: &str, message: Option<&str>, data: Option<impl Json>) -> Response {
+    let body = object! {"data"?: data, "message"?: message, "status": word};
+    json_response(StatusCode::OK, &body)
 }
 
 /// `{"status": "ok", "data": data}`, the most common success.
-pub(crate) fn ok(data: Value) -> Response {
+pub(crate) fn ok(data: impl Json) -> Response {
     envelope("ok", None, Some(data))
 }
 
 /// A list envelope with the Laravel pagination block.
-pub(crate) fn page(items: Vec<Value>, pagination: Value) -> Response {
-    (
-        StatusCode::OK,
-        axum::Json(json!({"status": "ok", "data": items, "pagination": pagination})),
-    )
-        .into_response()
+pub(crate) fn page(items: impl Json, pagination: impl Json) -> Response {
+    let body = object! {"data": items, "pagination": pagination, "status": "ok"};
+    json_response(StatusCode::OK, &body)
 }
+
+impl Json for str {
+    fn write(&self, out: &mut String) {
+        // No early exit: the whole-string scan vectorises, and escapes are rare.
+        let escaped = self.bytes().fold(false, |seen, b| {
+            seen | (b < 0x20) | (b == b'"') | (b == b'\\')
+        });
+        if escaped {
+            // serde_json's escapes (`\n`, `\u001f`, …); rare enough not to hurry.
+            out.push_str(&Value::from(self).to_string());
+        } else {
+            out.push('"');
+            out.push_str(self);
+            out.push('"');
+        }
+    }
+}
+
+impl Json for String {
+    fn write(&self, out: &mut String) {
+        self.as_str().write(out);
+    }
+}
+
+impl<T: Json + ?Sized> Json for &T {
+    fn write(&self, out: &mut String) {
+        (**self).write(out);
+    }
+}
+
+impl<T: Json> Json for Option<T> {
+    fn write(&self, out: &mut String) {
+        match self {
+            Some(value) => value.write(out),
+            None => out.push_str("null"),
+        }
+    }
+}
+
+impl<T: Json> Json for [T] {
+    fn write(&self, out: &mut String) {
+        out.push('[');
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            item.write(out);
+        }
+        out.push(']');
+    }
+}
+
+impl<T: Json> Json for Vec<T> {
+    fn write(&self, out: &mut String) {
+        self.as_slice().write(out);
+    }
+}
+
+impl Json for bool {
+    fn write(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+/// Decimal digits of `v`, as itoa (and so serde_json) writes them.
+fn write_u64(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
+macro_rules! json_unsigned {
+    ($($t:ty),*) => {$(
+        impl Json for $t {
+            fn write(&self, out: &mut String) {
+                write_u64(out, u64::from(*self));
+            }
+        }
+    )*};
+}
+json_unsigned!(u32, u64);
+
+impl Json for usize {
+    fn write(&self, out: &mut String) {
+        write_u64(out, u64::try_from(*self).unwrap_or(u64::MAX));
+    }
+}
+
+impl Json for i64 {
+    fn write(&self, out: &mut String) {
+        if *self < 0 {
+            out.push('-');
+        }
+        write_u64(out, self.unsigned_abs());
+    }
+}
+
+/// Anything else (the control routes' trees, …) through serde_json itself.
+impl Json for Value {
+    fn write(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Json for uuid::Uuid {
+    fn write(&self, out: &mut String) {
+        let _ = write!(out, "\"{self}\"");
+    }
+}
+
+impl Json for ApiTime {
+    fn write(&self, out: &mut String) {
+        out.push('"');
+        out.push_str(self.as_text().as_str());
+        out.push('"');
+    }
+}
+
+/// A number the API sends as a string (`"user_id": "100001"`).
+pub(crate) struct Text(pub(crate) u64);
+
+impl Json for Text {
+    fn write(&self, out: &mut String) {
+        out.push('"');
+        write_u64(out, self.0);
+        out.push('"');
+    }
+}
+
+/// A decimal with two places, as the API writes money in strings (`"12.50"`).
+pub(crate) struct Money(pub(crate) Decimal);
+
+impl Json for Money {
+    fn write(&self, out: &mut String) {
+        let _ = write!(out, "\"{:.2}\"", self.0);
+    }
+}
+
+/// A decimal as a JSON number (the docs show `coin_amount` as `148.32`): its shortest
+/// text read as serde_json reads a number, so the digits are those `Value` always wrote.
+pub(crate) struct Num(pub(crate) Decimal);
+
+impl Json for Num {
+    fn write(&self, out: &mut String) {
+        let n = self.0.normalize();
+        let (digits, scale) = (n.mantissa().unsigned_abs(), n.scale());
+        // Up to 15 significant digits and no smaller than 1e-5: the nearest f64 is found
+        // exactly and its shortest text is these very digits, written plainly (ryu writes
+        // `1e-6` below that), so the number can be written as the decimal reads.
+        let length = digits.checked_ilog10().map_or(0, |l| l + 1);
+        if (1..1_000_000_000_000_000).contains(&digits) && length + 4 >= scale {
+            if n.is_sign_negative() {
+                out.push('-');
+            }
+            let mut text = String::with_capacity(24);
+            write_u64(&mut text, u64::try_from(digits).unwrap_or_default());
+            let scale = scale as usize;
+            if scale == 0 {
+                out.push_str(&text);
+            } else if scale < text.len() {
+                let (whole, fraction) = text.split_at(text.len() - scale);
+                out.push_str(whole);
+                out.push('.');
+                out.push_str(fraction);
+            } else {
+                out.push_str("0.");
+                (text.len()..scale).for_each(|_| out.push('0'));
+                out.push_str(&text);
+            }
+            return;
+        }
+        match serde_json::from_str::<serde_json::Number>(&n.to_string()) {
+            Ok(number) => {
+                let _ = write!(out, "{number}");
+            }
+            Err(_) => out.push_str("null"),
+        }
+    }
+}
+
+/// A JSON object: a tuple of `(key, "\"key\":", entry)`; build one with [`object!`].
+pub(crate) struct Object<T>(pub(crate) T);
+
+/// An entry of an [`Object`]: [`Always`] written, or [`Skip`] left out when `None`.
+pub(crate) trait Entry {
+    /// Writes `,"key":value` (no comma first); false when there was nothing to write.
+    fn put(&self, key: &'static str, first: bool, out: &mut String) -> bool;
+}
+
+pub(crate) struct Always<T>(pub(crate) T);
+
+pub(crate) struct Skip<T>(pub(crate) Option<T>);
+
+impl<T: Json> Entry for Always<T> {
+    fn put(&self, key: &'static str, first: bool, out: &mut String) -> bool {
+        if !first {
+            out.push(',');
+        }
+        out.push_str(key);
+        self.0.write(out);
+        true
+    }
+}
+
+impl<T: Json> Entry for Skip<T> {
+    fn put(&self, key: &'static str, first: bool, out: &mut String) -> bool {
+        match &self.0 {
+            Some(value) => Always(value).put(key, first, out),
+            None => false,
+        }
+    }
+}
+
+macro_rules! object_of_tuple {
+    ($($entry:ident $i:tt),+) => {
+        impl<$($entry: Entry),+> Json for Object<($((&'static str, &'static str, $entry),)+)> {
+            fn write(&self, out: &mut String) {
+                debug_assert!(
+                    [$((self.0).$i.0),+].is_sorted(),
+                    "object keys out of order: {:?}",
+                    [$((self.0).$i.0),+]
+                );
+                out.push('{');
+                let mut first = true;
+                $(first &= !(self.0).$i.2.put((self.0).$i.1, first, out);)+
+                let _ = first;
+                out.push('}');
+            }
+        }
+    };
+}
+
+object_of_tuple!(A 0);
+object_of_tuple!(A 0, B 1);
+object_of_tuple!(A 0, B 1, C 2);
+object_of_tuple!(A 0, B 1, C 2, D 3);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+object_of_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 
 /// Why a request failed, already in the shape the API answers with.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +429,39 @@ mod tests {
             fail.body["errors"]["company_name"][0],
             "The company name field is required."
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// `Num` writes what the `Value` parsed from the decimal's text wrote.
+        #[test]
+        fn numbers_are_written_as_serde_json_wrote_them(
+            mantissa in proptest::prelude::any::<i64>(),
+            small in -100_000i64..100_000,
+            scale in 0u32..=28,
+        ) {
+            for m in [mantissa, small, mantissa % 1_000_000_000_000_000] {
+                let d = Decimal::new(m, scale);
+                let tree: Value = serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null);
+                proptest::prop_assert_eq!(json_text(&Num(d)), tree.to_string(), "{}", d);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Strings (escapes, controls, any Unicode) and integers are written as serde_json
+        /// writes them.
+        #[test]
+        fn strings_and_integers_are_written_as_serde_json_writes_them(
+            text in proptest::prelude::any::<String>(),
+            unsigned in proptest::prelude::any::<u64>(),
+            signed in proptest::prelude::any::<i64>(),
+        ) {
+            proptest::prop_assert_eq!(json_text(&text), serde_json::to_string(&text).unwrap());
+            proptest::prop_assert_eq!(json_text(&unsigned), unsigned.to_string());
+            proptest::prop_assert_eq!(json_text(&signed), signed.to_string());
+        }
     }
 
     #[test]

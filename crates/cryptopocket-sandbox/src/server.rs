@@ -1,15 +1,18 @@
 //! Starting and stopping a sandbox, the shared state behind every request, and the layer
 //! that authenticates, injects failures and records each exchange.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
+use axum::handler::Handler;
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -58,34 +61,22 @@ impl Shared {
             let result = f(&mut world, now);
             world.tick(now, schedule);
             let events = std::mem::take(&mut world.events);
-            let mut jobs = Vec::new();
-            for event in events {
-                for (subscribed, url) in &world.subscriptions {
-                    // Subscribers under the legacy name get the renamed event too.
-                    let wanted = subscribed == event.event_type
-                        || (subscribed == "RAMPOFF_FINISHED"
-                            && event.event_type == "TRANSFER_RAMPOFF_FINISHED");
-                    if wanted {
-                        let mut body = event.body.clone();
-                        body["type"] = serde_json::Value::String(subscribed.clone());
-                        jobs.push((subscribed.clone(), url.clone(), body.to_string()));
-                    }
-                }
+            // Subscriptions, extra subscriber URLs and the legacy name: see `Outbox::route`.
+            if events.is_empty() {
+                (result, Vec::new())
+            } else {
+                (result, self.outbox.route(events, &world.subscriptions))
             }
-            (result, jobs)
         };
-        for (event_type, url, body) in jobs {
-            self.outbox.send(&event_type, &url, body);
-        }
+        self.outbox.send_all(jobs);
         result
     }
 }
 
-/// The axum state: the shared part and the route → operation table.
+/// The axum state: the shared part.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) shared: Arc<Shared>,
-    operations: Arc<HashMap<String, &'static str>>,
 }
 
 /// A running CryptoPocket sandbox.
@@ -147,12 +138,6 @@ impl Sandbox {
         });
         let state = AppState {
             shared: shared.clone(),
-            operations: Arc::new(
-                api::OPERATIONS
-                    .iter()
-                    .map(|op| (op.route(), op.id()))
-                    .collect(),
-            ),
         };
         let app = router(state);
         let bounds = Bounds::of(&shared.config.limits);
@@ -264,114 +249,144 @@ impl Drop for Sandbox {
 }
 
 fn router(state: AppState) -> Router {
-    let limit = state
-        .shared
-        .config
-        .limits
-        .request_timeout
-        .clamp(Duration::from_millis(1), Duration::from_secs(24 * 60 * 60));
     let mut api = Router::new();
     for op in api::OPERATIONS {
         api = api.route(&op.route(), op.method_router());
     }
-    api.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        operation_layer,
-    ))
-    .merge(api::gateway::routes())
-    .fallback(unknown_path)
-    .method_not_allowed_fallback(wrong_method)
-    .layer(middleware::from_fn(catch_panic))
-    .layer(middleware::from_fn(move |request, next| {
-        request_deadline(limit, request, next)
-    }))
-    .with_state(state)
+    // The operations catch their own panics (see `Checked`); the pages and control routes
+    // get the same treatment from a layer. The request deadline is applied where a handler
+    // waits for the client, reading its body (`RawBody`).
+    let pages = api::gateway::routes()
+        .merge(crate::control::routes())
+        .layer(middleware::from_fn(catch_panic));
+    api.merge(pages)
+        .fallback(Checked::new(None, unknown_path))
+        .method_not_allowed_fallback(Checked::new(None, wrong_method))
+        .with_state(state)
 }
 
-/// Around everything: a request whose body trickles in (or whose answer takes too long) is
-/// answered 408 once `limit` has passed since its head was read, and its connection closed.
-/// The header timeout bounds the head; this bounds the rest.
-async fn request_deadline(limit: Duration, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            let mut response = Fail::code("request_timeout")
-                .message("the request took too long to arrive; send it whole and promptly")
-                .with_status(StatusCode::REQUEST_TIMEOUT)
-                .into_response();
-            response.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-            response
+/// A handler behind what every operation shares: authentication, injected failures and
+/// the record of what was answered (for `Some(operationId)`), and, for every handler it
+/// wraps, a panic answered HTTP 500 `unexpected_error` instead of a dropped connection.
+///
+/// A handler wrapper rather than a middleware layer: it knows its operation without
+/// looking up the matched route, and costs one boxed future per request.
+#[derive(Clone)]
+pub(crate) struct Checked<H> {
+    operation_id: Option<&'static str>,
+    handler: H,
+}
+
+impl<H> Checked<H> {
+    pub(crate) fn new(operation_id: Option<&'static str>, handler: H) -> Self {
+        Checked {
+            operation_id,
+            handler,
         }
     }
+}
+
+impl<H, T> Handler<T, AppState> for Checked<H>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+    fn call(self, request: Request, state: AppState) -> Self::Future {
+        Box::pin(async move {
+            let answer = match self.operation_id {
+                Some(id) => {
+                    AssertUnwindSafe(operation(id, self.handler, request, state))
+                        .catch_unwind()
+                        .await
+                }
+                None => {
+                    AssertUnwindSafe(self.handler.call(request, state))
+                        .catch_unwind()
+                        .await
+                }
+            };
+            answer.unwrap_or_else(|_| panicked())
+        })
+    }
+}
+
+/// Authentication, injected failures, the handler, and the record of what was answered.
+async fn operation<H, T>(
+    operation_id: &'static str,
+    handler: H,
+    request: Request,
+    app: AppState,
+) -> Response
+where
+    H: Handler<T, AppState>,
+{
+    let shared = app.shared.clone();
+    let refused = {
+        let token = request.headers().get("auth").map(|v| v.to_str().ok());
+        shared.world(|world, now| {
+            if operation_id != "authenticate" {
+                let problem = match token {
+                    None => Some("the `auth` header is missing; POST /authenticate for a token"),
+                    Some(None) => Some("the `auth` header is not visible ASCII, so it is no token"),
+                    Some(Some(t)) if !world.token_valid(t, now) => {
+                        Some("the token in `auth` is unknown or expired; authenticate again")
+                    }
+                    Some(Some(_)) => None,
+                };
+                if let Some(problem) = problem {
+                    return Some(Fail::code("authorization_incorrect").message(problem));
+                }
+            }
+            if world.injected.is_empty() {
+                return None;
+            }
+            world
+                .injected
+                .get_mut(operation_id)
+                .and_then(VecDeque::pop_front)
+                .map(|code| Fail::code(&code).message("injected by the sandbox's control handle"))
+        })
+    };
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let response = match refused {
+        Some(fail) => fail.into_response(),
+        None => handler.call(request, app).await,
+    };
+    record(&shared, operation_id, &method, uri.path(), response).await
 }
 
 /// Around everything: a handler that panics (a sandbox bug) answers HTTP 500 with the
 /// API's `unexpected_error` instead of dropping the connection. The panic message still
 /// goes to standard error, and the state is still usable: [`lock`] shrugs off poisoning.
 async fn catch_panic(request: Request, next: Next) -> Response {
-    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-        Ok(response) => response,
-        Err(_) => Fail::code("unexpected_error")
-            .message("the sandbox failed while answering; its standard error says why")
-            .with_status(StatusCode::INTERNAL_SERVER_ERROR)
-            .into_response(),
-    }
+    AssertUnwindSafe(next.run(request))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| panicked())
 }
 
-/// Around every API operation: authentication, injected failures, and the record of what
-/// was answered.
-async fn operation_layer(
-    State(app): State<AppState>,
-    matched: MatchedPath,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(&operation_id) = app.operations.get(matched.as_str()) else {
-        return next.run(request).await;
-    };
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let token = request.headers().get("auth").map(|v| v.to_str().ok());
-    let shared = &app.shared;
-    let refused = shared.world(|world, now| {
-        if operation_id != "authenticate" {
-            let problem = match token {
-                None => Some("the `auth` header is missing; POST /authenticate for a token"),
-                Some(None) => Some("the `auth` header is not visible ASCII, so it is no token"),
-                Some(Some(t)) if !world.token_valid(t, now) => {
-                    Some("the token in `auth` is unknown or expired; authenticate again")
-                }
-                Some(Some(_)) => None,
-            };
-            if let Some(problem) = problem {
-                return Some(Fail::code("authorization_incorrect").message(problem));
-            }
-        }
-        world
-            .injected
-            .get_mut(operation_id)
-            .and_then(VecDeque::pop_front)
-            .map(|code| Fail::code(&code).message("injected by the sandbox's control handle"))
-    });
-    let response = match refused {
-        Some(fail) => fail.into_response(),
-        None => next.run(request).await,
-    };
-    record(shared, operation_id, method, path, response).await
+/// The answer to a request whose handler panicked.
+fn panicked() -> Response {
+    Fail::code("unexpected_error")
+        .message("the sandbox failed while answering; its standard error says why")
+        .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response()
 }
 
+/// Keeps the answer among the recorded exchanges (the oldest goes once the bound is
+/// reached, its buffers reused for the new one). A request cut off by its deadline (408)
+/// is not an answered exchange and is not kept.
 async fn record(
     shared: &Shared,
     operation_id: &'static str,
-    method: String,
-    path: String,
+    method: &Method,
+    path: &str,
     response: Response,
 ) -> Response {
     let max = shared.config.limits.max_exchanges;
-    if max == 0 {
+    if max == 0 || response.status() == StatusCode::REQUEST_TIMEOUT {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -381,18 +396,40 @@ async fn record(
         .unwrap_or_default();
     {
         let mut exchanges = lock(&shared.exchanges);
-        if exchanges.len() >= max {
-            exchanges.pop_front();
-        }
-        exchanges.push_back(Exchange {
+        let recycled = if exchanges.len() >= max {
+            exchanges.pop_front()
+        } else {
+            None
+        };
+        let mut exchange = recycled.unwrap_or_else(|| Exchange {
             operation_id,
-            method,
-            path,
-            status: parts.status.as_u16(),
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            method: String::new(),
+            path: String::new(),
+            status: 0,
+            body: String::new(),
         });
+        exchange.operation_id = operation_id;
+        exchange.status = parts.status.as_u16();
+        overwrite(&mut exchange.method, method.as_str());
+        overwrite(&mut exchange.path, path);
+        // Every answer is JSON written here, so UTF-8; anything else is shown lossily.
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => overwrite(&mut exchange.body, text),
+            Err(_) => exchange.body = String::from_utf8_lossy(&bytes).into_owned(),
+        }
+        exchanges.push_back(exchange);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// `buffer = text`, reusing the buffer unless it is far larger than needed.
+fn overwrite(buffer: &mut String, text: &str) {
+    if buffer.capacity() > 4096 && buffer.capacity() / 4 > text.len() {
+        *buffer = text.to_owned();
+    } else {
+        buffer.clear();
+        buffer.push_str(text);
+    }
 }
 
 async fn unknown_path(method: Method, uri: Uri) -> Fail {

@@ -1,8 +1,10 @@
 //! Signed webhook deliveries: a queue, one worker that posts in order, bounded retries,
-//! and a log a test can read.
+//! and a log a test can read. Also where each event is routed (the subscriptions, plus the
+//! sandbox's own extra subscriber URLs) and the drills a receiver is put through: every
+//! delivery twice, and redelivery of one already made.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,10 +14,19 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::config::SandboxConfig;
 use crate::server::lock;
+use crate::world::Event;
 
 /// What happened to one event sent to one subscriber.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Delivery {
+    /// The sandbox's id for this delivery (`dlv_1`, `dlv_2`, … in the order they were
+    /// queued), which [`Control::redeliver`](crate::Control::redeliver) takes. A sandbox
+    /// name: CryptoPocket sends no delivery or event id.
+    pub id: String,
+    /// The delivery this one repeats: set on a redelivery and on the second copy that
+    /// `deliver_twice` sends; `None` for an event's first delivery.
+    pub duplicate_of: Option<String>,
     /// The event type as subscribed (`PAY_IN`, `COINS_SENT`, …).
     pub event_type: String,
     /// Where it was posted.
@@ -54,10 +65,54 @@ pub fn sign(secret: &str, body: &[u8], timestamp: &str) -> String {
 }
 
 struct Job {
+    id: String,
+    duplicate_of: Option<String>,
     event_type: String,
     url: String,
     body: String,
 }
+
+/// One event for one URL, before it is queued.
+pub(crate) struct Routed {
+    event_type: String,
+    url: String,
+    body: String,
+}
+
+/// A delivery just queued: what a redelivery answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Queued {
+    pub(crate) id: String,
+    pub(crate) duplicate_of: Option<String>,
+    pub(crate) event_type: String,
+    pub(crate) url: String,
+}
+
+/// Which remembered deliveries to send again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Which<'a> {
+    Id(&'a str),
+    Last,
+    All,
+}
+
+/// Why a redelivery was not queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RedeliverError {
+    /// No remembered delivery has that id.
+    Unknown,
+    /// `Last` with nothing delivered yet.
+    NoneYet,
+}
+
+/// The current event types, every one an extra subscriber URL receives. The legacy
+/// `RAMPOFF_FINISHED` goes only to those who subscribed with that name.
+const CURRENT_EVENT_TYPES: [&str; 4] = [
+    "PAY_IN",
+    "COINS_SENT",
+    "CRYPTO_RECEIVED",
+    "TRANSFER_RAMPOFF_FINISHED",
+];
 
 /// The sending side of the delivery queue and the log.
 pub(crate) struct Outbox {
@@ -66,6 +121,9 @@ pub(crate) struct Outbox {
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
     max_log: usize,
+    next_id: AtomicU64,
+    deliver_twice: AtomicBool,
+    webhook_urls: Mutex<Vec<String>>,
 }
 
 impl Outbox {
@@ -78,7 +136,13 @@ impl Outbox {
             pending: Arc::default(),
             idle: Arc::default(),
             max_log: config.limits.max_deliveries.max(1),
+            next_id: AtomicU64::new(1),
+            deliver_twice: AtomicBool::new(config.deliver_twice),
+            webhook_urls: Mutex::new(Vec::new()),
         };
+        for url in &config.webhook_urls {
+            outbox.add_webhook_url(url);
+        }
         let worker = Worker {
             http: reqwest::Client::builder()
                 .timeout(config.webhook_timeout)
@@ -101,13 +165,89 @@ impl Outbox {
         outbox
     }
 
-    /// Queues one delivery; a full queue records it as failed rather than growing.
-    pub(crate) fn send(&self, event_type: &str, url: &str, body: String) {
+    /// Where each event goes: the URL subscribed for its type (the legacy
+    /// `RAMPOFF_FINISHED` subscription gets `TRANSFER_RAMPOFF_FINISHED` under its old name),
+    /// then every extra subscriber URL that does not already get it under the same name.
+    /// Called under the world's lock; [`Outbox::send_all`] queues the result after it.
+    pub(crate) fn route(
+        &self,
+        events: Vec<Event>,
+        subscriptions: &BTreeMap<String, String>,
+    ) -> Vec<Routed> {
+        let extra = lock(&self.webhook_urls).clone();
+        let mut routed = Vec::new();
+        for event in events {
+            let mut targets: Vec<(String, String)> = Vec::new();
+            for (subscribed, url) in subscriptions {
+                // Subscribers under the legacy name get the renamed event too.
+                let wanted = subscribed == event.event_type
+                    || (subscribed == "RAMPOFF_FINISHED"
+                        && event.event_type == "TRANSFER_RAMPOFF_FINISHED");
+                if wanted {
+                    targets.push((subscribed.clone(), url.clone()));
+                }
+            }
+            if CURRENT_EVENT_TYPES.contains(&event.event_type) {
+                for url in &extra {
+                    let target = (event.event_type.to_owned(), url.clone());
+                    if !targets.contains(&target) {
+                        targets.push(target);
+                    }
+                }
+            }
+            for (event_type, url) in targets {
+                let mut body = event.body.clone();
+                body["type"] = serde_json::Value::String(event_type.clone());
+                routed.push(Routed {
+                    event_type,
+                    url,
+                    body: body.to_string(),
+                });
+            }
+        }
+        routed
+    }
+
+    /// Queues every routed delivery, each twice in a row when `deliver_twice` is on (the
+    /// copy names the first as the one it repeats).
+    pub(crate) fn send_all(&self, routed: Vec<Routed>) {
+        let twice = self.deliver_twice.load(Ordering::SeqCst);
+        for Routed {
+            event_type,
+            url,
+            body,
+        } in routed
+        {
+            let copy = twice.then(|| body.clone());
+            let first = self.send(&event_type, &url, body, None);
+            if let Some(body) = copy {
+                self.send(&event_type, &url, body, Some(first.id));
+            }
+        }
+    }
+
+    /// Queues one delivery under a new id; a full queue records it as failed rather than
+    /// growing.
+    fn send(
+        &self,
+        event_type: &str,
+        url: &str,
+        body: String,
+        duplicate_of: Option<String>,
+    ) -> Queued {
         self.pending.fetch_add(1, Ordering::SeqCst);
         let job = Job {
+            id: format!("dlv_{}", self.next_id.fetch_add(1, Ordering::SeqCst)),
+            duplicate_of,
             event_type: event_type.to_owned(),
             url: url.to_owned(),
             body,
+        };
+        let queued = Queued {
+            id: job.id.clone(),
+            duplicate_of: job.duplicate_of.clone(),
+            event_type: job.event_type.clone(),
+            url: job.url.clone(),
         };
         if let Err(e) = self.queue.try_send(job) {
             let job = match e {
@@ -119,6 +259,8 @@ impl Outbox {
                 &self.log,
                 self.max_log,
                 Delivery {
+                    id: job.id,
+                    duplicate_of: job.duplicate_of,
                     event_type: job.event_type,
                     url: job.url,
                     body: job.body,
@@ -130,6 +272,62 @@ impl Outbox {
             );
             done(&self.pending, &self.idle);
         }
+        queued
+    }
+
+    /// Queues remembered deliveries again, as a sender's retry would: the same event type,
+    /// URL and body, signed when the attempt is made (so with a new `X-Timestamp`). Once
+    /// each, whatever `deliver_twice` says; in the order they were first queued.
+    pub(crate) fn redeliver(&self, which: Which<'_>) -> Result<Vec<Queued>, RedeliverError> {
+        let originals: Vec<Delivery> = {
+            let log = lock(&self.log);
+            match which {
+                Which::Id(id) => vec![
+                    log.iter()
+                        .find(|d| d.id == id)
+                        .cloned()
+                        .ok_or(RedeliverError::Unknown)?,
+                ],
+                Which::Last => vec![log.back().cloned().ok_or(RedeliverError::NoneYet)?],
+                Which::All => {
+                    let mut all: Vec<Delivery> = log.iter().cloned().collect();
+                    all.sort_by_key(|d| sequence(&d.id));
+                    all
+                }
+            }
+        };
+        Ok(originals
+            .into_iter()
+            .map(|d| self.send(&d.event_type, &d.url, d.body, Some(d.id)))
+            .collect())
+    }
+
+    pub(crate) fn deliver_twice(&self) -> bool {
+        self.deliver_twice.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_deliver_twice(&self, on: bool) {
+        self.deliver_twice.store(on, Ordering::SeqCst);
+    }
+
+    pub(crate) fn webhook_urls(&self) -> Vec<String> {
+        lock(&self.webhook_urls).clone()
+    }
+
+    /// Adds an extra subscriber URL (once: adding it again changes nothing).
+    pub(crate) fn add_webhook_url(&self, url: &str) {
+        let mut urls = lock(&self.webhook_urls);
+        if !urls.iter().any(|u| u == url) {
+            urls.push(url.to_owned());
+        }
+    }
+
+    /// Removes an extra subscriber URL; whether it was there.
+    pub(crate) fn remove_webhook_url(&self, url: &str) -> bool {
+        let mut urls = lock(&self.webhook_urls);
+        let before = urls.len();
+        urls.retain(|u| u != url);
+        urls.len() != before
     }
 
     pub(crate) fn deliveries(&self) -> Vec<Delivery> {
@@ -216,14 +414,32 @@ impl Worker {
                 break;
             }
         }
-        tracing::debug!(event = %job.event_type, attempts, ?outcome, "webhook delivery");
+        tracing::debug!(id = %job.id, event = %job.event_type, attempts, ?outcome, "webhook delivery");
         Delivery {
+            id: job.id,
+            duplicate_of: job.duplicate_of,
             event_type: job.event_type,
             url: job.url,
             body: job.body,
             attempts,
             outcome,
         }
+    }
+}
+
+/// The number in a delivery id (`dlv_12` → 12), for ordering.
+fn sequence(id: &str) -> u64 {
+    id.strip_prefix("dlv_")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// Whether `url` can be a subscriber: an http or https URL with a host, as subscribing
+/// through the API requires. `Err` says what is wrong.
+pub(crate) fn check_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(format!("{url:?} is not an http or https URL")),
     }
 }
 

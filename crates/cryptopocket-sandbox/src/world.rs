@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::catalogue;
-use crate::clock::{api_time, later, shift, to_chrono};
+use crate::clock::{ApiTime, api_time, later, shift, to_chrono};
 use crate::config::{Limits, Schedule, random_alphanumeric};
+use crate::reply::{Json, Money, Num, Text, json_text, object};
 
 /// A customer of some integration.
 #[derive(Debug, Clone)]
@@ -54,19 +55,19 @@ impl CustomerKind {
 
 impl Customer {
     /// `unused` → `processing` → `valid` (or `fail`) as virtual time passes.
-    pub(crate) fn kyc_status(&self, now: DateTime<Utc>, schedule: &Schedule) -> String {
+    pub(crate) fn kyc_status(&self, now: DateTime<Utc>, schedule: &Schedule) -> &str {
         if let Some(forced) = &self.kyc_forced {
-            return forced.clone();
+            return forced;
         }
         let elapsed = now - self.kyc_started;
         if elapsed < to_chrono(schedule.kyc_processing) {
-            "unused".into()
+            "unused"
         } else if elapsed < to_chrono(schedule.kyc_decided) {
-            "processing".into()
+            "processing"
         } else if self.kyc_fails {
-            "fail".into()
+            "fail"
         } else {
-            "valid".into()
+            "valid"
         }
     }
 
@@ -74,22 +75,18 @@ impl Customer {
         self.reinforced_at.is_some_and(|t| t <= now)
     }
 
-    pub(crate) fn to_json(&self, now: DateTime<Utc>, schedule: &Schedule) -> Value {
-        let mut v = json!({
+    /// The customer as the list and find operations show it.
+    pub(crate) fn view(&self, now: DateTime<Utc>, schedule: &Schedule) -> impl Json {
+        object! {
+            "created_at": ApiTime(self.created_at),
+            "email": &self.email,
+            "external_id"?: self.external_id.as_deref(),
             "id": self.id,
-            "name": self.name,
-            "email": self.email,
-            "type": self.kind.as_str(),
             "kyc_status": self.kyc_status(now, schedule),
-            "created_at": api_time(self.created_at),
-        });
-        if let Some(surname) = &self.surname {
-            v["surname"] = json!(surname);
+            "name": &self.name,
+            "surname"?: self.surname.as_deref(),
+            "type": self.kind.as_str(),
         }
-        if let Some(external_id) = &self.external_id {
-            v["external_id"] = json!(external_id);
-        }
-        v
     }
 }
 
@@ -147,37 +144,35 @@ pub(crate) struct Payment {
 impl Payment {
     /// The Retrieve-payment shape: `fiat_amount` in cents and `user_id` a string, as
     /// documented; `txid` only once the coins are sent.
-    pub(crate) fn to_json(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "user_id": self.user_id.to_string(),
-            "status": self.status.as_str(),
+    pub(crate) fn view(&self) -> impl Json {
+        object! {
+            "coin_amount": Num(self.coin_amount),
+            "coin_symbol": &self.coin_symbol,
+            "created_at": ApiTime(self.created_at),
+            "external_id"?: self.external_id.as_deref(),
             "fiat_amount": cents(self.fiat_amount),
-            "fiat_symbol": self.fiat_symbol,
-            "coin_symbol": self.coin_symbol,
-            "coin_amount": number(self.coin_amount),
-            "created_at": api_time(self.created_at),
-            "holder": self.holder,
-        });
-        if let Some(external_id) = &self.external_id {
-            v["external_id"] = json!(external_id);
+            "fiat_symbol": &self.fiat_symbol,
+            "holder": self.holder.as_deref(),
+            "id": &self.id,
+            "status": self.status.as_str(),
+            "txid"?: self.txid.as_deref(),
+            "user_id": Text(self.user_id),
         }
-        if let Some(txid) = &self.txid {
-            v["txid"] = json!(txid);
-        }
-        v
     }
 
     /// The webhook body: the payment as Retrieve payment shows it, keyed `payment_id`, with
     /// `created_at` saying when the event happened (as the spec describes it).
     fn event(&self, event_type: &str, at: DateTime<Utc>) -> Value {
-        let mut v = self.to_json();
+        let mut v: Value = serde_json::from_str(&json_text(&self.view())).unwrap_or_default();
         if let Value::Object(map) = &mut v {
             map.remove("id");
             map.remove("holder");
             map.insert("payment_id".into(), json!(self.id));
             map.insert("type".into(), json!(event_type));
             map.insert("created_at".into(), json!(api_time(at)));
+            // The number as parsed from the decimal's text, not re-read from the answer's.
+            let amount = serde_json::from_str(&self.coin_amount.normalize().to_string());
+            map.insert("coin_amount".into(), amount.unwrap_or(Value::Null));
         }
         v
     }
@@ -230,25 +225,22 @@ pub(crate) struct Rampoff {
 impl Rampoff {
     /// The Get-rampoff-status shape: `amount` a string of base units beside `decimals`,
     /// `fiat_amount` a decimal string, as documented.
-    pub(crate) fn to_json(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "status": self.status.as_str(),
-            "blockchain": self.blockchain,
-            "crypto": self.symbol,
+    pub(crate) fn view(&self) -> impl Json {
+        object! {
             "amount": base_units(self.amount, self.decimals).unwrap_or_else(|| "0".into()),
+            "blockchain": &self.blockchain,
+            "crypto": &self.symbol,
             "decimals": self.decimals,
-            "fiat_amount": format!("{:.2}", self.fiat_amount),
-        });
-        if let Some(external_id) = &self.external_id {
-            v["external_id"] = json!(external_id);
+            "external_id"?: self.external_id.as_deref(),
+            "fiat_amount": Money(self.fiat_amount),
+            "id": &self.id,
+            "status": self.status.as_str(),
         }
-        v
     }
 
     /// The webhook body; `created_at` says when the event happened.
     fn event(&self, event_type: &str, at: DateTime<Utc>) -> Value {
-        let mut v = self.to_json();
+        let mut v: Value = serde_json::from_str(&json_text(&self.view())).unwrap_or_default();
         v["type"] = json!(event_type);
         v["created_at"] = json!(api_time(at));
         if let Some(txid) = &self.txid {
@@ -272,16 +264,16 @@ pub(crate) struct BankAccount {
 }
 
 impl BankAccount {
-    pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "iban": self.iban,
-            "bic": self.bic,
-            "holder_name": self.holder_name,
-            "currency": self.currency,
-            "balance": format!("{:.2}", self.balance),
+    pub(crate) fn view(&self) -> impl Json {
+        object! {
+            "balance": Money(self.balance),
+            "bic": &self.bic,
+            "created_at": ApiTime(self.created_at),
+            "currency": &self.currency,
+            "holder_name": &self.holder_name,
+            "iban": &self.iban,
             "status": "active",
-            "created_at": api_time(self.created_at),
-        })
+        }
     }
 }
 
@@ -300,21 +292,29 @@ pub(crate) struct BankTx {
 }
 
 impl BankTx {
-    pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "iban": self.iban,
-            "amount": format!("{:.2}", self.amount),
-            "currency": self.currency,
+    pub(crate) fn view(&self) -> impl Json {
+        let created_at = ApiTime(self.created_at).as_text();
+        // `%Y-%m-%d`: the API time up to its `T`.
+        let booking_date = created_at
+            .as_str()
+            .split('T')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        object! {
+            "amount": Money(self.amount),
+            "booking_date": booking_date,
+            "concept": &self.concept,
+            "counterparty_iban": &self.counterparty_iban,
+            "counterparty_name": &self.counterparty_name,
+            "created_at": ApiTime(self.created_at),
+            "currency": &self.currency,
             "direction": if self.credit { "credit" } else { "debit" },
-            "counterparty_name": self.counterparty_name,
-            "counterparty_iban": self.counterparty_iban,
-            "concept": self.concept,
-            "booking_date": self.created_at.format("%Y-%m-%d").to_string(),
-            "created_at": api_time(self.created_at),
+            "iban": &self.iban,
+            "id": &self.id,
+            "payment_id": self.payment_id.as_deref(),
             "reconciled": self.payment_id.is_some(),
-            "payment_id": self.payment_id,
-        })
+        }
     }
 }
 
@@ -331,7 +331,7 @@ pub(crate) struct Event {
 pub(crate) struct World {
     pub(crate) customers: BTreeMap<u64, Customer>,
     next_customer: u64,
-    pub(crate) payments: HashMap<String, Payment>,
+    pub(crate) payments: HashMap<String, Payment, IdHash>,
     /// Payment ids in creation order, for listing.
     pub(crate) payment_order: Vec<String>,
     pub(crate) rampoffs: HashMap<String, Rampoff>,
@@ -339,13 +339,17 @@ pub(crate) struct World {
     pub(crate) accounts: Vec<BankAccount>,
     /// One URL per event type: subscribing again replaces it.
     pub(crate) subscriptions: BTreeMap<String, String>,
-    tokens: HashMap<String, DateTime<Utc>>,
+    tokens: HashMap<String, DateTime<Utc>, IdHash>,
     token_order: VecDeque<String>,
     next_concept: u64,
     /// Error codes the control handle asked a given operation to answer next.
     pub(crate) injected: HashMap<String, VecDeque<String>>,
     /// Webhook events raised since the last drain.
     pub(crate) events: Vec<Event>,
+    /// No payment or off-ramp has a step due before this (`None`: no step is scheduled),
+    /// so [`World::tick`] has nothing to do until then. Steps are scheduled through
+    /// [`World::mark_paid`] and [`World::add_rampoff`], which keep it.
+    due: Option<DateTime<Utc>>,
 }
 
 impl World {
@@ -353,17 +357,18 @@ impl World {
         let mut world = World {
             customers: BTreeMap::new(),
             next_customer: 100_001,
-            payments: HashMap::new(),
+            payments: HashMap::default(),
             payment_order: Vec::new(),
             rampoffs: HashMap::new(),
             rampoff_order: Vec::new(),
             accounts: Vec::new(),
             subscriptions: BTreeMap::new(),
-            tokens: HashMap::new(),
+            tokens: HashMap::default(),
             token_order: VecDeque::new(),
             next_concept: 120_001,
             injected: HashMap::new(),
             events: Vec::new(),
+            due: None,
         };
         world.seed(now);
         world
@@ -533,6 +538,10 @@ impl World {
     /// Moves every payment and off-ramp whose next step is due by `now`, raising the
     /// webhook events of each change in order.
     pub(crate) fn tick(&mut self, now: DateTime<Utc>, schedule: &Schedule) {
+        if self.due.is_none_or(|due| now < due) {
+            return;
+        }
+        let mut due = None;
         for id in &self.payment_order {
             let Some(payment) = self.payments.get_mut(id) else {
                 continue;
@@ -555,6 +564,7 @@ impl World {
                     });
                 }
             }
+            due = earliest(due, payment.next.map(|(_, at)| at));
         }
         for id in &self.rampoff_order {
             let Some(rampoff) = self.rampoffs.get_mut(id) else {
@@ -578,7 +588,9 @@ impl World {
                     });
                 }
             }
+            due = earliest(due, rampoff.next.map(|(_, at)| at));
         }
+        self.due = due;
     }
 
     /// The payer has paid (on the gateway, or by a reconciled transfer): the payment is
@@ -586,7 +598,54 @@ impl World {
     pub(crate) fn mark_paid(&mut self, id: &str, at: DateTime<Utc>) {
         if let Some(payment) = self.payments.get_mut(id) {
             payment.next = Some((PayStatus::PaymentReceived, at));
+            self.due = earliest(self.due, Some(at));
         }
+    }
+
+    /// Stores a new off-ramp operation, its first step scheduled.
+    pub(crate) fn add_rampoff(&mut self, rampoff: Rampoff) {
+        self.due = earliest(self.due, rampoff.next.map(|(_, at)| at));
+        self.rampoff_order.push(rampoff.id.clone());
+        self.rampoffs.insert(rampoff.id.clone(), rampoff);
+    }
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The hash of the maps keyed by the sandbox's own random ids and tokens (payments,
+/// tokens), looked up on every request: a client cannot choose those keys, so the
+/// flooding that SipHash guards against cannot happen, and a multiply-rotate hash over
+/// eight bytes at a time is several times cheaper.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IdHash;
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -617,29 +676,6 @@ pub(crate) fn iban_problem(iban: &str) -> Option<&'static str> {
     }
 }
 
-/// A Laravel paginator's block for `total` items, and the range of the page asked for.
-pub(crate) fn paginate(total: usize, page: u64, per_page: u64) -> (std::ops::Range<usize>, Value) {
-    let per = usize::try_from(per_page).unwrap_or(usize::MAX).max(1);
-    let page_index = usize::try_from(page.saturating_sub(1)).unwrap_or(usize::MAX);
-    let start = page_index.saturating_mul(per).min(total);
-    let end = start.saturating_add(per).min(total);
-    let last_page = total.div_ceil(per).max(1);
-    let (from, to) = if start < end {
-        (json!(start + 1), json!(end))
-    } else {
-        (Value::Null, Value::Null)
-    };
-    let block = json!({
-        "current_page": page,
-        "per_page": per_page,
-        "total": total,
-        "last_page": last_page,
-        "from": from,
-        "to": to,
-    });
-    (start..end, block)
-}
-
 /// The API's 25-character id style.
 pub(crate) fn new_id() -> String {
     random_alphanumeric(25)
@@ -666,11 +702,6 @@ pub(crate) fn cents(amount: Decimal) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
-/// A decimal as a JSON number (the docs show `coin_amount` as `148.32`).
-pub(crate) fn number(amount: Decimal) -> Value {
-    serde_json::from_str(&amount.normalize().to_string()).unwrap_or(Value::Null)
-}
-
 /// Whole tokens as a string of base units; `None` when it does not fit.
 pub(crate) fn base_units(amount: Decimal, decimals: u32) -> Option<String> {
     let scale = Decimal::from_i128_with_scale(10i128.checked_pow(decimals)?, 0);
@@ -681,21 +712,6 @@ pub(crate) fn base_units(amount: Decimal, decimals: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pagination_matches_laravel() {
-        let (range, block) = paginate(31, 2, 15);
-        assert_eq!(range, 15..30);
-        assert_eq!(block["last_page"], 3);
-        assert_eq!(block["from"], 16);
-        assert_eq!(block["to"], 30);
-        let (range, block) = paginate(0, 1, 15);
-        assert!(range.is_empty());
-        assert_eq!(block["last_page"], 1);
-        assert_eq!(block["from"], Value::Null);
-        let (range, _) = paginate(5, u64::MAX, 100);
-        assert!(range.is_empty());
-    }
 
     #[test]
     fn base_units_of_the_documented_example() {
@@ -714,6 +730,139 @@ mod tests {
     fn cents_round_half_away() {
         assert_eq!(cents(Decimal::new(15050, 2)), 15050);
         assert_eq!(cents(Decimal::new(1, 3)), 0);
+    }
+
+    /// The views write byte for byte what the `json!` trees they replaced wrote (serde_json
+    /// sorts an object's keys), with every optional field present and absent.
+    #[test]
+    fn views_write_what_the_value_trees_wrote() {
+        fn same(view: impl Json, tree: Value) {
+            assert_eq!(json_text(&view), tree.to_string());
+        }
+        let now = Utc::now();
+        let schedule = Schedule::default();
+        let mut world = World::new(now);
+        let mut customer = world.customers[&catalogue::FOREIGN_CUSTOMER_ID].clone();
+        let mut payment = Payment {
+            id: new_id(),
+            external_id: None,
+            user_id: 100_001,
+            guided: false,
+            payment_type: "card".into(),
+            fiat_symbol: "EUR".into(),
+            fiat_amount: Decimal::new(15_050, 2),
+            coin_symbol: "USDC".into(),
+            coin_amount: Decimal::new(161_133_152, 6),
+            created_at: now,
+            status: PayStatus::Started,
+            next: None,
+            txid: None,
+            holder: None,
+            concept: None,
+            gateway_token: random_uuid(),
+        };
+        let mut rampoff = Rampoff {
+            id: new_id(),
+            symbol: "BUSD".into(),
+            blockchain: "bsc".into(),
+            amount: Decimal::new(20, 0),
+            decimals: 18,
+            fiat_amount: Decimal::new(480_024, 2),
+            wallet: "0x00".into(),
+            status: RampStatus::WaitingCrypto,
+            next: None,
+            txid: None,
+            external_id: None,
+        };
+        for round in 0..2 {
+            same(
+                customer.view(now, &schedule),
+                json!({
+                    "id": customer.id, "name": customer.name, "email": customer.email,
+                    "type": customer.kind.as_str(),
+                    "kyc_status": customer.kyc_status(now, &schedule),
+                    "created_at": api_time(customer.created_at),
+                    "surname": customer.surname, "external_id": customer.external_id,
+                })
+                .as_object()
+                .map(|m| {
+                    Value::Object(
+                        m.clone()
+                            .into_iter()
+                            .filter(|(_, v)| !v.is_null())
+                            .collect(),
+                    )
+                })
+                .unwrap(),
+            );
+            let mut tree = json!({
+                "id": payment.id, "user_id": payment.user_id.to_string(),
+                "status": payment.status.as_str(), "fiat_amount": cents(payment.fiat_amount),
+                "fiat_symbol": payment.fiat_symbol, "coin_symbol": payment.coin_symbol,
+                "coin_amount": serde_json::from_str::<Value>(&payment.coin_amount.normalize().to_string()).unwrap(),
+                "created_at": api_time(payment.created_at), "holder": payment.holder,
+            });
+            if let Some(x) = &payment.external_id {
+                tree["external_id"] = json!(x);
+            }
+            if let Some(x) = &payment.txid {
+                tree["txid"] = json!(x);
+            }
+            same(payment.view(), tree);
+            let mut tree = json!({
+                "id": rampoff.id, "status": rampoff.status.as_str(),
+                "blockchain": rampoff.blockchain, "crypto": rampoff.symbol,
+                "amount": base_units(rampoff.amount, rampoff.decimals).unwrap(),
+                "decimals": rampoff.decimals,
+                "fiat_amount": format!("{:.2}", rampoff.fiat_amount),
+            });
+            if let Some(x) = &rampoff.external_id {
+                tree["external_id"] = json!(x);
+            }
+            same(rampoff.view(), tree);
+            for account in &world.accounts {
+                same(
+                    account.view(),
+                    json!({
+                        "iban": account.iban, "bic": account.bic, "holder_name": account.holder_name,
+                        "currency": account.currency, "balance": format!("{:.2}", account.balance),
+                        "status": "active", "created_at": api_time(account.created_at),
+                    }),
+                );
+                for t in &account.transactions {
+                    same(
+                        t.view(),
+                        json!({
+                            "id": t.id, "iban": t.iban, "amount": format!("{:.2}", t.amount),
+                            "currency": t.currency,
+                            "direction": if t.credit { "credit" } else { "debit" },
+                            "counterparty_name": t.counterparty_name,
+                            "counterparty_iban": t.counterparty_iban, "concept": t.concept,
+                            "booking_date": t.created_at.format("%Y-%m-%d").to_string(),
+                            "created_at": api_time(t.created_at),
+                            "reconciled": t.payment_id.is_some(), "payment_id": t.payment_id,
+                        }),
+                    );
+                }
+            }
+            if round == 0 {
+                customer.surname = Some("Lovelace \"Ada\" \u{e9}".into());
+                customer.external_id = Some("ext-1".into());
+                customer.kyc_forced = Some("valid".into());
+                payment.external_id = Some("order-42".into());
+                payment.txid = Some("0xabc".into());
+                payment.holder = Some("Ada Lovelace".into());
+                payment.coin_amount = Decimal::new(100, 0);
+                payment.status = PayStatus::CoinsSent;
+                rampoff.external_id = Some("sell-1".into());
+                rampoff.fiat_amount = Decimal::new(5, 0);
+                for account in &mut world.accounts {
+                    for t in &mut account.transactions {
+                        t.payment_id = Some("P1".into());
+                    }
+                }
+            }
+        }
     }
 
     #[test]

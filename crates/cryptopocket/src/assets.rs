@@ -68,10 +68,17 @@ pub struct TokenPrice {
 /// let request = TokenPriceRequest::new("USDC").chain("polygon").fiat_symbol("EUR");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct TokenPriceRequest {
+    /// The token, e.g. USDC.
+    #[cfg_attr(feature = "clap", arg(long))]
     symbol: String,
+    /// Its chain, e.g. polygon.
+    #[cfg_attr(feature = "clap", arg(long))]
     chain: Option<String>,
+    /// The currency of the price, e.g. EUR.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CURRENCY"))]
     fiat_symbol: Option<String>,
 }
 
@@ -85,16 +92,11 @@ impl TokenPriceRequest {
         }
     }
 
-    /// On this chain, e.g. `polygon`.
-    pub fn chain(mut self, chain: impl Into<String>) -> Self {
-        self.chain = Some(chain.into());
-        self
-    }
-
-    /// In this fiat currency, e.g. `EUR`.
-    pub fn fiat_symbol(mut self, fiat_symbol: impl Into<String>) -> Self {
-        self.fiat_symbol = Some(fiat_symbol.into());
-        self
+    crate::model::setters! {
+        /// On this chain, e.g. `polygon`.
+        chain(impl Into<String>);
+        /// In this fiat currency, e.g. `EUR`.
+        fiat_symbol(impl Into<String>);
     }
 }
 

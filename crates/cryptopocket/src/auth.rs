@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cryptopocket_api::{AUTH_HEADER, RequestHook, endpoints, types};
+use cryptopocket_api::{AUTH, RequestHook, endpoints, types};
 use futures::{FutureExt as _, future::BoxFuture};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -69,7 +69,8 @@ impl Auth {
         &self.api_key
     }
 
-    fn cached(&self) -> Option<Arc<Token>> {
+    /// The current token, when there is one and it is fresh.
+    pub(crate) fn cached(&self) -> Option<Arc<Token>> {
         // A poisoned lock only means another thread panicked mid-write of an Option<Arc>;
         // the value is still whole.
         let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
@@ -195,7 +196,7 @@ impl RequestHook for TokenHook {
             guard.as_ref().map(|t| t.value.clone())
         });
         if let Some(token) = token {
-            request.headers_mut().insert(AUTH_HEADER, token);
+            request.headers_mut().insert(AUTH, token);
         }
     }
 }
@@ -243,7 +244,10 @@ mod tests {
             let mut request =
                 reqwest::Request::new(reqwest::Method::GET, "http://127.0.0.1/".parse().unwrap());
             hook.before_send(&mut request, operation);
-            request.headers().get(AUTH_HEADER).cloned()
+            request
+                .headers()
+                .get(cryptopocket_api::AUTH_HEADER)
+                .cloned()
         };
         let fetched = Token {
             value: HeaderValue::from_static("fetched"),

@@ -66,17 +66,28 @@ impl Client {
         );
         let started = Instant::now();
         let mut attempts = 0;
+        // Without a subscriber that wants the span (the usual case in a hot loop), the
+        // attempts run bare: no span to enter on every poll, no fields to format.
+        if span.is_disabled() {
+            let result = self.attempts::<E>(started, &send, &mut attempts).await;
+            match &result {
+                Ok(_) => tracing::debug!("call succeeded"),
+                Err(e) if e.is_retryable() => tracing::warn!(error = %e, "call failed"),
+                Err(e) => tracing::info!(error = %e, "call failed"),
+            }
+            return result;
+        }
         let result = self
             .attempts::<E>(started, &send, &mut attempts)
             .instrument(span.clone())
             .await;
         span.record("attempts", attempts);
         let outcome = match &result {
-            Ok(_) => "ok".to_owned(),
-            Err(Error::Api(e)) => e.code.to_string(),
-            Err(e) => error_kind(e).to_owned(),
+            Ok(_) => "ok",
+            Err(Error::Api(e)) => e.code.as_str(),
+            Err(e) => error_kind(e),
         };
-        span.record("status", outcome.as_str());
+        span.record("status", outcome);
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         let _entered = span.enter();
         match &result {
@@ -112,6 +123,9 @@ impl Client {
             // Authenticating is part of the call, and so is its time.
             let token = if operation == AUTHENTICATE {
                 None
+            } else if let Some(token) = self.inner.auth.cached() {
+                // The usual case: a fresh token is at hand, no future to box or time.
+                Some(token)
             } else {
                 let token = self.inner.auth.token(self);
                 match tokio::time::timeout_at(deadline.into(), token).await {
@@ -128,7 +142,15 @@ impl Client {
             // cached one meanwhile, so a refusal is charged to the right generation. The
             // whole attempt runs under the budget: sending, the status, and every body read
             // (success, declared error or unexpected status).
-            let attempt = async { classify::<E>(started, send(&self.inner.api).await).await };
+            let attempt = async {
+                match classify::<E>(started, send(&self.inner.api).await) {
+                    Classified::Done(outcome) => outcome,
+                    // Rare, and its body read would make every attempt's future larger.
+                    Classified::Unexpected(response) => {
+                        Err(Box::pin(unexpected(operation, *response)).await)
+                    }
+                }
+            };
             let attempt = crate::auth::with_token(token.as_deref(), attempt);
             let outcome = match tokio::time::timeout(budget, attempt).await {
                 Err(_) => Err(timeout()),
@@ -182,7 +204,8 @@ impl Client {
                 return Err(error);
             };
             tracing::debug!(wait_ms = wait.as_millis() as u64, error = %error, "retrying");
-            tokio::time::sleep_until(resume.into()).await;
+            // Boxed: a timer is large and only a retry needs one.
+            Box::pin(tokio::time::sleep_until(resume.into())).await;
         }
     }
 }
@@ -197,14 +220,21 @@ fn deadline_after(start: Instant, budget: Duration) -> Instant {
         .unwrap_or(start)
 }
 
+/// What one attempt came to: its outcome, or a response of an unexpected status whose
+/// body is still to be read (the only case that needs to wait for anything).
+enum Classified<T> {
+    Done(Result<T, Error>),
+    Unexpected(Box<reqwest::Response>),
+}
+
 /// Turns what the generated client returned into the envelope's parts or an [`Error`].
-async fn classify<E: Wired>(
+fn classify<E: Wired>(
     started: Instant,
     response: Result<ResponseValue<E::Envelope>, progenitor_client::Error<E::ErrorBody>>,
-) -> Result<Parts<Data<E>>, Error> {
+) -> Classified<Parts<Data<E>>> {
     use progenitor_client::Error as Generated;
     let operation = E::OPERATION.id;
-    match response {
+    Classified::Done(match response {
         Ok(value) => value
             .into_inner()
             .into_parts()
@@ -241,7 +271,9 @@ async fn classify<E: Wired>(
             let status = value.status().as_u16();
             Err(value.into_inner().into_error(operation, status))
         }
-        Err(Generated::UnexpectedResponse(response)) => Err(unexpected(operation, response).await),
+        Err(Generated::UnexpectedResponse(response)) => {
+            return Classified::Unexpected(Box::new(response));
+        }
         Err(Generated::CommunicationError(e)) => Err(transport(operation, started, &e)),
         Err(Generated::InvalidRequest(message)) => Err(Error::InvalidRequest(message)),
         Err(Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e)) => {
@@ -252,7 +284,7 @@ async fn classify<E: Wired>(
             message,
             maybe_sent: true,
         }),
-    }
+    })
 }
 
 /// A body that could not be read whole: over the cap, too slow, or cut off.

@@ -423,7 +423,9 @@ impl ClientBuilder {
                 .map_err(|error| error.to_string())
                 .and_then(|timeout| {
                     if timeout > MAX_TIMEOUT {
-                        Err(format!("is longer than the longest accepted, {MAX_TIMEOUT:?}"))
+                        Err(format!(
+                            "is longer than the longest accepted, {MAX_TIMEOUT:?}"
+                        ))
                     } else {
                         Ok(timeout)
                     }

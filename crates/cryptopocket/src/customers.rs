@@ -92,10 +92,18 @@ impl fmt::Debug for RegisteredCompany {
 /// let lookup = CustomerLookup::by_email("ana@example.com").external_id("cust-0042");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
+#[cfg_attr(feature = "clap", group(required = true, multiple = true))]
 #[non_exhaustive]
 pub struct CustomerLookup {
+    /// By e-mail.
+    #[cfg_attr(feature = "clap", arg(long))]
     email: Option<String>,
+    /// By your reference.
+    #[cfg_attr(feature = "clap", arg(long))]
     external_id: Option<String>,
+    /// By customer id.
+    #[cfg_attr(feature = "clap", arg(long))]
     user_id: Option<UserId>,
 }
 
@@ -123,16 +131,11 @@ impl CustomerLookup {
         }
     }
 
-    /// Also by e-mail.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-
-    /// Also by your reference.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
+    crate::model::setters! {
+        /// Also by e-mail.
+        email(impl Into<String>);
+        /// Also by your reference.
+        external_id(impl Into<String>);
     }
 
     /// Also by id.
@@ -151,9 +154,14 @@ impl CustomerLookup {
 /// let company = NewCompany::new("ops@acme.example", "Acme S.L.");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewCompany {
+    /// The company's e-mail (at most 254 characters).
+    #[cfg_attr(feature = "clap", arg(long))]
     email: String,
+    /// The company's legal name (at most 255 characters).
+    #[cfg_attr(feature = "clap", arg(long))]
     company_name: String,
 }
 
@@ -198,9 +206,14 @@ impl NewCompany {
 /// let document = NewDocument::new(DocumentType::BankStatement, "https://files.example/statement.pdf");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewDocument {
+    /// What the document is.
+    #[cfg_attr(feature = "clap", arg(long = "type", value_name = "TYPE"))]
     kind: DocumentType,
+    /// A data: URI, or an http(s) URL the server downloads.
+    #[cfg_attr(feature = "clap", arg(long))]
     file: String,
 }
 
@@ -211,6 +224,11 @@ impl NewDocument {
             kind,
             file: file.into(),
         }
+    }
+
+    /// What the document is.
+    pub fn kind(&self) -> DocumentType {
+        self.kind
     }
 
     /// The request body, after the checks the crate can make.
@@ -310,15 +328,35 @@ pub struct DelegatedCustomer {
 /// assert_eq!(customer.email(), "ana@example.com");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewCustomer {
+    /// First name.
+    #[cfg_attr(feature = "clap", arg(long))]
     name: String,
+    /// E-mail.
+    #[cfg_attr(feature = "clap", arg(long))]
     email: String,
+    /// Surname.
+    #[cfg_attr(feature = "clap", arg(long))]
     surname: Option<String>,
+    /// Phone, international format.
+    #[cfg_attr(feature = "clap", arg(long))]
     phone: Option<String>,
+    /// Country, ISO 3166-1 alpha-2 (ES).
+    #[cfg_attr(feature = "clap", arg(long))]
     country: Option<String>,
-    document: Option<(IdentityDocumentType, String)>,
+    /// Identity document type (with --document-number).
+    #[cfg_attr(feature = "clap", arg(long, requires = "document_number"))]
+    document_type: Option<IdentityDocumentType>,
+    /// Identity document number (with --document-type).
+    #[cfg_attr(feature = "clap", arg(long, requires = "document_type"))]
+    document_number: Option<String>,
+    /// Your own reference for the customer.
+    #[cfg_attr(feature = "clap", arg(long))]
     external_id: Option<String>,
+    /// Where the KYC form sends the customer back to.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
     callback_url: Option<String>,
 }
 
@@ -332,48 +370,33 @@ impl NewCustomer {
             surname: None,
             phone: None,
             country: None,
-            document: None,
+            document_type: None,
+            document_number: None,
             external_id: None,
             callback_url: None,
         }
     }
 
-    /// The customer's surname (field name inferred).
-    pub fn surname(mut self, surname: impl Into<String>) -> Self {
-        self.surname = Some(surname.into());
-        self
-    }
-
-    /// The customer's phone, international format (field name inferred).
-    pub fn phone(mut self, phone: impl Into<String>) -> Self {
-        self.phone = Some(phone.into());
-        self
-    }
-
-    /// The customer's country as ISO 3166-1 alpha-2, e.g. `ES` (field name and format
-    /// inferred).
-    pub fn country(mut self, country: impl Into<String>) -> Self {
-        self.country = Some(country.into());
-        self
+    crate::model::setters! {
+        /// The customer's surname (field name inferred).
+        surname(impl Into<String>);
+        /// The customer's phone, international format (field name inferred).
+        phone(impl Into<String>);
+        /// The customer's country as ISO 3166-1 alpha-2, e.g. `ES` (field name and format
+        /// inferred).
+        country(impl Into<String>);
+        /// Your own reference for the customer (inferred), which Find User looks up.
+        external_id(impl Into<String>);
+        /// Where the KYC form sends the customer back to (documented).
+        callback_url(impl Into<String>);
     }
 
     /// The customer's identity document: its kind and number, in the country's format
     /// (the kinds are documented, the number's field name is inferred; mandatory for LATAM
     /// operations).
     pub fn document(mut self, kind: IdentityDocumentType, number: impl Into<String>) -> Self {
-        self.document = Some((kind, number.into()));
-        self
-    }
-
-    /// Your own reference for the customer (inferred), which Find User looks up.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
-    }
-
-    /// Where the KYC form sends the customer back to (documented).
-    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
-        self.callback_url = Some(url.into());
+        self.document_type = Some(kind);
+        self.document_number = Some(number.into());
         self
     }
 
@@ -391,15 +414,10 @@ impl NewCustomer {
             phone: optional_text("phone", self.phone.as_deref())?,
             country: optional_text("country", self.country.as_deref())?,
             document_type: self
-                .document
-                .as_ref()
-                .map(|(kind, _)| kind.to_api())
+                .document_type
+                .map(IdentityDocumentType::to_api)
                 .transpose()?,
-            document_number: self
-                .document
-                .as_ref()
-                .map(|(_, number)| text("document_number", number))
-                .transpose()?,
+            document_number: optional_text("document_number", self.document_number.as_deref())?,
             external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
             callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
         })
@@ -410,12 +428,21 @@ impl NewCustomer {
 /// [`NewDelegatedKycCustomer`]: its kind, number and two photos. Each photo is a
 /// `data:{mime};base64,…` URI (inferred) or a public `http(s)` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct VerifiedDocument {
-    kind: IdentityDocumentType,
-    number: String,
-    front: String,
-    back: String,
+    /// Identity document type.
+    #[cfg_attr(feature = "clap", arg(long))]
+    document_type: IdentityDocumentType,
+    /// Identity document number.
+    #[cfg_attr(feature = "clap", arg(long))]
+    document_number: String,
+    /// Photo of the document's front: a data: URI or an http(s) URL.
+    #[cfg_attr(feature = "clap", arg(long))]
+    document_front: String,
+    /// Photo of the document's back: a data: URI or an http(s) URL.
+    #[cfg_attr(feature = "clap", arg(long))]
+    document_back: String,
 }
 
 impl VerifiedDocument {
@@ -427,10 +454,10 @@ impl VerifiedDocument {
         back: impl Into<String>,
     ) -> Self {
         Self {
-            kind,
-            number: number.into(),
-            front: front.into(),
-            back: back.into(),
+            document_type: kind,
+            document_number: number.into(),
+            document_front: front.into(),
+            document_back: back.into(),
         }
     }
 }
@@ -453,18 +480,42 @@ impl VerifiedDocument {
 /// assert_eq!(customer.email(), "bob@example.com");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewDelegatedKycCustomer {
+    /// First name.
+    #[cfg_attr(feature = "clap", arg(long))]
     name: String,
+    /// E-mail.
+    #[cfg_attr(feature = "clap", arg(long))]
     email: String,
+    /// Country, ISO 3166-1 alpha-2 (ES).
+    #[cfg_attr(feature = "clap", arg(long))]
     country: String,
+    // Its kind, number and photos: --document-type, --document-number, --document-front and
+    // --document-back.
+    #[cfg_attr(feature = "clap", command(flatten))]
     document: VerifiedDocument,
+    /// A selfie of the customer: a data: URI or an http(s) URL.
+    #[cfg_attr(feature = "clap", arg(long))]
     selfie: String,
+    /// Surname.
+    #[cfg_attr(feature = "clap", arg(long))]
     surname: Option<String>,
+    /// Phone, international format.
+    #[cfg_attr(feature = "clap", arg(long))]
     phone: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DATE"))]
     birth_date: Option<String>,
+    /// Legal name, when the customer is a company.
+    #[cfg_attr(feature = "clap", arg(long))]
     company_name: Option<String>,
+    /// Your own reference for the customer.
+    #[cfg_attr(feature = "clap", arg(long))]
     external_id: Option<String>,
+    /// Where the customer is sent back to.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
     callback_url: Option<String>,
 }
 
@@ -493,40 +544,19 @@ impl NewDelegatedKycCustomer {
         }
     }
 
-    /// The customer's surname.
-    pub fn surname(mut self, surname: impl Into<String>) -> Self {
-        self.surname = Some(surname.into());
-        self
-    }
-
-    /// The customer's phone, international format.
-    pub fn phone(mut self, phone: impl Into<String>) -> Self {
-        self.phone = Some(phone.into());
-        self
-    }
-
-    /// Date of birth as `YYYY-MM-DD`.
-    pub fn birth_date(mut self, date: impl Into<String>) -> Self {
-        self.birth_date = Some(date.into());
-        self
-    }
-
-    /// The legal name, when the customer is a company.
-    pub fn company_name(mut self, name: impl Into<String>) -> Self {
-        self.company_name = Some(name.into());
-        self
-    }
-
-    /// Your own reference for the customer.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
-    }
-
-    /// Where the customer is sent back to.
-    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
-        self.callback_url = Some(url.into());
-        self
+    crate::model::setters! {
+        /// The customer's surname.
+        surname(impl Into<String>);
+        /// The customer's phone, international format.
+        phone(impl Into<String>);
+        /// Date of birth as `YYYY-MM-DD`.
+        birth_date(impl Into<String>);
+        /// The legal name, when the customer is a company.
+        company_name(impl Into<String>);
+        /// Your own reference for the customer.
+        external_id(impl Into<String>);
+        /// Where the customer is sent back to.
+        callback_url(impl Into<String>);
     }
 
     /// The e-mail given, for looking the customer up after a failed registration.
@@ -549,10 +579,10 @@ impl NewDelegatedKycCustomer {
             name: text("name", &self.name)?,
             email: email("email", &self.email)?,
             country: text("country", &self.country)?,
-            document_type: self.document.kind.to_api()?,
-            document_number: text("document_number", &self.document.number)?,
-            document_front: file("document_front", &self.document.front)?,
-            document_back: file("document_back", &self.document.back)?,
+            document_type: self.document.document_type.to_api()?,
+            document_number: text("document_number", &self.document.document_number)?,
+            document_front: file("document_front", &self.document.document_front)?,
+            document_back: file("document_back", &self.document.document_back)?,
             selfie: file("selfie", &self.selfie)?,
             surname: optional_text("surname", self.surname.as_deref())?,
             phone: optional_text("phone", self.phone.as_deref())?,
@@ -923,6 +953,74 @@ mod tests {
             .to_api(),
         );
         assert_eq!(message, "country must not be empty");
+    }
+
+    /// The flags of a command line that flattens the inputs build what the builders build:
+    /// the document's kind and number go together, a nested input's flags are the
+    /// customer's, and a lookup needs a key.
+    #[cfg(feature = "clap")]
+    #[test]
+    fn the_flags_build_what_the_builders_build() {
+        use clap::Parser as _;
+
+        #[derive(clap::Parser)]
+        enum Cli {
+            Register(NewCustomer),
+            Delegated(NewDelegatedKycCustomer),
+            Find(CustomerLookup),
+        }
+        let register = [
+            "x",
+            "register",
+            "--name",
+            "Ana",
+            "--email",
+            "ana@example.com",
+        ];
+        let with = |extra: &[&'static str]| [&register[..], extra].concat();
+        let parsed =
+            Cli::try_parse_from(with(&["--document-type", "DNI", "--document-number", "1Z"]));
+        let built =
+            NewCustomer::new("Ana", "ana@example.com").document(IdentityDocumentType::Dni, "1Z");
+        assert!(matches!(parsed, Ok(Cli::Register(c)) if c == built));
+        assert!(Cli::try_parse_from(with(&["--document-type", "DNI"])).is_err());
+        assert!(
+            Cli::try_parse_from(with(&["--document-type", "dni", "--document-number", "1"]))
+                .is_err()
+        );
+
+        let image = "data:image/png;base64,iVBORw0KGgo=";
+        let delegated = Cli::try_parse_from([
+            "x",
+            "delegated",
+            "--name",
+            "Bob",
+            "--email",
+            "bob@example.com",
+            "--country",
+            "ES",
+            "--document-type",
+            "PASSPORT",
+            "--document-number",
+            "P1",
+            "--document-front",
+            image,
+            "--document-back",
+            image,
+            "--selfie",
+            image,
+            "--birth-date",
+            "1990-01-31",
+        ]);
+        let document = VerifiedDocument::new(IdentityDocumentType::Passport, "P1", image, image);
+        let built = NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", document, image)
+            .birth_date("1990-01-31");
+        assert!(matches!(delegated, Ok(Cli::Delegated(c)) if c == built));
+
+        assert!(Cli::try_parse_from(["x", "find"]).is_err());
+        let find = Cli::try_parse_from(["x", "find", "--email", "a@b.c", "--user-id", "7"]);
+        let built = CustomerLookup::by_email("a@b.c").user_id(&UserId::new(7));
+        assert!(matches!(find, Ok(Cli::Find(l)) if l == built));
     }
 
     #[test]

@@ -40,14 +40,30 @@ impl Client {
 ///     .iban("ES6867130002530016234794");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewOffRamp {
+    /// The customer who sells.
+    #[cfg_attr(feature = "clap", arg(long))]
     user_id: UserId,
+    /// Tokens to sell, in whole tokens.
+    #[cfg_attr(feature = "clap", arg(long))]
     amount: Decimal,
+    /// The token, e.g. BUSD.
+    #[cfg_attr(feature = "clap", arg(long))]
     symbol: String,
+    /// The chain the tokens come from (not needed for LATAM).
+    #[cfg_attr(feature = "clap", arg(long))]
     blockchain: Option<String>,
+    /// The payout IBAN (not needed for LATAM).
+    #[cfg_attr(feature = "clap", arg(long))]
     iban: Option<String>,
+    /// The payout bank (LATAM only).
+    #[cfg_attr(feature = "clap", arg(long))]
     bank_name: Option<String>,
+    /// Your own reference (inferred: the docs name none for off-ramps), so the operation can
+    /// be found again.
+    #[cfg_attr(feature = "clap", arg(long))]
     external_id: Option<String>,
 }
 
@@ -68,31 +84,18 @@ impl NewOffRamp {
         }
     }
 
-    /// The chain the tokens come from, e.g. `bsc` (not needed for LATAM).
-    pub fn blockchain(mut self, blockchain: impl Into<String>) -> Self {
-        self.blockchain = Some(blockchain.into());
-        self
-    }
-
-    /// The payout IBAN (not needed for LATAM: the registered account is used).
-    pub fn iban(mut self, iban: impl Into<String>) -> Self {
-        self.iban = Some(iban.into());
-        self
-    }
-
-    /// The payout bank (LATAM only).
-    pub fn bank_name(mut self, bank_name: impl Into<String>) -> Self {
-        self.bank_name = Some(bank_name.into());
-        self
-    }
-
-    /// Your own reference (**inferred**: the docs name no such field for off-ramps; the
-    /// spec adds it after the on-ramp's). Set it: [`OffRamp::find_by_external_id`] finds
-    /// the operation with it when a create failed in a way that leaves you unsure whether
-    /// it happened.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
+    crate::model::setters! {
+        /// The chain the tokens come from, e.g. `bsc` (not needed for LATAM).
+        blockchain(impl Into<String>);
+        /// The payout IBAN (not needed for LATAM: the registered account is used).
+        iban(impl Into<String>);
+        /// The payout bank (LATAM only).
+        bank_name(impl Into<String>);
+        /// Your own reference (**inferred**: the docs name no such field for off-ramps; the
+        /// spec adds it after the on-ramp's). Set it: [`OffRamp::find_by_external_id`] finds
+        /// the operation with it when a create failed in a way that leaves you unsure whether
+        /// it happened.
+        external_id(impl Into<String>);
     }
 
     /// The request body, after the checks the crate can make.
@@ -119,10 +122,17 @@ impl NewOffRamp {
 /// let request = OffRampQuoteRequest::new(Decimal::new(50, 0), "BUSD").blockchain("bsc");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct OffRampQuoteRequest {
+    /// Tokens to sell, in whole tokens.
+    #[cfg_attr(feature = "clap", arg(long))]
     amount: Decimal,
+    /// The token, e.g. USDC.
+    #[cfg_attr(feature = "clap", arg(long))]
     symbol: String,
+    /// Its chain.
+    #[cfg_attr(feature = "clap", arg(long))]
     blockchain: Option<String>,
 }
 
@@ -137,10 +147,9 @@ impl OffRampQuoteRequest {
         }
     }
 
-    /// The chain the tokens would come from, e.g. `bsc`.
-    pub fn blockchain(mut self, blockchain: impl Into<String>) -> Self {
-        self.blockchain = Some(blockchain.into());
-        self
+    crate::model::setters! {
+        /// The chain the tokens would come from, e.g. `bsc`.
+        blockchain(impl Into<String>);
     }
 }
 

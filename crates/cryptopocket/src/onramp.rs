@@ -39,11 +39,20 @@ impl Client {
 /// let request = QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Card).chain("polygon");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct QuoteRequest {
+    /// Euros to spend.
+    #[cfg_attr(feature = "clap", arg(long))]
     amount: Decimal,
+    /// The token to buy, e.g. USDC.
+    #[cfg_attr(feature = "clap", arg(long))]
     symbol: String,
+    /// Its chain (the API defaults to polygon).
+    #[cfg_attr(feature = "clap", arg(long))]
     chain: Option<String>,
+    /// How the customer would pay: card, paypal, psd2, transfer, or a LATAM method.
+    #[cfg_attr(feature = "clap", arg(long, default_value = "card"))]
     payment_type: PaymentType,
 }
 
@@ -60,10 +69,9 @@ impl QuoteRequest {
         }
     }
 
-    /// The token's chain; the API defaults to `polygon`.
-    pub fn chain(mut self, chain: impl Into<String>) -> Self {
-        self.chain = Some(chain.into());
-        self
+    crate::model::setters! {
+        /// The token's chain; the API defaults to `polygon`.
+        chain(impl Into<String>);
     }
 }
 
@@ -76,9 +84,14 @@ impl QuoteRequest {
 /// let chile = PaymentMethodFilter::new().country("CL").fiat_symbol("CLP");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct PaymentMethodFilter {
+    /// Country, ISO 3166-1 alpha-2.
+    #[cfg_attr(feature = "clap", arg(long))]
     country: Option<String>,
+    /// Fiat currency, e.g. EUR.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CURRENCY"))]
     fiat_symbol: Option<String>,
 }
 
@@ -88,16 +101,11 @@ impl PaymentMethodFilter {
         Self::default()
     }
 
-    /// Only methods offered in this ISO 3166-1 alpha-2 country, e.g. `CL`.
-    pub fn country(mut self, country: impl Into<String>) -> Self {
-        self.country = Some(country.into());
-        self
-    }
-
-    /// Only methods paying in this fiat currency, e.g. `CLP`.
-    pub fn fiat_symbol(mut self, fiat_symbol: impl Into<String>) -> Self {
-        self.fiat_symbol = Some(fiat_symbol.into());
-        self
+    crate::model::setters! {
+        /// Only methods offered in this ISO 3166-1 alpha-2 country, e.g. `CL`.
+        country(impl Into<String>);
+        /// Only methods paying in this fiat currency, e.g. `CLP`.
+        fiat_symbol(impl Into<String>);
     }
 }
 
@@ -153,16 +161,38 @@ pub struct PaymentMethod {
 ///     .external_id("order-001");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewPayment {
+    /// The customer (KYC must be valid).
+    #[cfg_attr(feature = "clap", arg(long))]
     user_id: UserId,
+    /// What the customer pays, in major units (150.50 means 150.50 euros).
+    #[cfg_attr(feature = "clap", arg(long))]
     fiat_amount: Decimal,
+    /// The fiat currency.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "CURRENCY", default_value = "EUR")
+    )]
     fiat_symbol: String,
+    /// The token to buy, e.g. USDC.
+    #[cfg_attr(feature = "clap", arg(long))]
     coin_symbol: String,
+    /// Its chain, e.g. polygon (not needed for LATAM methods).
+    #[cfg_attr(feature = "clap", arg(long))]
     coin_chain: Option<String>,
+    /// Where the tokens go.
+    #[cfg_attr(feature = "clap", arg(long))]
     wallet: String,
+    /// card, paypal, psd2, transfer, or a LATAM method.
+    #[cfg_attr(feature = "clap", arg(long))]
     payment_type: Option<PaymentType>,
+    /// Your own reference; set it, so a payment can be found again.
+    #[cfg_attr(feature = "clap", arg(long))]
     external_id: Option<String>,
+    /// Where the customer is sent when the payment step ends.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
     callback_url: Option<String>,
 }
 
@@ -191,29 +221,22 @@ impl NewPayment {
         }
     }
 
-    /// The token's chain, e.g. `polygon` (not needed for LATAM methods).
-    pub fn coin_chain(mut self, chain: impl Into<String>) -> Self {
-        self.coin_chain = Some(chain.into());
-        self
+    crate::model::setters! {
+        /// The token's chain, e.g. `polygon` (not needed for LATAM methods).
+        coin_chain(impl Into<String>);
+        /// How the customer pays; the current docs' example omits it.
+        payment_type(PaymentType);
+        /// Your own reference. Set it: it is how you find a payment again when a create
+        /// failed in a way that leaves you unsure whether it happened.
+        external_id(impl Into<String>);
+        /// Where to send the customer when the payment step ends (an `http(s)` URL).
+        callback_url(impl Into<String>);
     }
 
-    /// How the customer pays; the current docs' example omits it.
-    pub fn payment_type(mut self, payment_type: PaymentType) -> Self {
-        self.payment_type = Some(payment_type);
-        self
-    }
-
-    /// Your own reference. Set it: it is how you find a payment again when a create failed
-    /// in a way that leaves you unsure whether it happened.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
-    }
-
-    /// Where to send the customer when the payment step ends (an `http(s)` URL).
-    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
-        self.callback_url = Some(url.into());
-        self
+    /// The reference given with [`external_id`](Self::external_id), for looking the payment
+    /// up after a failed create ([`OnRamp::find_by_external_id`]).
+    pub fn given_external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
     }
 
     /// The request body, after the checks the crate can make.
@@ -280,13 +303,26 @@ pub struct CreatedPayment {
 ///     .external_id("order-001");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
 #[non_exhaustive]
 pub struct NewGuidedPayment {
+    /// The customer (KYC must be valid).
+    #[cfg_attr(feature = "clap", arg(long))]
     user_id: UserId,
+    /// Euros the customer pays.
+    #[cfg_attr(feature = "clap", arg(long))]
     fiat_amount: Decimal,
+    /// The token to buy, e.g. USDC.
+    #[cfg_attr(feature = "clap", arg(long))]
     coin_symbol: String,
+    /// Its chain, e.g. polygon.
+    #[cfg_attr(feature = "clap", arg(long))]
     coin_chain: String,
+    /// Preselected method (the API defaults to card).
+    #[cfg_attr(feature = "clap", arg(long))]
     payment_type: Option<PaymentType>,
+    /// Your own reference; set it, so a payment can be found again.
+    #[cfg_attr(feature = "clap", arg(long))]
     external_id: Option<String>,
 }
 
@@ -310,16 +346,17 @@ impl NewGuidedPayment {
         }
     }
 
-    /// The preselected method; the API defaults to card.
-    pub fn payment_type(mut self, payment_type: PaymentType) -> Self {
-        self.payment_type = Some(payment_type);
-        self
+    crate::model::setters! {
+        /// The preselected method; the API defaults to card.
+        payment_type(PaymentType);
+        /// Your own reference (recommended; see [`NewPayment::external_id`]).
+        external_id(impl Into<String>);
     }
 
-    /// Your own reference (recommended; see [`NewPayment::external_id`]).
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
+    /// The reference given with [`external_id`](Self::external_id), for looking the payment
+    /// up after a failed create ([`OnRamp::find_by_external_id`]).
+    pub fn given_external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
     }
 
     /// The request body, after the checks the crate can make.
@@ -683,6 +720,48 @@ mod tests {
         }
         let guided = NewGuidedPayment::new(&user, Decimal::ONE, "USDC", "").to_api();
         assert_eq!(refused(guided), "coin_chain must not be empty");
+    }
+
+    /// The flags of a command line that flattens the inputs build what the builders build,
+    /// defaults included; the checks still run when the input is sent.
+    #[cfg(feature = "clap")]
+    #[test]
+    fn the_flags_build_what_the_builders_build() {
+        use clap::Parser as _;
+
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            payment: NewPayment,
+        }
+        let parse = |args: &[&str]| {
+            let flags = ["create", "--user-id", "106", "--fiat-amount", "240"];
+            let flags = flags.iter().chain(args);
+            Cli::try_parse_from(flags).map(|cli| cli.payment)
+        };
+        let payment = parse(&[
+            "--coin-symbol",
+            "USDC",
+            "--wallet",
+            WALLET,
+            "--coin-chain",
+            "polygon",
+        ]);
+        let built = NewPayment::new(
+            &UserId::new(106),
+            Decimal::new(240, 0),
+            "EUR",
+            "USDC",
+            WALLET,
+        )
+        .coin_chain("polygon");
+        assert_eq!(payment.unwrap(), built);
+        // A required flag missing is clap's error; an empty value is the crate's.
+        assert!(parse(&["--coin-symbol", "USDC"]).is_err());
+        let empty = parse(&["--coin-symbol", "USDC", "--wallet", " "]).unwrap();
+        assert!(
+            matches!(empty.to_api(), Err(Error::InvalidRequest(m)) if m == "wallet must not be empty")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use cryptopocket::assets::TokenPriceRequest;
 
-use super::Context;
+use super::{Context, record};
 use crate::exit::Failure;
 
 /// Supported coins and chains, and token prices.
@@ -15,17 +15,7 @@ pub enum AssetsCommand {
 
     /// The price of one token (Token Price).
     #[command(after_help = "Example:\n  cryptopocket assets price --symbol USDC --chain polygon")]
-    Price {
-        /// The token, e.g. USDC.
-        #[arg(long)]
-        symbol: String,
-        /// Its chain, e.g. polygon.
-        #[arg(long)]
-        chain: Option<String>,
-        /// The currency of the price, e.g. EUR.
-        #[arg(long, value_name = "CURRENCY")]
-        fiat_symbol: Option<String>,
-    },
+    Price(TokenPriceRequest),
 }
 
 /// Runs an `assets` subcommand.
@@ -36,20 +26,8 @@ pub async fn run(context: &Context, command: AssetsCommand) -> Result<(), Failur
             let list = assets.available().await?;
             context.printer.list(&list)?;
         }
-        AssetsCommand::Price {
-            symbol,
-            chain,
-            fiat_symbol,
-        } => {
-            let mut request = TokenPriceRequest::new(symbol);
-            if let Some(chain) = chain {
-                request = request.chain(chain);
-            }
-            if let Some(fiat_symbol) = fiat_symbol {
-                request = request.fiat_symbol(fiat_symbol);
-            }
-            let price = assets.token_price(&request).await?;
-            context.printer.record(&price)?;
+        AssetsCommand::Price(request) => {
+            record(&context.printer, &request, assets.token_price(&request)).await?;
         }
     }
     Ok(())

@@ -19,7 +19,7 @@ use crate::{
     args::{Cli, Command, Global},
     client,
     exit::Failure,
-    output::{self, Printer},
+    output::{self, Printer, View},
 };
 
 /// What every command gets: the global options and the printer.
@@ -72,6 +72,39 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// The failure of a call whose input `T` the command line flattened from its flags: when the
+/// crate refused a field (its message starts with the field's name, the flag's id), the hint
+/// names the flag to correct.
+pub fn naming_flag<T: Args>(error: Error) -> Failure {
+    let flag = match &error {
+        Error::InvalidRequest(message) => T::augment_args(clap::Command::new("input"))
+            .get_arguments()
+            .find(|arg| {
+                let rest = message.strip_prefix(arg.get_id().as_str());
+                rest.is_some_and(|rest| rest.starts_with([' ', ':']))
+            })
+            .and_then(|arg| arg.get_long().map(|long| format!("--{long}"))),
+        _ => None,
+    };
+    let failure = Failure::from(error);
+    match flag {
+        Some(flag) => failure.hint(format!(
+            "nothing was sent; correct {flag} and run the command again"
+        )),
+        None => failure,
+    }
+}
+
+/// Prints the record `call` answers. `input`, flattened from the flags, is what it sent: a
+/// field the crate refuses is named by its flag ([`naming_flag`]).
+pub async fn record<T: Args, V: View>(
+    printer: &Printer,
+    _input: &T,
+    call: impl Future<Output = Result<V, Error>>,
+) -> Result<(), Failure> {
+    printer.record(&call.await.map_err(naming_flag::<T>)?)
+}
+
 /// `--limit` and `--per-page` for the commands that list.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -94,12 +127,19 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
-    /// `list` at the page size given, when one was.
+    /// `list` at the page size given, when one was. With `--limit`, pages are fetched one
+    /// at a time: fetching ahead would request a page the limit may never need, and
+    /// `--limit` promises that later pages are not fetched.
     pub fn sized<T, F>(&self, list: List<T, F>) -> List<T, F>
     where
         T: Send + 'static,
         F: Clone + Send + Sync + 'static,
     {
+        let list = if self.limit.is_some() {
+            list.fetch_ahead(0)
+        } else {
+            list
+        };
         match self.per_page {
             Some(per_page) => list.per_page(per_page),
             None => list,

@@ -3,17 +3,16 @@
 
 use std::{io::IsTerminal as _, time::Duration};
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use cryptopocket::{
-    model::{PaymentId, PaymentStatus, PaymentType, UserId},
+    model::{PaymentId, PaymentStatus},
     onramp::{NewGuidedPayment, NewPayment, OnRamp, Payment, PaymentMethodFilter, QuoteRequest},
 };
 use futures::{TryStreamExt as _, future};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rust_decimal::Decimal;
 use tokio::time::Instant;
 
-use super::{Context, ListArgs};
+use super::{Context, ListArgs, naming_flag, record};
 use crate::{
     args::duration,
     exit::{Failure, Lookup},
@@ -25,66 +24,27 @@ use crate::{
 pub enum PaymentsCommand {
     /// The payment methods available, e.g. LATAM methods by country (List payment methods).
     #[command(after_help = "Example:\n  cryptopocket payments methods --country AR")]
-    Methods {
-        /// Country, ISO 3166-1 alpha-2.
-        #[arg(long)]
-        country: Option<String>,
-        /// Fiat currency, e.g. EUR.
-        #[arg(long, value_name = "CURRENCY")]
-        fiat_symbol: Option<String>,
-    },
+    Methods(PaymentMethodFilter),
 
     /// What an amount in euros buys (Get Quote).
     #[command(
         after_help = "Example:\n  cryptopocket payments quote --amount 100 --symbol USDC --chain polygon"
     )]
-    Quote {
-        /// Euros to spend.
-        #[arg(long)]
-        amount: Decimal,
-        /// The token to buy, e.g. USDC.
-        #[arg(long)]
-        symbol: String,
-        /// Its chain (the API defaults to polygon).
-        #[arg(long)]
-        chain: Option<String>,
-        /// How the customer would pay: card, paypal, psd2, transfer, or a LATAM method.
-        #[arg(long, default_value = "card")]
-        payment_type: PaymentType,
-    },
+    Quote(QuoteRequest),
 
     /// Create a payment to a wallet you give (Create Payment Intend). Prints the payment page,
     /// or the bank details for a transfer.
     #[command(
         after_help = "Example:\n  cryptopocket payments create --user-id 100067 --fiat-amount 150.50 --coin-symbol USDC \\\n    --coin-chain polygon --wallet 0x52908400098527886E0F7030069857D2E4169EE7 --external-id order-17"
     )]
-    Create(Create),
+    Create(NewPayment),
 
     /// Create a payment where the customer picks method and wallet on CryptoPocket's page
     /// (Create guided payment intent; EUR only).
     #[command(
         after_help = "Example:\n  cryptopocket payments create-guided --user-id 100067 --fiat-amount 100 --coin-symbol USDC --coin-chain polygon"
     )]
-    CreateGuided {
-        /// The customer (KYC must be valid).
-        #[arg(long)]
-        user_id: UserId,
-        /// Euros the customer pays.
-        #[arg(long)]
-        fiat_amount: Decimal,
-        /// The token to buy, e.g. USDC.
-        #[arg(long)]
-        coin_symbol: String,
-        /// Its chain, e.g. polygon.
-        #[arg(long)]
-        coin_chain: String,
-        /// Preselected method (the API defaults to card).
-        #[arg(long)]
-        payment_type: Option<PaymentType>,
-        /// Your own reference; set it, so a payment can be found again.
-        #[arg(long)]
-        external_id: Option<String>,
-    },
+    CreateGuided(NewGuidedPayment),
 
     /// One payment, amounts in major units (Retrieve payment).
     #[command(after_help = "Example:\n  cryptopocket payments get aBcDeFgHiJkLmNoPqRsTuVwXy")]
@@ -154,111 +114,29 @@ pub enum PaymentsCommand {
     },
 }
 
-/// Create Payment Intend's fields.
-#[derive(Debug, Args)]
-pub struct Create {
-    /// The customer (KYC must be valid).
-    #[arg(long)]
-    user_id: UserId,
-    /// What the customer pays, in major units (150.50 means 150.50 euros).
-    #[arg(long)]
-    fiat_amount: Decimal,
-    /// The fiat currency.
-    #[arg(long, value_name = "CURRENCY", default_value = "EUR")]
-    fiat_symbol: String,
-    /// The token to buy, e.g. USDC.
-    #[arg(long)]
-    coin_symbol: String,
-    /// Its chain, e.g. polygon (not needed for LATAM methods).
-    #[arg(long)]
-    coin_chain: Option<String>,
-    /// Where the tokens go.
-    #[arg(long)]
-    wallet: String,
-    /// card, paypal, psd2, transfer, or a LATAM method.
-    #[arg(long)]
-    payment_type: Option<PaymentType>,
-    /// Your own reference; set it, so a payment can be found again.
-    #[arg(long)]
-    external_id: Option<String>,
-    /// Where the customer is sent when the payment step ends.
-    #[arg(long, value_name = "URL")]
-    callback_url: Option<String>,
-}
-
 /// Runs a `payments` subcommand.
 pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Failure> {
     let onramp = context.client()?.onramp();
     let printer = &context.printer;
     match command {
-        PaymentsCommand::Methods {
-            country,
-            fiat_symbol,
-        } => {
-            let mut filter = PaymentMethodFilter::new();
-            if let Some(country) = country {
-                filter = filter.country(country);
-            }
-            if let Some(fiat_symbol) = fiat_symbol {
-                filter = filter.fiat_symbol(fiat_symbol);
-            }
-            let methods = onramp.payment_methods(&filter).await?;
-            printer.list(&methods)?;
+        PaymentsCommand::Methods(filter) => {
+            let methods = onramp.payment_methods(&filter).await;
+            printer.list(&methods.map_err(naming_flag::<PaymentMethodFilter>)?)?;
         }
-        PaymentsCommand::Quote {
-            amount,
-            symbol,
-            chain,
-            payment_type,
-        } => {
-            let mut request = QuoteRequest::new(amount, symbol, payment_type);
-            if let Some(chain) = chain {
-                request = request.chain(chain);
-            }
-            printer.record(&onramp.quote(&request).await?)?;
+        PaymentsCommand::Quote(request) => {
+            record(printer, &request, onramp.quote(&request)).await?
         }
-        PaymentsCommand::Create(c) => {
-            let mut payment = NewPayment::new(
-                &c.user_id,
-                c.fiat_amount,
-                c.fiat_symbol,
-                c.coin_symbol,
-                c.wallet,
-            );
-            if let Some(chain) = c.coin_chain {
-                payment = payment.coin_chain(chain);
-            }
-            if let Some(payment_type) = c.payment_type {
-                payment = payment.payment_type(payment_type);
-            }
-            if let Some(external_id) = &c.external_id {
-                payment = payment.external_id(external_id);
-            }
-            if let Some(url) = c.callback_url {
-                payment = payment.callback_url(url);
-            }
+        PaymentsCommand::Create(payment) => {
             let created = onramp.create(&payment).await.map_err(|e| {
-                Failure::from(e).look_up_with(Lookup::payment(c.external_id.as_deref()))
+                naming_flag::<NewPayment>(e)
+                    .look_up_with(Lookup::payment(payment.given_external_id()))
             })?;
             printer.record(&created)?;
         }
-        PaymentsCommand::CreateGuided {
-            user_id,
-            fiat_amount,
-            coin_symbol,
-            coin_chain,
-            payment_type,
-            external_id,
-        } => {
-            let mut payment = NewGuidedPayment::new(&user_id, fiat_amount, coin_symbol, coin_chain);
-            if let Some(payment_type) = payment_type {
-                payment = payment.payment_type(payment_type);
-            }
-            if let Some(external_id) = &external_id {
-                payment = payment.external_id(external_id);
-            }
+        PaymentsCommand::CreateGuided(payment) => {
             let created = onramp.create_guided(&payment).await.map_err(|e| {
-                Failure::from(e).look_up_with(Lookup::payment(external_id.as_deref()))
+                naming_flag::<NewGuidedPayment>(e)
+                    .look_up_with(Lookup::payment(payment.given_external_id()))
             })?;
             printer.record(&created)?;
         }

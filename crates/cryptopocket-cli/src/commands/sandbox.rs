@@ -1,6 +1,7 @@
 //! `cryptopocket sandbox`: run the local sandbox (`serve`), and drive a running one through
 //! its `/sandbox/*` control endpoints (`advance`, `pay`, `send-transfer`, `fail-next`, `ban`,
-//! `deliveries`), the same actions as the sandbox crate's `Control` handle, without curl.
+//! `deliveries`, and the webhook drills `redeliver`, `deliver-twice`, `webhook-url`), the
+//! same actions as the sandbox crate's `Control` handle, without curl.
 //!
 //! `serve`'s flags are the standalone binary's ([`SandboxArgs`], flattened). The control
 //! commands find the sandbox at the base URL (`--base-url` / `CRYPTOPOCKET_BASE_URL`, which
@@ -82,6 +83,62 @@ pub enum SandboxCommand {
     /// --columns body).
     #[command(after_help = "Example:\n  cryptopocket sandbox deliveries")]
     Deliveries,
+
+    /// Send a webhook delivery again, as a retry would: the same body to the same URL, signed
+    /// afresh (new X-Timestamp). Prints the redeliveries queued; `sandbox deliveries` shows
+    /// how they ended. A drill for the receiver's duplicate handling.
+    #[command(after_help = "Example:\n  cryptopocket sandbox redeliver dlv_3\n  \
+                            cryptopocket sandbox redeliver --last\n  \
+                            cryptopocket sandbox redeliver --all")]
+    Redeliver {
+        /// The delivery's id, as `sandbox deliveries` lists it.
+        #[arg(
+            value_name = "DELIVERY_ID",
+            required_unless_present_any = ["last", "all"],
+            conflicts_with_all = ["last", "all"]
+        )]
+        delivery_id: Option<String>,
+        /// The delivery made last.
+        #[arg(long, conflicts_with = "all")]
+        last: bool,
+        /// Every delivery the sandbox remembers, in order.
+        #[arg(long)]
+        all: bool,
+    },
+
+    /// Deliver every webhook twice in a row from now on (or stop), to drill the receiver's
+    /// duplicate handling; `serve --deliver-twice` starts with it on.
+    #[command(after_help = "Example:\n  cryptopocket sandbox deliver-twice on")]
+    DeliverTwice {
+        /// on or off.
+        #[arg(value_name = "on|off", value_parser = ["on", "off"])]
+        state: String,
+    },
+
+    /// Add or remove an extra subscriber URL: it gets every event, beside the URLs subscribed
+    /// through the API (a sandbox feature; `serve --webhook-url URL` adds one at start). Prints
+    /// the drills' settings.
+    #[command(
+        after_help = "Example:\n  cryptopocket sandbox webhook-url add http://127.0.0.1:3000/webhooks"
+    )]
+    WebhookUrl {
+        /// add or remove.
+        #[arg(value_name = "add|remove", value_parser = ["add", "remove"])]
+        action: String,
+        /// An http or https URL.
+        #[arg(value_name = "URL", value_parser = http_url)]
+        url: String,
+    },
+}
+
+/// An http or https URL with a host, checked before anything is sent.
+fn http_url(text: &str) -> Result<String, String> {
+    match reqwest::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(text.to_owned())
+        }
+        _ => Err("must be an http or https URL, such as http://127.0.0.1:3000/webhooks".into()),
+    }
 }
 
 /// What a control action answered: its `data`, shown as a record.
@@ -97,6 +154,8 @@ impl View for ControlAnswer {
         "operation",
         "code",
         "now",
+        "deliver_twice",
+        "webhook_urls",
     ];
 }
 
@@ -107,6 +166,8 @@ struct DeliveryRecord(Value);
 
 impl View for DeliveryRecord {
     const FIELDS: &'static [&'static str] = &[
+        "id",
+        "duplicate_of",
         "event_type",
         "url",
         "attempts",
@@ -163,6 +224,37 @@ pub async fn run(context: &Context, command: SandboxCommand) -> Result<(), Failu
             ("POST", format!("/sandbox/customers/{user_id}/ban"), vec![])
         }
         SandboxCommand::Deliveries => ("GET", "/sandbox/deliveries".into(), vec![]),
+        SandboxCommand::Redeliver {
+            delivery_id,
+            last,
+            all,
+        } => {
+            let which = match (delivery_id, last, all) {
+                (_, true, _) => "last".to_owned(),
+                (_, _, true) => "all".to_owned(),
+                (Some(id), _, _) => id,
+                (None, false, false) => {
+                    return Err(Failure::usage(
+                        "which delivery? Give its id, --last or --all",
+                    ));
+                }
+            };
+            (
+                "POST",
+                format!("/sandbox/deliveries/{}/redeliver", segment(&which)),
+                vec![],
+            )
+        }
+        SandboxCommand::DeliverTwice { state } => (
+            "POST",
+            "/sandbox/deliver-twice".into(),
+            vec![("enabled", (state == "on").to_string())],
+        ),
+        SandboxCommand::WebhookUrl { action, url } => (
+            if action == "add" { "POST" } else { "DELETE" },
+            "/sandbox/webhook-urls".into(),
+            vec![("url", url)],
+        ),
     };
     let data = control(context, method, &path, &query).await?;
     match data {
@@ -360,6 +452,8 @@ mod tests {
             "max-connections",
             "header-timeout",
             "request-timeout",
+            "webhook-url",
+            "deliver-twice",
         ] {
             assert!(expected.iter().any(|long| long == flag), "--{flag}");
         }
@@ -393,6 +487,11 @@ mod tests {
             "5",
             "--request-timeout",
             "9",
+            "--deliver-twice",
+            "--webhook-url",
+            "http://127.0.0.1:9/a",
+            "--webhook-url",
+            "http://127.0.0.1:9/b",
         ];
         let cli = Cli::try_parse_from(["cryptopocket", "sandbox", "serve"].iter().chain(&flags))?;
         let Command::Sandbox(SandboxCommand::Serve { args: through_cli }) = cli.command else {
@@ -401,6 +500,8 @@ mod tests {
         let standalone = Standalone::try_parse_from(["cryptopocket-sandbox"].iter().chain(&flags))?;
         assert_eq!(through_cli, standalone.sandbox);
         assert_eq!(through_cli.config().limits.max_connections, 8);
+        assert!(through_cli.config().deliver_twice);
+        assert_eq!(through_cli.config().webhook_urls.len(), 2);
         Ok(())
     }
 }

@@ -2,11 +2,13 @@
 //! transport, completions, webhooks), every subcommand against an in-process sandbox, and
 //! canned loopback servers that answer badly (`faults`) or with statuses the sandbox never
 //! produces (`watch`); global options, `--json` errors, tables, durations, the sandbox
-//! control commands, `-v` logging and `cryptopocket api`, a module each.
+//! control commands and webhook drills, `-v` logging and `cryptopocket api`, a module each.
 
 mod api;
 mod capture;
+mod columns;
 mod control;
+mod drills;
 mod durations;
 mod faults;
 mod global;

@@ -1,14 +1,12 @@
 //! Bank Accounts: the integration's accounts, their transactions, and reconciling a
 //! `pending_bank` payment with an incoming transfer.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use serde_json::json;
 
-use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, ok};
+use crate::input::{Fields, JsonBody, PathParam, Query};
+use crate::reply::{Answer, Fail, object, ok};
 use crate::server::AppState;
 use crate::world::{BankAccount, PayStatus, World};
 
@@ -38,11 +36,10 @@ fn own_account<'w>(world: &'w World, iban: &str) -> Result<&'w BankAccount, Fail
 }
 
 /// `GET /banking/accounts`.
-pub(crate) async fn accounts(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
+pub(crate) async fn accounts(State(app): State<AppState>, page: PageRequest) -> Answer {
     Ok(app.shared.world(|world, _| {
         let own: Vec<&BankAccount> = world.accounts.iter().filter(|a| !a.foreign).collect();
-        request.answer(&own, |a| Some(a.to_json()))
+        page.answer(&own, |a| Some(a.view()))
     }))
 }
 
@@ -50,17 +47,16 @@ pub(crate) async fn accounts(State(app): State<AppState>, RawQuery(query): RawQu
 /// booking dates (inclusive).
 pub(crate) async fn transactions(
     State(app): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(query): RawQuery,
+    PathParam(iban): PathParam,
+    Query(q): Query,
 ) -> Answer {
-    let iban = path.map(|Path(iban)| iban).map_err(|_| {
+    let iban = iban.ok_or_else(|| {
         integration_error(
             StatusCode::NOT_FOUND,
             "account_not_found",
             "the IBAN in the path does not percent-decode to UTF-8".into(),
         )
     })?;
-    let q = Fields::query(query.as_deref());
     let request = PageRequest::read(&q)?;
     let from = date(&q, "from")?;
     let to = date(&q, "to")?;
@@ -75,7 +71,7 @@ pub(crate) async fn transactions(
                 from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
             })
             .collect();
-        Ok(request.answer(&matching, |t| Some(t.to_json())))
+        Ok(request.answer(&matching, |t| Some(t.view())))
     })
 }
 
@@ -92,8 +88,7 @@ fn date(q: &Fields, field: &str) -> Result<Option<NaiveDate>, Fail> {
 
 /// `POST /banking/reconcile`: links a `pending_bank` payment to the incoming transfer that
 /// paid it; the payment is received at once and the coins follow on schedule.
-pub(crate) async fn reconcile(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let f = Fields::json(&body)?;
+pub(crate) async fn reconcile(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
     let unprocessable = |code: &str, message: String| {
         integration_error(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     };
@@ -167,10 +162,10 @@ pub(crate) async fn reconcile(State(app): State<AppState>, RawBody(body): RawBod
             tx.payment_id = Some(payment_id.clone());
         }
         world.mark_paid(&payment_id, now);
-        Ok(ok(json!({
+        Ok(ok(object! {
             "payment_id": payment_id,
-            "transaction_id": transaction_id,
             "status": PayStatus::PaymentReceived.as_str(),
-        })))
+            "transaction_id": transaction_id,
+        }))
     })
 }

@@ -1,19 +1,19 @@
 //! Common: authentication, prices, assets, payment methods and quotes.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use rust_decimal::Decimal;
-use serde_json::json;
 
 use crate::catalogue::{self, COINS, METHODS};
-use crate::clock::{api_time, later};
-use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, ok};
+use crate::clock::{ApiTime, later};
+use crate::input::{JsonBody, Query};
+use crate::reply::{Answer, Fail, Money, Num, object, ok};
 use crate::server::AppState;
-use crate::world::number;
 
 /// `POST /authenticate`: the configured key and secret get a token.
-pub(crate) async fn authenticate(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let fields = Fields::json(&body)?;
+pub(crate) async fn authenticate(
+    State(app): State<AppState>,
+    JsonBody(fields): JsonBody,
+) -> Answer {
     let key = fields.required_text("api_key")?;
     let secret = fields.required_text("api_secret")?;
     let config = &app.shared.config;
@@ -26,27 +26,26 @@ pub(crate) async fn authenticate(State(app): State<AppState>, RawBody(body): Raw
         let expires = later(now, ttl);
         (world.issue_token(expires, &config.limits), expires)
     });
-    Ok(ok(json!({
-        "token": token,
+    Ok(ok(object! {
+        "expires_at": ApiTime(expires),
         "expires_in": ttl.as_secs(),
-        "expires_at": api_time(expires),
-    })))
+        "token": token,
+    }))
 }
 
 /// `GET /token-price`: what one token costs.
-pub(crate) async fn token_price(RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn token_price(Query(q): Query) -> Answer {
     let symbol = q.required_text("symbol")?;
     let chain = q.text("chain")?;
     let fiat = q.text("fiat_symbol")?.unwrap_or_else(|| "EUR".into());
     let coin = active_coin(&symbol, chain.as_deref())?;
     let price = catalogue::price(coin, &fiat).ok_or_else(|| unknown_fiat(&fiat))?;
-    Ok(ok(json!({
-        "symbol": coin.symbol,
+    Ok(ok(object! {
         "chain": coin.chain,
         "fiat_symbol": fiat.to_ascii_uppercase(),
-        "price": number(price),
-    })))
+        "price": Num(price),
+        "symbol": coin.symbol,
+    }))
 }
 
 /// `GET /available-assets`: every coin and chain, active or not.
@@ -54,21 +53,20 @@ pub(crate) async fn available_assets() -> Answer {
     let assets: Vec<_> = COINS
         .iter()
         .map(|c| {
-            json!({
-                "symbol": c.symbol,
-                "chain": c.chain,
-                "name": c.name,
-                "decimals": c.decimals,
+            object! {
                 "active": c.active,
-            })
+                "chain": c.chain,
+                "decimals": c.decimals,
+                "name": c.name,
+                "symbol": c.symbol,
+            }
         })
         .collect();
-    Ok(ok(json!(assets)))
+    Ok(ok(assets))
 }
 
 /// `GET /payment-methods`: the enabled methods, filtered by country and fiat.
-pub(crate) async fn payment_methods(RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn payment_methods(Query(q): Query) -> Answer {
     let country = q.text("country")?;
     let fiat = q.text("fiat_symbol")?;
     let matches = |wanted: &Option<String>, have: &str| {
@@ -80,20 +78,19 @@ pub(crate) async fn payment_methods(RawQuery(query): RawQuery) -> Answer {
         .iter()
         .filter(|m| m.enabled && matches(&country, m.country) && matches(&fiat, m.fiat_symbol))
         .map(|m| {
-            json!({
-                "payment_type": m.payment_type,
-                "name": m.name,
+            object! {
                 "country": m.country,
                 "fiat_symbol": m.fiat_symbol,
-            })
+                "name": m.name,
+                "payment_type": m.payment_type,
+            }
         })
         .collect();
-    Ok(ok(json!(methods)))
+    Ok(ok(methods))
 }
 
 /// `GET /quote`: how many tokens an amount in EUR buys, after the sandbox's 1.5 % fee.
-pub(crate) async fn quote(RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn quote(Query(q): Query) -> Answer {
     let amount = q.required_amount("amount")?;
     let symbol = q.required_text("symbol")?;
     let chain = q.text("chain")?.unwrap_or_else(|| "polygon".into());
@@ -101,32 +98,31 @@ pub(crate) async fn quote(RawQuery(query): RawQuery) -> Answer {
     let method = enabled_method(&payment_type)?;
     let coin = active_coin(&symbol, Some(&chain))?;
     let price = catalogue::price(coin, "EUR").ok_or_else(|| unknown_fiat("EUR"))?;
-    Ok(ok(json!({
-        "symbol": coin.symbol,
+    Ok(ok(object! {
         "chain": coin.chain,
-        "payment_type": method.payment_type,
-        "fiat_amount": number(amount),
+        "coin_amount": Num(catalogue::tokens_for(amount, price)),
+        "fiat_amount": Num(amount),
         "fiat_symbol": "EUR",
-        "coin_amount": number(catalogue::tokens_for(amount, price)),
-        "price": number(price),
-    })))
+        "payment_type": method.payment_type,
+        "price": Num(price),
+        "symbol": coin.symbol,
+    }))
 }
 
 /// `GET /getRampoffQuote`: what selling an amount of tokens pays, in EUR.
-pub(crate) async fn rampoff_quote(RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn rampoff_quote(Query(q): Query) -> Answer {
     let amount = q.required_amount("amount")?;
     let symbol = q.required_text("symbol")?;
     let blockchain = q.text("blockchain")?;
     let coin = active_coin(&symbol, blockchain.as_deref())?;
     let price = catalogue::price(coin, "EUR").ok_or_else(|| unknown_fiat("EUR"))?;
-    Ok(ok(json!({
-        "symbol": coin.symbol,
+    Ok(ok(object! {
+        "amount": Num(amount),
         "blockchain": coin.chain,
-        "amount": number(amount),
-        "fiat_amount": format!("{:.2}", payout(amount, price)),
+        "fiat_amount": Money(payout(amount, price)),
         "fiat_symbol": "EUR",
-    })))
+        "symbol": coin.symbol,
+    }))
 }
 
 /// What selling `amount` tokens pays after the 1.5 % fee.

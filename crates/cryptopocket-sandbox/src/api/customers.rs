@@ -1,18 +1,16 @@
 //! Users: registration (individual, delegated KYC, company), KYC status, the enhanced
 //! verification link, documents, find and list.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::catalogue;
-use crate::clock::{api_time, later, shift, to_chrono};
+use crate::clock::{ApiTime, later, shift, to_chrono};
 use crate::config::random_alphanumeric;
-use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, envelope, ok};
+use crate::input::{Fields, JsonBody, PathParam, Query, RawBody};
+use crate::reply::{Answer, Fail, envelope, object, ok};
 use crate::server::AppState;
 use crate::world::{Customer, CustomerKind, World, random_uuid};
 
@@ -74,12 +72,11 @@ const DOCUMENT_TYPES: &[&str] = &[
 const DOCUMENT_MIME_TYPES: &[&str] = &["application/pdf", "image/png", "image/jpeg"];
 
 /// `GET /customers/list`.
-pub(crate) async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
-    let schedule = app.shared.config.schedule;
+pub(crate) async fn list(State(app): State<AppState>, page: PageRequest) -> Answer {
+    let schedule = &app.shared.config.schedule;
     Ok(app.shared.world(|world, now| {
         let customers: Vec<&Customer> = world.own_customers().collect();
-        request.answer(&customers, |c| Some(c.to_json(now, &schedule)))
+        page.answer(&customers, |c| Some(c.view(now, schedule)))
     }))
 }
 
@@ -166,8 +163,7 @@ fn kyc_form_url(origin: &str, customer: &Customer) -> String {
 }
 
 /// `POST /registerUser`: an individual; KYC starts `unused`.
-pub(crate) async fn register(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let fields = Fields::json(&body)?;
+pub(crate) async fn register(State(app): State<AppState>, JsonBody(fields): JsonBody) -> Answer {
     let name = fields.required_text("name")?;
     let (email, domain) = checked_email(&fields)?;
     identity_document(&fields, false)?;
@@ -179,11 +175,10 @@ pub(crate) async fn register(State(app): State<AppState>, RawBody(body): RawBody
         external_id: fields.text("external_id")?,
     };
     let max = app.shared.config.limits.max_customers;
-    let origin = app.shared.origin.clone();
     app.shared.world(|world, now| {
         let id = admit(world, now, new, &domain, max, chrono::TimeDelta::zero())?;
-        let url = kyc_form_url(&origin, &world.customers[&id]);
-        Ok(ok(json!({"id": id, "kyc_form_url": url})))
+        let url = kyc_form_url(&app.shared.origin, &world.customers[&id]);
+        Ok(ok(object! {"id": id, "kyc_form_url": url}))
     })
 }
 
@@ -191,9 +186,8 @@ pub(crate) async fn register(State(app): State<AppState>, RawBody(body): RawBody
 /// sent, so the status is `processing` at once.
 pub(crate) async fn register_delegated(
     State(app): State<AppState>,
-    RawBody(body): RawBody,
+    JsonBody(fields): JsonBody,
 ) -> Answer {
-    let fields = Fields::json(&body)?;
     let name = fields.required_text("name")?;
     let (email, domain) = checked_email(&fields)?;
     fields.required_text("country")?;
@@ -215,18 +209,11 @@ pub(crate) async fn register_delegated(
     };
     let config = &app.shared.config;
     let head_start = to_chrono(config.schedule.kyc_processing);
-    let schedule = config.schedule;
     app.shared.world(|world, now| {
-        let id = admit(
-            world,
-            now,
-            new,
-            &domain,
-            config.limits.max_customers,
-            head_start,
-        )?;
-        let status = world.customers[&id].kyc_status(now, &schedule);
-        Ok(ok(json!({"id": id, "kyc_status": status})))
+        let max = config.limits.max_customers;
+        let id = admit(world, now, new, &domain, max, head_start)?;
+        let status = world.customers[&id].kyc_status(now, &config.schedule);
+        Ok(ok(object! {"id": id, "kyc_status": status}))
     })
 }
 
@@ -276,16 +263,15 @@ pub(crate) async fn register_company(
         external_id: None,
     };
     let max = app.shared.config.limits.max_customers;
-    let origin = app.shared.origin.clone();
+    let origin = &app.shared.origin;
     app.shared.world(|world, now| {
         let id = admit(world, now, new, &domain, max, chrono::TimeDelta::zero())?;
-        let customer = &world.customers[&id];
-        Ok(ok(json!({
+        Ok(ok(object! {
             "id": id,
-            "uuid": customer.uuid.to_string(),
             "kyb_link": format!("{origin}/gateway/kyb/{}", random_uuid()),
             "password": random_alphanumeric(12),
-        })))
+            "uuid": world.customers[&id].uuid,
+        }))
     })
 }
 
@@ -333,54 +319,48 @@ fn user_not_found(user_id: u64) -> Fail {
 }
 
 /// `GET /kyc/check?user_id=`.
-pub(crate) async fn check_kyc(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn check_kyc(State(app): State<AppState>, Query(q): Query) -> Answer {
     let user_id = q.required_id("user_id")?;
-    let schedule = app.shared.config.schedule;
-    let origin = app.shared.origin.clone();
-    app.shared.world(|world, now| {
+    let shared = &app.shared;
+    shared.world(|world, now| {
         let customer = own_customer(world, user_id)?;
-        Ok(ok(json!({
+        Ok(ok(object! {
+            "kyc_form_url": kyc_form_url(&shared.origin, customer),
+            "kyc_status": customer.kyc_status(now, &shared.config.schedule),
             "user_id": user_id,
-            "kyc_status": customer.kyc_status(now, &schedule),
-            "kyc_form_url": kyc_form_url(&origin, customer),
-        })))
+        }))
     })
 }
 
 /// `POST /onboarding-form`: the enhanced verification link; the customer completes it
 /// after the schedule's KYC delay, which lifts `kyc_reinforced_required`.
-pub(crate) async fn onboarding_form(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let fields = Fields::json(&body)?;
-    let user_id = fields.required_id("user_id")?;
+pub(crate) async fn onboarding_form(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
+    let user_id = f.required_id("user_id")?;
     let delay = app.shared.config.schedule.kyc_decided;
-    let origin = app.shared.origin.clone();
+    let origin = &app.shared.origin;
     app.shared.world(|world, now| {
         own_customer(world, user_id)?;
         if let Some(customer) = world.customers.get_mut(&user_id) {
             customer.reinforced_at.get_or_insert(later(now, delay));
         }
-        Ok(ok(json!({
+        Ok(ok(object! {
+            "expires_at": ApiTime(shift(now, chrono::TimeDelta::days(90))),
             "onboarding_link": format!("{origin}/gateway/onboarding/{}", random_uuid()),
-            "expires_at": api_time(shift(now, chrono::TimeDelta::days(90))),
-        })))
+        }))
     })
 }
 
 /// `POST /customers/{user_id}/documents`: the one operation with documented 403/404/422.
 pub(crate) async fn upload_document(
     State(app): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    PathParam(raw): PathParam,
     RawBody(body): RawBody,
 ) -> Answer {
-    let user_id = path
-        .ok()
-        .and_then(|Path(raw)| raw.parse::<u64>().ok())
-        .ok_or_else(|| {
-            Fail::code("user_not_found")
-                .message("the user_id in the path is not a customer id")
-                .with_status(StatusCode::NOT_FOUND)
-        })?;
+    let user_id = raw.and_then(|raw| raw.parse::<u64>().ok()).ok_or_else(|| {
+        Fail::code("user_not_found")
+            .message("the user_id in the path is not a customer id")
+            .with_status(StatusCode::NOT_FOUND)
+    })?;
     app.shared
         .world(|world, _| match world.customers.get(&user_id) {
             None => Err(user_not_found(user_id).with_status(StatusCode::NOT_FOUND)),
@@ -416,7 +396,7 @@ pub(crate) async fn upload_document(
             customer.documents = customer.documents.saturating_add(1);
         }
     });
-    Ok(envelope("ok", None, None))
+    Ok(envelope("ok", None, None::<bool>))
 }
 
 /// A `data:{mime};base64,…` document (or bare base64) must decode; an http(s) URL is
@@ -454,8 +434,7 @@ fn check_file(file: &str) -> Result<(), Fail> {
 }
 
 /// `GET /customers/find`: by `user_id`, `email` or `external_id`; 404 when nobody matches.
-pub(crate) async fn find(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn find(State(app): State<AppState>, Query(q): Query) -> Answer {
     let user_id = q.id("user_id")?;
     let email = q.text("email")?;
     let external_id = q.text("external_id")?;
@@ -465,7 +444,7 @@ pub(crate) async fn find(State(app): State<AppState>, RawQuery(query): RawQuery)
             "is required unless email or external_id is given",
         ));
     }
-    let schedule = app.shared.config.schedule;
+    let schedule = &app.shared.config.schedule;
     app.shared.world(|world, now| {
         world
             .own_customers()
@@ -478,7 +457,7 @@ pub(crate) async fn find(State(app): State<AppState>, RawQuery(query): RawQuery)
                         .as_deref()
                         .is_none_or(|x| c.external_id.as_deref() == Some(x))
             })
-            .map(|c| ok(c.to_json(now, &schedule)))
+            .map(|c| ok(c.view(now, schedule)))
             .ok_or_else(|| {
                 Fail::code("user_not_found")
                     .message("no customer matches")

@@ -284,6 +284,8 @@ async fn deliveries(State(app): State<AppState>) -> Response {
                 }
             };
             json!({
+                "id": d.id,
+                "duplicate_of": d.duplicate_of,
                 "event_type": d.event_type,
                 "url": d.url,
                 "attempts": d.attempts,

@@ -14,7 +14,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use cryptopocket_api::operations as spec;
 
-use crate::server::AppState;
+use crate::server::{AppState, Checked};
 
 /// One operation: its row of the spec's operation table (`cryptopocket_api::operations`,
 /// which `cargo xtask gen` writes from `openapi/cryptopocket.yaml`) and its handler. The
@@ -23,8 +23,8 @@ use crate::server::AppState;
 pub(crate) struct Operation {
     /// The spec's row: operationId, method, path.
     pub(crate) spec: &'static cryptopocket_api::Operation,
-    /// The handler, answering the given method.
-    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+    /// The handler behind the operations' checks (`Checked`), answering the given method.
+    handler: fn(MethodFilter, &'static str) -> MethodRouter<AppState>,
 }
 
 impl Operation {
@@ -54,79 +54,48 @@ impl Operation {
                     self.spec.id, self.spec.method
                 )
             });
-        (self.handler)(filter)
+        (self.handler)(filter, self.spec.id)
     }
 }
 
-const fn serve(
-    spec: &'static cryptopocket_api::Operation,
-    handler: fn(MethodFilter) -> MethodRouter<AppState>,
-) -> Operation {
-    Operation { spec, handler }
+/// A row of [`OPERATIONS`]: the spec's operation and the handler that serves it.
+macro_rules! serve {
+    ($spec:ident => $handler:path) => {
+        Operation {
+            spec: &spec::$spec,
+            handler: |method, id| on(method, Checked::new(Some(id), $handler)),
+        }
+    };
 }
 
 /// Every operation of the spec with its handler, in the spec's order.
 pub(crate) const OPERATIONS: &[Operation] = &[
-    serve(&spec::AUTHENTICATE, |method| {
-        on(method, common::authenticate)
-    }),
-    serve(&spec::GET_TOKEN_PRICE, |method| {
-        on(method, common::token_price)
-    }),
-    serve(&spec::GET_AVAILABLE_ASSETS, |method| {
-        on(method, common::available_assets)
-    }),
-    serve(&spec::LIST_CUSTOMERS, |method| on(method, customers::list)),
-    serve(&spec::REGISTER_USER, |method| {
-        on(method, customers::register)
-    }),
-    serve(&spec::REGISTER_USER_KYC_DELEGATED, |method| {
-        on(method, customers::register_delegated)
-    }),
-    serve(&spec::REGISTER_COMPANY, |method| {
-        on(method, customers::register_company)
-    }),
-    serve(&spec::CHECK_KYC, |method| on(method, customers::check_kyc)),
-    serve(&spec::CREATE_ONBOARDING_FORM, |method| {
-        on(method, customers::onboarding_form)
-    }),
-    serve(&spec::UPLOAD_CUSTOMER_DOCUMENT, |method| {
-        on(method, customers::upload_document)
-    }),
-    serve(&spec::FIND_USER, |method| on(method, customers::find)),
-    serve(&spec::LIST_PAYMENT_METHODS, |method| {
-        on(method, common::payment_methods)
-    }),
-    serve(&spec::GET_QUOTE, |method| on(method, common::quote)),
-    serve(&spec::CREATE_PAYMENT, |method| {
-        on(method, onramp::create_payment)
-    }),
-    serve(&spec::CREATE_GUIDED_PAYMENT, |method| {
-        on(method, onramp::create_guided)
-    }),
-    serve(&spec::GET_PAYMENT, |method| on(method, onramp::get_payment)),
-    serve(&spec::LIST_PAYMENTS, |method| on(method, onramp::list)),
-    serve(&spec::GET_RAMPOFF_QUOTE, |method| {
-        on(method, common::rampoff_quote)
-    }),
-    serve(&spec::CREATE_RAMPOFF, |method| on(method, offramp::create)),
-    serve(&spec::GET_RAMPOFF, |method| on(method, offramp::get)),
-    serve(&spec::LIST_RAMPOFFS, |method| on(method, offramp::list)),
-    serve(&spec::LIST_BANK_ACCOUNTS, |method| {
-        on(method, banking::accounts)
-    }),
-    serve(&spec::LIST_BANK_ACCOUNT_TRANSACTIONS, |method| {
-        on(method, banking::transactions)
-    }),
-    serve(&spec::RECONCILE_PAYMENT, |method| {
-        on(method, banking::reconcile)
-    }),
-    serve(&spec::SUBSCRIBE_TO_WEBHOOK, |method| {
-        on(method, subscriptions::subscribe)
-    }),
-    serve(&spec::UPDATE_WEBHOOK_SUBSCRIPTION, |method| {
-        on(method, subscriptions::update)
-    }),
+    serve!(AUTHENTICATE => common::authenticate),
+    serve!(GET_TOKEN_PRICE => common::token_price),
+    serve!(GET_AVAILABLE_ASSETS => common::available_assets),
+    serve!(LIST_CUSTOMERS => customers::list),
+    serve!(REGISTER_USER => customers::register),
+    serve!(REGISTER_USER_KYC_DELEGATED => customers::register_delegated),
+    serve!(REGISTER_COMPANY => customers::register_company),
+    serve!(CHECK_KYC => customers::check_kyc),
+    serve!(CREATE_ONBOARDING_FORM => customers::onboarding_form),
+    serve!(UPLOAD_CUSTOMER_DOCUMENT => customers::upload_document),
+    serve!(FIND_USER => customers::find),
+    serve!(LIST_PAYMENT_METHODS => common::payment_methods),
+    serve!(GET_QUOTE => common::quote),
+    serve!(CREATE_PAYMENT => onramp::create_payment),
+    serve!(CREATE_GUIDED_PAYMENT => onramp::create_guided),
+    serve!(GET_PAYMENT => onramp::get_payment),
+    serve!(LIST_PAYMENTS => onramp::list),
+    serve!(GET_RAMPOFF_QUOTE => common::rampoff_quote),
+    serve!(CREATE_RAMPOFF => offramp::create),
+    serve!(GET_RAMPOFF => offramp::get),
+    serve!(LIST_RAMPOFFS => offramp::list),
+    serve!(LIST_BANK_ACCOUNTS => banking::accounts),
+    serve!(LIST_BANK_ACCOUNT_TRANSACTIONS => banking::transactions),
+    serve!(RECONCILE_PAYMENT => banking::reconcile),
+    serve!(SUBSCRIBE_TO_WEBHOOK => subscriptions::subscribe),
+    serve!(UPDATE_WEBHOOK_SUBSCRIPTION => subscriptions::update),
 ];
 
 #[cfg(test)]

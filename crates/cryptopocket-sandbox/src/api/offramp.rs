@@ -1,11 +1,10 @@
 //! OffRamp: create an operation, follow it, list them.
 
-use axum::extract::{RawQuery, State};
-use serde_json::json;
+use axum::extract::State;
 
 use crate::clock::later;
-use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, ok};
+use crate::input::{JsonBody, Query};
+use crate::reply::{Answer, Fail, object, ok};
 use crate::server::AppState;
 use crate::world::{RampStatus, Rampoff, base_units, iban_problem, new_id};
 
@@ -16,8 +15,7 @@ use super::paging::PageRequest;
 /// `POST /createRampoff`: answers the deposit wallet; the customer's crypto arrives and
 /// the payout is sent as the schedule says (`CRYPTO_RECEIVED`, then
 /// `TRANSFER_RAMPOFF_FINISHED`).
-pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let f = Fields::json(&body)?;
+pub(crate) async fn create(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
     let user_id = f.required_id("user_id")?;
     let amount = f.required_amount("amount")?;
     let symbol = f.required_text("symbol")?;
@@ -67,26 +65,24 @@ pub(crate) async fn create(State(app): State<AppState>, RawBody(body): RawBody) 
             txid: None,
             external_id,
         };
-        let answer = json!({
+        let answer = ok(object! {
+            "id": &rampoff.id,
             "rampoff": "payment created",
-            "wallet": rampoff.wallet,
-            "id": rampoff.id,
+            "wallet": &rampoff.wallet,
         });
-        world.rampoff_order.push(rampoff.id.clone());
-        world.rampoffs.insert(rampoff.id.clone(), rampoff);
-        Ok(ok(answer))
+        world.add_rampoff(rampoff);
+        Ok(answer)
     })
 }
 
 /// `GET /getRampoff?id=`.
-pub(crate) async fn get(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let q = Fields::query(query.as_deref());
+pub(crate) async fn get(State(app): State<AppState>, Query(q): Query) -> Answer {
     let id = q.required_text("id")?;
     app.shared.world(|world, _| {
         world
             .rampoffs
             .get(&id)
-            .map(|r| ok(r.to_json()))
+            .map(|r| ok(r.view()))
             .ok_or_else(|| {
                 let id: String = id.chars().take(40).collect();
                 Fail::code("rampoff_not_found")
@@ -96,11 +92,10 @@ pub(crate) async fn get(State(app): State<AppState>, RawQuery(query): RawQuery) 
 }
 
 /// `GET /rampoffs/list`.
-pub(crate) async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
+pub(crate) async fn list(State(app): State<AppState>, page: PageRequest) -> Answer {
     Ok(app.shared.world(|world, _| {
-        request.answer(&world.rampoff_order, |id| {
-            world.rampoffs.get(id).map(Rampoff::to_json)
+        page.answer(&world.rampoff_order, |id| {
+            world.rampoffs.get(id).map(Rampoff::view)
         })
     }))
 }

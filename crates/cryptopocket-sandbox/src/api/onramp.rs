@@ -1,15 +1,14 @@
 //! OnRamp: direct and guided payments, retrieval and the list.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::catalogue;
 use crate::config::Limits;
-use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, envelope, ok};
+use crate::input::{JsonBody, PathParam};
+use crate::reply::{Answer, Fail, envelope, object, ok};
 use crate::server::AppState;
 use crate::world::{Customer, PayStatus, Payment, World, new_id, random_uuid};
 
@@ -156,8 +155,7 @@ fn place(
 
 /// `POST /createPayment`: a gateway URL for card, psd2 and LATAM methods, transfer
 /// instructions (under the documented misspelt `sucess`) for `transfer`.
-pub(crate) async fn create_payment(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let f = Fields::json(&body)?;
+pub(crate) async fn create_payment(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
     let user_id = f.required_id("user_id")?;
     let payment_type = enabled_method(&f.text("payment_type")?.unwrap_or_else(|| "card".into()))?;
     let fiat_symbol = f.required_text("fiat_symbol")?.to_ascii_uppercase();
@@ -182,42 +180,35 @@ pub(crate) async fn create_payment(State(app): State<AppState>, RawBody(body): R
         external_id: f.text("external_id")?,
         guided: false,
     };
-    let origin = app.shared.origin.clone();
+    let origin = &app.shared.origin;
     app.shared.world(|world, now| {
         let payment = place(world, now, &app, order)?;
         Ok(match payment.concept {
             Some(concept) => {
                 let (iban, bic, holder, _) = catalogue::ACCOUNTS[0];
-                envelope(
-                    "sucess",
-                    Some("payment_created"),
-                    Some(json!({
-                        "payment_id": payment.id,
-                        "iban": iban,
-                        "bic": bic,
-                        "concept": concept,
-                        "destination_name": holder,
-                    })),
-                )
+                let data = object! {
+                    "bic": bic,
+                    "concept": concept,
+                    "destination_name": holder,
+                    "iban": iban,
+                    "payment_id": &payment.id,
+                };
+                envelope("sucess", Some("payment_created"), Some(data))
             }
-            None => envelope(
-                "success",
-                Some("payment_created"),
-                Some(json!({
-                    "payment_id": payment.id,
-                    "url_payment": format!(
-                        "{origin}/gateway/{}?token={}",
-                        payment.payment_type, payment.gateway_token
-                    ),
-                })),
-            ),
+            None => {
+                let url = format!(
+                    "{origin}/gateway/{}?token={}",
+                    payment.payment_type, payment.gateway_token
+                );
+                let data = object! {"payment_id": &payment.id, "url_payment": url};
+                envelope("success", Some("payment_created"), Some(data))
+            }
         })
     })
 }
 
 /// `POST /createGuidedPayment`: EUR only; the payer picks the method on the gateway.
-pub(crate) async fn create_guided(State(app): State<AppState>, RawBody(body): RawBody) -> Answer {
-    let f = Fields::json(&body)?;
+pub(crate) async fn create_guided(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
     let user_id = f.required_id("user_id")?;
     let coin_symbol = f.required_text("coin_symbol")?;
     let coin_chain = f.required_text("coin_chain")?;
@@ -246,16 +237,14 @@ pub(crate) async fn create_guided(State(app): State<AppState>, RawBody(body): Ra
         external_id: f.text("external_id")?,
         guided: true,
     };
-    let origin = app.shared.origin.clone();
+    let origin = &app.shared.origin;
     app.shared.world(|world, now| {
         let payment = place(world, now, &app, order)?;
-        let mut data = json!({
-            "payment_id": payment.id,
+        let data = object! {
+            "external_id"?: payment.external_id.as_deref(),
             "gateway_url": format!("{origin}/gateway/payment/{}", payment.id),
-        });
-        if let Some(external_id) = &payment.external_id {
-            data["external_id"] = json!(external_id);
-        }
+            "payment_id": &payment.id,
+        };
         Ok(envelope(
             "success",
             Some("guided_payment_created"),
@@ -266,11 +255,8 @@ pub(crate) async fn create_guided(State(app): State<AppState>, RawBody(body): Ra
 
 /// `GET /payment/{payment_id}`: `fiat_amount` in cents, `user_id` a string, `txid` once
 /// `coins_sent`, as documented.
-pub(crate) async fn get_payment(
-    State(app): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-) -> Answer {
-    let id = path.map(|Path(id)| id).map_err(|_| {
+pub(crate) async fn get_payment(State(app): State<AppState>, PathParam(id): PathParam) -> Answer {
+    let id = id.ok_or_else(|| {
         Fail::code("payment_not_found")
             .message("the payment_id in the path does not percent-decode to UTF-8")
     })?;
@@ -278,7 +264,7 @@ pub(crate) async fn get_payment(
         world
             .payments
             .get(&id)
-            .map(|p| ok(p.to_json()))
+            .map(|p| ok(p.view()))
             .ok_or_else(|| payment_not_found(&id))
     })
 }
@@ -289,11 +275,10 @@ pub(crate) fn payment_not_found(id: &str) -> Fail {
 }
 
 /// `GET /payments/list`: oldest first, Laravel pagination.
-pub(crate) async fn list(State(app): State<AppState>, RawQuery(query): RawQuery) -> Answer {
-    let request = PageRequest::read(&Fields::query(query.as_deref()))?;
+pub(crate) async fn list(State(app): State<AppState>, page: PageRequest) -> Answer {
     Ok(app.shared.world(|world, _| {
-        request.answer(&world.payment_order, |id| {
-            world.payments.get(id).map(Payment::to_json)
+        page.answer(&world.payment_order, |id| {
+            world.payments.get(id).map(Payment::view)
         })
     }))
 }

@@ -1,7 +1,6 @@
 //! Webhooks: subscribe and update, form-encoded as documented.
 
 use axum::extract::State;
-use serde_json::Value;
 
 use crate::input::{Fields, RawBody};
 use crate::reply::{Answer, Fail, ok};
@@ -45,7 +44,7 @@ pub(crate) async fn subscribe(State(app): State<AppState>, RawBody(body): RawBod
     app.shared.world(|world, _| {
         world.subscriptions.insert(event_type, url);
     });
-    Ok(ok(Value::from("subscription_created")))
+    Ok(ok("subscription_created"))
 }
 
 /// `POST /updateWebhookSubscription`: only an existing subscription can change.
@@ -55,7 +54,7 @@ pub(crate) async fn update(State(app): State<AppState>, RawBody(body): RawBody) 
         .world(|world, _| match world.subscriptions.get_mut(&event_type) {
             Some(current) => {
                 *current = url;
-                Ok(ok(Value::from("subscription_updated")))
+                Ok(ok("subscription_updated"))
             }
             None => Err(Fail::code("subscription_not_found").message(format!(
                 "there is no {event_type} subscription to update; subscribe first"

@@ -1,8 +1,10 @@
 //! The sandbox's behaviour tests over real HTTP, in one binary so that the dependency tree is
 //! linked once: malformed and hostile input, slow and surplus connections, floods, isolation
-//! between sandboxes, and webhook deliveries.
+//! between sandboxes, webhook deliveries, and the drills for a receiver (redelivery, deliver
+//! twice, several subscriber URLs).
 
 mod connections;
+mod drills;
 mod flood;
 mod isolation;
 mod robustness;

@@ -5,7 +5,9 @@
 //! - `stores`: the inbox protocol (claim, busy, release, complete, lease takeover) on every
 //!   store;
 //! - `drills`: the sandbox delivering real events with duplicates, the legacy pair, failing,
-//!   hanging and dying handlers, per store, and two PostgreSQL receivers sharing a database.
+//!   hanging and dying handlers, per store, and two PostgreSQL receivers sharing a database;
+//! - `sandbox_drills`: the sandbox's own drills (deliver twice, two subscriber URLs, redeliver
+//!   all) against one inbox, memory and SQLite.
 //!
 //! The PostgreSQL tests need `CRYPTOPOCKET_TEST_POSTGRES_URL` (`cargo xtask test` sets it) and
 //! fail without it. `cargo test -p cryptopocket-webhooks -- --nocapture` prints the drills'
@@ -14,5 +16,6 @@
 mod drill;
 mod drills;
 mod endpoint;
+mod sandbox_drills;
 mod stores;
 mod support;

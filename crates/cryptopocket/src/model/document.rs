@@ -19,7 +19,8 @@ pub struct UnknownValue {
 }
 
 /// Defines a closed request enum: variants with their wire words, `ALL`, `as_str`,
-/// `Display`, `FromStr`, `Serialize`, and the conversion to the generated type.
+/// `Display`, `FromStr`, `Serialize`, `clap::ValueEnum` (feature `clap`), and the conversion
+/// to the generated type.
 macro_rules! request_enum {
     (
         $(#[$meta:meta])*
@@ -91,6 +92,18 @@ macro_rules! request_enum {
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
+            }
+        }
+
+        /// A command line offers (in help and completions) and accepts exactly the API's words.
+        #[cfg(feature = "clap")]
+        impl clap::ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] {
+                Self::ALL
+            }
+
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.as_str()))
             }
         }
     };

@@ -29,6 +29,40 @@
 
 pub(crate) mod open_enum;
 
+/// The setters of a request builder's optional fields, each storing `Some(value)` in the field
+/// of its name: `name(impl Into<T>)` takes anything that converts into `T`, `name(T)` a `T`.
+///
+/// ```text
+/// impl NewPayment {
+///     crate::model::setters! {
+///         /// The token's chain.
+///         coin_chain(impl Into<String>);
+///         /// How the customer pays.
+///         payment_type(PaymentType);
+///     }
+/// }
+/// ```
+macro_rules! setters {
+    () => {};
+    ($(#[$doc:meta])* $name:ident(impl Into<$ty:ty>); $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(mut self, $name: impl Into<$ty>) -> Self {
+            self.$name = Some($name.into());
+            self
+        }
+        $crate::model::setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* $name:ident($ty:ty); $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(mut self, $name: $ty) -> Self {
+            self.$name = Some($name);
+            self
+        }
+        $crate::model::setters!($($rest)*);
+    };
+}
+pub(crate) use setters;
+
 mod document;
 mod error_code;
 mod ids;

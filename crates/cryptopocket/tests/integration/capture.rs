@@ -14,8 +14,13 @@ use cryptopocket_sandbox::Sandbox;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use wiremock::{
+    Mock,
+    matchers::{path, path_regex},
+};
+
 use crate::support::{
-    MockServer, Reply, client_builder, fast_retries,
+    AUTHENTICATE, client_builder, fast_retries, mock,
     sandbox::{KYC_DECIDED, person, purchase},
 };
 
@@ -200,7 +205,7 @@ async fn each_exchange_is_one_line_with_secrets_and_personal_data_redacted() {
 
 #[tokio::test]
 async fn a_capture_that_cannot_be_written_never_fails_the_call() {
-    let server = MockServer::start(|_| Reply::token("tok-unwritable-0001")).await;
+    let server = mock::issuing("tok-unwritable-0001").await;
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, b"").unwrap();
@@ -209,36 +214,36 @@ async fn a_capture_that_cannot_be_written_never_fails_the_call() {
         .build()
         .unwrap();
     client.authenticate().await.unwrap();
-    assert_eq!(server.count("/api/authenticate"), 1);
+    assert_eq!(mock::count(&server, AUTHENTICATE).await, 1);
 }
 
 #[tokio::test]
 async fn errors_come_out_as_without_capture_and_odd_bodies_are_recorded_masked() {
     const SECRET: &str = "secret-test";
     let big = "x".repeat(4096);
-    let server = MockServer::start(move |request| {
-        if request.is("POST", "/api/authenticate") {
-            Reply::token("tok-odd-bodies-0001")
-        } else if request.route() == "/api/quote" {
-            // A server exception quoting the request inside a JSON string.
-            Reply::Json(
-                200,
-                json!({"status": "error", "error": "exception",
-                       "message": format!("SQL failed near api_secret={SECRET}")}),
-            )
-        } else if request.route().starts_with("/api/payment/") {
-            // A proxy page that echoes the request, secret and token included.
-            Reply::Raw(
-                502,
-                "text/html".into(),
-                format!("<h1>Bad gateway</h1> api_secret={SECRET} auth=tok-odd-bodies-0001"),
-                vec![("retry-after".into(), "120".into())],
-            )
-        } else {
-            Reply::Raw(200, "application/json".into(), big.clone(), vec![])
-        }
-    })
-    .await;
+    let server = mock::issuing("tok-odd-bodies-0001").await;
+    // A server exception quoting the request inside a JSON string.
+    let exception = mock::json(
+        200,
+        json!({"status": "error", "error": "exception",
+               "message": format!("SQL failed near api_secret={SECRET}")}),
+    );
+    Mock::given(path("/api/quote"))
+        .respond_with(exception)
+        .mount(&server)
+        .await;
+    // A proxy page that echoes the request, secret and token included.
+    let proxy = mock::raw(
+        502,
+        "text/html",
+        format!("<h1>Bad gateway</h1> api_secret={SECRET} auth=tok-odd-bodies-0001"),
+    )
+    .insert_header("retry-after", "120");
+    Mock::given(path_regex("^/api/payment/"))
+        .respond_with(proxy)
+        .mount(&server)
+        .await;
+    mock::otherwise(&server, mock::raw(200, "application/json", big)).await;
     let dir = tempfile::tempdir().unwrap();
     let client = client_builder(&server)
         .retry_policy(fast_retries(1))

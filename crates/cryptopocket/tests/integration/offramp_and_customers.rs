@@ -3,7 +3,7 @@
 //! The upload's real 403/404/422 come from the local sandbox, in `sandbox_errors.rs`.
 
 use cryptopocket::{
-    Error,
+    Client, Error,
     customers::NewDocument,
     model::{DocumentType, EventType, OffRampId, OffRampStatus, UserId},
     offramp::{NewOffRamp, OffRampQuoteRequest},
@@ -11,41 +11,47 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::support::{MockServer, Reply, client_builder};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{header, method, path},
+};
 
-/// Authenticates, then answers each `(method, route)` with its reply.
-async fn serving(routes: Vec<(&'static str, &'static str, Reply)>) -> MockServer {
-    MockServer::start(move |request| {
-        if request.is("POST", "/api/authenticate") {
-            return Reply::token("T1");
-        }
-        routes
-            .iter()
-            .find(|(method, route, _)| request.is(method, route) && request.auth() == Some("T1"))
-            .map_or_else(
-                || Reply::Json(404, json!({"message": "not found"})),
-                |(_, _, reply)| reply.clone(),
-            )
-    })
-    .await
+use crate::support::mock::{self, Received as _};
+
+/// Authenticates with `T1`, then answers each `(method, route)` called with that token with
+/// its reply; a client pointed at the server.
+async fn serving(
+    routes: Vec<(&'static str, &'static str, ResponseTemplate)>,
+) -> (MockServer, Client) {
+    let (server, client) = mock::authenticated().await;
+    for (verb, route, reply) in routes {
+        Mock::given(method(verb))
+            .and(path(route))
+            .and(header("auth", "T1"))
+            .respond_with(reply)
+            .mount(&server)
+            .await;
+    }
+    mock::otherwise(&server, mock::json(404, json!({"message": "not found"}))).await;
+    (server, client)
 }
 
 #[tokio::test]
 async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
-    let server = serving(vec![
+    let (server, client) = serving(vec![
         (
             "POST",
             "/api/createRampoff",
-            Reply::fixture("createRampoff.response.json"),
+            mock::fixture("createRampoff.response.json"),
         ),
         (
             "GET",
             "/api/getRampoff",
-            Reply::fixture("getRampoff.response.json"),
+            mock::fixture("getRampoff.response.json"),
         ),
     ])
     .await;
-    let offramp = client_builder(&server).build().unwrap().offramp();
+    let offramp = client.offramp();
 
     let created = offramp
         .create(
@@ -61,7 +67,9 @@ async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
         "0xe0Ccfeb1EAd1cA32e0979Eb9b9dFca99D609aE2A"
     );
     assert_eq!(created.state, "payment created");
-    let sent = server.requests_to("/api/createRampoff")[0].json().unwrap();
+    let sent = mock::requests_to(&server, "/api/createRampoff").await[0]
+        .json()
+        .unwrap();
     // The exact decimal, written as its digits: `20`, not a float.
     assert_eq!(sent["amount"], json!(20));
     assert_eq!(sent["user_id"], json!(106));
@@ -77,7 +85,7 @@ async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
     assert_eq!(status.fiat_amount, Some(Decimal::new(480_024, 2)));
     assert_eq!(status.crypto.as_deref(), Some("BUSD"));
     assert_eq!(
-        server.requests_to("/api/getRampoff")[0].query("id"),
+        mock::requests_to(&server, "/api/getRampoff").await[0].query("id"),
         Some("S35AJ0gSzf6P30XJRc2yMsIOK")
     );
 }
@@ -85,7 +93,7 @@ async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {
 #[tokio::test]
 async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one() {
     let answer = |fiat_amount: &str| {
-        Reply::Json(
+        mock::json(
             200,
             json!({"status": "success", "data": {
                 "symbol": "BUSD", "blockchain": "bsc", "amount": 20.1,
@@ -93,8 +101,8 @@ async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one
             }}),
         )
     };
-    let server = serving(vec![("GET", "/api/getRampoffQuote", answer("4800.245"))]).await;
-    let offramp = client_builder(&server).build().unwrap().offramp();
+    let (server, client) = serving(vec![("GET", "/api/getRampoffQuote", answer("4800.245"))]).await;
+    let offramp = client.offramp();
 
     let quote = offramp
         .quote(&OffRampQuoteRequest::new(Decimal::new(201, 1), "BUSD").blockchain("bsc"))
@@ -108,7 +116,7 @@ async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one
         (quote.symbol.as_deref(), quote.blockchain.as_deref()),
         (Some("BUSD"), Some("bsc"))
     );
-    let sent = &server.requests_to("/api/getRampoffQuote")[0];
+    let sent = &mock::requests_to(&server, "/api/getRampoffQuote").await[0];
     assert_eq!(
         (
             sent.query("amount"),
@@ -118,8 +126,9 @@ async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one
         (Some("20.1"), Some("BUSD"), Some("bsc"))
     );
 
-    let server = serving(vec![("GET", "/api/getRampoffQuote", answer("4.800,24"))]).await;
-    let offramp = client_builder(&server).build().unwrap().offramp();
+    let (_server, client) =
+        serving(vec![("GET", "/api/getRampoffQuote", answer("4.800,24"))]).await;
+    let offramp = client.offramp();
     let error = offramp
         .quote(&OffRampQuoteRequest::new(Decimal::new(20, 0), "BUSD"))
         .await
@@ -137,20 +146,20 @@ async fn an_off_ramp_quote_reads_its_payout_string_exactly_and_refuses_a_bad_one
 
 #[tokio::test]
 async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
-    let server = serving(vec![
+    let (server, client) = serving(vec![
         (
             "POST",
             "/api/subscribeToWebhook",
-            Reply::fixture("subscribeToWebhook.response.json"),
+            mock::fixture("subscribeToWebhook.response.json"),
         ),
         (
             "POST",
             "/api/updateWebhookSubscription",
-            Reply::fixture("updateWebhookSubscription.response.json"),
+            mock::fixture("updateWebhookSubscription.response.json"),
         ),
     ])
     .await;
-    let webhooks = client_builder(&server).build().unwrap().webhooks();
+    let webhooks = client.webhooks();
 
     let created = webhooks
         .subscribe(&EventType::CoinsSent, "https://demo.com")
@@ -164,7 +173,7 @@ async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
         .unwrap();
     assert_eq!(updated, "subscription_updated");
 
-    let subscribe = &server.requests_to("/api/subscribeToWebhook")[0];
+    let subscribe = &mock::requests_to(&server, "/api/subscribeToWebhook").await[0];
     assert_eq!(
         subscribe.header("content-type"),
         Some("application/x-www-form-urlencoded")
@@ -174,7 +183,7 @@ async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
         "type=COINS_SENT&url=https%3A%2F%2Fdemo.com"
     );
     assert_eq!(
-        server.requests_to("/api/updateWebhookSubscription")[0].text(),
+        mock::requests_to(&server, "/api/updateWebhookSubscription").await[0].text(),
         "type=TRANSFER_RAMPOFF_FINISHED&url=https%3A%2F%2Fdemo.com%2Fnew"
     );
 
@@ -184,15 +193,15 @@ async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
     assert!(matches!(unknown.await, Err(Error::InvalidRequest(_))));
     let not_url = webhooks.subscribe(&EventType::PayIn, "demo.com");
     assert!(matches!(not_url.await, Err(Error::InvalidRequest(_))));
-    assert_eq!(server.count("/api/subscribeToWebhook"), 1);
+    assert_eq!(mock::count(&server, "/api/subscribeToWebhook").await, 1);
 }
 
 #[tokio::test]
 async fn a_document_upload_sends_the_documented_body() {
     let route = "/api/customers/106/documents";
-    let reply = Reply::fixture("uploadCustomerDocument.response.json");
-    let server = serving(vec![("POST", route, reply)]).await;
-    let customers = client_builder(&server).build().unwrap().customers();
+    let reply = mock::fixture("uploadCustomerDocument.response.json");
+    let (server, client) = serving(vec![("POST", route, reply)]).await;
+    let customers = client.customers();
     let file = "https://cdn.example.com/documents/payslip-january.pdf";
 
     customers
@@ -202,6 +211,6 @@ async fn a_document_upload_sends_the_documented_body() {
         )
         .await
         .unwrap();
-    let sent = server.requests_to(route)[0].json().unwrap();
+    let sent = mock::requests_to(&server, route).await[0].json().unwrap();
     assert_eq!(sent, json!({"type": "payslip", "file": file}));
 }

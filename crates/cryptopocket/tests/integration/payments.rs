@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone as _, Utc};
 use cryptopocket::{
-    Error,
+    Client, Error,
     model::{PaymentId, PaymentStatus, UserId},
     onramp::{NewGuidedPayment, PaymentInstructions},
 };
@@ -12,29 +12,32 @@ use futures::StreamExt as _;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::support::{MockServer, Reply, client_builder, fixture, payment_request};
+use wiremock::{
+    Mock, MockServer, Request, ResponseTemplate,
+    matchers::{header, path},
+};
 
-const AUTHENTICATE: &str = "/api/authenticate";
-const CREATE_PAYMENT: &str = "/api/createPayment";
-const CREATE_GUIDED_PAYMENT: &str = "/api/createGuidedPayment";
-const LIST_PAYMENTS: &str = "/api/payments/list";
+use crate::support::{
+    CREATE_GUIDED_PAYMENT, CREATE_PAYMENT, LIST_PAYMENTS, fixture,
+    mock::{self, Received as _},
+    page_body, payment_data, payment_request,
+};
 
 fn dec(text: &str) -> Decimal {
     Decimal::from_str_exact(text).unwrap()
 }
 
-/// A server that authenticates and answers `route` with `reply`.
-async fn serving(route: &'static str, reply: Reply) -> MockServer {
-    MockServer::start(move |request| {
-        if request.is("POST", AUTHENTICATE) {
-            Reply::token("T1")
-        } else if request.route() == route && request.auth() == Some("T1") {
-            reply.clone()
-        } else {
-            Reply::Json(404, json!({"message": "not found"}))
-        }
-    })
-    .await
+/// A server that authenticates with `T1` and answers `route` called with that token with
+/// `reply`; a client pointed at it.
+async fn serving(route: &'static str, reply: ResponseTemplate) -> (MockServer, Client) {
+    let (server, client) = mock::authenticated().await;
+    Mock::given(path(route))
+        .and(header("auth", "T1"))
+        .respond_with(reply)
+        .mount(&server)
+        .await;
+    mock::otherwise(&server, mock::json(404, json!({"message": "not found"}))).await;
+    (server, client)
 }
 
 /// Asserts that `sent` is the documented request `example`: the same keys, the same values,
@@ -60,8 +63,7 @@ fn assert_body_is_example(sent: &Value, example: &Value) {
 #[tokio::test]
 async fn a_documented_payment_becomes_typed_values() {
     let route = "/api/payment/aBcDeFgHiJkLmNoPqRsTuVwXy";
-    let server = serving(route, Reply::fixture("getPayment.response.json")).await;
-    let client = client_builder(&server).build().unwrap();
+    let (server, client) = serving(route, mock::fixture("getPayment.response.json")).await;
 
     let payment = client
         .onramp()
@@ -91,19 +93,18 @@ async fn a_documented_payment_becomes_typed_values() {
     assert_eq!(payment.holder, None);
     assert_eq!(payment.txid, None);
 
-    let get = &server.requests_to(route)[0];
+    let get = &mock::requests_to(&server, route).await[0];
     assert_eq!(get.method, "GET");
     assert_eq!(get.auth(), Some("T1"));
 }
 
 #[tokio::test]
 async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
-    let server = serving(
+    let (server, client) = serving(
         CREATE_PAYMENT,
-        Reply::fixture("createPayment.response.card-psd2.json"),
+        mock::fixture("createPayment.response.card-psd2.json"),
     )
     .await;
-    let client = client_builder(&server).build().unwrap();
 
     let created = client
         .onramp()
@@ -120,7 +121,7 @@ async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
         }
     );
 
-    let requests = server.requests_to(CREATE_PAYMENT);
+    let requests = mock::requests_to(&server, CREATE_PAYMENT).await;
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request.method, "POST");
@@ -147,12 +148,11 @@ async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
 
 #[tokio::test]
 async fn a_transfer_payment_gives_bank_details_despite_the_sucess_typo() {
-    let server = serving(
+    let (server, client) = serving(
         CREATE_PAYMENT,
-        Reply::fixture("createPayment.response.transfer.json"),
+        mock::fixture("createPayment.response.transfer.json"),
     )
     .await;
-    let client = client_builder(&server).build().unwrap();
 
     let created = client
         .onramp()
@@ -170,16 +170,16 @@ async fn a_transfer_payment_gives_bank_details_despite_the_sucess_typo() {
             beneficiary: Some("Fintech Payments, S.L".into()),
         }
     );
+    assert_eq!(mock::count(&server, CREATE_PAYMENT).await, 1);
 }
 
 #[tokio::test]
 async fn a_guided_payment_gives_the_gateway_and_always_sends_eur() {
-    let server = serving(
+    let (server, client) = serving(
         CREATE_GUIDED_PAYMENT,
-        Reply::fixture("createGuidedPayment.response.json"),
+        mock::fixture("createGuidedPayment.response.json"),
     )
     .await;
-    let client = client_builder(&server).build().unwrap();
 
     let guided = client
         .onramp()
@@ -197,7 +197,7 @@ async fn a_guided_payment_gives_the_gateway_and_always_sends_eur() {
     );
     assert_eq!(guided.external_id.as_deref(), Some("order-abc-001"));
 
-    let requests = server.requests_to(CREATE_GUIDED_PAYMENT);
+    let requests = mock::requests_to(&server, CREATE_GUIDED_PAYMENT).await;
     assert_eq!(requests.len(), 1);
     let body = requests[0].json().expect("a JSON body");
     assert_eq!(body["fiat_symbol"], json!("EUR"), "{body}");
@@ -211,20 +211,14 @@ async fn a_guided_payment_gives_the_gateway_and_always_sends_eur() {
 
 /// A payment as List on-ramp transactions returns it (the Retrieve payment shape).
 fn listed_payment(id: &str) -> Value {
-    let mut payment = fixture("getPayment.response.json")["data"].clone();
+    let mut payment = payment_data();
     payment["id"] = json!(id);
     payment
 }
 
-fn page_reply(page: u64, ids: &[&str]) -> Reply {
-    Reply::Json(
-        200,
-        json!({
-            "status": "ok",
-            "data": ids.iter().map(|id| listed_payment(id)).collect::<Vec<_>>(),
-            "pagination": {"current_page": page, "per_page": 2, "total": 5, "last_page": 3},
-        }),
-    )
+fn page_reply(page: u64, ids: &[&str]) -> ResponseTemplate {
+    let items = ids.iter().map(|id| listed_payment(id)).collect();
+    mock::json(200, page_body(items, page, 2, 5, 3))
 }
 
 const PAGES: [&[&str]; 3] = [
@@ -235,18 +229,14 @@ const PAGES: [&[&str]; 3] = [
 
 #[tokio::test]
 async fn the_payments_stream_walks_every_page_once_in_order() {
-    let server = MockServer::start(|request| {
-        if request.is("POST", AUTHENTICATE) {
-            return Reply::token("T1");
-        }
+    let (server, client) = mock::authenticated().await;
+    mock::otherwise(&server, |request: &Request| {
         match request.query("page").and_then(|p| p.parse::<u64>().ok()) {
             Some(page @ 1..=3) => page_reply(page, PAGES[page as usize - 1]),
-            _ => Reply::Json(404, json!({"message": "no such page"})),
+            _ => mock::json(404, json!({"message": "no such page"})),
         }
     })
     .await;
-    let client = client_builder(&server).build().unwrap();
-
     let results: Vec<Result<_, Error>> = client.onramp().list().stream().collect().await;
     let ids: Vec<String> = results
         .into_iter()
@@ -255,7 +245,7 @@ async fn the_payments_stream_walks_every_page_once_in_order() {
     let expected: Vec<String> = PAGES.concat().iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(ids, expected);
 
-    let lists = server.requests_to(LIST_PAYMENTS);
+    let lists = mock::requests_to(&server, LIST_PAYMENTS).await;
     assert_eq!(lists.len(), 3, "{lists:#?}");
     let pages: Vec<_> = lists.iter().map(|r| r.query("page")).collect();
     assert_eq!(pages, [Some("1"), Some("2"), Some("3")]);
@@ -264,16 +254,8 @@ async fn the_payments_stream_walks_every_page_once_in_order() {
 
 #[tokio::test]
 async fn one_page_of_payments_reports_its_position() {
-    let server = MockServer::start(|request| {
-        if request.is("POST", AUTHENTICATE) {
-            Reply::token("T1")
-        } else {
-            page_reply(2, PAGES[1])
-        }
-    })
-    .await;
-    let client = client_builder(&server).build().unwrap();
-
+    let (server, client) = mock::authenticated().await;
+    mock::otherwise(&server, page_reply(2, PAGES[1])).await;
     let page = client.onramp().list().page(2).await.unwrap();
     assert_eq!(page.page, 2);
     assert_eq!(page.last_page, Some(3));
@@ -282,24 +264,16 @@ async fn one_page_of_payments_reports_its_position() {
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.items[0].fiat_amount, Decimal::new(15050, 2));
     assert_eq!(
-        server.requests_to(LIST_PAYMENTS)[0].query("page"),
+        mock::requests_to(&server, LIST_PAYMENTS).await[0].query("page"),
         Some("2")
     );
 }
 
 #[tokio::test]
 async fn a_server_that_ignores_the_page_ends_the_stream_with_repeated_page() {
-    let server = MockServer::start(|request| {
-        if request.is("POST", AUTHENTICATE) {
-            Reply::token("T1")
-        } else {
-            // Whatever page is asked for, page 1 comes back.
-            page_reply(1, PAGES[0])
-        }
-    })
-    .await;
-    let client = client_builder(&server).build().unwrap();
-
+    let (server, client) = mock::authenticated().await;
+    // Whatever page is asked for, page 1 comes back.
+    mock::otherwise(&server, page_reply(1, PAGES[0])).await;
     // Bounded, so a stream that loops forever fails the test instead of hanging it.
     let results: Vec<Result<_, Error>> = client.onramp().list().stream().take(50).collect().await;
 
@@ -317,5 +291,5 @@ async fn a_server_that_ignores_the_page_ends_the_stream_with_repeated_page() {
         "{:?}",
         results[2]
     );
-    assert_eq!(server.count(LIST_PAYMENTS), 2);
+    assert_eq!(mock::count(&server, LIST_PAYMENTS).await, 2);
 }

@@ -7,21 +7,25 @@
 use std::str::FromStr;
 
 use cryptopocket::{
-    Error,
+    Client, Error,
     model::{PaymentId, UserId},
     onramp::QuoteRequest,
 };
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::support::{self, MockServer, Reply, client_builder, logs::Captured};
+use wiremock::{MockServer, Request};
 
-const AUTHENTICATE: &str = "/api/authenticate";
-const PAYMENT_ID: &str = "aBcDeFgHiJkLmNoPqRsTuVwXy";
+use crate::support::{
+    AUTHENTICATE, GET_PAYMENT, PAYMENT_ID, client_builder, fixture_text,
+    logs::Captured,
+    mock::{self, Received as _},
+    payment_data, payment_id,
+};
 
 /// The documented Retrieve payment `data`, with `changes` applied (`Value::Null` removes).
 fn payment(changes: &[(&str, Value)]) -> Value {
-    let mut data = support::fixture("getPayment.response.json")["data"].clone();
+    let mut data = payment_data();
     for (key, value) in changes {
         match value {
             Value::Null => {
@@ -33,21 +37,15 @@ fn payment(changes: &[(&str, Value)]) -> Value {
     data
 }
 
-/// A server that issues a token and answers every other call with `body`.
-async fn answering(body: Value) -> MockServer {
-    MockServer::start(move |request| {
-        if request.is("POST", AUTHENTICATE) {
-            Reply::token("T1")
-        } else {
-            Reply::Json(200, body.clone())
-        }
-    })
-    .await
+/// A server that issues a token and answers every other call with `body`, and a client.
+async fn answering(body: Value) -> (MockServer, Client) {
+    let (server, client) = mock::authenticated().await;
+    mock::otherwise(&server, mock::json(200, body)).await;
+    (server, client)
 }
 
 async fn get_payment(data: Value) -> Result<cryptopocket::onramp::Payment, Error> {
-    let server = answering(json!({"status": "ok", "data": data})).await;
-    let client = client_builder(&server).build().unwrap();
+    let (_server, client) = answering(json!({"status": "ok", "data": data})).await;
     client
         .onramp()
         .get(&PaymentId::from_str(PAYMENT_ID).unwrap())
@@ -119,13 +117,11 @@ async fn a_value_of_another_meaning_still_fails_naming_the_field() {
 
 #[tokio::test]
 async fn pagination_counters_as_strings_still_walk_every_page() {
-    let server = MockServer::start(|request| {
-        if request.is("POST", AUTHENTICATE) {
-            return Reply::token("T1");
-        }
+    let (server, client) = mock::authenticated().await;
+    mock::otherwise(&server, |request: &Request| {
         let page = request.query("page").unwrap_or("1").to_owned();
         let external_id = format!("order-{page}");
-        Reply::Json(
+        mock::json(
             200,
             json!({
                 "status": "ok",
@@ -135,7 +131,6 @@ async fn pagination_counters_as_strings_still_walk_every_page() {
         )
     })
     .await;
-    let client = client_builder(&server).build().unwrap();
     let all: Vec<_> = client.onramp().list().try_collect().await.unwrap();
     let ids: Vec<_> = all
         .iter()
@@ -159,21 +154,17 @@ async fn authenticate_reads_a_string_lifetime_and_drops_an_odd_expiry() {
         json!({"token": "T1", "expires_at": {"date": "2026-06-26"}, "expires_in": "x"}),
     ] {
         let shown = data.to_string();
-        let server = MockServer::start(move |request| {
-            if request.is("POST", AUTHENTICATE) {
-                Reply::Json(200, json!({"status": "ok", "data": data.clone()}))
-            } else {
-                Reply::Json(200, json!({"status": "ok", "data": payment(&[])}))
-            }
-        })
-        .await;
+        let server = MockServer::start().await;
+        let issued = mock::json(200, json!({"status": "ok", "data": data}));
+        mock::on(&server, "POST", AUTHENTICATE, issued).await;
+        mock::otherwise(&server, mock::ok(payment(&[]))).await;
         let client = client_builder(&server).build().unwrap();
         client
             .onramp()
             .get(&PaymentId::from_str(PAYMENT_ID).unwrap())
             .await
             .unwrap_or_else(|e| panic!("{shown}: {e}"));
-        let sent = server.requests_to(&format!("/api/payment/{PAYMENT_ID}"));
+        let sent = mock::requests_to(&server, GET_PAYMENT).await;
         assert_eq!(sent[0].auth(), Some("T1"), "{shown}");
     }
 }
@@ -193,15 +184,8 @@ async fn an_inferred_optional_field_of_an_unexpected_shape_is_dropped_with_a_war
     // Written as text: `json!` would pass the 18-decimal amount through a float.
     let body = r#"{"status":"ok","data":{"coin_amount":0.123456789012345678,
         "price":{"value":"1.0004","currency":"EUR"},"chain":137,"symbol":"USDC","fiat_amount":240}}"#;
-    let server = MockServer::start(move |request| {
-        if request.is("POST", AUTHENTICATE) {
-            Reply::token("T1")
-        } else {
-            Reply::Raw(200, "application/json".into(), body.into(), vec![])
-        }
-    })
-    .await;
-    let client = client_builder(&server).build().unwrap();
+    let (server, client) = mock::authenticated().await;
+    mock::otherwise(&server, mock::raw(200, "application/json", body)).await;
     let quote = client.onramp().quote(&quote_request()).await.unwrap();
     assert_eq!(quote.coin_amount.to_string(), "0.123456789012345678");
     assert_eq!(quote.price, None);
@@ -222,12 +206,11 @@ async fn an_inferred_optional_field_of_an_unexpected_shape_is_dropped_with_a_war
 /// `coin_amount` fails the call, naming the field, instead of being dropped.
 #[tokio::test]
 async fn a_required_field_of_an_inferred_schema_is_never_dropped() {
-    let server = answering(json!({
+    let (_server, client) = answering(json!({
         "status": "ok",
         "data": {"coin_amount": {"value": 1}, "price": 1.0},
     }))
     .await;
-    let client = client_builder(&server).build().unwrap();
     match client.onramp().quote(&quote_request()).await {
         Err(Error::Decode { path, .. }) => assert_eq!(path, "data.coin_amount"),
         other => panic!("expected a decode error, got {other:?}"),
@@ -237,15 +220,59 @@ async fn a_required_field_of_an_inferred_schema_is_never_dropped() {
 /// An error envelope is never made to look like a success by dropping fields.
 #[tokio::test]
 async fn an_error_envelope_with_odd_fields_stays_an_error() {
-    let server = answering(json!({
+    let (_server, client) = answering(json!({
         "status": "error",
         "error": "user_not_found",
         "data": {"coin_amount": {"odd": true}, "chain": 5},
     }))
     .await;
-    let client = client_builder(&server).build().unwrap();
     match client.onramp().quote(&quote_request()).await {
         Err(Error::Api(e)) => assert_eq!(e.code, cryptopocket::ApiErrorCode::UserNotFound),
         other => panic!("expected the API's error, got {other:?}"),
     }
+}
+
+/// An 18-decimal token amount comes out digit for digit, as a JSON number or a string.
+#[tokio::test]
+async fn token_amounts_keep_every_digit_as_a_number_or_a_string() {
+    for (written, expected) in [
+        ("0.123456789012345678", "0.123456789012345678"),
+        ("\"148.32\"", "148.32"),
+        ("1.5e-3", "0.0015"),
+    ] {
+        let body = fixture_text("getPayment.response.json").replace(
+            "\"coin_amount\": 148.32",
+            &format!("\"coin_amount\": {written}"),
+        );
+        assert!(body.contains(written), "the fixture changed shape");
+        let (server, client) = mock::authenticated().await;
+        mock::otherwise(&server, mock::raw(200, "application/json", body)).await;
+        let payment = client.onramp().get(&payment_id()).await.unwrap();
+        assert_eq!(
+            payment.coin_amount.map(|a| a.to_string()).as_deref(),
+            Some(expected),
+            "{written}"
+        );
+    }
+}
+
+/// Values the spec guessed to sit inside `data` may arrive beside it, and a success that
+/// carries no `data` is still a success where nothing depends on it.
+#[tokio::test]
+async fn kyc_status_at_the_top_level_and_a_subscription_without_data_are_read() {
+    let (server, client) = mock::authenticated().await;
+    let top_level = mock::json(200, json!({"status": "ok", "kyc_status": "valid"}));
+    mock::on(&server, "GET", "/api/kyc/check", top_level).await;
+    mock::otherwise(&server, mock::json(200, json!({"status": "success"}))).await;
+    let kyc = client.kyc().get(&UserId::new(106)).await.unwrap();
+    assert_eq!(kyc.status, cryptopocket::model::KycStatus::Valid);
+    let answer = client
+        .webhooks()
+        .subscribe(
+            &cryptopocket::model::EventType::CoinsSent,
+            "https://example.com/hook",
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer, "");
 }

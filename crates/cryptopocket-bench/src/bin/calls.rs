@@ -1,0 +1,113 @@
+//! Makes N calls of one operation through one of the three clients, for instruction counts
+//! under callgrind (`scripts/callgrind.sh` runs it with N and 2N and subtracts).
+//!
+//! `calls CLIENT OPERATION N BASE_URL`
+//!
+//! - CLIENT: `wrapper` (the `cryptopocket` crate), `generated` (`cryptopocket-api`) or `raw`
+//!   (reqwest + serde_json into the generated type).
+//! - OPERATION: `get-payment`, `get-rampoff`, `list-payments` (one page of whatever the
+//!   server holds: 1,000 rows from `fixed-server`), or `build-client` (N clients built,
+//!   nothing sent).
+//!
+//! One call of the operation is made before the N counted ones, so the token, the
+//! connection and every lazy initialisation are paid outside the difference.
+
+use cryptopocket_bench::{PAYMENT_ID, RAMPOFF_ID, Raw, generated, wrapper};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [client, operation, n, base_url] = args.as_slice() else {
+        eprintln!("usage: calls CLIENT OPERATION N BASE_URL");
+        std::process::exit(2);
+    };
+    let n: usize = n.parse().expect("N is a number");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    if operation == "build-client" {
+        run_builds(client, n, base_url);
+        return;
+    }
+    runtime.block_on(async {
+        match client.as_str() {
+            "wrapper" => {
+                let client = wrapper(base_url);
+                let payment = cryptopocket::model::PaymentId::new(PAYMENT_ID).unwrap();
+                let rampoff = cryptopocket::model::OffRampId::new(RAMPOFF_ID).unwrap();
+                for _ in 0..=n {
+                    match operation.as_str() {
+                        "get-payment" => {
+                            std::hint::black_box(client.onramp().get(&payment).await.unwrap());
+                        }
+                        "get-rampoff" => {
+                            std::hint::black_box(client.offramp().get(&rampoff).await.unwrap());
+                        }
+                        "list-payments" => {
+                            std::hint::black_box(client.onramp().list().page(1).await.unwrap());
+                        }
+                        other => panic!("unknown operation {other}"),
+                    }
+                }
+            }
+            "generated" => {
+                let client = generated(base_url);
+                for _ in 0..=n {
+                    match operation.as_str() {
+                        "get-payment" => {
+                            std::hint::black_box(
+                                client
+                                    .get_payment()
+                                    .payment_id(PAYMENT_ID)
+                                    .send()
+                                    .await
+                                    .unwrap(),
+                            );
+                        }
+                        "get-rampoff" => {
+                            std::hint::black_box(
+                                client.get_rampoff().id(RAMPOFF_ID).send().await.unwrap(),
+                            );
+                        }
+                        "list-payments" => {
+                            std::hint::black_box(
+                                client.list_payments().page(1u64).send().await.unwrap(),
+                            );
+                        }
+                        other => panic!("unknown operation {other}"),
+                    }
+                }
+            }
+            "raw" => {
+                let client = Raw::new(base_url);
+                for _ in 0..=n {
+                    match operation.as_str() {
+                        "get-payment" => {
+                            std::hint::black_box(client.get_payment(PAYMENT_ID).await);
+                        }
+                        "get-rampoff" => {
+                            std::hint::black_box(client.get_rampoff(RAMPOFF_ID).await);
+                        }
+                        "list-payments" => {
+                            std::hint::black_box(client.list_payments(1).await);
+                        }
+                        other => panic!("unknown operation {other}"),
+                    }
+                }
+            }
+            other => panic!("unknown client {other}"),
+        }
+    });
+}
+
+/// Builds N clients (plus one first, as for calls).
+fn run_builds(client: &str, n: usize, base_url: &str) {
+    for _ in 0..=n {
+        match client {
+            "wrapper" => drop(std::hint::black_box(wrapper(base_url))),
+            "generated" => drop(std::hint::black_box(generated(base_url))),
+            "raw" => drop(std::hint::black_box(Raw::new(base_url))),
+            other => panic!("unknown client {other}"),
+        }
+    }
+}
