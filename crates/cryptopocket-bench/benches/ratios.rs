@@ -92,15 +92,16 @@ fn main() {
 
     // One call at a time: the time of `calls / 10` calls in a row.
     let sequential = (calls / 10).max(20);
-    macro_rules! one_at_a_time {
-        ($name:expr, $a:expr, $b:expr) => {
+    // The same calls for A and B, `$count` in a row, interleaved round by round.
+    macro_rules! timed {
+        ($name:expr, $count:expr, $a:expr, $b:expr) => {
             if wanted($name) {
                 let ratios = interleaved(
                     rounds,
                     || {
                         runtime.block_on(async {
                             let started = Instant::now();
-                            for _ in 0..sequential {
+                            for _ in 0..$count {
                                 std::hint::black_box($a);
                             }
                             started.elapsed()
@@ -109,7 +110,7 @@ fn main() {
                     || {
                         runtime.block_on(async {
                             let started = Instant::now();
-                            for _ in 0..sequential {
+                            for _ in 0..$count {
                                 std::hint::black_box($b);
                             }
                             started.elapsed()
@@ -120,13 +121,15 @@ fn main() {
             }
         };
     }
-    one_at_a_time!(
+    timed!(
         "getPayment, 1 in flight: wrapper / raw",
+        sequential,
         wrapper_client.onramp().get(&payment).await.unwrap(),
         raw.get_payment(PAYMENT_ID).await
     );
-    one_at_a_time!(
+    timed!(
         "getPayment, 1 in flight: generated / raw",
+        sequential,
         generated_client
             .get_payment()
             .payment_id(PAYMENT_ID)
@@ -135,13 +138,15 @@ fn main() {
             .unwrap(),
         raw.get_payment(PAYMENT_ID).await
     );
-    one_at_a_time!(
+    timed!(
         "getRampoff, 1 in flight: wrapper / raw",
+        sequential,
         wrapper_client.offramp().get(&rampoff).await.unwrap(),
         raw.get_rampoff(RAMPOFF_ID).await
     );
-    one_at_a_time!(
+    timed!(
         "getRampoff, 1 in flight: generated / raw",
+        sequential,
         generated_client
             .get_rampoff()
             .id(RAMPOFF_ID)
@@ -153,41 +158,15 @@ fn main() {
 
     // 1,000-row pages: fewer calls a round.
     let pages = (calls / 200).max(5);
-    macro_rules! big_page {
-        ($name:expr, $a:expr, $b:expr) => {
-            if wanted($name) {
-                let ratios = interleaved(
-                    rounds,
-                    || {
-                        runtime.block_on(async {
-                            let started = Instant::now();
-                            for _ in 0..pages {
-                                std::hint::black_box($a);
-                            }
-                            started.elapsed()
-                        })
-                    },
-                    || {
-                        runtime.block_on(async {
-                            let started = Instant::now();
-                            for _ in 0..pages {
-                                std::hint::black_box($b);
-                            }
-                            started.elapsed()
-                        })
-                    },
-                );
-                row($name, ratios);
-            }
-        };
-    }
-    big_page!(
+    timed!(
         "payments page, 1,000 rows: wrapper / raw",
+        pages,
         wrapper_client.onramp().list().page(1).await.unwrap(),
         raw.list_payments(1).await
     );
-    big_page!(
+    timed!(
         "payments page, 1,000 rows: generated / raw",
+        pages,
         generated_client
             .list_payments()
             .page(1u64)
@@ -196,13 +175,15 @@ fn main() {
             .unwrap(),
         raw.list_payments(1).await
     );
-    big_page!(
+    timed!(
         "rampoffs page, 1,000 rows: wrapper / raw",
+        pages,
         wrapper_client.offramp().list().page(1).await.unwrap(),
         raw.list_rampoffs(1).await
     );
-    big_page!(
+    timed!(
         "customers page, 1,000 rows: wrapper / raw",
+        pages,
         wrapper_client.customers().list().page(1).await.unwrap(),
         raw.list_customers(1).await
     );
