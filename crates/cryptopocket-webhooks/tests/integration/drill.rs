@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cryptopocket::webhooks::{WebhookEvent, WebhookVerifier};
-use cryptopocket_sandbox::DeliveryOutcome;
+use cryptopocket_sandbox::{Delivery as SandboxDelivery, DeliveryOutcome};
 use cryptopocket_webhooks::{
     BoxError, Delivery, DeliveryKey, EndpointStats, Inbox, MemoryInbox, PostgresInbox, SqliteInbox,
     WebhookEndpoint,
@@ -111,6 +111,72 @@ impl fmt::Display for Figures {
     }
 }
 
+/// The faults a drill injected.
+pub struct Injected {
+    pub failures: usize,
+    pub hangs: usize,
+    pub killed: usize,
+}
+
+impl Figures {
+    /// The figures of a finished run, printed with each receiver's stats, which are
+    /// returned too. `applied` counts the user's effects per delivery key.
+    pub fn of_run(
+        name: String,
+        events: &BTreeSet<String>,
+        deliveries: &[SandboxDelivery],
+        endpoints: &[WebhookEndpoint],
+        applied: &BTreeMap<String, usize>,
+        injected: Injected,
+        seconds: f64,
+    ) -> (Figures, Vec<EndpointStats>) {
+        let stats: Vec<EndpointStats> = endpoints.iter().map(WebhookEndpoint::stats).collect();
+        let sum = |f: fn(&EndpointStats) -> u64| stats.iter().map(f).sum::<u64>();
+        let figures = Figures {
+            name,
+            events: events.len(),
+            sandbox_deliveries: deliveries.len(),
+            sandbox_attempts: deliveries.iter().map(|d| d.attempts).sum(),
+            requests: sum(|s| s.received),
+            duplicates_absorbed: sum(|s| s.duplicates),
+            busy_answers: sum(|s| s.busy),
+            failures_injected: injected.failures,
+            hangs_injected: injected.hangs,
+            killed: injected.killed,
+            handler_errors_and_timeouts: sum(|s| s.failed),
+            late_handlers_fenced: sum(|s| s.lease_lost),
+            effects_applied: applied.values().sum(),
+            applied_twice: applied.values().filter(|&&n| n > 1).count(),
+            lost: events.iter().filter(|k| !applied.contains_key(*k)).count(),
+            seconds,
+        };
+        println!("{figures}");
+        for (receiver, s) in stats.iter().enumerate() {
+            println!("  receiver {receiver}: {s:?}");
+        }
+        (figures, stats)
+    }
+}
+
+/// The events: every distinct identity among the bodies the sandbox sent, each of which
+/// must have been acknowledged.
+pub fn sent_events(name: &str, deliveries: &[SandboxDelivery]) -> BTreeSet<String> {
+    let mut events = BTreeSet::new();
+    for delivery in deliveries {
+        assert!(
+            matches!(delivery.outcome, DeliveryOutcome::Delivered { .. }),
+            "{name}: a delivery was never acknowledged: {delivery:?}"
+        );
+        let event = WebhookEvent::from_slice(delivery.body.as_bytes()).expect("an event");
+        events.insert(
+            DeliveryKey::of(&event, delivery.body.as_bytes())
+                .as_str()
+                .to_owned(),
+        );
+    }
+    events
+}
+
 /// What a handler call should do, decided per key from the order keys are first seen.
 enum Fault {
     None,
@@ -186,7 +252,7 @@ struct Effects {
     applied: Mutex<BTreeMap<String, usize>>,
 }
 
-fn verifier(shop: &Shop) -> WebhookVerifier {
+pub fn verifier(shop: &Shop) -> WebhookVerifier {
     WebhookVerifier::new(SecretString::from(shop.api_secret().to_owned()))
         .expect_api_key(shop.api_key())
 }
@@ -321,21 +387,8 @@ pub async fn run(name: &str, spec: Spec) -> Figures {
         .expect("the sandbox's deliveries to settle");
     let seconds = started.elapsed().as_secs_f64();
 
-    // The events: every distinct identity among the bodies the sandbox sent.
     let deliveries = shop.control.deliveries();
-    let mut events = BTreeSet::new();
-    for delivery in &deliveries {
-        assert!(
-            matches!(delivery.outcome, DeliveryOutcome::Delivered { .. }),
-            "{name}: a delivery was never acknowledged: {delivery:?}"
-        );
-        let event = WebhookEvent::from_slice(delivery.body.as_bytes()).expect("an event");
-        events.insert(
-            DeliveryKey::of(&event, delivery.body.as_bytes())
-                .as_str()
-                .to_owned(),
-        );
-    }
+    let events = sent_events(name, &deliveries);
     assert_eq!(
         events.len(),
         spec.customers * 4,
@@ -388,30 +441,21 @@ pub async fn run(name: &str, spec: Spec) -> Figures {
         .await
         .expect("the done count");
 
-    let stats: Vec<EndpointStats> = endpoints.iter().map(WebhookEndpoint::stats).collect();
-    let sum = |f: fn(&EndpointStats) -> u64| stats.iter().map(f).sum::<u64>();
-    let figures = Figures {
-        name: format!("{name} [{}]", spec.store),
-        events: events.len(),
-        sandbox_deliveries: deliveries.len(),
-        sandbox_attempts: deliveries.iter().map(|d| d.attempts).sum(),
-        requests: sum(|s| s.received),
-        duplicates_absorbed: sum(|s| s.duplicates),
-        busy_answers: sum(|s| s.busy),
-        failures_injected: faults.failed.load(Ordering::SeqCst),
-        hangs_injected: faults.hung.load(Ordering::SeqCst),
+    let injected = Injected {
+        failures: faults.failed.load(Ordering::SeqCst),
+        hangs: faults.hung.load(Ordering::SeqCst),
         killed: faults.killed.load(Ordering::SeqCst),
-        handler_errors_and_timeouts: sum(|s| s.failed),
-        late_handlers_fenced: sum(|s| s.lease_lost),
-        effects_applied: applied.values().sum(),
-        applied_twice: applied.values().filter(|&&n| n > 1).count(),
-        lost: events.iter().filter(|k| !applied.contains_key(*k)).count(),
-        seconds,
     };
-    println!("{figures}");
-    for (receiver, s) in stats.iter().enumerate() {
-        println!("  receiver {receiver}: {s:?}");
-    }
+    let label = format!("{name} [{}]", spec.store);
+    let (figures, _) = Figures::of_run(
+        label,
+        &events,
+        &deliveries,
+        &endpoints,
+        &applied,
+        injected,
+        seconds,
+    );
     assert_eq!(figures.lost, 0, "{name}: no event lost");
     assert_eq!(figures.applied_twice, 0, "{name}: no event applied twice");
     assert_eq!(

@@ -9,16 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cryptopocket::webhooks::{WebhookEvent, WebhookVerifier};
-use cryptopocket_sandbox::DeliveryOutcome;
-use cryptopocket_webhooks::{
-    BoxError, Delivery, DeliveryKey, EndpointStats, Inbox, MemoryInbox, SqliteInbox,
-    WebhookEndpoint,
-};
-use secrecy::SecretString;
-use serde_json::{Value, json};
+use cryptopocket_webhooks::{BoxError, Delivery, Inbox, MemoryInbox, SqliteInbox, WebhookEndpoint};
 
-use crate::drill::{Figures, Store};
+use crate::drill::{Figures, Injected, Store, sent_events, verifier};
 use crate::support::{Server, Shop};
 
 const CUSTOMERS: usize = 8;
@@ -43,8 +36,7 @@ async fn sandbox_drill(store: Store) -> Figures {
     let mut endpoints = Vec::new();
     let mut servers = Vec::new();
     for _ in 0..2 {
-        let verifier = WebhookVerifier::new(SecretString::from(shop.api_secret().to_owned()))
-            .expect_api_key(shop.api_key());
+        let verifier = verifier(&shop);
         let (applied, first_calls, failed) = (applied.clone(), first_calls.clone(), failed.clone());
         let endpoint = WebhookEndpoint::builder(verifier)
             .lease(Duration::from_secs(5))
@@ -74,9 +66,9 @@ async fn sandbox_drill(store: Store) -> Figures {
     // for the off-ramp ones, the legacy name too), and both are extra subscriber URLs: each
     // gets every event, first delivery from its subscription or as an extra URL, and is the
     // first to see some of them. Every delivery goes twice.
-    subscribe(&shop, &["PAY_IN", "COINS_SENT"], &servers[0].url).await;
-    subscribe(
-        &shop,
+    shop.subscribe(&["PAY_IN", "COINS_SENT"], &servers[0].url)
+        .await;
+    shop.subscribe(
         &[
             "CRYPTO_RECEIVED",
             "TRANSFER_RAMPOFF_FINISHED",
@@ -105,44 +97,23 @@ async fn sandbox_drill(store: Store) -> Figures {
     let seconds = started.elapsed().as_secs_f64();
 
     let deliveries = shop.control.deliveries();
-    let mut events = BTreeSet::new();
-    for delivery in &deliveries {
-        assert!(
-            matches!(delivery.outcome, DeliveryOutcome::Delivered { .. }),
-            "a delivery was never acknowledged: {delivery:?}"
-        );
-        let event = WebhookEvent::from_slice(delivery.body.as_bytes()).expect("an event");
-        events.insert(
-            DeliveryKey::of(&event, delivery.body.as_bytes())
-                .as_str()
-                .to_owned(),
-        );
-    }
+    let events = sent_events("sandbox drill", &deliveries);
     let applied = applied.lock().unwrap().clone();
-    let stats: Vec<EndpointStats> = endpoints.iter().map(WebhookEndpoint::stats).collect();
-    let sum = |f: fn(&EndpointStats) -> u64| stats.iter().map(f).sum::<u64>();
-    let figures = Figures {
-        name: format!("sandbox: deliver twice, two subscriber URLs, redeliver all [{store}]"),
-        events: events.len(),
-        sandbox_deliveries: deliveries.len(),
-        sandbox_attempts: deliveries.iter().map(|d| d.attempts).sum(),
-        requests: sum(|s| s.received),
-        duplicates_absorbed: sum(|s| s.duplicates),
-        busy_answers: sum(|s| s.busy),
-        failures_injected: failed.load(Ordering::SeqCst),
-        hangs_injected: 0,
+    let injected = Injected {
+        failures: failed.load(Ordering::SeqCst),
+        hangs: 0,
         killed: 0,
-        handler_errors_and_timeouts: sum(|s| s.failed),
-        late_handlers_fenced: sum(|s| s.lease_lost),
-        effects_applied: applied.values().sum(),
-        applied_twice: applied.values().filter(|&&n| n > 1).count(),
-        lost: events.iter().filter(|k| !applied.contains_key(*k)).count(),
-        seconds,
     };
-    println!("{figures}");
-    for (receiver, s) in stats.iter().enumerate() {
-        println!("  receiver {receiver}: {s:?}");
-    }
+    let name = format!("sandbox: deliver twice, two subscriber URLs, redeliver all [{store}]");
+    let (figures, stats) = Figures::of_run(
+        name,
+        &events,
+        &deliveries,
+        &endpoints,
+        &applied,
+        injected,
+        seconds,
+    );
 
     // 4 events per customer; receiver 1 gets 5 deliveries of them (the legacy pair) and
     // receiver 0 gets 4, each twice, and then all of that once more.
@@ -185,40 +156,6 @@ async fn sandbox_drill(store: Store) -> Figures {
     drop(servers);
     shop.sandbox.shutdown().await;
     figures
-}
-
-/// Subscribes `url` to `event_types` through the API (a token of its own: `Shop` keeps its
-/// token to itself).
-async fn subscribe(shop: &Shop, event_types: &[&str], url: &str) {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("an HTTP client");
-    let base = shop.sandbox.base_url();
-    let answer: Value = http
-        .post(format!("{base}/authenticate"))
-        .json(&json!({"api_key": shop.api_key(), "api_secret": shop.api_secret()}))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .expect("authenticate")
-        .json()
-        .await
-        .expect("a JSON answer");
-    let token = answer["data"]["token"].as_str().expect("a token");
-    for event_type in event_types {
-        let answer: Value = http
-            .post(format!("{base}/subscribeToWebhook"))
-            .header("auth", token)
-            .form(&[("type", *event_type), ("url", url)])
-            .send()
-            .await
-            .expect("subscribe")
-            .json()
-            .await
-            .expect("a JSON answer");
-        assert_eq!(answer["data"], "subscription_created", "{answer}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

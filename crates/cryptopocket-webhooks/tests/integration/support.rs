@@ -257,12 +257,19 @@ impl Shop {
     }
 
     pub async fn subscribe_all(&self, url: &str) {
-        for event_type in EVENT_TYPES {
-            self.call(
-                "/api/subscribeToWebhook",
-                json!({"type": event_type, "url": url}),
-            )
-            .await;
+        self.subscribe(&EVENT_TYPES, url).await;
+    }
+
+    /// Subscribes `url` to each of `event_types` through the API; each must be new.
+    pub async fn subscribe(&self, event_types: &[&str], url: &str) {
+        for event_type in event_types {
+            let answer = self
+                .call(
+                    "/api/subscribeToWebhook",
+                    json!({"type": event_type, "url": url}),
+                )
+                .await;
+            assert_eq!(answer, "subscription_created", "{event_type}");
         }
     }
 
