@@ -41,6 +41,12 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 /// The longest part of an unexpected body kept for its error message.
 const UNEXPECTED_BODY_BYTES: usize = 1024;
 
+/// How much longer than one attempt the time left must be for the HTTP client's request
+/// timeout alone to bound the attempt. That timer is armed when the request leaves, a few
+/// microseconds of building after the time left was measured; the slack covers that and
+/// a thread descheduled meanwhile, so the attempt still ends before the deadline.
+const TIMER_SLACK: Duration = Duration::from_secs(1);
+
 impl Client {
     /// Runs `send` until it succeeds, fails for good, or the deadline passes.
     ///
@@ -137,7 +143,6 @@ impl Client {
             if remaining.is_zero() {
                 return Err(timeout());
             }
-            let budget = remaining.min(self.inner.attempt_timeout);
             // The request carries the token this attempt fetched, whatever happens to the
             // cached one meanwhile, so a refusal is charged to the right generation. The
             // whole attempt runs under the budget: sending, the status, and every body read
@@ -147,14 +152,22 @@ impl Client {
                     Classified::Done(outcome) => outcome,
                     // Rare, and its body read would make every attempt's future larger.
                     Classified::Unexpected(response) => {
-                        Err(Box::pin(unexpected(operation, *response)).await)
+                        Err(Box::pin(unexpected(operation, started, *response)).await)
                     }
                 }
             };
             let attempt = crate::auth::with_token(token.as_deref(), attempt);
-            let outcome = match tokio::time::timeout(budget, attempt).await {
-                Err(_) => Err(timeout()),
-                Ok(outcome) => outcome,
+            let attempt_timeout = self.inner.attempt_timeout;
+            let outcome = if remaining >= attempt_timeout.saturating_add(TIMER_SLACK) {
+                // The HTTP client's own timeout (the attempt timeout, armed when the request
+                // leaves, bounding every body read too: see `ClientBuilder::build`) ends
+                // the attempt well before the deadline; a second timer would buy nothing.
+                attempt.await
+            } else {
+                match tokio::time::timeout(remaining.min(attempt_timeout), attempt).await {
+                    Err(_) => Err(timeout()),
+                    Ok(outcome) => outcome,
+                }
             };
             let error = match outcome {
                 Ok(parts) => return Ok(parts),
@@ -339,7 +352,11 @@ fn redirect_origin(response: &reqwest::Response) -> Option<String> {
     origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
-async fn unexpected(operation: &'static str, mut response: reqwest::Response) -> Error {
+async fn unexpected(
+    operation: &'static str,
+    started: Instant,
+    mut response: reqwest::Response,
+) -> Error {
     let status = response.status().as_u16();
     if response.status().is_redirection() {
         return Error::Redirect {
@@ -357,6 +374,13 @@ async fn unexpected(operation: &'static str, mut response: reqwest::Response) ->
     while body.len() < UNEXPECTED_BODY_BYTES {
         match response.chunk().await {
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            // The request's timeout ran out mid-body: the attempt timed out.
+            Err(e) if e.is_timeout() => {
+                return Error::Timeout {
+                    operation,
+                    elapsed: started.elapsed(),
+                };
+            }
             _ => break,
         }
     }
@@ -388,6 +412,127 @@ fn error_kind(error: &Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// A server that answers `/authenticate` with a token and every other request with
+    /// `status`, a `Content-Length` of 1,000 and 10 bytes of body, then stalls.
+    async fn stalls_mid_body(status: u16) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    loop {
+                        let Ok(n) = stream.read(&mut buffer).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        let head = String::from_utf8_lossy(&buffer[..n]);
+                        if head.contains("/authenticate") {
+                            let body =
+                                r#"{"status":"ok","data":{"token":"t0k3n","expires_in":3600}}"#;
+                            let reply = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                                 content-length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let _ = stream.write_all(reply.as_bytes()).await;
+                        } else {
+                            let reply = format!(
+                                "HTTP/1.1 {status} Status\r\ncontent-type: application/json\r\n\
+                                 content-length: 1000\r\n\r\n{{\"status\":"
+                            );
+                            let _ = stream.write_all(reply.as_bytes()).await;
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{addr}/api")
+    }
+
+    fn client(base_url: String, attempt: Duration, deadline: Duration) -> Client {
+        Client::builder()
+            .environment(crate::Environment::Custom(base_url))
+            .allow_plain_http_to("127.0.0.1")
+            .credentials("key", "secret")
+            .attempt_timeout(attempt)
+            .deadline(deadline)
+            .retry_policy(crate::RetryPolicy::never())
+            .build()
+            .unwrap()
+    }
+
+    /// With the deadline far off, the HTTP client's request timeout alone bounds the
+    /// attempt (no timer of the call loop's own), a stall mid-body included.
+    #[tokio::test]
+    async fn a_stall_mid_body_ends_at_the_attempt_timeout_without_a_timer_of_our_own() {
+        let attempt = Duration::from_millis(300);
+        let deadline = Duration::from_secs(20);
+        assert!(
+            deadline >= attempt + TIMER_SLACK,
+            "the fast path is the one under test"
+        );
+        for status in [200, 500] {
+            let client = client(stalls_mid_body(status).await, attempt, deadline);
+            client.authenticate().await.unwrap();
+            let id = crate::model::PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap();
+            let started = Instant::now();
+            let error = client.onramp().get(&id).await.unwrap_err();
+            let took = started.elapsed();
+            assert!(
+                matches!(error, Error::Timeout { .. }),
+                "{status}: {error:?}"
+            );
+            assert!(
+                took >= attempt && took < attempt + Duration::from_secs(2),
+                "{status}: took {took:?}"
+            );
+        }
+    }
+
+    /// A raw call through the generated client has the attempt timeout too.
+    #[tokio::test]
+    async fn a_raw_call_ends_at_the_attempt_timeout() {
+        let attempt = Duration::from_millis(300);
+        let client = client(stalls_mid_body(200).await, attempt, Duration::from_secs(20));
+        let started = Instant::now();
+        let result = client
+            .raw()
+            .get_payment()
+            .payment_id("aBcDeFgHiJkLmNoPqRsTuVwXy")
+            .send()
+            .await;
+        let took = started.elapsed();
+        assert!(result.is_err());
+        assert!(took < attempt + Duration::from_secs(2), "took {took:?}");
+    }
+
+    /// With the deadline nearer than one attempt, the call loop's timer ends the call.
+    #[tokio::test]
+    async fn a_near_deadline_ends_the_call_before_the_attempt_timeout() {
+        let deadline = Duration::from_millis(400);
+        let client = client(
+            stalls_mid_body(200).await,
+            Duration::from_secs(10),
+            deadline,
+        );
+        client.authenticate().await.unwrap();
+        let id = crate::model::PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap();
+        let started = Instant::now();
+        let error = client.onramp().get(&id).await.unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+        assert!(took < deadline + Duration::from_secs(2), "took {took:?}");
+    }
 
     #[tokio::test]
     async fn transport_errors_name_their_cause() {

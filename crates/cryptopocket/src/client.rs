@@ -220,9 +220,10 @@ impl Client {
     }
 
     /// The generated low-level client underneath, for anything this crate does not cover.
-    /// It carries this client's token hook, body cap, capture (when on), connect and
-    /// per-read timeouts, and never follows redirects; but a raw call has no deadline, no
-    /// retries and no redaction of its errors: those belong to this crate's calls.
+    /// It carries this client's token hook, body cap, capture (when on), connect timeout
+    /// and request timeout (the attempt timeout, bounding the whole exchange, body
+    /// included), and never follows redirects; but a raw call has no deadline of its own,
+    /// no retries and no redaction of its errors: those belong to this crate's calls.
     pub fn raw(&self) -> &cryptopocket_api::Client {
         &self.inner.api
     }

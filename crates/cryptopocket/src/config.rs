@@ -189,7 +189,8 @@ impl ClientBuilder {
     /// inspected: [`build`](Self::build) sets on it what the crate's promises rest on,
     /// over whatever it held. Redirects are never followed (a create must not be sent on
     /// to another address, and the secret and token must not reach one), and the connect
-    /// timeout and the per-read timeout are this builder's.
+    /// timeout and the request timeout (the [attempt timeout](Self::attempt_timeout)) are
+    /// this builder's.
     ///
     /// ```
     /// let client = cryptopocket::Client::builder()
@@ -232,7 +233,7 @@ impl ClientBuilder {
     ///     .credentials("your_api_key", "your_api_secret")
     ///     .capture("target/capture")
     ///     .build()?;
-    /// client.assets().available().await?; // a line for authenticate, one for the list
+    /// client.assets().list().await?; // a line for authenticate, one for the list
     /// // then: cargo xtask check-capture target/capture
     /// # Ok(())
     /// # }
@@ -379,9 +380,12 @@ impl ClientBuilder {
         let http = http
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
-            // A server that stalls mid-body is given up on after one attempt's time even
-            // outside the call loop (a raw call); the call loop's own deadline is shorter.
-            .read_timeout(self.attempt_timeout)
+            // Every request, a raw one too, ends within one attempt's time: connecting,
+            // sending, the status and the whole body, under one timer armed when it leaves.
+            // The call loop adds a timer of its own only when the call's deadline is nearer
+            // (see `call.rs`). A per-read timeout would arm another timer per response and
+            // reset it per body chunk, and bound nothing this one does not.
+            .timeout(self.attempt_timeout)
             .build()
             .map_err(|e| ConfigError::HttpClient {
                 message: crate::redact::redact_userinfo(&crate::call::with_causes(&e)),
