@@ -111,6 +111,7 @@ async fn record_sandbox_capture(dir: &Path) {
     use cryptopocket::{
         Client, Environment,
         assets::TokenPriceRequest,
+        bank_accounts::NewReconciliation,
         customers::{CustomerLookup, NewCustomer},
         model::{EventType, Iban, PaymentType, TransactionId, UserId},
         offramp::{NewOffRamp, OffRampQuoteRequest},
@@ -127,7 +128,7 @@ async fn record_sandbox_capture(dir: &Path) {
         .build()
         .unwrap();
     client.authenticate().await.unwrap();
-    client.assets().available().await.unwrap();
+    client.assets().list().await.unwrap();
     client
         .assets()
         .token_price(
@@ -222,13 +223,10 @@ async fn record_sandbox_capture(dir: &Path) {
     // The sandbox's own account, which the transfer reached.
     let iban = Iban::new("ES9121000418450200051332").unwrap();
     bank.transactions(&iban).page(1).await.unwrap();
-    bank.reconcile(
-        &transfer.payment_id,
-        &iban,
-        &TransactionId::new(transaction).unwrap(),
-    )
-    .await
-    .unwrap();
+    let tx = TransactionId::new(transaction).unwrap();
+    bank.reconcile(&NewReconciliation::new(&transfer.payment_id, &iban, &tx))
+        .await
+        .unwrap();
     client
         .webhooks()
         .subscribe(&EventType::CoinsSent, "https://demo.com/hooks")

@@ -96,7 +96,7 @@ async fn main() -> Result<(), Failure> {
 
 async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Result<(), Failure> {
     // 1. The first call authenticates; the client keeps and renews the token from here on.
-    let assets = client.assets().available().await?;
+    let assets = client.assets().list().await?;
     println!(
         "1. authenticated at {} as {}; {} assets on offer",
         client.base_url(),

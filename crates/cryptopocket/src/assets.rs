@@ -5,25 +5,15 @@ use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
-    Client, Error,
-    convert::{field, optional_text, required, text},
+    Error,
+    convert::{Maybe as _, data, field, optional_text, text},
 };
 
-/// Assets and prices; from [`Client::assets`].
-#[derive(Debug, Clone)]
-pub struct Assets {
-    client: Client,
-}
-
-crate::client::call_options!(Assets);
-
-impl Client {
+crate::model::area! {
+    /// Assets and prices; from [`Client::assets`](crate::Client::assets).
+    pub struct Assets;
     /// Supported coins and chains, and token prices.
-    pub fn assets(&self) -> Assets {
-        Assets {
-            client: self.clone(),
-        }
-    }
+    pub fn assets();
 }
 
 /// A coin and chain that payments accept (Get Available Assets). The operation is
@@ -45,54 +35,46 @@ pub struct Asset {
     pub active: Option<bool>,
 }
 
-/// A token's price (Token Price; everything but the method is inferred).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct TokenPrice {
-    /// The token.
-    pub symbol: String,
-    /// Price of one token.
-    pub price: Decimal,
-    /// The fiat currency of the price, when sent.
-    pub fiat_symbol: Option<String>,
-    /// The chain, when sent.
-    pub chain: Option<String>,
+crate::model::output! {
+    /// A token's price (Token Price; everything but the method is inferred).
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    pub struct TokenPrice {
+        /// The token.
+        pub symbol: String,
+        /// Price of one token.
+        pub price: Decimal,
+        /// The fiat currency of the price, when sent.
+        pub fiat_symbol: Option<String>,
+        /// The chain, when sent.
+        pub chain: Option<String>,
+    }
+    fn from_api(op, raw: types::TokenPrice);
 }
 
-/// Which price [`Assets::token_price`] asks for: one `symbol`, optionally on a chain and
-/// in a fiat currency (Token Price; parameters inferred).
-///
-/// ```
-/// use cryptopocket::assets::TokenPriceRequest;
-///
-/// let request = TokenPriceRequest::new("USDC").chain("polygon").fiat_symbol("EUR");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct TokenPriceRequest {
-    /// The token, e.g. USDC.
-    #[cfg_attr(feature = "clap", arg(long))]
-    symbol: String,
-    /// Its chain, e.g. polygon.
-    #[cfg_attr(feature = "clap", arg(long))]
-    chain: Option<String>,
-    /// The currency of the price, e.g. EUR.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "CURRENCY"))]
-    fiat_symbol: Option<String>,
-}
-
-impl TokenPriceRequest {
-    /// The price of the token `symbol`, e.g. `USDC` (must not be empty).
-    pub fn new(symbol: impl Into<String>) -> Self {
-        Self {
-            symbol: symbol.into(),
-            chain: None,
-            fiat_symbol: None,
-        }
+crate::model::input! {
+    /// Which price [`Assets::token_price`] asks for: one `symbol`, optionally on a chain and
+    /// in a fiat currency (Token Price; parameters inferred).
+    ///
+    /// ```
+    /// use cryptopocket::assets::TokenPriceRequest;
+    ///
+    /// let request = TokenPriceRequest::new("USDC").chain("polygon").fiat_symbol("EUR");
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TokenPriceRequest {
+        /// The token, e.g. USDC.
+        symbol: String,
+        /// Its chain, e.g. polygon.
+        chain: Option<String>,
+        /// The currency of the price, e.g. EUR.
+        #[arg(long, value_name = "CURRENCY")]
+        fiat_symbol: Option<String>,
     }
 
-    crate::model::setters! {
+    /// The price of the token `symbol`, e.g. `USDC` (must not be empty).
+    pub fn new(symbol: impl Into<String>);
+
+    setters {
         /// On this chain, e.g. `polygon`.
         chain(impl Into<String>);
         /// In this fiat currency, e.g. `EUR`.
@@ -108,7 +90,7 @@ impl Assets {
     ///
     /// [`Error::Decode`] naming `data[i].decimals` for a negative or absurd number of
     /// decimals; see [`Error`].
-    pub async fn available(&self) -> Result<Vec<Asset>, Error> {
+    pub async fn list(&self) -> Result<Vec<Asset>, Error> {
         const OP: &str = endpoints::GetAvailableAssets::OPERATION.id;
         let parts = self
             .client
@@ -129,30 +111,20 @@ impl Assets {
     ///
     /// [`Error::InvalidRequest`] for an empty text; see [`Error`].
     pub async fn token_price(&self, request: &TokenPriceRequest) -> Result<TokenPrice, Error> {
-        const OP: &str = endpoints::GetTokenPrice::OPERATION.id;
         let symbol = text("symbol", &request.symbol)?;
         let chain = optional_text("chain", request.chain.as_deref())?;
         let fiat_symbol = optional_text("fiat_symbol", request.fiat_symbol.as_deref())?;
-        let parts = self
-            .client
-            .call::<endpoints::GetTokenPrice>(move |api| {
-                let mut request = api.get_token_price().symbol(symbol.clone());
-                if let Some(chain) = &chain {
-                    request = request.chain(chain.clone());
-                }
-                if let Some(fiat_symbol) = &fiat_symbol {
-                    request = request.fiat_symbol(fiat_symbol.clone());
-                }
-                request.send().boxed()
-            })
-            .await?;
-        let raw = required(parts.data, OP)?;
-        Ok(TokenPrice {
-            price: raw.price.value(),
-            symbol: raw.symbol,
-            fiat_symbol: raw.fiat_symbol,
-            chain: raw.chain,
+        data::<endpoints::GetTokenPrice, _>(&self.client, move |api| {
+            api.get_token_price()
+                .symbol(symbol.clone())
+                .maybe(chain.clone(), |request, chain| request.chain(chain))
+                .maybe(fiat_symbol.clone(), |request, fiat| {
+                    request.fiat_symbol(fiat)
+                })
+                .send()
+                .boxed()
         })
+        .await
     }
 }
 

@@ -19,7 +19,7 @@ use futures::{FutureExt as _, future::BoxFuture};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::{Client, Error, call::AUTHENTICATE, envelope::TOKEN_PLACES};
+use crate::{Client, Error, call::AUTHENTICATE, convert::field, envelope::TOKEN_PLACES};
 
 /// A token the API issued.
 pub(crate) struct Token {
@@ -145,12 +145,9 @@ impl Auth {
         // Remembered before anything else, so that a server echoing it from now on (even
         // one this client then refuses to send) never gets it printed.
         client.inner.secrets.remember_token(&issued.token);
-        let mut value = HeaderValue::from_str(&issued.token).map_err(|_| Error::Decode {
-            operation: AUTHENTICATE,
-            path: "data.token".into(),
-            reason: "the token cannot be sent as a header value".into(),
-            excerpt: String::new(),
-        })?;
+        let header = HeaderValue::from_str(&issued.token)
+            .map_err(|_| "the token cannot be sent as a header value");
+        let mut value = field(AUTHENTICATE, "data.token", header)?;
         value.set_sensitive(true);
         Ok(Token {
             value,

@@ -4,100 +4,138 @@
 //! field of [`BankAccount`], [`BankAccountTransaction`] and [`Reconciliation`] is
 //! **inferred**: the API sends amounts as decimal strings in major units, which become exact
 //! [`Decimal`]s here, digit for digit. For anything else the server sends, call the
-//! operation through [`Client::raw`].
+//! operation through [`Client::raw`](crate::Client::raw).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cryptopocket_api::{Endpoint as _, Id, Timestamp, endpoints, types};
+use cryptopocket_api::{Endpoint as _, Id, endpoints, types};
 use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
-    Client, Error,
-    convert::{created_object, field},
+    Error,
+    convert::{FromApi as _, Maybe as _, field, paged, send_body},
     model::{Iban, PaymentId, PaymentStatus, TransactionDirection, TransactionId, money},
     pagination::{List, Page},
 };
 
-/// Bank accounts and reconciliation; from [`Client::bank_accounts`].
-#[derive(Debug, Clone)]
-pub struct BankAccounts {
-    client: Client,
-}
-
-crate::client::call_options!(BankAccounts);
-
-impl Client {
+crate::model::area! {
+    /// Bank accounts and reconciliation; from
+    /// [`Client::bank_accounts`](crate::Client::bank_accounts).
+    pub struct BankAccounts;
     /// The integration's bank accounts, their transactions, and reconciliation.
-    pub fn bank_accounts(&self) -> BankAccounts {
-        BankAccounts {
-            client: self.clone(),
-        }
+    pub fn bank_accounts();
+}
+
+crate::model::output! {
+    /// One of the integration's bank accounts (List bank accounts; **inferred**, only `iban`
+    /// is required).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct BankAccount {
+        /// The account's IBAN, as sent (upper case without spaces in every example).
+        pub iban: Iban = Iban::from_server(raw.iban),
+        /// The BIC of the account's bank, when sent.
+        pub bic: Option<String>,
+        /// The account holder, when sent.
+        pub holder_name: Option<String>,
+        /// ISO 4217 currency of the account, e.g. `EUR`, when sent.
+        pub currency: Option<String>,
+        /// Current balance in major units, exactly as sent (`"1520.35"`), when sent.
+        pub balance: Option<Decimal> = amount(op, "data[].balance", raw.balance)?,
+        /// State of the account, when sent. No values are documented.
+        pub status: Option<String>,
+        /// When the account was assigned, when sent.
+        pub created_at: Option<DateTime<Utc>> = raw.created_at.map(Into::into),
     }
+    fn from_api(op, raw: types::BankAccount);
 }
 
-/// One of the integration's bank accounts (List bank accounts; **inferred**, only `iban`
-/// is required).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct BankAccount {
-    /// The account's IBAN, as sent (upper case without spaces in every example).
-    pub iban: Iban,
-    /// The BIC of the account's bank, when sent.
-    pub bic: Option<String>,
-    /// The account holder, when sent.
-    pub holder_name: Option<String>,
-    /// ISO 4217 currency of the account, e.g. `EUR`, when sent.
-    pub currency: Option<String>,
-    /// Current balance in major units, exactly as sent (`"1520.35"`), when sent.
-    pub balance: Option<Decimal>,
-    /// State of the account, when sent. No values are documented.
-    pub status: Option<String>,
-    /// When the account was assigned, when sent.
-    pub created_at: Option<DateTime<Utc>>,
+crate::model::output! {
+    /// A movement on one of the integration's accounts (List account transactions; the path
+    /// is documented, the shape **inferred**: only `id` is required).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct BankAccountTransaction {
+        /// The transaction id, as sent to [`BankAccounts::reconcile`].
+        pub id: TransactionId = server_id(raw.id),
+        /// Incoming (`credit`) or outgoing (`debit`), when sent.
+        pub direction: Option<TransactionDirection> = raw.direction.map(Into::into),
+        /// The amount in major units, exactly as sent (`"150.50"`), when sent.
+        pub amount: Option<Decimal> = amount(op, "data[].amount", raw.amount)?,
+        /// ISO 4217 currency, e.g. `EUR`, when sent.
+        pub currency: Option<String>,
+        /// The transfer reference as the bank shows it; a transfer payment's `concept` number
+        /// should appear in it. When sent.
+        pub concept: Option<String>,
+        /// Name of the payer or payee, when sent.
+        pub counterparty_name: Option<String>,
+        /// IBAN of the payer or payee, as sent, when sent.
+        pub counterparty_iban: Option<Iban> = raw.counterparty_iban.map(Iban::from_server),
+        /// The booking date, when sent.
+        pub booking_date: Option<NaiveDate> = booking_date(op, raw.booking_date)?,
+        /// The account the transaction belongs to, when sent.
+        pub iban: Option<Iban> = raw.iban.map(Iban::from_server),
+        /// The payment it was reconciled with; `None` when not reconciled (or not sent).
+        pub payment_id: Option<PaymentId> = raw.payment_id.map(PaymentId::from_server),
+        /// Whether the transaction is already linked to a payment, when sent.
+        pub reconciled: Option<bool>,
+        /// When CryptoPocket recorded the transaction, when sent.
+        pub created_at: Option<DateTime<Utc>> = raw.created_at.map(Into::into),
+    }
+    fn from_api(op, raw: types::BankAccountTransaction);
 }
 
-/// A movement on one of the integration's accounts (List account transactions; the path is
-/// documented, the shape **inferred**: only `id` is required).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct BankAccountTransaction {
-    /// The transaction id, as sent to [`BankAccounts::reconcile`].
-    pub id: TransactionId,
-    /// Incoming (`credit`) or outgoing (`debit`), when sent.
-    pub direction: Option<TransactionDirection>,
-    /// The amount in major units, exactly as sent (`"150.50"`), when sent.
-    pub amount: Option<Decimal>,
-    /// ISO 4217 currency, e.g. `EUR`, when sent.
-    pub currency: Option<String>,
-    /// The transfer reference as the bank shows it; a transfer payment's `concept` number
-    /// should appear in it. When sent.
-    pub concept: Option<String>,
-    /// Name of the payer or payee, when sent.
-    pub counterparty_name: Option<String>,
-    /// IBAN of the payer or payee, as sent, when sent.
-    pub counterparty_iban: Option<Iban>,
-    /// The booking date, when sent.
-    pub booking_date: Option<NaiveDate>,
-    /// The account the transaction belongs to, when sent.
-    pub iban: Option<Iban>,
-    /// The payment it was reconciled with; `None` when not reconciled (or not sent).
-    pub payment_id: Option<PaymentId>,
-    /// Whether the transaction is already linked to a payment, when sent.
-    pub reconciled: Option<bool>,
-    /// When CryptoPocket recorded the transaction, when sent.
-    pub created_at: Option<DateTime<Utc>>,
+crate::model::output! {
+    /// The answer of Reconcile payment with bank transaction (**inferred**).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct Reconciliation {
+        /// The reconciled payment.
+        pub payment_id: PaymentId = PaymentId::from_server(raw.payment_id),
+        /// The payment's new status, e.g. [`PaymentStatus::PaymentReceived`].
+        pub status: PaymentStatus,
+        /// The bank transaction it was linked to, when sent.
+        pub transaction_id: Option<TransactionId> = raw.transaction_id.map(server_id),
+    }
+    fn from_api(op, raw: types::Reconciliation);
 }
 
-/// The answer of Reconcile payment with bank transaction (**inferred**).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Reconciliation {
-    /// The reconciled payment.
-    pub payment_id: PaymentId,
-    /// The payment's new status, e.g. [`PaymentStatus::PaymentReceived`].
-    pub status: PaymentStatus,
-    /// The bank transaction it was linked to, when sent.
-    pub transaction_id: Option<TransactionId>,
+crate::model::input! {
+    /// A reconciliation for [`BankAccounts::reconcile`] (Reconcile payment with bank
+    /// transaction; **inferred**): the `pending_bank` payment, the integration's account that
+    /// received the transfer, and the incoming transaction on it (see
+    /// [`BankAccounts::transactions`]). Ids passed by reference, as everywhere.
+    ///
+    /// ```
+    /// use cryptopocket::{bank_accounts::NewReconciliation, model::{Iban, PaymentId, TransactionId}};
+    ///
+    /// let payment = PaymentId::new("aBcDeFgHiJkLmNoPqRsTuVwXy").unwrap();
+    /// let iban = Iban::new("ES91 2100 0418 4502 0005 1332").unwrap();
+    /// let transaction = TransactionId::new("tx_123").unwrap();
+    /// let reconciliation = NewReconciliation::new(&payment, &iban, &transaction);
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NewReconciliation {
+        /// The payment, in pending_bank.
+        payment_id: PaymentId,
+        /// The account that received the transfer (normalised and checksummed).
+        iban: Iban,
+        /// The incoming transaction.
+        transaction_id: TransactionId,
+    }
+
+    /// Reconciles the payment `payment_id` with the transaction `transaction_id` received on
+    /// the account `iban`, each checked when it was built.
+    pub fn new(payment_id: &PaymentId, iban: &Iban, transaction_id: &TransactionId);
+}
+
+impl NewReconciliation {
+    /// The transaction, for looking it up after a failed reconciliation.
+    pub fn transaction_id(&self) -> &TransactionId {
+        &self.transaction_id
+    }
+
+    /// The account, for looking its transactions up after a failed reconciliation.
+    pub fn iban(&self) -> &Iban {
+        &self.iban
+    }
 }
 
 /// The filters of List account transactions: the account and, optionally, the booking
@@ -164,22 +202,7 @@ impl BankAccounts {
     /// List bank accounts (path inferred: `GET /banking/accounts`): every account of the
     /// integration, a page at a time; see [`List`].
     pub fn list(&self) -> List<BankAccount> {
-        List::new::<endpoints::ListBankAccounts>(self.client.clone(), (), |client, (), at| {
-            async move {
-                const OP: &str = endpoints::ListBankAccounts::OPERATION.id;
-                let parts = client
-                    .call::<endpoints::ListBankAccounts>(move |api| {
-                        let mut request = api.list_bank_accounts().page(at.page);
-                        if let Some(per_page) = at.per_page {
-                            request = request.per_page(per_page);
-                        }
-                        request.send().boxed()
-                    })
-                    .await?;
-                Page::from_parts(at.page, parts, |raw| account(OP, raw))
-            }
-            .boxed()
-        })
+        paged!(self, ListBankAccounts, list_bank_accounts)
     }
 
     /// List account transactions (`GET /banking/accounts/{iban}/transactions`): every
@@ -203,23 +226,19 @@ impl BankAccounts {
                     let iban = filter.iban.as_str().to_owned();
                     let parts = client
                         .call::<endpoints::ListBankAccountTransactions>(move |api| {
-                            let mut request = api
-                                .list_bank_account_transactions()
+                            api.list_bank_account_transactions()
                                 .iban(iban.clone())
-                                .page(at.page);
-                            if let Some(per_page) = at.per_page {
-                                request = request.per_page(per_page);
-                            }
-                            if let Some(from) = &from {
-                                request = request.from(from.clone());
-                            }
-                            if let Some(to) = &to {
-                                request = request.to(to.clone());
-                            }
-                            request.send().boxed()
+                                .page(at.page)
+                                .maybe(at.per_page, |request, n| request.per_page(n))
+                                .maybe(from.clone(), |request, from| request.from(from))
+                                .maybe(to.clone(), |request, to| request.to(to))
+                                .send()
+                                .boxed()
                         })
                         .await?;
-                    Page::from_parts(at.page, parts, |raw| transaction(OP, raw))
+                    Page::from_parts(at.page, parts, |raw| {
+                        BankAccountTransaction::from_api(OP, raw)
+                    })
                 }
                 .boxed()
             },
@@ -227,35 +246,21 @@ impl BankAccounts {
     }
 
     /// Reconcile payment with bank transaction (path and body inferred): tells CryptoPocket
-    /// that a `pending_bank` payment was paid by this incoming transaction. Sent at most once.
+    /// that a `pending_bank` payment was paid by an incoming transaction. Sent at most once.
     ///
     /// # Errors
     ///
     /// See [`Error`].
     pub async fn reconcile(
         &self,
-        payment_id: &PaymentId,
-        iban: &Iban,
-        transaction_id: &TransactionId,
+        reconciliation: &NewReconciliation,
     ) -> Result<Reconciliation, Error> {
-        const OP: &str = endpoints::ReconcilePayment::OPERATION.id;
         let body = types::ReconcilePaymentRequest {
-            payment_id: payment_id.as_str().into(),
-            iban: iban.as_str().to_owned(),
-            transaction_id: transaction_id.as_str().into(),
+            payment_id: reconciliation.payment_id.as_str().into(),
+            iban: reconciliation.iban.as_str().to_owned(),
+            transaction_id: reconciliation.transaction_id.as_str().into(),
         };
-        let parts = self
-            .client
-            .call::<endpoints::ReconcilePayment>(move |api| {
-                api.reconcile_payment().body(body.clone()).send().boxed()
-            })
-            .await?;
-        let raw = created_object(parts.data, OP)?;
-        Ok(Reconciliation {
-            payment_id: PaymentId::from_server(raw.payment_id.into_string()),
-            status: PaymentStatus::from(raw.status),
-            transaction_id: raw.transaction_id.map(server_id),
-        })
+        send_body!(self, ReconcilePayment, reconcile_payment, body).await
     }
 }
 
@@ -270,53 +275,55 @@ fn amount(op: &'static str, path: &str, text: Option<String>) -> Result<Option<D
         .transpose()
 }
 
-fn account(op: &'static str, raw: types::BankAccount) -> Result<BankAccount, Error> {
-    Ok(BankAccount {
-        balance: amount(op, "data[].balance", raw.balance)?,
-        iban: Iban::from_server(raw.iban),
-        bic: raw.bic,
-        holder_name: raw.holder_name,
-        currency: raw.currency,
-        status: raw.status,
-        created_at: raw.created_at.map(Timestamp::get),
+/// A booking date, `YYYY-MM-DD`; anything else fails the response naming the field.
+fn booking_date(op: &'static str, date: Option<String>) -> Result<Option<NaiveDate>, Error> {
+    date.map(|date| {
+        field(
+            op,
+            "data[].booking_date",
+            NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| "not a YYYY-MM-DD date"),
+        )
     })
-}
-
-fn transaction(
-    op: &'static str,
-    raw: types::BankAccountTransaction,
-) -> Result<BankAccountTransaction, Error> {
-    let booking_date = raw
-        .booking_date
-        .map(|date| {
-            field(
-                op,
-                "data[].booking_date",
-                NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| "not a YYYY-MM-DD date"),
-            )
-        })
-        .transpose()?;
-    Ok(BankAccountTransaction {
-        amount: amount(op, "data[].amount", raw.amount)?,
-        booking_date,
-        id: server_id(raw.id),
-        direction: raw.direction.map(TransactionDirection::from),
-        currency: raw.currency,
-        concept: raw.concept,
-        counterparty_name: raw.counterparty_name,
-        counterparty_iban: raw.counterparty_iban.map(Iban::from_server),
-        iban: raw.iban.map(Iban::from_server),
-        payment_id: raw
-            .payment_id
-            .map(|id| PaymentId::from_server(id.into_string())),
-        reconciled: raw.reconciled,
-        created_at: raw.created_at.map(Timestamp::get),
-    })
+    .transpose()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The flags of a command line that flatten the input build what the builder builds,
+    /// the IBAN normalised; a mistyped IBAN is refused by the parser, before anything is sent.
+    #[cfg(feature = "clap")]
+    #[test]
+    fn the_flags_build_what_the_builder_builds() {
+        use clap::Parser as _;
+
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            reconciliation: NewReconciliation,
+        }
+        let parse = |iban: &str| {
+            let flags = [
+                "reconcile",
+                "--payment-id",
+                "aBcDe",
+                "--transaction-id",
+                "tx_1",
+            ];
+            let args = flags.into_iter().chain(["--iban", iban]);
+            Cli::try_parse_from(args).map(|cli| cli.reconciliation)
+        };
+        let built = NewReconciliation::new(
+            &PaymentId::new("aBcDe").unwrap(),
+            &Iban::new("ES9121000418450200051332").unwrap(),
+            &TransactionId::new("tx_1").unwrap(),
+        );
+        assert_eq!(parse("es91 2100 0418 4502 0005 1332").unwrap(), built);
+        assert_eq!(built.iban().as_str(), "ES9121000418450200051332");
+        assert_eq!(built.transaction_id().as_str(), "tx_1");
+        assert!(parse("ES9121000418450200051333").is_err());
+    }
 
     #[test]
     fn amounts_keep_every_digit_and_serialise_as_strings() {
@@ -326,7 +333,11 @@ mod tests {
             "counterparty_iban": "ES6867130002530016234794"
         }))
         .unwrap();
-        let tx = transaction(endpoints::ListBankAccountTransactions::OPERATION.id, raw).unwrap();
+        let tx = BankAccountTransaction::from_api(
+            endpoints::ListBankAccountTransactions::OPERATION.id,
+            raw,
+        )
+        .unwrap();
         assert_eq!(tx.id.as_str(), "77");
         assert_eq!(tx.direction, Some(TransactionDirection::Credit));
         let json = serde_json::to_value(&tx).unwrap();
@@ -338,7 +349,8 @@ mod tests {
             "iban": "ES6867130002530016234794", "balance": "1520.350"
         }))
         .unwrap();
-        let account = account(endpoints::ListBankAccounts::OPERATION.id, raw).unwrap();
+        let account =
+            BankAccount::from_api(endpoints::ListBankAccounts::OPERATION.id, raw).unwrap();
         assert_eq!(
             serde_json::to_value(&account).unwrap()["balance"],
             "1520.350"
@@ -351,17 +363,23 @@ mod tests {
             "id": "t1", "amount": "1.234,56"
         }))
         .unwrap();
-        let error = transaction(endpoints::ListBankAccountTransactions::OPERATION.id, raw)
-            .unwrap_err()
-            .to_string();
+        let error = BankAccountTransaction::from_api(
+            endpoints::ListBankAccountTransactions::OPERATION.id,
+            raw,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("data[].amount"), "{error}");
         let raw: types::BankAccountTransaction = serde_json::from_value(serde_json::json!({
             "id": "t1", "booking_date": "30/04/2026"
         }))
         .unwrap();
-        let error = transaction(endpoints::ListBankAccountTransactions::OPERATION.id, raw)
-            .unwrap_err()
-            .to_string();
+        let error = BankAccountTransaction::from_api(
+            endpoints::ListBankAccountTransactions::OPERATION.id,
+            raw,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("data[].booking_date"), "{error}");
     }
 }

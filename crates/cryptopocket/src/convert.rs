@@ -2,7 +2,11 @@
 
 use std::fmt::Display;
 
-use crate::Error;
+use crate::{
+    Client, Error,
+    call::Attempt,
+    envelope::{Data, Wired},
+};
 
 /// The `data` of a success envelope, which must be present.
 pub(crate) fn required<T>(data: Option<T>, operation: &'static str) -> Result<T, Error> {
@@ -28,6 +32,93 @@ pub(crate) fn created_object<T>(data: Option<T>, operation: &'static str) -> Res
         excerpt: String::new(),
     })
 }
+
+/// The crate's value for a generated one, `Raw`, that operation `op` answered: what
+/// [`output!`](crate::model::output) defines for each result.
+pub(crate) trait FromApi<Raw>: Sized {
+    fn from_api(op: &'static str, raw: Raw) -> Result<Self, Error>;
+}
+
+/// Sends `E` as `send` builds it (once per attempt) and returns the `data` of its answer,
+/// which must be present ([`required`]), as the crate's `T`.
+pub(crate) async fn data<E: Wired, T: FromApi<Data<E>>>(
+    client: &Client,
+    send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
+) -> Result<T, Error> {
+    let op = E::OPERATION.id;
+    T::from_api(op, required(client.call::<E>(send).await?.data, op)?)
+}
+
+/// As [`data`], for an operation that creates: a missing `data` is [`created_object`]'s
+/// error, which says to look before creating again.
+pub(crate) async fn created<E: Wired, T: FromApi<Data<E>>>(
+    client: &Client,
+    send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
+) -> Result<T, Error> {
+    let op = E::OPERATION.id;
+    T::from_api(op, created_object(client.call::<E>(send).await?.data, op)?)
+}
+
+/// `send_body!(area, Endpoint, builder, body)`: the future of an operation that creates,
+/// sent with the area handle's client as `api.builder().body(body)` (the same body on each
+/// attempt), answering its `data` as the crate's type ([`created`]).
+macro_rules! send_body {
+    ($area:expr, $endpoint:ident, $builder:ident, $body:expr) => {{
+        use futures::FutureExt as _;
+        let body = $body;
+        crate::convert::created::<endpoints::$endpoint, _>(&$area.client, move |api| {
+            api.$builder().body(body.clone()).send().boxed()
+        })
+    }};
+}
+pub(crate) use send_body;
+
+/// Sets an optional parameter of a generated request builder: `set(self, value)` when
+/// there is a value, the builder unchanged otherwise.
+pub(crate) trait Maybe: Sized {
+    fn maybe<V>(self, value: Option<V>, set: impl FnOnce(Self, V) -> Self) -> Self {
+        match value {
+            Some(value) => set(self, value),
+            None => self,
+        }
+    }
+}
+
+impl<T> Maybe for T {}
+
+/// The [`List`](crate::pagination::List) of a list operation whose only parameters are
+/// `page` and `per_page`: `paged!(area, Endpoint, builder)` sends `api.builder()` with the
+/// area handle's client for each page and turns each item into the crate's type with
+/// [`FromApi`].
+macro_rules! paged {
+    ($area:expr, $endpoint:ident, $builder:ident) => {
+        crate::pagination::List::new::<endpoints::$endpoint>(
+            $area.client.clone(),
+            (),
+            |client, (), at| {
+                use crate::convert::Maybe as _;
+                use futures::FutureExt as _;
+                async move {
+                    let parts = client
+                        .call::<endpoints::$endpoint>(move |api| {
+                            api.$builder()
+                                .page(at.page)
+                                .maybe(at.per_page, |request, n| request.per_page(n))
+                                .send()
+                                .boxed()
+                        })
+                        .await?;
+                    let op = <endpoints::$endpoint as cryptopocket_api::Endpoint>::OPERATION.id;
+                    crate::pagination::Page::from_parts(at.page, parts, |raw| {
+                        crate::convert::FromApi::from_api(op, raw)
+                    })
+                }
+                .boxed()
+            },
+        )
+    };
+}
+pub(crate) use paged;
 
 /// A field of a response that did not hold a valid value. The reason keeps what our
 /// checks say but not the value itself: quoted parts are masked, as in
@@ -75,6 +166,15 @@ pub(crate) fn text(name: &str, value: &str) -> Result<String, Error> {
         return Err(Error::InvalidRequest(format!("{name} must not be empty")));
     }
     Ok(value.to_owned())
+}
+
+/// A required text field that the spec constrains (a length, a pattern): refused before
+/// sending when empty or when the generated type's `TryFrom` refuses it, naming the field.
+pub(crate) fn constrained<T>(name: &str, value: &str) -> Result<T, Error>
+where
+    T: TryFrom<String, Error: Display>,
+{
+    T::try_from(text(name, value)?).map_err(|e| Error::InvalidRequest(format!("{name}: {e}")))
 }
 
 /// An optional text field of a request: when set, it must not be empty.

@@ -3,73 +3,59 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use cryptopocket_api::{Endpoint as _, endpoints, types};
+use cryptopocket_api::{endpoints, types};
 use futures::FutureExt as _;
 use secrecy::SecretString;
 
 use crate::{
-    Client, Error,
-    convert::{created_object, optional_text, optional_url, required, text},
+    Error,
+    convert::{Maybe as _, constrained, data, optional_text, optional_url, paged, send_body, text},
     model::{CustomerKind, DocumentType, IdentityDocumentType, KycStatus, UserId},
-    pagination::{List, Page},
+    pagination::List,
 };
 
-/// Customer registration and lookup; from [`Client::customers`].
-#[derive(Debug, Clone)]
-pub struct Customers {
-    client: Client,
-}
-
-crate::client::call_options!(Customers);
-
-/// KYC and KYB status and links; from [`Client::kyc`].
-#[derive(Debug, Clone)]
-pub struct Kyc {
-    client: Client,
-}
-
-crate::client::call_options!(Kyc);
-
-impl Client {
+crate::model::area! {
+    /// Customer registration and lookup; from [`Client::customers`](crate::Client::customers).
+    pub struct Customers;
     /// Registering, finding and listing customers, and uploading their documents.
-    pub fn customers(&self) -> Customers {
-        Customers {
-            client: self.clone(),
-        }
-    }
+    pub fn customers();
+}
 
+crate::model::area! {
+    /// KYC and KYB status and links; from [`Client::kyc`](crate::Client::kyc).
+    pub struct Kyc;
     /// KYC/KYB verification status and the enhanced verification link.
-    pub fn kyc(&self) -> Kyc {
-        Kyc {
-            client: self.clone(),
-        }
+    pub fn kyc();
+}
+
+crate::model::output! {
+    /// A registered individual customer (Create customer; documented).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct RegisteredCustomer {
+        /// Keep it: every later call names the customer by it.
+        pub id: UserId = UserId::new(raw.id.get()),
+        /// Send the customer here to complete KYC.
+        pub kyc_form_url: String,
     }
+    fn from_api(op, raw: types::RegisteredUser);
 }
 
-/// A registered individual customer (Create customer; documented).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct RegisteredCustomer {
-    /// Keep it: every later call names the customer by it.
-    pub id: UserId,
-    /// Send the customer here to complete KYC.
-    pub kyc_form_url: String,
-}
-
-/// A registered company customer (Create company customer; documented). Keep `kyb_link`
-/// and `password` safe: both are needed to finish KYB, and the link stops working 90 days
-/// after creation (documented). Neither `Serialize` nor `PartialEq`: it holds the password.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct RegisteredCompany {
-    /// The company's customer id.
-    pub id: UserId,
-    /// The company's public UUID.
-    pub uuid: uuid::Uuid,
-    /// The KYB onboarding form.
-    pub kyb_link: String,
-    /// Opens the form; never printed by `Debug`.
-    pub password: SecretString,
+crate::model::output! {
+    /// A registered company customer (Create company customer; documented). Keep `kyb_link`
+    /// and `password` safe: both are needed to finish KYB, and the link stops working 90 days
+    /// after creation (documented). Neither `Serialize` nor `PartialEq`: it holds the password.
+    #[derive(Clone)]
+    pub struct RegisteredCompany {
+        /// The company's customer id.
+        pub id: UserId = UserId::new(raw.id.get()),
+        /// The company's public UUID.
+        pub uuid: uuid::Uuid,
+        /// The KYB onboarding form.
+        pub kyb_link: String,
+        /// Opens the form; never printed by `Debug`.
+        pub password: SecretString = SecretString::from(raw.password),
+    }
+    fn from_api(op, raw: types::RegisteredCompany);
 }
 
 impl fmt::Debug for RegisteredCompany {
@@ -83,28 +69,32 @@ impl fmt::Debug for RegisteredCompany {
     }
 }
 
-/// How [`Customers::find`] finds one customer (Find User; lookup keys inferred): each
-/// constructor sets one key, and the methods add more.
-///
-/// ```
-/// use cryptopocket::customers::CustomerLookup;
-///
-/// let lookup = CustomerLookup::by_email("ana@example.com").external_id("cust-0042");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[cfg_attr(feature = "clap", group(required = true, multiple = true))]
-#[non_exhaustive]
-pub struct CustomerLookup {
-    /// By e-mail.
-    #[cfg_attr(feature = "clap", arg(long))]
-    email: Option<String>,
-    /// By your reference.
-    #[cfg_attr(feature = "clap", arg(long))]
-    external_id: Option<String>,
-    /// By customer id.
-    #[cfg_attr(feature = "clap", arg(long))]
-    user_id: Option<UserId>,
+crate::model::input! {
+    /// How [`Customers::find`] finds one customer (Find User; lookup keys inferred): each
+    /// constructor sets one key, and the methods add more.
+    ///
+    /// ```
+    /// use cryptopocket::customers::CustomerLookup;
+    ///
+    /// let lookup = CustomerLookup::by_email("ana@example.com").external_id("cust-0042");
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "clap", group(required = true, multiple = true))]
+    pub struct CustomerLookup {
+        /// By e-mail.
+        email: Option<String>,
+        /// By your reference.
+        external_id: Option<String>,
+        /// By customer id.
+        user_id: Option<UserId>,
+    }
+
+    setters {
+        /// Also by e-mail.
+        email(impl Into<String>);
+        /// Also by your reference.
+        external_id(impl Into<String>);
+    }
 }
 
 impl CustomerLookup {
@@ -131,13 +121,6 @@ impl CustomerLookup {
         }
     }
 
-    crate::model::setters! {
-        /// Also by e-mail.
-        email(impl Into<String>);
-        /// Also by your reference.
-        external_id(impl Into<String>);
-    }
-
     /// Also by id.
     pub fn user_id(mut self, user_id: &UserId) -> Self {
         self.user_id = Some(*user_id);
@@ -145,36 +128,29 @@ impl CustomerLookup {
     }
 }
 
-/// A company customer to register with [`Customers::create_company`] (Create company
-/// customer; documented): its e-mail (at most 254 characters) and legal name (at most 255).
-///
-/// ```
-/// use cryptopocket::customers::NewCompany;
-///
-/// let company = NewCompany::new("ops@acme.example", "Acme S.L.");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct NewCompany {
-    /// The company's e-mail (at most 254 characters).
-    #[cfg_attr(feature = "clap", arg(long))]
-    email: String,
-    /// The company's legal name (at most 255 characters).
-    #[cfg_attr(feature = "clap", arg(long))]
-    company_name: String,
+crate::model::input! {
+    /// A company customer to register with [`Customers::create_company`] (Create company
+    /// customer; documented): its e-mail (at most 254 characters) and legal name (at most 255).
+    ///
+    /// ```
+    /// use cryptopocket::customers::NewCompany;
+    ///
+    /// let company = NewCompany::new("ops@acme.example", "Acme S.L.");
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NewCompany {
+        /// The company's e-mail (at most 254 characters).
+        email: String,
+        /// The company's legal name (at most 255 characters).
+        company_name: String,
+    }
+
+    /// A company with the two documented required fields. Both must not be empty nor
+    /// longer than documented; [`Customers::create_company`] checks before sending.
+    pub fn new(email: impl Into<String>, company_name: impl Into<String>);
 }
 
 impl NewCompany {
-    /// A company with the two documented required fields. Both must not be empty nor
-    /// longer than documented; [`Customers::create_company`] checks before sending.
-    pub fn new(email: impl Into<String>, company_name: impl Into<String>) -> Self {
-        Self {
-            email: email.into(),
-            company_name: company_name.into(),
-        }
-    }
-
     /// The e-mail given, for looking the company up after a failed registration.
     pub fn email(&self) -> &str {
         &self.email
@@ -182,50 +158,37 @@ impl NewCompany {
 
     /// The request body, after the checks the crate can make.
     fn to_api(&self) -> Result<types::RegisterCompanyRequest, Error> {
-        let email = types::RegisterCompanyRequestEmail::try_from(text("email", &self.email)?)
-            .map_err(|e| Error::InvalidRequest(format!("email: {e}")))?;
-        let company_name = types::RegisterCompanyRequestCompanyName::try_from(text(
-            "company_name",
-            &self.company_name,
-        )?)
-        .map_err(|e| Error::InvalidRequest(format!("company_name: {e}")))?;
         Ok(types::RegisterCompanyRequest {
-            email,
-            company_name,
+            email: constrained("email", &self.email)?,
+            company_name: constrained("company_name", &self.company_name)?,
         })
     }
 }
 
-/// A document to add to a customer's file with [`Customers::upload_document`] (Upload
-/// Customer Document): its kind and the file, a `data:{mime};base64,…` URI or a public
-/// `http(s)` URL the server fetches.
-///
-/// ```
-/// use cryptopocket::{customers::NewDocument, model::DocumentType};
-///
-/// let document = NewDocument::new(DocumentType::BankStatement, "https://files.example/statement.pdf");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct NewDocument {
-    /// What the document is.
-    #[cfg_attr(feature = "clap", arg(long = "type", value_name = "TYPE"))]
-    kind: DocumentType,
-    /// A data: URI, or an http(s) URL the server downloads.
-    #[cfg_attr(feature = "clap", arg(long))]
-    file: String,
+crate::model::input! {
+    /// A document to add to a customer's file with [`Customers::upload_document`] (Upload
+    /// Customer Document): its kind and the file, a `data:{mime};base64,…` URI or a public
+    /// `http(s)` URL the server fetches.
+    ///
+    /// ```
+    /// use cryptopocket::{customers::NewDocument, model::DocumentType};
+    ///
+    /// let document = NewDocument::new(DocumentType::BankStatement, "https://files.example/statement.pdf");
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NewDocument {
+        /// What the document is.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: DocumentType,
+        /// A data: URI, or an http(s) URL the server downloads.
+        file: String,
+    }
+
+    /// A document of `kind` whose content is `file` (checked before sending).
+    pub fn new(kind: DocumentType, file: impl Into<String>);
 }
 
 impl NewDocument {
-    /// A document of `kind` whose content is `file` (checked before sending).
-    pub fn new(kind: DocumentType, file: impl Into<String>) -> Self {
-        Self {
-            kind,
-            file: file.into(),
-        }
-    }
-
     /// What the document is.
     pub fn kind(&self) -> DocumentType {
         self.kind
@@ -240,144 +203,117 @@ impl NewDocument {
     }
 }
 
-/// A customer's KYC (or a company's KYB) state (Retrieve KYC/KYB verification status;
-/// documented, `kyc_form_url` inferred).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct KycCheck {
-    /// `valid` means payments may be created; see [`KycStatus::is_final`].
-    pub status: KycStatus,
-    /// The KYC form again, when the API sends it (inferred).
-    pub kyc_form_url: Option<String>,
-}
-
-/// A link to the enhanced ("reinforced") verification, which raises a customer's limits
-/// (the answer to `kyc_reinforced_required`). Response shape inferred.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct OnboardingLink {
-    /// Send the customer here.
-    pub url: String,
-    /// When the link stops working, if the API says.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A customer as Find User and List customers report it. Both operations are known by name
-/// only: this whole shape is **inferred**, and only `id` is required.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Customer {
-    /// The customer id, sent as `user_id` to the other endpoints.
-    pub id: UserId,
-    /// First name, or the company name for a company, when sent.
-    pub name: Option<String>,
-    /// Surname of an individual, when sent.
-    pub surname: Option<String>,
-    /// E-mail given at registration, when sent.
-    pub email: Option<String>,
-    /// The KYC/KYB status, with the values of [`Kyc::get`], when sent.
-    pub kyc_status: Option<KycStatus>,
-    /// Person or company (`type`), when sent.
-    #[serde(rename = "type")]
-    pub kind: Option<CustomerKind>,
-    /// Your own reference for the customer, when sent.
-    pub external_id: Option<String>,
-    /// When the customer was created, when sent.
-    pub created_at: Option<DateTime<Utc>>,
-}
-
-/// The crate's customer for the generated one (a function, not a `From`, so the generated
-/// type stays out of the public API).
-fn customer(raw: types::Customer) -> Customer {
-    Customer {
-        id: UserId::new(raw.id.get()),
-        name: raw.name,
-        surname: raw.surname,
-        email: raw.email,
-        kyc_status: raw.kyc_status.map(KycStatus::from),
-        kind: raw.type_.map(CustomerKind::from),
-        external_id: raw.external_id.map(cryptopocket_api::Id::into_string),
-        created_at: raw.created_at.map(cryptopocket_api::Timestamp::get),
+crate::model::output! {
+    /// A customer's KYC (or a company's KYB) state (Retrieve KYC/KYB verification status;
+    /// documented, `kyc_form_url` inferred).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct KycCheck {
+        /// `valid` means payments may be created; see [`KycStatus::is_final`].
+        pub status: KycStatus = KycStatus::from(raw.kyc_status),
+        /// The KYC form again, when the API sends it (inferred).
+        pub kyc_form_url: Option<String>,
     }
+    fn from_api(op, raw: types::KycStatus);
 }
 
-/// A customer registered with delegated KYC (Create customer with delegated KYC; the
-/// operation is documented by name, its response **inferred**).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct DelegatedCustomer {
-    /// Keep it: every later call names the customer by it.
-    pub id: UserId,
-    /// The KYC status, when the API says.
-    pub kyc_status: Option<KycStatus>,
+crate::model::output! {
+    /// A link to the enhanced ("reinforced") verification, which raises a customer's limits
+    /// (the answer to `kyc_reinforced_required`). Response shape inferred.
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct OnboardingLink {
+        /// Send the customer here.
+        pub url: String = raw.onboarding_link,
+        /// When the link stops working, if the API says.
+        pub expires_at: Option<DateTime<Utc>> = raw.expires_at.map(Into::into),
+    }
+    fn from_api(op, raw: types::OnboardingForm);
 }
 
-/// An individual customer to register with [`Customers::create`] (Create customer).
-///
-/// `name` and `email` are documented and required; the rest is optional, and only
-/// `callback_url` is documented: the other field names are inferred.
-///
-/// ```
-/// use cryptopocket::{customers::NewCustomer, model::IdentityDocumentType};
-///
-/// let customer = NewCustomer::new("Ana", "ana@example.com")
-///     .surname("García")
-///     .country("ES")
-///     .document(IdentityDocumentType::GovernmentId, "12345678Z")
-///     .external_id("cust-0042");
-/// assert_eq!(customer.email(), "ana@example.com");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct NewCustomer {
-    /// First name.
-    #[cfg_attr(feature = "clap", arg(long))]
-    name: String,
-    /// E-mail.
-    #[cfg_attr(feature = "clap", arg(long))]
-    email: String,
-    /// Surname.
-    #[cfg_attr(feature = "clap", arg(long))]
-    surname: Option<String>,
-    /// Phone, international format.
-    #[cfg_attr(feature = "clap", arg(long))]
-    phone: Option<String>,
-    /// Country, ISO 3166-1 alpha-2 (ES).
-    #[cfg_attr(feature = "clap", arg(long))]
-    country: Option<String>,
-    /// Identity document type (with --document-number).
-    #[cfg_attr(feature = "clap", arg(long, requires = "document_number"))]
-    document_type: Option<IdentityDocumentType>,
-    /// Identity document number (with --document-type).
-    #[cfg_attr(feature = "clap", arg(long, requires = "document_type"))]
-    document_number: Option<String>,
-    /// Your own reference for the customer.
-    #[cfg_attr(feature = "clap", arg(long))]
-    external_id: Option<String>,
-    /// Where the KYC form sends the customer back to.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
-    callback_url: Option<String>,
+crate::model::output! {
+    /// A customer as Find User and List customers report it. Both operations are known by name
+    /// only: this whole shape is **inferred**, and only `id` is required.
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct Customer {
+        /// The customer id, sent as `user_id` to the other endpoints.
+        pub id: UserId = UserId::new(raw.id.get()),
+        /// First name, or the company name for a company, when sent.
+        pub name: Option<String>,
+        /// Surname of an individual, when sent.
+        pub surname: Option<String>,
+        /// E-mail given at registration, when sent.
+        pub email: Option<String>,
+        /// The KYC/KYB status, with the values of [`Kyc::get`], when sent.
+        pub kyc_status: Option<KycStatus> = raw.kyc_status.map(KycStatus::from),
+        /// Person or company (`type`), when sent.
+        #[serde(rename = "type")]
+        pub kind: Option<CustomerKind> = raw.type_.map(CustomerKind::from),
+        /// Your own reference for the customer, when sent.
+        pub external_id: Option<String> = raw.external_id.map(Into::into),
+        /// When the customer was created, when sent.
+        pub created_at: Option<DateTime<Utc>> = raw.created_at.map(Into::into),
+    }
+    fn from_api(op, raw: types::Customer);
 }
 
-impl NewCustomer {
+crate::model::output! {
+    /// A customer registered with delegated KYC (Create customer with delegated KYC; the
+    /// operation is documented by name, its response **inferred**).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct DelegatedCustomer {
+        /// Keep it: every later call names the customer by it.
+        pub id: UserId = UserId::new(raw.id.get()),
+        /// The KYC status, when the API says.
+        pub kyc_status: Option<KycStatus> = raw.kyc_status.map(KycStatus::from),
+    }
+    fn from_api(op, raw: types::RegisteredKycDelegatedUser);
+}
+
+crate::model::input! {
+    /// An individual customer to register with [`Customers::create`] (Create customer).
+    ///
+    /// `name` and `email` are documented and required; the rest is optional, and only
+    /// `callback_url` is documented: the other field names are inferred.
+    ///
+    /// ```
+    /// use cryptopocket::{customers::NewCustomer, model::IdentityDocumentType};
+    ///
+    /// let customer = NewCustomer::new("Ana", "ana@example.com")
+    ///     .surname("García")
+    ///     .country("ES")
+    ///     .document(IdentityDocumentType::GovernmentId, "12345678Z")
+    ///     .external_id("cust-0042");
+    /// assert_eq!(customer.email(), "ana@example.com");
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NewCustomer {
+        /// First name.
+        name: String,
+        /// E-mail.
+        email: String,
+        /// Surname.
+        surname: Option<String>,
+        /// Phone, international format.
+        phone: Option<String>,
+        /// Country, ISO 3166-1 alpha-2 (ES).
+        country: Option<String>,
+        /// Identity document type (with --document-number).
+        #[arg(long, requires = "document_number")]
+        document_type: Option<IdentityDocumentType>,
+        /// Identity document number (with --document-type).
+        #[arg(long, requires = "document_type")]
+        document_number: Option<String>,
+        /// Your own reference for the customer.
+        external_id: Option<String>,
+        /// Where the KYC form sends the customer back to.
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+    }
+
     /// A customer with the two documented required fields. Both must not be empty and the
     /// e-mail must look like one; [`Customers::create`] checks before sending.
-    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            email: email.into(),
-            surname: None,
-            phone: None,
-            country: None,
-            document_type: None,
-            document_number: None,
-            external_id: None,
-            callback_url: None,
-        }
-    }
+    pub fn new(name: impl Into<String>, email: impl Into<String>);
 
-    crate::model::setters! {
+    setters {
         /// The customer's surname (field name inferred).
         surname(impl Into<String>);
         /// The customer's phone, international format (field name inferred).
@@ -390,7 +326,9 @@ impl NewCustomer {
         /// Where the KYC form sends the customer back to (documented).
         callback_url(impl Into<String>);
     }
+}
 
+impl NewCustomer {
     /// The customer's identity document: its kind and number, in the country's format
     /// (the kinds are documented, the number's field name is inferred; mandatory for LATAM
     /// operations).
@@ -424,102 +362,80 @@ impl NewCustomer {
     }
 }
 
-/// An identity document already verified by the integrator, for
-/// [`NewDelegatedKycCustomer`]: its kind, number and two photos. Each photo is a
-/// `data:{mime};base64,…` URI (inferred) or a public `http(s)` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct VerifiedDocument {
-    /// Identity document type.
-    #[cfg_attr(feature = "clap", arg(long))]
-    document_type: IdentityDocumentType,
-    /// Identity document number.
-    #[cfg_attr(feature = "clap", arg(long))]
-    document_number: String,
-    /// Photo of the document's front: a data: URI or an http(s) URL.
-    #[cfg_attr(feature = "clap", arg(long))]
-    document_front: String,
-    /// Photo of the document's back: a data: URI or an http(s) URL.
-    #[cfg_attr(feature = "clap", arg(long))]
-    document_back: String,
-}
-
-impl VerifiedDocument {
-    /// The document `kind` numbered `number`, with photos of its `front` and `back`.
-    pub fn new(
-        kind: IdentityDocumentType,
-        number: impl Into<String>,
-        front: impl Into<String>,
-        back: impl Into<String>,
-    ) -> Self {
-        Self {
-            document_type: kind,
-            document_number: number.into(),
-            document_front: front.into(),
-            document_back: back.into(),
-        }
+crate::model::input! {
+    /// An identity document already verified by the integrator, for
+    /// [`NewDelegatedKycCustomer`]: its kind, number and two photos. Each photo is a
+    /// `data:{mime};base64,…` URI (inferred) or a public `http(s)` URL.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct VerifiedDocument {
+        /// Identity document type.
+        document_type: IdentityDocumentType,
+        /// Identity document number.
+        document_number: String,
+        /// Photo of the document's front: a data: URI or an http(s) URL.
+        document_front: String,
+        /// Photo of the document's back: a data: URI or an http(s) URL.
+        document_back: String,
     }
+
+    /// The document of kind `document_type` numbered `document_number`, with photos of its
+    /// front (`document_front`) and back (`document_back`).
+    pub fn new(
+        document_type: IdentityDocumentType,
+        document_number: impl Into<String>,
+        document_front: impl Into<String>,
+        document_back: impl Into<String>,
+    );
 }
 
-/// A customer whose identity the integrator verified, for
-/// [`Customers::create_with_delegated_kyc`]. The operation is documented by name only:
-/// every field here is **inferred** (the spec's `RegisterUserKycDelegatedRequest`).
-///
-/// ```
-/// use cryptopocket::{
-///     customers::{NewDelegatedKycCustomer, VerifiedDocument},
-///     model::IdentityDocumentType,
-/// };
-///
-/// let image = "data:image/png;base64,iVBORw0KGgo=";
-/// let document = VerifiedDocument::new(IdentityDocumentType::Passport, "PAA000000", image, image);
-/// let customer = NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", document, image)
-///     .birth_date("1990-01-31")
-///     .external_id("cust-bob");
-/// assert_eq!(customer.email(), "bob@example.com");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct NewDelegatedKycCustomer {
-    /// First name.
-    #[cfg_attr(feature = "clap", arg(long))]
-    name: String,
-    /// E-mail.
-    #[cfg_attr(feature = "clap", arg(long))]
-    email: String,
-    /// Country, ISO 3166-1 alpha-2 (ES).
-    #[cfg_attr(feature = "clap", arg(long))]
-    country: String,
-    // Its kind, number and photos: --document-type, --document-number, --document-front and
-    // --document-back.
-    #[cfg_attr(feature = "clap", command(flatten))]
-    document: VerifiedDocument,
-    /// A selfie of the customer: a data: URI or an http(s) URL.
-    #[cfg_attr(feature = "clap", arg(long))]
-    selfie: String,
-    /// Surname.
-    #[cfg_attr(feature = "clap", arg(long))]
-    surname: Option<String>,
-    /// Phone, international format.
-    #[cfg_attr(feature = "clap", arg(long))]
-    phone: Option<String>,
-    /// Date of birth, YYYY-MM-DD.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "DATE"))]
-    birth_date: Option<String>,
-    /// Legal name, when the customer is a company.
-    #[cfg_attr(feature = "clap", arg(long))]
-    company_name: Option<String>,
-    /// Your own reference for the customer.
-    #[cfg_attr(feature = "clap", arg(long))]
-    external_id: Option<String>,
-    /// Where the customer is sent back to.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
-    callback_url: Option<String>,
-}
+crate::model::input! {
+    /// A customer whose identity the integrator verified, for
+    /// [`Customers::create_with_delegated_kyc`]. The operation is documented by name only:
+    /// every field here is **inferred** (the spec's `RegisterUserKycDelegatedRequest`).
+    ///
+    /// ```
+    /// use cryptopocket::{
+    ///     customers::{NewDelegatedKycCustomer, VerifiedDocument},
+    ///     model::IdentityDocumentType,
+    /// };
+    ///
+    /// let image = "data:image/png;base64,iVBORw0KGgo=";
+    /// let document = VerifiedDocument::new(IdentityDocumentType::Passport, "PAA000000", image, image);
+    /// let customer = NewDelegatedKycCustomer::new("Bob", "bob@example.com", "ES", document, image)
+    ///     .birth_date("1990-01-31")
+    ///     .external_id("cust-bob");
+    /// assert_eq!(customer.email(), "bob@example.com");
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NewDelegatedKycCustomer {
+        /// First name.
+        name: String,
+        /// E-mail.
+        email: String,
+        /// Country, ISO 3166-1 alpha-2 (ES).
+        country: String,
+        // Its kind, number and photos: --document-type, --document-number, --document-front and
+        // --document-back.
+        #[flatten]
+        document: VerifiedDocument,
+        /// A selfie of the customer: a data: URI or an http(s) URL.
+        selfie: String,
+        /// Surname.
+        surname: Option<String>,
+        /// Phone, international format.
+        phone: Option<String>,
+        /// Date of birth, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        birth_date: Option<String>,
+        /// Legal name, when the customer is a company.
+        company_name: Option<String>,
+        /// Your own reference for the customer.
+        external_id: Option<String>,
+        /// Where the customer is sent back to.
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+    }
 
-impl NewDelegatedKycCustomer {
     /// A customer with what the spec requires: name, e-mail, country (ISO 3166-1 alpha-2),
     /// the verified identity document and a selfie (a `data:` URI or an `http(s)` URL).
     pub fn new(
@@ -528,23 +444,9 @@ impl NewDelegatedKycCustomer {
         country: impl Into<String>,
         document: VerifiedDocument,
         selfie: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            email: email.into(),
-            country: country.into(),
-            document,
-            selfie: selfie.into(),
-            surname: None,
-            phone: None,
-            birth_date: None,
-            company_name: None,
-            external_id: None,
-            callback_url: None,
-        }
-    }
+    );
 
-    crate::model::setters! {
+    setters {
         /// The customer's surname.
         surname(impl Into<String>);
         /// The customer's phone, international format.
@@ -558,7 +460,9 @@ impl NewDelegatedKycCustomer {
         /// Where the customer is sent back to.
         callback_url(impl Into<String>);
     }
+}
 
+impl NewDelegatedKycCustomer {
     /// The e-mail given, for looking the customer up after a failed registration.
     pub fn email(&self) -> &str {
         &self.email
@@ -633,19 +537,7 @@ impl Customers {
     /// `http(s)` URL, before anything is sent; `user_already_exists`, `email_not_allowed`
     /// (inferred from the company sibling) as [`Error::Api`]; see [`Error`].
     pub async fn create(&self, customer: &NewCustomer) -> Result<RegisteredCustomer, Error> {
-        const OP: &str = endpoints::RegisterUser::OPERATION.id;
-        let body = customer.to_api()?;
-        let parts = self
-            .client
-            .call::<endpoints::RegisterUser>(move |api| {
-                api.register_user().body(body.clone()).send().boxed()
-            })
-            .await?;
-        let user = created_object(parts.data, OP)?;
-        Ok(RegisteredCustomer {
-            id: UserId::new(user.id.get()),
-            kyc_form_url: user.kyc_form_url,
-        })
+        send_body!(self, RegisterUser, register_user, customer.to_api()?).await
     }
 
     /// Create customer with delegated KYC (`POST /registerUser/kyc-delegated`; body and
@@ -661,22 +553,13 @@ impl Customers {
         &self,
         customer: &NewDelegatedKycCustomer,
     ) -> Result<DelegatedCustomer, Error> {
-        const OP: &str = endpoints::RegisterUserKycDelegated::OPERATION.id;
-        let body = customer.to_api()?;
-        let parts = self
-            .client
-            .call::<endpoints::RegisterUserKycDelegated>(move |api| {
-                api.register_user_kyc_delegated()
-                    .body(body.clone())
-                    .send()
-                    .boxed()
-            })
-            .await?;
-        let user = created_object(parts.data, OP)?;
-        Ok(DelegatedCustomer {
-            id: UserId::new(user.id.get()),
-            kyc_status: user.kyc_status.map(KycStatus::from),
-        })
+        send_body!(
+            self,
+            RegisterUserKycDelegated,
+            register_user_kyc_delegated,
+            customer.to_api()?
+        )
+        .await
     }
 
     /// Create company customer (`POST /register/company`). Sent at most once.
@@ -687,21 +570,7 @@ impl Customers {
     /// documented; the API's `user_already_exists`, `email_not_allowed`, … as
     /// [`Error::Api`]; its 422 body as [`Error::Validation`].
     pub async fn create_company(&self, company: &NewCompany) -> Result<RegisteredCompany, Error> {
-        const OP: &str = endpoints::RegisterCompany::OPERATION.id;
-        let body = company.to_api()?;
-        let parts = self
-            .client
-            .call::<endpoints::RegisterCompany>(move |api| {
-                api.register_company().body(body.clone()).send().boxed()
-            })
-            .await?;
-        let company = created_object(parts.data, OP)?;
-        Ok(RegisteredCompany {
-            id: UserId::new(company.id.get()),
-            uuid: company.uuid,
-            kyb_link: company.kyb_link,
-            password: SecretString::from(company.password),
-        })
+        send_body!(self, RegisterCompany, register_company, company.to_api()?).await
     }
 
     /// Upload Customer Document (`POST /customers/{user_id}/documents`): adds `document` to
@@ -737,47 +606,24 @@ impl Customers {
     ///
     /// [`Error::InvalidRequest`] for a key set to an empty text; see [`Error`].
     pub async fn find(&self, lookup: &CustomerLookup) -> Result<Customer, Error> {
-        const OP: &str = endpoints::FindUser::OPERATION.id;
         let email = optional_text("email", lookup.email.as_deref())?;
         let external_id = optional_text("external_id", lookup.external_id.as_deref())?;
-        let user_id = lookup.user_id;
-        let parts = self
-            .client
-            .call::<endpoints::FindUser>(move |api| {
-                let mut request = api.find_user();
-                if let Some(email) = &email {
-                    request = request.email(email.clone());
-                }
-                if let Some(external_id) = &external_id {
-                    request = request.external_id(external_id.clone());
-                }
-                if let Some(user_id) = user_id {
-                    request = request.user_id(user_id.get());
-                }
-                request.send().boxed()
-            })
-            .await?;
-        required(parts.data, OP).map(customer)
+        let user_id = lookup.user_id.map(|id| id.get());
+        data::<endpoints::FindUser, _>(&self.client, move |api| {
+            api.find_user()
+                .maybe(email.clone(), |request, email| request.email(email))
+                .maybe(external_id.clone(), |request, id| request.external_id(id))
+                .maybe(user_id, |request, id| request.user_id(id))
+                .send()
+                .boxed()
+        })
+        .await
     }
 
     /// List customers (path and shape inferred): every customer of the integration, a page
     /// at a time; see [`List`].
     pub fn list(&self) -> List<Customer> {
-        List::new::<endpoints::ListCustomers>(self.client.clone(), (), |client, (), at| {
-            async move {
-                let parts = client
-                    .call::<endpoints::ListCustomers>(move |api| {
-                        let mut request = api.list_customers().page(at.page);
-                        if let Some(per_page) = at.per_page {
-                            request = request.per_page(per_page);
-                        }
-                        request.send().boxed()
-                    })
-                    .await?;
-                Page::from_parts(at.page, parts, |raw| Ok(customer(raw)))
-            }
-            .boxed()
-        })
+        paged!(self, ListCustomers, list_customers)
     }
 }
 
@@ -788,19 +634,11 @@ impl Kyc {
     ///
     /// See [`Error`].
     pub async fn get(&self, user_id: &UserId) -> Result<KycCheck, Error> {
-        const OP: &str = endpoints::CheckKyc::OPERATION.id;
-        let user_id = *user_id;
-        let parts = self
-            .client
-            .call::<endpoints::CheckKyc>(move |api| {
-                api.check_kyc().user_id(user_id.get()).send().boxed()
-            })
-            .await?;
-        let kyc = required(parts.data, OP)?;
-        Ok(KycCheck {
-            status: KycStatus::from(kyc.kyc_status),
-            kyc_form_url: kyc.kyc_form_url,
+        let user_id = user_id.get();
+        data::<endpoints::CheckKyc, _>(&self.client, move |api| {
+            api.check_kyc().user_id(user_id).send().boxed()
         })
+        .await
     }
 
     /// Create enhanced verification link (`POST /onboarding-form`; marked "testing" in
@@ -809,34 +647,20 @@ impl Kyc {
     /// # Errors
     ///
     /// See [`Error`].
-    pub async fn enhanced_verification_link(
-        &self,
-        user_id: &UserId,
-    ) -> Result<OnboardingLink, Error> {
-        const OP: &str = endpoints::CreateOnboardingForm::OPERATION.id;
+    pub async fn create_link(&self, user_id: &UserId) -> Result<OnboardingLink, Error> {
         let body = types::CreateOnboardingFormRequest {
             user_id: user_id.get().into(),
         };
-        let parts = self
-            .client
-            .call::<endpoints::CreateOnboardingForm>(move |api| {
-                api.create_onboarding_form()
-                    .body(body.clone())
-                    .send()
-                    .boxed()
-            })
-            .await?;
-        let form = created_object(parts.data, OP)?;
-        Ok(OnboardingLink {
-            url: form.onboarding_link,
-            expires_at: form.expires_at.map(Into::into),
-        })
+        send_body!(self, CreateOnboardingForm, create_onboarding_form, body).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cryptopocket_api::Endpoint as _;
+
+    use crate::convert::FromApi as _;
 
     fn refused(result: Result<impl fmt::Debug, Error>) -> String {
         match result {
@@ -915,6 +739,24 @@ mod tests {
             assert!(message.starts_with(expected), "{message}");
             assert!(!message.contains("example"), "{message}");
         }
+    }
+
+    /// The documented lengths, held by the generated types' checks, refuse before sending
+    /// and name the field.
+    #[test]
+    fn a_company_is_held_to_the_documented_lengths() {
+        let email = format!("{}@acme.example", "a".repeat(250));
+        let message = refused(NewCompany::new(email, "Acme S.L.").to_api());
+        assert!(message.starts_with("email: "), "{message}");
+        let message = refused(NewCompany::new("ops@acme.example", "n".repeat(256)).to_api());
+        assert!(message.starts_with("company_name: "), "{message}");
+        let message = refused(NewCompany::new("ops@acme.example", " ").to_api());
+        assert_eq!(message, "company_name must not be empty");
+        assert!(
+            NewCompany::new("ops@acme.example", "n".repeat(255))
+                .to_api()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -1030,7 +872,7 @@ mod tests {
             "external_id": 42, "created_at": "2026-06-26 10:30:00"
         }))
         .unwrap();
-        let customer = customer(raw);
+        let customer = Customer::from_api(endpoints::ListCustomers::OPERATION.id, raw).unwrap();
         assert_eq!(customer.id, UserId::new(100_067));
         assert_eq!(customer.kyc_status, Some(KycStatus::Valid));
         assert_eq!(customer.kind, Some(CustomerKind::Individual));

@@ -24,7 +24,7 @@ use secrecy::SecretString;
 
 use crate::{
     Error,
-    convert::{created_object, field, required},
+    convert::{FromApi as _, created_object, field, required},
     envelope::{Data, Envelope as _, ErrorBody as _, Parts, Wired, second_look},
     error::excerpt,
     model::{OffRampId, PaymentId, UserId, money},
@@ -135,7 +135,7 @@ operations! {
         field(op, "data.payment_id", PaymentId::new(created.payment_id)).map(drop)
     };
     GetPayment, |op, parts| {
-        crate::onramp::payment(op, required(parts.data, op)?).map(drop)
+        crate::onramp::Payment::from_api(op, required(parts.data, op)?).map(drop)
     };
     GetRampoffQuote, |op, parts| {
         // Inline in `OffRamp::quote`.
@@ -149,7 +149,7 @@ operations! {
         field(op, "data.id", OffRampId::new(created.id)).map(drop)
     };
     GetRampoff, |op, parts| {
-        crate::offramp::operation(op, required(parts.data, op)?).map(drop)
+        crate::offramp::OffRampOperation::from_api(op, required(parts.data, op)?).map(drop)
     };
     ReconcilePayment, |op, parts| {
         created_object(parts.data, op).map(drop)
@@ -162,10 +162,10 @@ operations! {
     };
     ListCustomers, |_, parts| page(parts, Ok);
     ListPayments, |op, parts| {
-        page(parts, |p| crate::onramp::payment(op, p))
+        page(parts, |p| crate::onramp::Payment::from_api(op, p))
     };
     ListRampoffs, |op, parts| {
-        page(parts, |r| crate::offramp::operation(op, r))
+        page(parts, |r| crate::offramp::OffRampOperation::from_api(op, r))
     };
     ListBankAccounts, |_, parts| page(parts, Ok);
     ListBankAccountTransactions,

@@ -1,107 +1,82 @@
 //! Buying crypto: quotes, payment methods, payments and guided payments.
 
 use chrono::{DateTime, Utc};
-use cryptopocket_api::{Amount, Endpoint as _, endpoints, types};
+use cryptopocket_api::{Endpoint as _, endpoints, types};
 use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
-    Client, Error,
-    convert::{created_object, field, optional_text, optional_url, required, text},
+    Error,
+    convert::{
+        FromApi, Maybe as _, data, field, optional_text, optional_url, paged, send_body, text,
+    },
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
-    pagination::{List, Page},
+    pagination::List,
 };
 
-/// The on-ramp operations; from [`Client::onramp`].
-#[derive(Debug, Clone)]
-pub struct OnRamp {
-    client: Client,
-}
-
-crate::client::call_options!(OnRamp);
-
-impl Client {
+crate::model::area! {
+    /// The on-ramp operations; from [`Client::onramp`](crate::Client::onramp).
+    pub struct OnRamp;
     /// Quotes, payment methods and payments (buying crypto).
-    pub fn onramp(&self) -> OnRamp {
-        OnRamp {
-            client: self.clone(),
-        }
+    pub fn onramp();
+}
+
+crate::model::input! {
+    /// What to quote with [`OnRamp::quote`]: `amount` euros of `symbol`, paid by
+    /// `payment_type` (Get Quote).
+    ///
+    /// ```
+    /// use cryptopocket::{model::PaymentType, onramp::QuoteRequest};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let request = QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Card).chain("polygon");
+    /// ```
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct QuoteRequest {
+        /// Euros to spend.
+        amount: Decimal,
+        /// The token to buy, e.g. USDC.
+        symbol: String,
+        /// Its chain (the API defaults to polygon).
+        chain: Option<String>,
+        /// How the customer would pay: card, paypal, psd2, transfer, or a LATAM method.
+        #[arg(long, default_value = "card")]
+        payment_type: PaymentType,
     }
-}
 
-/// What to quote with [`OnRamp::quote`]: `amount` euros of `symbol`, paid by
-/// `payment_type` (Get Quote).
-///
-/// ```
-/// use cryptopocket::{model::PaymentType, onramp::QuoteRequest};
-/// use rust_decimal::Decimal;
-///
-/// let request = QuoteRequest::new(Decimal::new(100, 0), "USDC", PaymentType::Card).chain("polygon");
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct QuoteRequest {
-    /// Euros to spend.
-    #[cfg_attr(feature = "clap", arg(long))]
-    amount: Decimal,
-    /// The token to buy, e.g. USDC.
-    #[cfg_attr(feature = "clap", arg(long))]
-    symbol: String,
-    /// Its chain (the API defaults to polygon).
-    #[cfg_attr(feature = "clap", arg(long))]
-    chain: Option<String>,
-    /// How the customer would pay: card, paypal, psd2, transfer, or a LATAM method.
-    #[cfg_attr(feature = "clap", arg(long, default_value = "card"))]
-    payment_type: PaymentType,
-}
-
-impl QuoteRequest {
     /// A quote of `amount` euros (the docs speak of EUR only) of the token `symbol`, e.g.
     /// `USDC`, paid by `payment_type`. The symbol must not be empty; [`OnRamp::quote`]
     /// checks before sending.
-    pub fn new(amount: Decimal, symbol: impl Into<String>, payment_type: PaymentType) -> Self {
-        Self {
-            amount,
-            symbol: symbol.into(),
-            chain: None,
-            payment_type,
-        }
-    }
+    pub fn new(amount: Decimal, symbol: impl Into<String>, payment_type: PaymentType);
 
-    crate::model::setters! {
+    setters {
         /// The token's chain; the API defaults to `polygon`.
         chain(impl Into<String>);
     }
 }
 
-/// Which payment methods [`OnRamp::payment_methods`] lists; every method when nothing is
-/// set (filters inferred).
-///
-/// ```
-/// use cryptopocket::onramp::PaymentMethodFilter;
-///
-/// let chile = PaymentMethodFilter::new().country("CL").fiat_symbol("CLP");
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct PaymentMethodFilter {
-    /// Country, ISO 3166-1 alpha-2.
-    #[cfg_attr(feature = "clap", arg(long))]
-    country: Option<String>,
-    /// Fiat currency, e.g. EUR.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "CURRENCY"))]
-    fiat_symbol: Option<String>,
-}
-
-impl PaymentMethodFilter {
-    /// Every payment method.
-    pub fn new() -> Self {
-        Self::default()
+crate::model::input! {
+    /// Which payment methods [`OnRamp::payment_methods`] lists; every method when nothing is
+    /// set (filters inferred).
+    ///
+    /// ```
+    /// use cryptopocket::onramp::PaymentMethodFilter;
+    ///
+    /// let chile = PaymentMethodFilter::new().country("CL").fiat_symbol("CLP");
+    /// ```
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct PaymentMethodFilter {
+        /// Country, ISO 3166-1 alpha-2.
+        country: Option<String>,
+        /// Fiat currency, e.g. EUR.
+        #[arg(long, value_name = "CURRENCY")]
+        fiat_symbol: Option<String>,
     }
 
-    crate::model::setters! {
+    /// Every payment method.
+    pub fn new();
+
+    setters {
         /// Only methods offered in this ISO 3166-1 alpha-2 country, e.g. `CL`.
         country(impl Into<String>);
         /// Only methods paying in this fiat currency, e.g. `CLP`.
@@ -109,94 +84,86 @@ impl PaymentMethodFilter {
     }
 }
 
-/// A quote (Get Quote). The operation is documented, its response shape is **inferred**
-/// (undocumented): only `coin_amount` is required. Amounts are exact decimals, as sent.
-///
-/// The fields the spec names are all here; for anything else the server sends, call the
-/// operation through [`Client::raw`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Quote {
-    /// Tokens the amount buys, in whole tokens.
-    pub coin_amount: Decimal,
-    /// Price of one token in the fiat currency, fees included, when sent.
-    pub price: Option<Decimal>,
-    /// The fiat amount quoted, in major units (euros), when sent.
-    pub fiat_amount: Option<Decimal>,
-    /// The fiat currency, when sent.
-    pub fiat_symbol: Option<String>,
-    /// The token quoted, when sent.
-    pub symbol: Option<String>,
-    /// Its chain, when sent.
-    pub chain: Option<String>,
-    /// The payment method quoted, when sent.
-    pub payment_type: Option<PaymentType>,
+crate::model::output! {
+    /// A quote (Get Quote). The operation is documented, its response shape is **inferred**
+    /// (undocumented): only `coin_amount` is required. Amounts are exact decimals, as sent.
+    ///
+    /// The fields the spec names are all here; for anything else the server sends, call the
+    /// operation through [`Client::raw`](crate::Client::raw).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct Quote {
+        /// Tokens the amount buys, in whole tokens.
+        pub coin_amount: Decimal,
+        /// Price of one token in the fiat currency, fees included, when sent.
+        pub price: Option<Decimal> = raw.price.map(Into::into),
+        /// The fiat amount quoted, in major units (euros), when sent.
+        pub fiat_amount: Option<Decimal> = raw.fiat_amount.map(Into::into),
+        /// The fiat currency, when sent.
+        pub fiat_symbol: Option<String>,
+        /// The token quoted, when sent.
+        pub symbol: Option<String>,
+        /// Its chain, when sent.
+        pub chain: Option<String>,
+        /// The payment method quoted, when sent.
+        pub payment_type: Option<PaymentType> = raw.payment_type.map(PaymentType::from),
+    }
+    fn from_api(op, raw: types::Quote);
 }
 
-/// A payment method offered to customers (List payment methods; path and shape
-/// **inferred**). LATAM method names are what [`PaymentType::Other`] carries.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct PaymentMethod {
-    /// The value to send as `payment_type`, e.g. `card` or `KHIPU`.
-    pub payment_type: PaymentType,
-    /// Display name of the method, when sent.
-    pub name: Option<String>,
-    /// ISO 3166-1 alpha-2 country where the method is offered, e.g. `CL`, when sent.
-    pub country: Option<String>,
-    /// The fiat currency the method pays in, e.g. `CLP`, when sent.
-    pub fiat_symbol: Option<String>,
+crate::model::output! {
+    /// A payment method offered to customers (List payment methods; path and shape
+    /// **inferred**). LATAM method names are what [`PaymentType::Other`] carries.
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct PaymentMethod {
+        /// The value to send as `payment_type`, e.g. `card` or `KHIPU`.
+        pub payment_type: PaymentType,
+        /// Display name of the method, when sent.
+        pub name: Option<String>,
+        /// ISO 3166-1 alpha-2 country where the method is offered, e.g. `CL`, when sent.
+        pub country: Option<String>,
+        /// The fiat currency the method pays in, e.g. `CLP`, when sent.
+        pub fiat_symbol: Option<String>,
+    }
+    fn from_api(op, raw: types::PaymentMethod);
 }
 
-/// A purchase for [`OnRamp::create`] (Create Payment Intend): the customer pays
-/// `fiat_amount` (major units, e.g. euros) and receives `coin_symbol` on `wallet`.
-///
-/// ```
-/// use cryptopocket::{model::{PaymentType, UserId}, onramp::NewPayment};
-/// use rust_decimal::Decimal;
-///
-/// let payment = NewPayment::new(&UserId::new(100067), Decimal::new(240, 0), "EUR", "USDC", "0xabc")
-///     .coin_chain("polygon")
-///     .payment_type(PaymentType::Card)
-///     .external_id("order-001");
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct NewPayment {
-    /// The customer (KYC must be valid).
-    #[cfg_attr(feature = "clap", arg(long))]
-    user_id: UserId,
-    /// What the customer pays, in major units (150.50 means 150.50 euros).
-    #[cfg_attr(feature = "clap", arg(long))]
-    fiat_amount: Decimal,
-    /// The fiat currency.
-    #[cfg_attr(
-        feature = "clap",
-        arg(long, value_name = "CURRENCY", default_value = "EUR")
-    )]
-    fiat_symbol: String,
-    /// The token to buy, e.g. USDC.
-    #[cfg_attr(feature = "clap", arg(long))]
-    coin_symbol: String,
-    /// Its chain, e.g. polygon (not needed for LATAM methods).
-    #[cfg_attr(feature = "clap", arg(long))]
-    coin_chain: Option<String>,
-    /// Where the tokens go.
-    #[cfg_attr(feature = "clap", arg(long))]
-    wallet: String,
-    /// card, paypal, psd2, transfer, or a LATAM method.
-    #[cfg_attr(feature = "clap", arg(long))]
-    payment_type: Option<PaymentType>,
-    /// Your own reference; set it, so a payment can be found again.
-    #[cfg_attr(feature = "clap", arg(long))]
-    external_id: Option<String>,
-    /// Where the customer is sent when the payment step ends.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
-    callback_url: Option<String>,
-}
+crate::model::input! {
+    /// A purchase for [`OnRamp::create`] (Create Payment Intend): the customer pays
+    /// `fiat_amount` (major units, e.g. euros) and receives `coin_symbol` on `wallet`.
+    ///
+    /// ```
+    /// use cryptopocket::{model::{PaymentType, UserId}, onramp::NewPayment};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let payment = NewPayment::new(&UserId::new(100067), Decimal::new(240, 0), "EUR", "USDC", "0xabc")
+    ///     .coin_chain("polygon")
+    ///     .payment_type(PaymentType::Card)
+    ///     .external_id("order-001");
+    /// ```
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct NewPayment {
+        /// The customer (KYC must be valid).
+        user_id: UserId,
+        /// What the customer pays, in major units (150.50 means 150.50 euros).
+        fiat_amount: Decimal,
+        /// The fiat currency.
+        #[arg(long, value_name = "CURRENCY", default_value = "EUR")]
+        fiat_symbol: String,
+        /// The token to buy, e.g. USDC.
+        coin_symbol: String,
+        /// Its chain, e.g. polygon (not needed for LATAM methods).
+        coin_chain: Option<String>,
+        /// Where the tokens go.
+        wallet: String,
+        /// card, paypal, psd2, transfer, or a LATAM method.
+        payment_type: Option<PaymentType>,
+        /// Your own reference; set it, so a payment can be found again.
+        external_id: Option<String>,
+        /// Where the customer is sent when the payment step ends.
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+    }
 
-impl NewPayment {
     /// A purchase by `user_id` (who must have passed KYC) of `fiat_amount` in major units
     /// (240 means 240 euros) of the fiat currency `fiat_symbol` (`EUR`, `ARS`), paid in the
     /// token `coin_symbol` (`USDC`) to `wallet`. The texts must not be empty;
@@ -207,21 +174,9 @@ impl NewPayment {
         fiat_symbol: impl Into<String>,
         coin_symbol: impl Into<String>,
         wallet: impl Into<String>,
-    ) -> Self {
-        Self {
-            user_id: *user_id,
-            fiat_amount,
-            fiat_symbol: fiat_symbol.into(),
-            coin_symbol: coin_symbol.into(),
-            coin_chain: None,
-            wallet: wallet.into(),
-            payment_type: None,
-            external_id: None,
-            callback_url: None,
-        }
-    }
+    );
 
-    crate::model::setters! {
+    setters {
         /// The token's chain, e.g. `polygon` (not needed for LATAM methods).
         coin_chain(impl Into<String>);
         /// How the customer pays; the current docs' example omits it.
@@ -232,7 +187,9 @@ impl NewPayment {
         /// Where to send the customer when the payment step ends (an `http(s)` URL).
         callback_url(impl Into<String>);
     }
+}
 
+impl NewPayment {
     /// The reference given with [`external_id`](Self::external_id), for looking the payment
     /// up after a failed create ([`OnRamp::find_by_external_id`]).
     pub fn given_external_id(&self) -> Option<&str> {
@@ -281,52 +238,47 @@ pub enum PaymentInstructions {
     None,
 }
 
-/// A created payment (Create Payment Intend; documented).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct CreatedPayment {
-    /// Keep it: [`OnRamp::get`] follows the payment with it.
-    pub payment_id: PaymentId,
-    /// What the customer does next.
-    pub instructions: PaymentInstructions,
+crate::model::output! {
+    /// A created payment (Create Payment Intend; documented).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct CreatedPayment {
+        /// Keep it: [`OnRamp::get`] follows the payment with it.
+        pub payment_id: PaymentId =
+            field(op, "data.payment_id", PaymentId::new(raw.payment_id.clone()))?,
+        /// What the customer does next.
+        pub instructions: PaymentInstructions = PaymentInstructions::new(raw),
+    }
+    fn from_api(op, raw: types::CreatedPayment);
 }
 
-/// A guided purchase for [`OnRamp::create_guided`] (Create guided payment intent): the
-/// customer chooses the method and enters the wallet on CryptoPocket's page. EUR only
-/// (documented).
-///
-/// ```
-/// use cryptopocket::{model::UserId, onramp::NewGuidedPayment};
-/// use rust_decimal::Decimal;
-///
-/// let payment = NewGuidedPayment::new(&UserId::new(100067), Decimal::new(100, 0), "USDC", "polygon")
-///     .external_id("order-001");
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
-#[non_exhaustive]
-pub struct NewGuidedPayment {
-    /// The customer (KYC must be valid).
-    #[cfg_attr(feature = "clap", arg(long))]
-    user_id: UserId,
-    /// Euros the customer pays.
-    #[cfg_attr(feature = "clap", arg(long))]
-    fiat_amount: Decimal,
-    /// The token to buy, e.g. USDC.
-    #[cfg_attr(feature = "clap", arg(long))]
-    coin_symbol: String,
-    /// Its chain, e.g. polygon.
-    #[cfg_attr(feature = "clap", arg(long))]
-    coin_chain: String,
-    /// Preselected method (the API defaults to card).
-    #[cfg_attr(feature = "clap", arg(long))]
-    payment_type: Option<PaymentType>,
-    /// Your own reference; set it, so a payment can be found again.
-    #[cfg_attr(feature = "clap", arg(long))]
-    external_id: Option<String>,
-}
+crate::model::input! {
+    /// A guided purchase for [`OnRamp::create_guided`] (Create guided payment intent): the
+    /// customer chooses the method and enters the wallet on CryptoPocket's page. EUR only
+    /// (documented).
+    ///
+    /// ```
+    /// use cryptopocket::{model::UserId, onramp::NewGuidedPayment};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let payment = NewGuidedPayment::new(&UserId::new(100067), Decimal::new(100, 0), "USDC", "polygon")
+    ///     .external_id("order-001");
+    /// ```
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct NewGuidedPayment {
+        /// The customer (KYC must be valid).
+        user_id: UserId,
+        /// Euros the customer pays.
+        fiat_amount: Decimal,
+        /// The token to buy, e.g. USDC.
+        coin_symbol: String,
+        /// Its chain, e.g. polygon.
+        coin_chain: String,
+        /// Preselected method (the API defaults to card).
+        payment_type: Option<PaymentType>,
+        /// Your own reference; set it, so a payment can be found again.
+        external_id: Option<String>,
+    }
 
-impl NewGuidedPayment {
     /// A purchase by `user_id` (who must have passed KYC) of `fiat_amount` euros of the
     /// token `coin_symbol` (`USDC`) on `coin_chain` (`polygon`). The texts must not be
     /// empty; [`OnRamp::create_guided`] checks before sending.
@@ -335,24 +287,17 @@ impl NewGuidedPayment {
         fiat_amount: Decimal,
         coin_symbol: impl Into<String>,
         coin_chain: impl Into<String>,
-    ) -> Self {
-        Self {
-            user_id: *user_id,
-            fiat_amount,
-            coin_symbol: coin_symbol.into(),
-            coin_chain: coin_chain.into(),
-            payment_type: None,
-            external_id: None,
-        }
-    }
+    );
 
-    crate::model::setters! {
+    setters {
         /// The preselected method; the API defaults to card.
         payment_type(PaymentType);
         /// Your own reference (recommended; see [`NewPayment::external_id`]).
         external_id(impl Into<String>);
     }
+}
 
+impl NewGuidedPayment {
     /// The reference given with [`external_id`](Self::external_id), for looking the payment
     /// up after a failed create ([`OnRamp::find_by_external_id`]).
     pub fn given_external_id(&self) -> Option<&str> {
@@ -374,45 +319,49 @@ impl NewGuidedPayment {
     }
 }
 
-/// A created guided payment (Create guided payment intent; documented).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct GuidedPayment {
-    /// Keep it: [`OnRamp::get`] follows the payment with it.
-    pub payment_id: PaymentId,
-    /// Send the customer here.
-    pub gateway_url: String,
-    /// Your reference, as the API echoes it.
-    pub external_id: Option<String>,
+crate::model::output! {
+    /// A created guided payment (Create guided payment intent; documented).
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct GuidedPayment {
+        /// Keep it: [`OnRamp::get`] follows the payment with it.
+        pub payment_id: PaymentId = field(op, "data.payment_id", PaymentId::new(raw.payment_id))?,
+        /// Send the customer here.
+        pub gateway_url: String,
+        /// Your reference, as the API echoes it.
+        pub external_id: Option<String> = raw.external_id.map(Into::into),
+    }
+    fn from_api(op, raw: types::GuidedPayment);
 }
 
-/// A payment as Retrieve payment reports it (documented; `holder`'s shape is not), amounts
-/// in major units.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Payment {
-    /// The payment id.
-    pub id: PaymentId,
-    /// Your reference.
-    pub external_id: Option<String>,
-    /// The customer (the API sends it as a string here).
-    pub user_id: UserId,
-    /// Where the payment stands; [`PaymentStatus::is_final`] says when to stop polling.
-    pub status: PaymentStatus,
-    /// What the customer pays, in major units (the API sends cents: 15050 is 150.50).
-    pub fiat_amount: Decimal,
-    /// The fiat currency.
-    pub fiat_symbol: String,
-    /// The token bought.
-    pub coin_symbol: String,
-    /// Tokens bought, when known.
-    pub coin_amount: Option<Decimal>,
-    /// When the payment was created.
-    pub created_at: DateTime<Utc>,
-    /// Payer or cardholder, once the provider reports it (shape undocumented).
-    pub holder: Option<String>,
-    /// On-chain transaction, present once `coins_sent`.
-    pub txid: Option<String>,
+crate::model::output! {
+    /// A payment as Retrieve payment reports it (documented; `holder`'s shape is not), amounts
+    /// in major units.
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+    pub struct Payment {
+        /// The payment id.
+        pub id: PaymentId = field(op, "data.id", PaymentId::new(raw.id))?,
+        /// Your reference.
+        pub external_id: Option<String> = raw.external_id.map(Into::into),
+        /// The customer (the API sends it as a string here).
+        pub user_id: UserId = field(op, "data.user_id", raw.user_id.parse::<UserId>())?,
+        /// Where the payment stands; [`PaymentStatus::is_final`] says when to stop polling.
+        pub status: PaymentStatus,
+        /// What the customer pays, in major units (the API sends cents: 15050 is 150.50).
+        pub fiat_amount: Decimal = money::from_cents(raw.fiat_amount.get()),
+        /// The fiat currency.
+        pub fiat_symbol: String,
+        /// The token bought.
+        pub coin_symbol: String,
+        /// Tokens bought, when known.
+        pub coin_amount: Option<Decimal> = raw.coin_amount.map(Into::into),
+        /// When the payment was created.
+        pub created_at: DateTime<Utc>,
+        /// Payer or cardholder, once the provider reports it (shape undocumented).
+        pub holder: Option<String>,
+        /// On-chain transaction, present once `coins_sent`.
+        pub txid: Option<String> = raw.txid.map(Into::into),
+    }
+    fn from_api(op, raw: types::Payment);
 }
 
 impl OnRamp {
@@ -422,36 +371,21 @@ impl OnRamp {
     ///
     /// [`Error::InvalidRequest`] for an empty symbol; see [`Error`].
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, Error> {
-        const OP: &str = endpoints::GetQuote::OPERATION.id;
         // A query string carries the decimal's text, every digit of it.
         let amount = request.amount.to_string();
         let symbol = text("symbol", &request.symbol)?;
         let chain = optional_text("chain", request.chain.as_deref())?;
         let payment_type = request.payment_type.to_string();
-        let parts = self
-            .client
-            .call::<endpoints::GetQuote>(move |api| {
-                let mut request = api
-                    .get_quote()
-                    .amount(amount.clone())
-                    .symbol(symbol.clone())
-                    .payment_type(payment_type.clone());
-                if let Some(chain) = &chain {
-                    request = request.chain(chain.clone());
-                }
-                request.send().boxed()
-            })
-            .await?;
-        let raw = required(parts.data, OP)?;
-        Ok(Quote {
-            coin_amount: raw.coin_amount.value(),
-            price: raw.price.map(Amount::value),
-            fiat_amount: raw.fiat_amount.map(Amount::value),
-            fiat_symbol: raw.fiat_symbol,
-            symbol: raw.symbol,
-            chain: raw.chain,
-            payment_type: raw.payment_type.map(PaymentType::from),
+        data::<endpoints::GetQuote, _>(&self.client, move |api| {
+            api.get_quote()
+                .amount(amount.clone())
+                .symbol(symbol.clone())
+                .payment_type(payment_type.clone())
+                .maybe(chain.clone(), |request, chain| request.chain(chain))
+                .send()
+                .boxed()
         })
+        .await
     }
 
     /// List payment methods (path and shape inferred), those `filter` selects. LATAM
@@ -469,27 +403,18 @@ impl OnRamp {
         let parts = self
             .client
             .call::<endpoints::ListPaymentMethods>(move |api| {
-                let mut request = api.list_payment_methods();
-                if let Some(country) = &country {
-                    request = request.country(country.clone());
-                }
-                if let Some(fiat_symbol) = &fiat_symbol {
-                    request = request.fiat_symbol(fiat_symbol.clone());
-                }
-                request.send().boxed()
+                api.list_payment_methods()
+                    .maybe(country.clone(), |request, country| request.country(country))
+                    .maybe(fiat_symbol.clone(), |request, fiat| {
+                        request.fiat_symbol(fiat)
+                    })
+                    .send()
+                    .boxed()
             })
             .await?;
-        Ok(parts
-            .data
-            .unwrap_or_default()
-            .into_iter()
-            .map(|raw| PaymentMethod {
-                payment_type: PaymentType::from(raw.payment_type),
-                name: raw.name,
-                country: raw.country,
-                fiat_symbol: raw.fiat_symbol,
-            })
-            .collect())
+        let op = endpoints::ListPaymentMethods::OPERATION.id;
+        let raw = parts.data.unwrap_or_default().into_iter();
+        raw.map(|raw| FromApi::from_api(op, raw)).collect()
     }
 
     /// Create Payment Intend (`POST /createPayment`). Sent at most once: if it fails after
@@ -502,29 +427,7 @@ impl OnRamp {
     /// that is not an `http(s)` URL, before anything is sent; the API's codes
     /// (`require_kyc`, `min_purchase`, …) as [`Error::Api`]; see [`Error`].
     pub async fn create(&self, payment: &NewPayment) -> Result<CreatedPayment, Error> {
-        const OP: &str = endpoints::CreatePayment::OPERATION.id;
-        let body = payment.to_api()?;
-        let parts = self
-            .client
-            .call::<endpoints::CreatePayment>(move |api| {
-                api.create_payment().body(body.clone()).send().boxed()
-            })
-            .await?;
-        let created = created_object(parts.data, OP)?;
-        let instructions = match (created.url_payment, created.iban) {
-            (Some(url), _) => PaymentInstructions::Redirect { url },
-            (None, Some(iban)) => PaymentInstructions::BankTransfer {
-                iban,
-                bic: created.bic,
-                concept: created.concept.map(Into::into),
-                beneficiary: created.destination_name,
-            },
-            (None, None) => PaymentInstructions::None,
-        };
-        Ok(CreatedPayment {
-            payment_id: field(OP, "data.payment_id", PaymentId::new(created.payment_id))?,
-            instructions,
-        })
+        send_body!(self, CreatePayment, create_payment, payment.to_api()?).await
     }
 
     /// Create guided payment intent (`POST /createGuidedPayment`). EUR only, so no currency
@@ -534,23 +437,13 @@ impl OnRamp {
     ///
     /// [`Error::InvalidRequest`] naming the field for an empty text; see [`Error`].
     pub async fn create_guided(&self, payment: &NewGuidedPayment) -> Result<GuidedPayment, Error> {
-        const OP: &str = endpoints::CreateGuidedPayment::OPERATION.id;
-        let body = payment.to_api()?;
-        let parts = self
-            .client
-            .call::<endpoints::CreateGuidedPayment>(move |api| {
-                api.create_guided_payment()
-                    .body(body.clone())
-                    .send()
-                    .boxed()
-            })
-            .await?;
-        let created = created_object(parts.data, OP)?;
-        Ok(GuidedPayment {
-            payment_id: field(OP, "data.payment_id", PaymentId::new(created.payment_id))?,
-            gateway_url: created.gateway_url,
-            external_id: created.external_id.map(Into::into),
-        })
+        send_body!(
+            self,
+            CreateGuidedPayment,
+            create_guided_payment,
+            payment.to_api()?
+        )
+        .await
     }
 
     /// Retrieve payment (`GET /payment/{payment_id}`).
@@ -559,15 +452,11 @@ impl OnRamp {
     ///
     /// See [`Error`].
     pub async fn get(&self, id: &PaymentId) -> Result<Payment, Error> {
-        const OP: &str = endpoints::GetPayment::OPERATION.id;
-        let id = id.as_str().to_owned();
-        let parts = self
-            .client
-            .call::<endpoints::GetPayment>(move |api| {
-                api.get_payment().payment_id(id.clone()).send().boxed()
-            })
-            .await?;
-        payment(OP, required(parts.data, OP)?)
+        let id = id.as_str();
+        data::<endpoints::GetPayment, _>(&self.client, move |api| {
+            api.get_payment().payment_id(id).send().boxed()
+        })
+        .await
     }
 
     /// The first payment whose `external_id` is `external_id`, or `None` when no payment
@@ -603,39 +492,24 @@ impl OnRamp {
     /// List on-ramp transactions (path and shape inferred): every payment, a page at a
     /// time; see [`List`].
     pub fn list(&self) -> List<Payment> {
-        List::new::<endpoints::ListPayments>(self.client.clone(), (), |client, (), at| {
-            async move {
-                const OP: &str = endpoints::ListPayments::OPERATION.id;
-                let parts = client
-                    .call::<endpoints::ListPayments>(move |api| {
-                        let mut request = api.list_payments().page(at.page);
-                        if let Some(per_page) = at.per_page {
-                            request = request.per_page(per_page);
-                        }
-                        request.send().boxed()
-                    })
-                    .await?;
-                Page::from_parts(at.page, parts, |p| payment(OP, p))
-            }
-            .boxed()
-        })
+        paged!(self, ListPayments, list_payments)
     }
 }
 
-pub(crate) fn payment(op: &'static str, raw: types::Payment) -> Result<Payment, Error> {
-    Ok(Payment {
-        id: field(op, "data.id", PaymentId::new(raw.id))?,
-        external_id: raw.external_id.map(Into::into),
-        user_id: field(op, "data.user_id", raw.user_id.parse::<UserId>())?,
-        status: PaymentStatus::from(raw.status),
-        fiat_amount: money::from_cents(raw.fiat_amount.get()),
-        fiat_symbol: raw.fiat_symbol,
-        coin_symbol: raw.coin_symbol,
-        coin_amount: raw.coin_amount.map(Amount::value),
-        created_at: raw.created_at.into(),
-        holder: raw.holder,
-        txid: raw.txid.map(Into::into),
-    })
+impl PaymentInstructions {
+    /// The instructions a created payment carries: a URL, else bank details, else none.
+    fn new(created: types::CreatedPayment) -> Self {
+        match (created.url_payment, created.iban) {
+            (Some(url), _) => Self::Redirect { url },
+            (None, Some(iban)) => Self::BankTransfer {
+                iban,
+                bic: created.bic,
+                concept: created.concept.map(Into::into),
+                beneficiary: created.destination_name,
+            },
+            (None, None) => Self::None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -648,7 +522,7 @@ mod tests {
     fn a_payment_serialises_in_major_units() {
         let body = include_str!("../../../tests/fixtures/getPayment.response.json");
         let envelope: types::GetPaymentResponse = serde_json::from_str(body).unwrap();
-        let payment = payment("getPayment", envelope.data.unwrap()).unwrap();
+        let payment = Payment::from_api("getPayment", envelope.data.unwrap()).unwrap();
         let json = serde_json::to_value(&payment).unwrap();
         assert_eq!(json["fiat_amount"], "150.50");
         assert_eq!(json["status"], payment.status.as_str());

@@ -5,23 +5,13 @@
 use cryptopocket_api::{endpoints, types};
 use futures::FutureExt as _;
 
-use crate::{Client, Error, envelope::Parts, model::EventType};
+use crate::{Error, envelope::Parts, model::EventType};
 
-/// Webhook subscriptions; from [`Client::webhooks`].
-#[derive(Debug, Clone)]
-pub struct WebhookSubscriptions {
-    client: Client,
-}
-
-crate::client::call_options!(WebhookSubscriptions);
-
-impl Client {
+crate::model::area! {
+    /// Webhook subscriptions; from [`Client::webhooks`](crate::Client::webhooks).
+    pub struct WebhookSubscriptions;
     /// Subscribing to events and changing a subscription's URL.
-    pub fn webhooks(&self) -> WebhookSubscriptions {
-        WebhookSubscriptions {
-            client: self.clone(),
-        }
-    }
+    pub fn webhooks();
 }
 
 impl WebhookSubscriptions {

@@ -19,6 +19,7 @@ use std::time::Duration;
 use cryptopocket::{
     Client, Environment, Error,
     assets::TokenPriceRequest,
+    bank_accounts::NewReconciliation,
     customers::{
         CustomerLookup, NewCompany, NewCustomer, NewDelegatedKycCustomer, NewDocument,
         VerifiedDocument,
@@ -284,7 +285,7 @@ fn purchase(user_id: UserId, amount: i64, payment_type: PaymentType) -> NewPayme
 /// Common, Users and the KYC steps; returns a customer whose KYC is valid.
 async fn customers(client: &Client, control: &Control) -> UserId {
     let assets = client.assets();
-    let available = assets.available().await.unwrap();
+    let available = assets.list().await.unwrap();
     assert!(
         available.iter().any(|a| a.symbol == "USDC"),
         "{available:?}"
@@ -295,7 +296,7 @@ async fn customers(client: &Client, control: &Control) -> UserId {
     let solana = TokenPriceRequest::new("USDC").chain("solana");
     refused(assets.token_price(&solana).await, "coin_not_supported");
     control.fail_next("getAvailableAssets", "unexpected_error");
-    refused(assets.available().await, "unexpected_error");
+    refused(assets.list().await, "unexpected_error");
 
     let people = client.customers();
     let alice = people
@@ -372,11 +373,7 @@ async fn customers(client: &Client, control: &Control) -> UserId {
     refused(guided, "require_kyc");
     control.advance(KYC_DECIDED);
     assert!(client.kyc().get(&alice).await.unwrap().status.is_approved());
-    client
-        .kyc()
-        .enhanced_verification_link(&alice)
-        .await
-        .unwrap();
+    client.kyc().create_link(&alice).await.unwrap();
     alice
 }
 
@@ -463,20 +460,26 @@ async fn bank_accounts(client: &Client, control: &Control, transfer: &PaymentId,
         .find(|t| t.concept.as_deref() == Some(concept.to_string().as_str()))
         .map(|t| t.id.clone());
     let tx = paid_by_transfer.expect("the transfer's transaction");
-    let reconciled = bank.reconcile(transfer, &iban, &tx).await.unwrap();
+    let reconciled = bank
+        .reconcile(&NewReconciliation::new(transfer, &iban, &tx))
+        .await
+        .unwrap();
     assert_eq!(reconciled.status, PaymentStatus::PaymentReceived);
     refused(
-        bank.reconcile(transfer, &iban, &tx).await,
+        bank.reconcile(&NewReconciliation::new(transfer, &iban, &tx))
+            .await,
         "payment_not_pending_bank",
     );
     let unknown_tx = TransactionId::new("TXNOSUCHTHING").unwrap();
     refused(
-        bank.reconcile(transfer, &iban, &unknown_tx).await,
+        bank.reconcile(&NewReconciliation::new(transfer, &iban, &unknown_tx))
+            .await,
         "transaction_not_found",
     );
     let foreign = Iban::new("GB29NWBK60161331926819").unwrap();
     refused(
-        bank.reconcile(transfer, &foreign, &tx).await,
+        bank.reconcile(&NewReconciliation::new(transfer, &foreign, &tx))
+            .await,
         "account_not_in_integration",
     );
     let foreign_page = bank.transactions(&foreign).try_collect();

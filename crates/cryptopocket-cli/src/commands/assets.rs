@@ -23,7 +23,7 @@ pub async fn run(context: &Context, command: AssetsCommand) -> Result<(), Failur
     let assets = context.client()?.assets();
     match command {
         AssetsCommand::List => {
-            let list = assets.available().await?;
+            let list = assets.list().await?;
             context.printer.list(&list)?;
         }
         AssetsCommand::Price(request) => {

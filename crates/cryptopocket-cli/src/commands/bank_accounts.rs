@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use clap::Subcommand;
-use cryptopocket::model::{Iban, PaymentId, TransactionId};
+use cryptopocket::{bank_accounts::NewReconciliation, model::Iban};
 
 use super::{Context, ListArgs};
 use crate::exit::{Failure, Lookup};
@@ -50,17 +50,7 @@ pub enum BankAccountsCommand {
     #[command(
         after_help = "Example:\n  cryptopocket bank-accounts reconcile --payment-id aBcDeFgHiJkLmNoPqRsTuVwXy \\\n    --iban ES9121000418450200051332 --transaction-id tx_123"
     )]
-    Reconcile {
-        /// The payment, in pending_bank.
-        #[arg(long)]
-        payment_id: PaymentId,
-        /// The account that received the transfer.
-        #[arg(long, value_parser = iban)]
-        iban: Iban,
-        /// The incoming transaction.
-        #[arg(long)]
-        transaction_id: TransactionId,
-    },
+    Reconcile(NewReconciliation),
 }
 
 /// Runs a `bank-accounts` subcommand.
@@ -86,21 +76,15 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
             }
             printer.list(&list.collect(transactions.stream()).await?)?;
         }
-        BankAccountsCommand::Reconcile {
-            payment_id,
-            iban,
-            transaction_id,
-        } => {
-            let reconciliation = accounts
-                .reconcile(&payment_id, &iban, &transaction_id)
-                .await
-                .map_err(|e| {
-                    Failure::from(e).look_up_with(Lookup::Manual(format!(
-                        "look at transaction {transaction_id} in `cryptopocket bank-accounts \
-                         transactions {iban}` (its `reconciled` and `payment_id`) before \
-                         reconciling again"
-                    )))
-                })?;
+        BankAccountsCommand::Reconcile(input) => {
+            let reconciliation = accounts.reconcile(&input).await.map_err(|e| {
+                Failure::from(e).look_up_with(Lookup::Manual(format!(
+                    "look at transaction {} in `cryptopocket bank-accounts transactions {}` \
+                     (its `reconciled` and `payment_id`) before reconciling again",
+                    input.transaction_id(),
+                    input.iban()
+                )))
+            })?;
             printer.record(&reconciliation)?;
         }
     }

@@ -35,7 +35,7 @@ pub async fn run(context: &Context, command: KycCommand) -> Result<(), Failure> 
             context.printer.record(&KycView::new(user_id, &check))?;
         }
         KycCommand::EnhancedLink { user_id } => {
-            let link = kyc.enhanced_verification_link(&user_id).await?;
+            let link = kyc.create_link(&user_id).await?;
             context.printer.record(&link)?;
         }
     }

@@ -83,33 +83,77 @@ impl From<i64> for UserId {
     }
 }
 
+impl From<&UserId> for UserId {
+    fn from(id: &UserId) -> Self {
+        *id
+    }
+}
+
 impl FromStr for UserId {
     type Err = IdError;
 
     /// Accepts only the digits 0-9 (no sign, no spaces), the form the
     /// server uses when it sends the id as a string.
+    #[inline]
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.is_empty() {
-            return Err(IdError::Empty { kind: "user id" });
+        // Up to 8 digits (every id seen so far) are checked and read 8 bytes at once
+        // (lists read one id a row); anything else takes the byte-by-byte path.
+        match eight_digits(text.as_bytes()) {
+            Some(value) => Ok(Self(value)),
+            None => parse_user_id(text),
         }
-        let invalid = |reason| IdError::InvalidUserId {
-            input: shown(text),
-            reason,
-        };
-        // One pass: digits are checked and accumulated together (lists read one id a row).
-        let mut value: Option<i64> = Some(0);
-        for b in text.bytes() {
-            if !b.is_ascii_digit() {
-                return Err(invalid("only the digits 0-9 are allowed"));
-            }
-            value = value
-                .and_then(|v| v.checked_mul(10))
-                .and_then(|v| v.checked_add(i64::from(b - b'0')));
-        }
-        value
-            .map(Self)
-            .ok_or_else(|| invalid("too large for a 64-bit id"))
     }
+}
+
+/// [`UserId::from_str`] byte by byte: empty, longer than 8 bytes, or not all digits.
+#[cold]
+#[inline(never)]
+fn parse_user_id(text: &str) -> Result<UserId, IdError> {
+    if text.is_empty() {
+        return Err(IdError::Empty { kind: "user id" });
+    }
+    let invalid = |reason| IdError::InvalidUserId {
+        input: shown(text),
+        reason,
+    };
+    // One pass: digits are checked and accumulated together.
+    let mut value: Option<i64> = Some(0);
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(invalid("only the digits 0-9 are allowed"));
+        }
+        value = value
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(i64::from(b - b'0')));
+    }
+    value
+        .map(UserId)
+        .ok_or_else(|| invalid("too large for a 64-bit id"))
+}
+
+/// The value of 1 to 8 ASCII digits, or `None` when there are more bytes or one is not a
+/// digit (the caller's loop then says which). The digits are left-padded with `0` into
+/// one little-endian word, checked and combined without a loop over bytes.
+#[inline]
+fn eight_digits(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 8 {
+        return None;
+    }
+    let mut word = [b'0'; 8];
+    word[8 - bytes.len()..].copy_from_slice(bytes);
+    let word = u64::from_le_bytes(word);
+    // Each byte 0x30..=0x39: its high nibble is 3, and adding 6 leaves it 3.
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let high = (word & NIBBLES) | ((word.wrapping_add(0x0606_0606_0606_0606) & NIBBLES) >> 4);
+    if high != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    // Pairs, then fours, then eight: the first byte is the most significant digit.
+    let word = ((word & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
+    let word = ((word & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
+    let value = ((word & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32;
+    // At most 99,999,999.
+    Some(value as i64)
 }
 
 impl fmt::Display for UserId {
@@ -159,17 +203,20 @@ impl<'de> Deserialize<'de> for UserId {
 
 /// Checks a caller-built string id; shared by the string id types so they
 /// refuse exactly the same characters.
+#[inline]
 fn check_string_id(kind: &'static str, id: &str) -> Result<(), IdError> {
     // Every id the API issues is printable ASCII: a byte test says "fine" without decoding
-    // characters (lists check one id a row). Anything else takes the full check below.
-    // A fold rather than `all`: no early exit, so the compiler can test many bytes at once.
-    if !id.is_empty()
-        && id.bytes().fold(true, |ok, b| {
-            ok & matches!(b, b'!'..=b'~') & (b != b'/') & (b != b'?') & (b != b'#')
-        })
-    {
+    // characters (lists check one id a row). Anything else takes the full check.
+    if !id.is_empty() && printable_ascii(id.as_bytes()) {
         return Ok(());
     }
+    check_string_id_chars(kind, id)
+}
+
+/// [`check_string_id`] character by character, for an id that is not all printable ASCII.
+#[cold]
+#[inline(never)]
+fn check_string_id_chars(kind: &'static str, id: &str) -> Result<(), IdError> {
     if id.trim().is_empty() {
         return Err(IdError::Empty { kind });
     }
@@ -184,6 +231,39 @@ fn check_string_id(kind: &'static str, id: &str) -> Result<(), IdError> {
         }),
         None => Ok(()),
     }
+}
+
+/// Whether every byte is printable ASCII other than `/`, `?` and `#`: the fast path of
+/// [`check_string_id`]. Tested a block of 16 (or 8) bytes at a time: the first and the
+/// last block (overlapping when the length is not a multiple of the block) and any in
+/// between, each a fold with no early exit so the compiler compares its bytes at once;
+/// ids under 8 bytes byte by byte.
+#[inline(always)]
+fn printable_ascii(bytes: &[u8]) -> bool {
+    #[inline(always)]
+    fn fine(b: u8) -> bool {
+        matches!(b, b'!'..=b'~') & (b != b'/') & (b != b'?') & (b != b'#')
+    }
+    #[inline(always)]
+    fn block<const N: usize>(block: &[u8; N]) -> bool {
+        block.iter().fold(true, |ok, &b| ok & fine(b))
+    }
+    if let (Some(first), Some(last)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>()) {
+        let mut ok = block(first) & block(last);
+        let mut middle = &bytes[16..];
+        while let Some((next, rest)) = middle.split_first_chunk::<16>() {
+            if rest.is_empty() {
+                break;
+            }
+            ok &= block(next);
+            middle = rest;
+        }
+        return ok;
+    }
+    if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        return block(first) & block(last);
+    }
+    bytes.iter().fold(true, |ok, &b| ok & fine(b))
 }
 
 /// Defines a string id newtype with the shared validation and serde rules.
@@ -213,6 +293,12 @@ macro_rules! string_id {
             #[allow(dead_code)]
             pub(crate) fn from_server(id: impl Into<String>) -> Self {
                 Self(id.into())
+            }
+        }
+
+        impl From<&$name> for $name {
+            fn from(id: &$name) -> Self {
+                id.clone()
             }
         }
 
@@ -330,6 +416,12 @@ impl Iban {
     }
 }
 
+impl From<&Iban> for Iban {
+    fn from(iban: &Iban) -> Self {
+        iban.clone()
+    }
+}
+
 impl FromStr for Iban {
     type Err = IdError;
 
@@ -363,6 +455,76 @@ mod tests {
 
     /// The destination IBAN of the documented bank-transfer example.
     const DOCUMENTED_IBAN: &str = "ES6867130002530016234794";
+
+    #[test]
+    fn the_block_test_of_ids_agrees_with_a_byte_by_byte_one() {
+        let fine = |b: u8| b.is_ascii_graphic() && !matches!(b, b'/' | b'?' | b'#');
+        for len in 0..=48 {
+            let base: Vec<u8> = (0..len).map(|i| b'!' + (i % 90) as u8).collect();
+            assert_eq!(
+                super::printable_ascii(&base),
+                base.iter().all(|&b| fine(b)),
+                "{len}"
+            );
+            for at in 0..len {
+                for bad in [b' ', b'/', b'?', b'#', 0x7f, 0x80, 0xff, 0, b'\n', b'a'] {
+                    let mut id = base.clone();
+                    id[at] = bad;
+                    assert_eq!(
+                        super::printable_ascii(&id),
+                        id.iter().all(|&b| fine(b)),
+                        "{len} {at} {bad}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn user_ids_of_any_length_parse_as_the_digits_say() {
+        for text in [
+            "0",
+            "7",
+            "00000001",
+            "12345678",
+            "99999999",
+            "123456789",
+            "100067",
+        ] {
+            assert_eq!(
+                text.parse::<UserId>().map(|id| id.get()).ok(),
+                text.parse::<i64>().ok(),
+                "{text}"
+            );
+        }
+        for n in (0..100_000_i64).chain((0..2_000).map(|i| i * 49_999 + 7)) {
+            assert_eq!(n.to_string().parse::<UserId>().ok(), Some(UserId::new(n)));
+        }
+        assert_eq!(
+            "9223372036854775807".parse::<UserId>().ok(),
+            Some(UserId::new(i64::MAX))
+        );
+        assert!("9223372036854775808".parse::<UserId>().is_err());
+        for len in 1..=20 {
+            for at in 0..len {
+                for bad in [b'/', b':', b' ', b'a', b'-', b'+', 0xc3] {
+                    let mut text = vec![b'1'; len];
+                    text[at] = bad;
+                    let text = String::from_utf8_lossy(&text).into_owned();
+                    assert!(
+                        matches!(
+                            text.parse::<UserId>(),
+                            Err(IdError::InvalidUserId {
+                                reason: "only the digits 0-9 are allowed",
+                                ..
+                            })
+                        ),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn user_id_accepts_number_and_digit_string() -> Result<(), serde_json::Error> {

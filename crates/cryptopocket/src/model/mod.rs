@@ -63,6 +63,205 @@ macro_rules! setters {
 }
 pub(crate) use setters;
 
+/// A request input: a `#[non_exhaustive]` struct with private fields that, with the `clap`
+/// feature, derives `clap::Args` so a command line can flatten it. Each field is the flag
+/// `--field-name` (`arg(long)`, its doc comment the help) unless it says otherwise: with
+/// `#[arg(…)]` (written out whole) or `#[flatten]` (another input's flags).
+///
+/// An optional `pub fn new(…);` after the struct declares the constructor: its parameters
+/// are the required fields, by name, each converted with `Into`; every `Option` field starts
+/// as `None`. An optional `setters { … }` block declares the optional fields' setters, in
+/// the syntax of [`setters!`].
+///
+/// ```text
+/// crate::model::input! {
+///     /// What to quote.
+///     #[derive(Debug, Clone, PartialEq)]
+///     pub struct QuoteRequest {
+///         /// Euros to spend.
+///         amount: Decimal,
+///         /// Its chain.
+///         chain: Option<String>,
+///         /// How the customer would pay.
+///         #[arg(long, default_value = "card")]
+///         payment_type: PaymentType,
+///     }
+///     /// A quote of `amount` euros paid by `payment_type`.
+///     pub fn new(amount: Decimal, payment_type: PaymentType);
+///     setters {
+///         /// The token's chain.
+///         chain(impl Into<String>);
+///     }
+/// }
+/// ```
+macro_rules! input {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($fields:tt)* }
+        $($(#[doc = $new_doc:literal])* pub fn new($($param:ident: $param_ty:ty),* $(,)?);)?
+        $(setters { $($setters:tt)* })?
+    ) => {
+        crate::model::input!(@fields [$(#[$meta])* $name]
+            [$([$(#[doc = $new_doc])*] [$($param: $param_ty),*])?] [] [] $($fields)*);
+        $(impl $name { crate::model::setters! { $($setters)* } })?
+    };
+    (@fields $item:tt $new:tt [$($done:tt)*] $optional:tt
+        $(#[doc = $doc:literal])* #[flatten] $field:ident: $ty:ty, $($rest:tt)*
+    ) => {
+        crate::model::input!(@fields $item $new [$($done)*
+            $(#[doc = $doc])* #[cfg_attr(feature = "clap", command(flatten))] $field: $ty,
+        ] $optional $($rest)*);
+    };
+    (@fields $item:tt $new:tt [$($done:tt)*] [$($optional:ident)*]
+        $(#[doc = $doc:literal])* #[arg($($arg:tt)*)] $field:ident: Option<$ty:ty>,
+        $($rest:tt)*
+    ) => {
+        crate::model::input!(@fields $item $new [$($done)*
+            $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg($($arg)*))] $field: Option<$ty>,
+        ] [$($optional)* $field] $($rest)*);
+    };
+    (@fields $item:tt $new:tt [$($done:tt)*] $optional:tt
+        $(#[doc = $doc:literal])* #[arg($($arg:tt)*)] $field:ident: $ty:ty, $($rest:tt)*
+    ) => {
+        crate::model::input!(@fields $item $new [$($done)*
+            $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg($($arg)*))] $field: $ty,
+        ] $optional $($rest)*);
+    };
+    (@fields $item:tt $new:tt [$($done:tt)*] [$($optional:ident)*]
+        $(#[doc = $doc:literal])* $field:ident: Option<$ty:ty>, $($rest:tt)*
+    ) => {
+        crate::model::input!(@fields $item $new [$($done)*
+            $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg(long))] $field: Option<$ty>,
+        ] [$($optional)* $field] $($rest)*);
+    };
+    (@fields $item:tt $new:tt [$($done:tt)*] $optional:tt
+        $(#[doc = $doc:literal])* $field:ident: $ty:ty, $($rest:tt)*
+    ) => {
+        crate::model::input!(@fields $item $new [$($done)*
+            $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg(long))] $field: $ty,
+        ] $optional $($rest)*);
+    };
+    (@fields [$(#[$meta:meta])* $name:ident] [$($new:tt)*] [$($done:tt)*] $optional:tt) => {
+        #[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
+        $(#[$meta])*
+        #[non_exhaustive]
+        pub struct $name { $($done)* }
+
+        crate::model::input!(@new $name $optional $($new)*);
+    };
+    (@new $name:ident $optional:tt) => {};
+    (@new $name:ident [$($optional:ident)*] [$($doc:tt)*] [$($param:ident: $param_ty:ty),*]) => {
+        impl $name {
+            $($doc)*
+            #[allow(clippy::useless_conversion)]
+            pub fn new($($param: $param_ty),*) -> Self {
+                Self {
+                    $($param: $param.into(),)*
+                    $($optional: None,)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use input;
+
+/// A result: a `#[non_exhaustive]` struct with public fields, and its conversion from the
+/// generated type, [`FromApi`](crate::convert::FromApi) (a crate-private trait, not `From`,
+/// so the generated type stays out of the public API). Each field is the generated field of
+/// the same name, converted by `Into`, unless it says `= expression`; the expression sees the
+/// parameters of the `fn from_api(op, raw: …);` line: the operationId (for errors naming the
+/// operation) and the generated value. The generated type is named only on that line, so no
+/// public line mentions it (`public_api_tests` reads them).
+///
+/// ```text
+/// crate::model::output! {
+///     /// A registered customer.
+///     #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+///     pub struct RegisteredCustomer {
+///         /// Keep it.
+///         pub id: UserId = UserId::new(raw.id.get()),
+///         /// The KYC form.
+///         pub kyc_form_url: String,
+///     }
+///     fn from_api(op, raw: types::RegisteredUser);
+/// }
+/// ```
+macro_rules! output {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                $(#[serde($($serde:tt)*)])?
+                pub $field:ident: $ty:ty $(= $value:expr)?,
+            )*
+        }
+        fn from_api($op:ident, $raw:ident: $api:ty);
+    ) => {
+        $(#[$meta])*
+        #[non_exhaustive]
+        pub struct $name {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde($($serde)*)])?
+                pub $field: $ty,
+            )*
+        }
+
+        impl crate::convert::FromApi<$api> for $name {
+            #[allow(unused_variables, clippy::useless_conversion)]
+            fn from_api($op: &'static str, $raw: $api) -> Result<Self, crate::Error> {
+                Ok(Self {
+                    $($field: crate::model::output!(@value $raw.$field $(, $value)?),)*
+                })
+            }
+        }
+    };
+    (@value $raw:ident.$field:ident) => {
+        $raw.$field.into()
+    };
+    (@value $raw:ident.$field:ident, $value:expr) => {
+        $value
+    };
+}
+pub(crate) use output;
+
+/// An area of the API: its handle (holding the client), the handle's per-call options
+/// (`with_timeout`, `with_retry`) and the [`Client`](crate::Client) method that hands it out.
+///
+/// ```text
+/// crate::model::area! {
+///     /// Assets and prices; from [`Client::assets`].
+///     pub struct Assets;
+///     /// Supported coins and chains, and token prices.
+///     pub fn assets();
+/// }
+/// ```
+macro_rules! area {
+    (
+        $(#[$doc:meta])* pub struct $area:ident;
+        $(#[$method_doc:meta])* pub fn $method:ident();
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $area {
+            client: crate::Client,
+        }
+
+        crate::client::call_options!($area);
+
+        impl crate::Client {
+            $(#[$method_doc])*
+            pub fn $method(&self) -> $area {
+                $area {
+                    client: self.clone(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use area;
+
 mod document;
 mod error_code;
 mod ids;

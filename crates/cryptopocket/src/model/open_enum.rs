@@ -23,6 +23,7 @@
 /// Compares a received string with a known wire string, exactly or ignoring
 /// ASCII case; a function rather than an inline `if` so the macro can pass the
 /// choice as a plain `bool` without tripping constant-condition lints.
+#[inline(always)]
 pub(crate) fn wire_matches(ignore_ascii_case: bool, received: &str, known: &str) -> bool {
     if ignore_ascii_case {
         received.eq_ignore_ascii_case(known)

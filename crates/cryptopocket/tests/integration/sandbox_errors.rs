@@ -120,7 +120,7 @@ async fn every_documented_error_code_comes_from_its_documented_condition() {
             "authorization_incorrect",
             "authenticate",
             200,
-            async move { wrong_secret.assets().available().await.map(drop) },
+            async move { wrong_secret.assets().list().await.map(drop) },
         ),
         case(
             "coin_chain missing for a card payment",
@@ -332,12 +332,7 @@ async fn the_enhanced_verification_lifts_kyc_reinforced_required() {
     let refused = api_error(onramp.create(&big).await.map(drop), "1500 EUR");
     assert_eq!(refused.code, ApiErrorCode::KycReinforcedRequired);
 
-    let link = h
-        .client
-        .kyc()
-        .enhanced_verification_link(&user)
-        .await
-        .unwrap();
+    let link = h.client.kyc().create_link(&user).await.unwrap();
     assert!(link.url.contains("/gateway/onboarding/"), "{link:?}");
     assert!(link.expires_at.is_some(), "{link:?}");
     // The customer has not completed it yet.

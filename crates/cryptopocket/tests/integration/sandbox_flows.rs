@@ -10,7 +10,7 @@ use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post
 use chrono::NaiveDate;
 use cryptopocket::{
     Error,
-    bank_accounts::BankAccountTransaction,
+    bank_accounts::{BankAccountTransaction, NewReconciliation},
     model::{
         EventType, Iban, KycStatus, OffRampStatus, PaymentStatus, PaymentType, TransactionId,
         UserId,
@@ -132,7 +132,10 @@ async fn a_bank_transfer_is_found_by_concept_reconciled_and_paid_out() {
     assert_eq!(paid[0].reconciled, Some(false));
 
     let tx: TransactionId = paid[0].id.clone();
-    let reconciled = bank.reconcile(&id, &iban, &tx).await.unwrap();
+    let reconciled = bank
+        .reconcile(&NewReconciliation::new(&id, &iban, &tx))
+        .await
+        .unwrap();
     assert_eq!(reconciled.payment_id, id);
     assert_eq!(reconciled.status, PaymentStatus::PaymentReceived);
     let listed = bank.transactions(&iban).page(1).await.unwrap();
