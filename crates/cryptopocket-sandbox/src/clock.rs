@@ -1,5 +1,6 @@
 //! The sandbox's virtual clock: tests move it; a standalone server lets it run.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,9 @@ pub(crate) struct Clock {
     started: Instant,
     mode: ClockMode,
     advanced_ms: AtomicU64,
+    /// A manual clock's now, with the advance it was computed for: the clock stands
+    /// still between advances, and every request reads it.
+    manual_now: Mutex<Option<(u64, DateTime<Utc>)>>,
 }
 
 impl Clock {
@@ -24,16 +28,25 @@ impl Clock {
             started: Instant::now(),
             mode,
             advanced_ms: AtomicU64::new(0),
+            manual_now: Mutex::new(None),
         }
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        let running = match self.mode {
-            ClockMode::Manual => Duration::ZERO,
-            ClockMode::Realtime => self.started.elapsed(),
-        };
-        let advanced = Duration::from_millis(self.advanced_ms.load(Ordering::SeqCst));
-        later(self.origin, running.saturating_add(advanced))
+        let advanced_ms = self.advanced_ms.load(Ordering::SeqCst);
+        let advanced = Duration::from_millis(advanced_ms);
+        if self.mode == ClockMode::Realtime {
+            return later(self.origin, self.started.elapsed().saturating_add(advanced));
+        }
+        let mut known = crate::server::lock(&self.manual_now);
+        match *known {
+            Some((ms, now)) if ms == advanced_ms => now,
+            _ => {
+                let now = later(self.origin, advanced);
+                *known = Some((advanced_ms, now));
+                now
+            }
+        }
     }
 
     /// Moves virtual time forward; the total stops at [`MAX_SPAN`] however often or far it
@@ -116,6 +129,10 @@ pub(crate) struct TimeText {
 }
 
 impl TimeText {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII digits and punctuation are ever written.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
@@ -124,6 +141,13 @@ impl TimeText {
     fn push(&mut self, byte: u8) {
         self.buf[self.len] = byte;
         self.len += 1;
+    }
+
+    /// `value` (below 100) in two digits.
+    fn pair(&mut self, value: u32) {
+        let at = value as usize % 100 * 2;
+        self.buf[self.len..self.len + 2].copy_from_slice(&crate::reply::PAIRS[at..at + 2]);
+        self.len += 2;
     }
 
     /// `value` in at least `width` digits, zero-padded.
@@ -153,20 +177,29 @@ impl ApiTime {
         if !(0..10_000).contains(&year) {
             text.push(if year < 0 { b'-' } else { b'+' });
         }
-        text.digits(year.unsigned_abs(), 4);
+        if (0..10_000).contains(&year) {
+            text.pair(year.unsigned_abs() / 100);
+            text.pair(year.unsigned_abs() % 100);
+        } else {
+            text.digits(year.unsigned_abs(), 4);
+        }
         text.push(b'-');
-        text.digits(date.month(), 2);
+        text.pair(date.month());
         text.push(b'-');
-        text.digits(date.day(), 2);
+        text.pair(date.day());
         text.push(b'T');
-        text.digits(time.hour(), 2);
+        text.pair(time.hour());
         text.push(b':');
-        text.digits(time.minute(), 2);
+        text.pair(time.minute());
         text.push(b':');
         let nanos = time.nanosecond();
-        text.digits(time.second() + nanos / 1_000_000_000, 2);
+        // A leap second (nanoseconds past 10^9) is written as second 60, as chrono does.
+        text.pair(time.second() + nanos / 1_000_000_000);
         text.push(b'.');
-        text.digits(nanos / 1_000 % 1_000_000, 6);
+        let micros = nanos / 1_000 % 1_000_000;
+        text.pair(micros / 10_000);
+        text.pair(micros / 100 % 100);
+        text.pair(micros % 100);
         text.push(b'Z');
         text
     }

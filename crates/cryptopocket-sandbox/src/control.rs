@@ -11,14 +11,14 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::catalogue;
 use crate::clock::later;
 use crate::input::Fields;
-use crate::reply::{Fail, ok};
+use crate::reply::{Fail, fail, ok};
 use crate::server::{AppState, Shared, lock};
 use crate::webhooks::{Delivery, Queued, RedeliverError, Which, check_url};
 use crate::world::{PayStatus, World};
@@ -403,9 +403,20 @@ fn transfer(
     Ok(tx)
 }
 
-/// The drills' control routes: redelivery, deliver-twice and the extra subscriber URLs.
+/// The `/sandbox/*` routes that do what [`Control`] does, over HTTP: the clock, the payer,
+/// injected failures, bans, the deliveries, and the drills (redelivery, deliver-twice and
+/// the extra subscriber URLs).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/sandbox/advance", post(advance))
+        .route("/sandbox/payments/{payment_id}/pay", post(pay))
+        .route(
+            "/sandbox/payments/{payment_id}/transfer",
+            post(send_transfer),
+        )
+        .route("/sandbox/fail-next", post(fail_next))
+        .route("/sandbox/customers/{user_id}/ban", post(ban))
+        .route("/sandbox/deliveries", get(deliveries))
         .route(
             "/sandbox/deliveries/{delivery_id}/redeliver",
             post(redeliver),
@@ -519,4 +530,126 @@ async fn remove_webhook_url(
 /// `GET /sandbox/webhook-urls`: the drills' settings.
 async fn drills(State(app): State<AppState>) -> Response {
     ok(drill_state(&Control::new(app.shared.clone())))
+}
+
+/// `POST /sandbox/advance?seconds=N`. An advance past the clock's cap (ten thousand years
+/// ahead) is refused with HTTP 422 `invalid_parameter`, naming `seconds` and the largest
+/// value accepted, and the clock does not move.
+async fn advance(State(app): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, Fail> {
+    let seconds = Fields::query(query.as_deref()).required_id("seconds")?;
+    let control = Control::new(app.shared.clone());
+    control
+        .try_advance(std::time::Duration::from_secs(seconds))
+        .map_err(|e| match e {
+            ControlError::TooFar { largest } => fail!(
+                UNPROCESSABLE_ENTITY,
+                "invalid_parameter",
+                "`seconds` must be at most {}: the virtual clock goes at most ten \
+                     thousand years ahead of its start, and it did not move",
+                largest.as_secs()
+            ),
+            other => refusal(other),
+        })?;
+    Ok(ok(json!({"now": crate::clock::api_time(control.now())})))
+}
+
+/// `POST /sandbox/payments/{id}/pay?method=card`.
+async fn pay(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Fail> {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    let method = Fields::query(query.as_deref())
+        .text("method")?
+        .unwrap_or_else(|| "card".into());
+    Control::new(app.shared.clone())
+        .pay(&id, &method)
+        .map_err(refusal)?;
+    Ok(ok(json!({"payment_id": id})))
+}
+
+/// `POST /sandbox/payments/{id}/transfer`.
+async fn send_transfer(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Fail> {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    let tx = Control::new(app.shared.clone())
+        .send_transfer(&id)
+        .map_err(refusal)?;
+    Ok(ok(json!({"payment_id": id, "transaction_id": tx})))
+}
+
+/// `POST /sandbox/fail-next?operation=createPayment&code=unexpected_error`: the next call of
+/// that operation answers the error `code` (`unexpected_error` when no code is given).
+async fn fail_next(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Fail> {
+    let fields = Fields::query(query.as_deref());
+    let operation = fields.required_text("operation")?;
+    if !crate::operation_ids().any(|id| id == operation) {
+        return Err(fail!(
+            UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            "`operation` is not an operationId of the spec: {}",
+            crate::api::gateway::escape(&operation)
+        ));
+    }
+    let code = fields
+        .text("code")?
+        .unwrap_or_else(|| "unexpected_error".into());
+    Control::new(app.shared.clone()).fail_next(&operation, &code);
+    Ok(ok(json!({"operation": operation, "code": code})))
+}
+
+/// `POST /sandbox/customers/{user_id}/ban`: the customer's payments are refused with
+/// `user_banned`.
+async fn ban(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Fail> {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    let user_id: u64 = id.parse().map_err(|_| {
+        fail!(
+            UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            "the user id must be a number"
+        )
+    })?;
+    Control::new(app.shared.clone())
+        .ban(user_id)
+        .map_err(refusal)?;
+    Ok(ok(json!({"user_id": user_id, "banned": true})))
+}
+
+/// `GET /sandbox/deliveries`: the webhook deliveries made so far, oldest first.
+async fn deliveries(State(app): State<AppState>) -> Response {
+    let deliveries: Vec<serde_json::Value> = Control::new(app.shared.clone())
+        .deliveries()
+        .into_iter()
+        .map(|d| {
+            let (outcome, status, reason) = match d.outcome {
+                crate::webhooks::DeliveryOutcome::Delivered { status } => {
+                    ("delivered", Some(status), None)
+                }
+                crate::webhooks::DeliveryOutcome::Failed { reason } => {
+                    ("failed", None, Some(reason))
+                }
+            };
+            json!({
+                "id": d.id,
+                "duplicate_of": d.duplicate_of,
+                "event_type": d.event_type,
+                "url": d.url,
+                "attempts": d.attempts,
+                "outcome": outcome,
+                "status": status,
+                "reason": reason,
+                "body": d.body,
+            })
+        })
+        .collect();
+    ok(json!(deliveries))
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -77,9 +77,8 @@ impl FromRequestParts<AppState> for PathParam {
     type Rejection = Fail;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Fail> {
-        let params = RawPathParams::from_request_parts(parts, state).await.ok();
-        let value = params.and_then(|p| p.iter().next().map(|(_, value)| value.to_owned()));
-        Ok(PathParam(value))
+        let value = Path::<String>::from_request_parts(parts, state).await.ok();
+        Ok(PathParam(value.map(|Path(value)| value)))
     }
 }
 

@@ -30,6 +30,20 @@ macro_rules! object {
 }
 pub(crate) use object;
 
+/// A [`Fail`] with a formatted message: `fail!("code", "no payment {id}")`, and with a real
+/// HTTP status first where the docs give one: `fail!(NOT_FOUND, "user_not_found", "…")`.
+macro_rules! fail {
+    ($status:ident, $code:expr, $($message:tt)+) => {
+        $crate::reply::Fail::code($code)
+            .message(format!($($message)+))
+            .with_status(axum::http::StatusCode::$status)
+    };
+    ($code:expr, $($message:tt)+) => {
+        $crate::reply::Fail::code($code).message(format!($($message)+))
+    };
+}
+pub(crate) use fail;
+
 /// A value the sandbox answers with, written as compact JSON straight into the answer's
 /// text: byte for byte what serde_json writes for the same value (strings escaped alike,
 /// numbers alike), without building a `Value` or going through a serializer per field.
@@ -74,13 +88,34 @@ pub(crate) fn page(items: impl Json, pagination: impl Json) -> Response {
     json_response(StatusCode::OK, &body)
 }
 
+/// Whether `text` holds a byte JSON must escape: a control character, `"` or `\\`.
+/// Eight bytes at a time (each test below is exact for "some byte is"), the rest one by
+/// one.
+fn needs_escape(text: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `x` is below `n` (for n <= 128): the classic has-less-than test.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let mut chunks = text.chunks_exact(8);
+    let mut found = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        found |= below(x, 0x20)
+            | below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1);
+    }
+    found != 0
+        || chunks
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 impl Json for str {
     fn write(&self, out: &mut String) {
-        // No early exit: the whole-string scan vectorises, and escapes are rare.
-        let escaped = self.bytes().fold(false, |seen, b| {
-            seen | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if escaped {
+        if needs_escape(self.as_bytes()) {
             // serde_json's escapes (`\n`, `\u001f`, …); rare enough not to hurry.
             out.push_str(&Value::from(self).to_string());
         } else {
@@ -137,19 +172,41 @@ impl Json for bool {
     }
 }
 
-/// Decimal digits of `v`, as itoa (and so serde_json) writes them.
-fn write_u64(out: &mut String, mut v: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+/// The two-digit numbers 00 to 99, one after the other.
+pub(crate) const PAIRS: &[u8; 200] = b"\
+    00010203040506070809101112131415161718192021222324\
+    25262728293031323334353637383940414243444546474849\
+    50515253545556575859606162636465666768697071727374\
+    75767778798081828384858687888990919293949596979899";
+
+/// The digits of `v` two at a time, right-aligned in `buf`: the slice written.
+fn u64_digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    if v >= 10 {
+        let pair = v as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + v as u8;
+    }
+    &buf[at..]
+}
+
+/// ASCII bytes (digits, punctuation) appended as text.
+pub(crate) fn push_ascii(out: &mut String, ascii: &[u8]) {
+    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+}
+
+/// Decimal digits of `v`, as itoa (and so serde_json) writes them.
+fn write_u64(out: &mut String, v: u64) {
+    push_ascii(out, u64_digits(v, &mut [0; 20]));
 }
 
 macro_rules! json_unsigned {
@@ -194,7 +251,7 @@ impl Json for uuid::Uuid {
 impl Json for ApiTime {
     fn write(&self, out: &mut String) {
         out.push('"');
-        out.push_str(self.as_text().as_str());
+        push_ascii(out, self.as_text().as_bytes());
         out.push('"');
     }
 }
@@ -235,20 +292,20 @@ impl Json for Num {
             if n.is_sign_negative() {
                 out.push('-');
             }
-            let mut text = String::with_capacity(24);
-            write_u64(&mut text, u64::try_from(digits).unwrap_or_default());
+            let mut buf = [0; 20];
+            let text = u64_digits(u64::try_from(digits).unwrap_or_default(), &mut buf);
             let scale = scale as usize;
             if scale == 0 {
-                out.push_str(&text);
+                push_ascii(out, text);
             } else if scale < text.len() {
                 let (whole, fraction) = text.split_at(text.len() - scale);
-                out.push_str(whole);
+                push_ascii(out, whole);
                 out.push('.');
-                out.push_str(fraction);
+                push_ascii(out, fraction);
             } else {
                 out.push_str("0.");
                 (text.len()..scale).for_each(|_| out.push('0'));
-                out.push_str(&text);
+                push_ascii(out, text);
             }
             return;
         }

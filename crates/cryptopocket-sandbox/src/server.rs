@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::body::{Bytes, HttpBody};
 use axum::extract::Request;
 use axum::handler::Handler;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderName, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -27,6 +29,9 @@ use crate::clock::Clock;
 use crate::config::{ClockMode, SandboxConfig};
 use crate::connections::{self, Bounds};
 use crate::control::{Control, Exchange};
+
+/// The header that carries the token; parsed once, not on every request.
+const AUTH: HeaderName = HeaderName::from_static(cryptopocket_api::AUTH_HEADER);
 use crate::reply::Fail;
 use crate::webhooks::Outbox;
 use crate::world::World;
@@ -70,6 +75,15 @@ impl Shared {
         };
         self.outbox.send_all(jobs);
         result
+    }
+}
+
+impl Shared {
+    /// Runs `f` on the state as it stands, without bringing it up to the virtual now:
+    /// for a look that changes no status (the token check), cheaper than [`Shared::world`].
+    fn peek<R>(&self, f: impl FnOnce(&mut World, DateTime<Utc>) -> R) -> R {
+        let now = self.clock.now();
+        f(&mut lock(&self.world), now)
     }
 }
 
@@ -270,7 +284,9 @@ fn router(state: AppState) -> Router {
 /// wraps, a panic answered HTTP 500 `unexpected_error` instead of a dropped connection.
 ///
 /// A handler wrapper rather than a middleware layer: it knows its operation without
-/// looking up the matched route, and costs one boxed future per request.
+/// looking up the matched route. Its future ([`Answering`]) is written out rather than
+/// boxed: the checks run before the handler is called, and the answer is recorded as soon
+/// as it is ready.
 #[derive(Clone)]
 pub(crate) struct Checked<H> {
     operation_id: Option<&'static str>,
@@ -289,72 +305,179 @@ impl<H> Checked<H> {
 impl<H, T> Handler<T, AppState> for Checked<H>
 where
     H: Handler<T, AppState>,
+    H::Future: Unpin,
     T: 'static,
 {
-    type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
+    type Future = Answering<H::Future>;
 
     fn call(self, request: Request, state: AppState) -> Self::Future {
-        Box::pin(async move {
-            let answer = match self.operation_id {
-                Some(id) => {
-                    AssertUnwindSafe(operation(id, self.handler, request, state))
-                        .catch_unwind()
-                        .await
-                }
-                None => {
-                    AssertUnwindSafe(self.handler.call(request, state))
-                        .catch_unwind()
-                        .await
-                }
-            };
-            answer.unwrap_or_else(|_| panicked())
-        })
+        let Some(operation_id) = self.operation_id else {
+            let stage = Stage::Running(self.handler.call(request, state), None);
+            return Answering { stage };
+        };
+        let shared = state.shared.clone();
+        let refused = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            refusal(&shared, operation_id, &request)
+        }));
+        let record = Record {
+            shared,
+            operation_id,
+            method: request.method().clone(),
+            path: request.uri().path_and_query().cloned(),
+        };
+        let stage = match refused {
+            Ok(None) => Stage::Running(self.handler.call(request, state), Some(record)),
+            Ok(Some(fail)) => Stage::Answered(fail.into_response(), Some(record)),
+            Err(_) => Stage::Answered(panicked(), None),
+        };
+        Answering { stage }
     }
 }
 
-/// Authentication, injected failures, the handler, and the record of what was answered.
-async fn operation<H, T>(
-    operation_id: &'static str,
-    handler: H,
-    request: Request,
-    app: AppState,
-) -> Response
-where
-    H: Handler<T, AppState>,
-{
-    let shared = app.shared.clone();
-    let refused = {
-        let token = request.headers().get("auth").map(|v| v.to_str().ok());
-        shared.world(|world, now| {
-            if operation_id != "authenticate" {
-                let problem = match token {
-                    None => Some("the `auth` header is missing; POST /authenticate for a token"),
-                    Some(None) => Some("the `auth` header is not visible ASCII, so it is no token"),
-                    Some(Some(t)) if !world.token_valid(t, now) => {
-                        Some("the token in `auth` is unknown or expired; authenticate again")
-                    }
-                    Some(Some(_)) => None,
-                };
-                if let Some(problem) = problem {
-                    return Some(Fail::code("authorization_incorrect").message(problem));
+/// Authentication and injected failures: the refusal an operation's request gets before
+/// its handler sees it, if any.
+fn refusal(shared: &Shared, operation_id: &'static str, request: &Request) -> Option<Fail> {
+    let token = request.headers().get(&AUTH).map(|v| v.to_str().ok());
+    // The handler's own look at the state brings it up to now (and the request's webhooks
+    // go out then); the checks need no more than the tokens and the queue.
+    shared.peek(|world, now| {
+        if operation_id != "authenticate" {
+            let problem = match token {
+                None => Some("the `auth` header is missing; POST /authenticate for a token"),
+                Some(None) => Some("the `auth` header is not visible ASCII, so it is no token"),
+                Some(Some(t)) if !world.token_valid(t, now) => {
+                    Some("the token in `auth` is unknown or expired; authenticate again")
                 }
+                Some(Some(_)) => None,
+            };
+            if let Some(problem) = problem {
+                return Some(Fail::code("authorization_incorrect").message(problem));
             }
-            if world.injected.is_empty() {
-                return None;
+        }
+        if world.injected.is_empty() {
+            return None;
+        }
+        world
+            .injected
+            .get_mut(operation_id)
+            .and_then(VecDeque::pop_front)
+            .map(|code| Fail::code(&code).message("injected by the sandbox's control handle"))
+    })
+}
+
+/// What is kept of an operation's request until its answer is recorded.
+struct Record {
+    shared: Arc<Shared>,
+    operation_id: &'static str,
+    method: Method,
+    path: Option<PathAndQuery>,
+}
+
+/// A body being collected (one that did not arrive in one piece), with the rest of the
+/// answer and its record.
+type Collecting = (
+    Pin<Box<dyn Future<Output = Bytes> + Send>>,
+    axum::http::response::Parts,
+    Record,
+);
+
+enum Stage<F> {
+    /// The handler runs; its answer is recorded when there is a record to keep.
+    Running(F, Option<Record>),
+    /// Answered without the handler (refused, or panicked before it ran).
+    Answered(Response, Option<Record>),
+    /// The answer's body is being read whole for the record.
+    Collecting(Collecting),
+    /// Answered (a poll now is a bug, answered like a panic).
+    Done,
+}
+
+/// The future of a [`Checked`] handler.
+pub(crate) struct Answering<F> {
+    stage: Stage<F>,
+}
+
+impl<F: Future<Output = Response> + Unpin> Future for Answering<F> {
+    type Output = Response;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Response> {
+        use std::task::Poll;
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            match std::mem::replace(&mut self.stage, Stage::Done) {
+                Stage::Running(mut handler, record) => match Pin::new(&mut handler).poll(cx) {
+                    Poll::Pending => {
+                        self.stage = Stage::Running(handler, record);
+                        Poll::Pending
+                    }
+                    Poll::Ready(response) => self.recorded(response, record, cx),
+                },
+                Stage::Answered(response, record) => self.recorded(response, record, cx),
+                Stage::Collecting((mut body, parts, record)) => match body.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        self.stage = Stage::Collecting((body, parts, record));
+                        Poll::Pending
+                    }
+                    Poll::Ready(bytes) => Poll::Ready(keep(&record, parts, bytes)),
+                },
+                Stage::Done => Poll::Ready(panicked()),
             }
-            world
-                .injected
-                .get_mut(operation_id)
-                .and_then(VecDeque::pop_front)
-                .map(|code| Fail::code(&code).message("injected by the sandbox's control handle"))
-        })
-    };
-    let (method, uri) = (request.method().clone(), request.uri().clone());
-    let response = match refused {
-        Some(fail) => fail.into_response(),
-        None => handler.call(request, app).await,
-    };
-    record(&shared, operation_id, &method, uri.path(), response).await
+        }));
+        polled.unwrap_or_else(|_| Poll::Ready(panicked()))
+    }
+}
+
+impl<F> Answering<F> {
+    /// The answer, kept among the recorded exchanges when it has a record. A request cut
+    /// off by its deadline (408) is not an answered exchange and is not kept.
+    fn recorded(
+        &mut self,
+        response: Response,
+        record: Option<Record>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Response> {
+        use std::task::Poll;
+        let Some(record) = record else {
+            return Poll::Ready(response);
+        };
+        let max = record.shared.config.limits.max_exchanges;
+        if max == 0 || response.status() == StatusCode::REQUEST_TIMEOUT {
+            return Poll::Ready(response);
+        }
+        let (parts, mut body) = response.into_parts();
+        // Every answer is a small JSON document built here, in one piece: taken at once.
+        let first = match Pin::new(&mut body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+            Poll::Ready(Some(Err(_)) | None) => Bytes::new(),
+            Poll::Pending => {
+                let rest = Box::pin(async move { collect(Bytes::new(), body).await });
+                self.stage = Stage::Collecting((rest, parts, record));
+                return Poll::Pending;
+            }
+        };
+        if body.is_end_stream() {
+            return Poll::Ready(keep(&record, parts, first));
+        }
+        let rest = Box::pin(async move { collect(first, body).await });
+        self.stage = Stage::Collecting((rest, parts, record));
+        // Woken by nothing yet: poll the collection now.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// `first` and the rest of `body` (the bound is a guard, not a limit).
+async fn collect(first: Bytes, body: Body) -> Bytes {
+    let rest = axum::body::to_bytes(body, 4 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    if first.is_empty() {
+        rest
+    } else {
+        [first, rest].concat().into()
+    }
 }
 
 /// Around everything: a handler that panics (a sandbox bug) answers HTTP 500 with the
@@ -376,41 +499,27 @@ fn panicked() -> Response {
 }
 
 /// Keeps the answer among the recorded exchanges (the oldest goes once the bound is
-/// reached, its buffers reused for the new one). A request cut off by its deadline (408)
-/// is not an answered exchange and is not kept.
-async fn record(
-    shared: &Shared,
-    operation_id: &'static str,
-    method: &Method,
-    path: &str,
-    response: Response,
-) -> Response {
-    let max = shared.config.limits.max_exchanges;
-    if max == 0 || response.status() == StatusCode::REQUEST_TIMEOUT {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    // Every answer is a small JSON document built here; the bound is a guard, not a limit.
-    let bytes = axum::body::to_bytes(body, 4 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
+/// reached, its buffers reused for the new one), and gives it back.
+fn keep(record: &Record, parts: axum::http::response::Parts, bytes: Bytes) -> Response {
+    let max = record.shared.config.limits.max_exchanges;
     {
-        let mut exchanges = lock(&shared.exchanges);
+        let mut exchanges = lock(&record.shared.exchanges);
         let recycled = if exchanges.len() >= max {
             exchanges.pop_front()
         } else {
             None
         };
         let mut exchange = recycled.unwrap_or_else(|| Exchange {
-            operation_id,
+            operation_id: record.operation_id,
             method: String::new(),
             path: String::new(),
             status: 0,
             body: String::new(),
         });
-        exchange.operation_id = operation_id;
+        exchange.operation_id = record.operation_id;
         exchange.status = parts.status.as_u16();
-        overwrite(&mut exchange.method, method.as_str());
+        overwrite(&mut exchange.method, record.method.as_str());
+        let path = record.path.as_ref().map_or("", PathAndQuery::path);
         overwrite(&mut exchange.path, path);
         // Every answer is JSON written here, so UTF-8; anything else is shown lossily.
         match std::str::from_utf8(&bytes) {
@@ -463,6 +572,61 @@ fn shortened(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An operation whose handler panics answers HTTP 500 `unexpected_error` (the
+    /// connection stays usable) and is not recorded; a refused one is answered and
+    /// recorded without its handler running.
+    #[tokio::test]
+    async fn a_panicking_operation_answers_unexpected_error() {
+        async fn boom() -> &'static str {
+            panic!("a deliberate panic, to test Checked")
+        }
+        let sandbox = Sandbox::start().await.unwrap();
+        let shared = sandbox.shared.clone();
+        let token = shared.world(|world, now| {
+            let expires = crate::clock::later(now, Duration::from_secs(3600));
+            world.issue_token(expires, &shared.config.limits)
+        });
+        let app = Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(Checked::new(Some("getPayment"), boom)),
+            )
+            .with_state(AppState {
+                shared: shared.clone(),
+            });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let url = format!("http://{addr}/boom");
+        for _ in 0..2 {
+            let answer = http.get(&url).header("auth", &token).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body: serde_json::Value = answer.json().await.unwrap();
+            assert_eq!(body["error"], "unexpected_error");
+        }
+        assert!(sandbox.control().exchanges().is_empty());
+        let answer = http.get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], "authorization_incorrect");
+        let recorded = sandbox.control().exchanges();
+        assert_eq!(recorded.len(), 1);
+        let exchange = &recorded[0];
+        assert_eq!(
+            (
+                exchange.operation_id,
+                exchange.method.as_str(),
+                exchange.path.as_str()
+            ),
+            ("getPayment", "GET", "/boom")
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&exchange.body).unwrap(),
+            body
+        );
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_answers_unexpected_error() {

@@ -696,6 +696,14 @@ fn txid() -> String {
 /// An amount as cents, the unit of Retrieve payment's `fiat_amount`.
 pub(crate) fn cents(amount: Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive;
+    // Two places or fewer (every amount a client sends in EUR): exact in integers.
+    if amount.scale() <= 2
+        && let Ok(mantissa) = i64::try_from(amount.mantissa())
+    {
+        return mantissa
+            .checked_mul(10_i64.pow(2 - amount.scale()))
+            .unwrap_or(i64::MAX);
+    }
     (amount * Decimal::ONE_HUNDRED)
         .round()
         .to_i64()
@@ -730,6 +738,24 @@ mod tests {
     fn cents_round_half_away() {
         assert_eq!(cents(Decimal::new(15050, 2)), 15050);
         assert_eq!(cents(Decimal::new(1, 3)), 0);
+        // The integer path and the decimal path agree, overflow included.
+        for (mantissa, scale) in [
+            (15050, 2),
+            (1505, 1),
+            (150, 0),
+            (-7, 2),
+            (-15, 1),
+            (i64::MAX, 0),
+            (i64::MAX / 10, 1),
+            (i64::MIN, 2),
+            (999, 3),
+            (125, 3),
+        ] {
+            use rust_decimal::prelude::ToPrimitive;
+            let amount = Decimal::new(mantissa, scale);
+            let slow = (amount * Decimal::ONE_HUNDRED).round().to_i64();
+            assert_eq!(cents(amount), slow.unwrap_or(i64::MAX), "{amount}");
+        }
     }
 
     /// The views write byte for byte what the `json!` trees they replaced wrote (serde_json

@@ -6,30 +6,25 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 
 use crate::input::{Fields, JsonBody, PathParam, Query};
-use crate::reply::{Answer, Fail, object, ok};
+use crate::reply::{Answer, Fail, fail, object, ok};
 use crate::server::AppState;
 use crate::world::{BankAccount, PayStatus, World};
 
 use super::paging::PageRequest;
 
-/// `IntegrationError` bodies, with the real HTTP status the spec declares.
-fn integration_error(status: StatusCode, code: &str, message: String) -> Fail {
-    Fail::code(code).message(message).with_status(status)
-}
-
 /// The calling integration's account, or 404 / 403.
 fn own_account<'w>(world: &'w World, iban: &str) -> Result<&'w BankAccount, Fail> {
     let shown: String = iban.chars().take(34).collect();
     match world.account(iban) {
-        None => Err(integration_error(
-            StatusCode::NOT_FOUND,
+        None => Err(fail!(
+            NOT_FOUND,
             "account_not_found",
-            format!("no bank account {shown}; see GET /banking/accounts"),
+            "no bank account {shown}; see GET /banking/accounts"
         )),
-        Some(a) if a.foreign => Err(integration_error(
-            StatusCode::FORBIDDEN,
+        Some(a) if a.foreign => Err(fail!(
+            FORBIDDEN,
             "account_not_in_integration",
-            format!("bank account {shown} belongs to another integration"),
+            "bank account {shown} belongs to another integration"
         )),
         Some(a) => Ok(a),
     }
@@ -51,10 +46,10 @@ pub(crate) async fn transactions(
     Query(q): Query,
 ) -> Answer {
     let iban = iban.ok_or_else(|| {
-        integration_error(
-            StatusCode::NOT_FOUND,
+        fail!(
+            NOT_FOUND,
             "account_not_found",
-            "the IBAN in the path does not percent-decode to UTF-8".into(),
+            "the IBAN in the path does not percent-decode to UTF-8"
         )
     })?;
     let request = PageRequest::read(&q)?;
@@ -79,8 +74,10 @@ fn date(q: &Fields, field: &str) -> Result<Option<NaiveDate>, Fail> {
     q.text(field)?
         .map(|d| {
             NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
-                Fail::code("invalid_parameter")
-                    .message(format!("`{field}` must be a date written YYYY-MM-DD"))
+                fail!(
+                    "invalid_parameter",
+                    "`{field}` must be a date written YYYY-MM-DD"
+                )
             })
         })
         .transpose()
@@ -89,9 +86,6 @@ fn date(q: &Fields, field: &str) -> Result<Option<NaiveDate>, Fail> {
 /// `POST /banking/reconcile`: links a `pending_bank` payment to the incoming transfer that
 /// paid it; the payment is received at once and the coins follow on schedule.
 pub(crate) async fn reconcile(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
-    let unprocessable = |code: &str, message: String| {
-        integration_error(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    };
     let required = |field: &str| {
         f.required_text(field)
             .map_err(|fail| fail.with_status(StatusCode::UNPROCESSABLE_ENTITY))
@@ -106,50 +100,46 @@ pub(crate) async fn reconcile(State(app): State<AppState>, JsonBody(f): JsonBody
             .iter()
             .find(|t| t.id == transaction_id)
             .ok_or_else(|| {
-                integration_error(
-                    StatusCode::NOT_FOUND,
+                fail!(
+                    NOT_FOUND,
                     "transaction_not_found",
-                    "no transaction with that id on this account".into(),
+                    "no transaction with that id on this account"
                 )
             })?;
-        let payment = world.payments.get(&payment_id).ok_or_else(|| {
-            integration_error(
-                StatusCode::NOT_FOUND,
-                "payment_not_found",
-                "no payment with that id".into(),
-            )
-        })?;
+        let payment = world
+            .payments
+            .get(&payment_id)
+            .ok_or_else(|| fail!(NOT_FOUND, "payment_not_found", "no payment with that id"))?;
         if payment.status != PayStatus::PendingBank {
-            return Err(unprocessable(
+            return Err(fail!(
+                UNPROCESSABLE_ENTITY,
                 "payment_not_pending_bank",
-                format!(
-                    "only a pending_bank payment can be reconciled; this one is {}",
-                    payment.status.as_str()
-                ),
+                "only a pending_bank payment can be reconciled; this one is {}",
+                payment.status.as_str()
             ));
         }
         if let Some(other) = &tx.payment_id {
             let other: String = other.chars().take(25).collect();
-            return Err(unprocessable(
+            return Err(fail!(
+                UNPROCESSABLE_ENTITY,
                 "transaction_already_reconciled",
-                format!("the transaction already pays payment {other}"),
+                "the transaction already pays payment {other}"
             ));
         }
         if !tx.credit || tx.amount != payment.fiat_amount || tx.currency != payment.fiat_symbol {
-            return Err(unprocessable(
+            return Err(fail!(
+                UNPROCESSABLE_ENTITY,
                 "amount_mismatch",
-                format!(
-                    "the transaction is {} {:.2} {}, the payment {:.2} {}",
-                    if tx.credit {
-                        "a credit of"
-                    } else {
-                        "a debit of"
-                    },
-                    tx.amount,
-                    tx.currency,
-                    payment.fiat_amount,
-                    payment.fiat_symbol
-                ),
+                "the transaction is {} {:.2} {}, the payment {:.2} {}",
+                if tx.credit {
+                    "a credit of"
+                } else {
+                    "a debit of"
+                },
+                tx.amount,
+                tx.currency,
+                payment.fiat_amount,
+                payment.fiat_symbol
             ));
         }
         let iban = account.iban.clone();

@@ -6,20 +6,19 @@ use rust_decimal::Decimal;
 use crate::catalogue::{self, COINS, METHODS};
 use crate::clock::{ApiTime, later};
 use crate::input::{JsonBody, Query};
-use crate::reply::{Answer, Fail, Money, Num, object, ok};
+use crate::reply::{Answer, Fail, Money, Num, fail, object, ok};
 use crate::server::AppState;
 
 /// `POST /authenticate`: the configured key and secret get a token.
-pub(crate) async fn authenticate(
-    State(app): State<AppState>,
-    JsonBody(fields): JsonBody,
-) -> Answer {
-    let key = fields.required_text("api_key")?;
-    let secret = fields.required_text("api_secret")?;
+pub(crate) async fn authenticate(State(app): State<AppState>, JsonBody(f): JsonBody) -> Answer {
+    let key = f.required_text("api_key")?;
+    let secret = f.required_text("api_secret")?;
     let config = &app.shared.config;
     if key != config.api_key || secret != config.api_secret {
-        return Err(Fail::code("authorization_incorrect")
-            .message("the api_key and api_secret do not match this integration's"));
+        return Err(fail!(
+            "authorization_incorrect",
+            "the api_key and api_secret do not match this integration's"
+        ));
     }
     let ttl = config.token_ttl;
     let (token, expires) = app.shared.world(|world, now| {
@@ -141,10 +140,11 @@ pub(crate) fn active_coin(
         None => catalogue::coin_any_chain(symbol),
     };
     coin.filter(|c| c.active).ok_or_else(|| {
-        Fail::code("coin_not_supported").message(format!(
+        fail!(
+            "coin_not_supported",
             "{symbol} on {} is not active for this integration; see GET /available-assets",
             chain.unwrap_or("any chain")
-        ))
+        )
     })
 }
 
@@ -152,17 +152,19 @@ pub(crate) fn active_coin(
 pub(crate) fn enabled_method(payment_type: &str) -> Result<&'static catalogue::Method, Fail> {
     match catalogue::method_named(payment_type) {
         Some(m) if m.enabled => Ok(m),
-        Some(m) => Err(Fail::code("method_not_allowed").message(format!(
+        Some(m) => Err(fail!(
+            "method_not_allowed",
             "{} payments are disabled for this integration",
             m.payment_type
-        ))),
-        None => Err(Fail::code("method_not_allowed").message(
-            "unknown payment_type; see GET /payment-methods for the ones offered".to_string(),
+        )),
+        None => Err(fail!(
+            "method_not_allowed",
+            "unknown payment_type; see GET /payment-methods for the ones offered"
         )),
     }
 }
 
 pub(crate) fn unknown_fiat(fiat: &str) -> Fail {
     let fiat: String = fiat.chars().take(8).collect();
-    Fail::code("fiat_not_supported").message(format!("the sandbox has no price in {fiat}"))
+    fail!("fiat_not_supported", "the sandbox has no price in {fiat}")
 }

@@ -3,70 +3,20 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use cryptopocket_api::types::{DocumentType, IdentityDocumentType};
 
 use crate::catalogue;
 use crate::clock::{ApiTime, later, shift, to_chrono};
 use crate::config::random_alphanumeric;
 use crate::input::{Fields, JsonBody, PathParam, Query, RawBody};
-use crate::reply::{Answer, Fail, envelope, object, ok};
+use crate::reply::{Answer, Fail, envelope, fail, object, ok};
 use crate::server::AppState;
 use crate::world::{Customer, CustomerKind, World, random_uuid};
 
 use super::paging::PageRequest;
-
-/// The identity-document codes the docs list (§9.3), the values of `document_type`.
-const IDENTITY_DOCUMENTS: &[&str] = &[
-    "GOVERNMENT_ID",
-    "PERMANENT_RESIDENCE_PERMIT",
-    "PASSPORT",
-    "CIF",
-    "RUT",
-    "CURP",
-    "RFC",
-    "CED_CIU",
-    "CED_EXT",
-    "TI",
-    "NUIP",
-    "TE",
-    "PPT",
-    "PASS",
-    "PEP",
-    "RC",
-    "NIT",
-    "DNI",
-    "CE",
-    "RUC",
-    "CUIT",
-];
-
-/// The 23 upload document types the docs list (§9.5).
-const DOCUMENT_TYPES: &[&str] = &[
-    "onboarding_form",
-    "bank_statement",
-    "payslip",
-    "employment_contract",
-    "tax_return",
-    "tax_certificate",
-    "company_accounts",
-    "dividend_statement",
-    "investment_statement",
-    "crypto_wallet_statement",
-    "sale_of_property",
-    "sale_of_vehicle",
-    "sale_of_company_shares",
-    "inheritance_document",
-    "gift_declaration",
-    "loan_agreement",
-    "savings_evidence",
-    "invoice",
-    "freelance_income_evidence",
-    "pension_statement",
-    "unemployment_benefit_statement",
-    "source_of_funds_declaration",
-    "other",
-];
 
 /// File types the upload accepts.
 const DOCUMENT_MIME_TYPES: &[&str] = &["application/pdf", "image/png", "image/jpeg"];
@@ -86,60 +36,80 @@ struct NewCustomer {
     name: String,
     surname: Option<String>,
     email: String,
+    domain: String,
     external_id: Option<String>,
 }
 
-fn checked_email(fields: &Fields) -> Result<(String, String), Fail> {
-    let email = fields.required_text("email")?;
-    let domain = catalogue::email_domain(&email)
-        .filter(|_| email.len() <= 254)
-        .ok_or_else(|| Fail::field("email", "must be a valid e-mail address"))?;
-    Ok((email, domain))
-}
+impl NewCustomer {
+    /// An individual, its fields checked in this order: `name`, `email`, what `more`
+    /// checks (the kind's own fields), `surname`, `external_id`.
+    fn individual(
+        f: &Fields,
+        kind: CustomerKind,
+        more: impl FnOnce(&Fields) -> Result<(), Fail>,
+    ) -> Result<Self, Fail> {
+        let name = f.required_text("name")?;
+        let email = f.required_text("email")?;
+        let domain = catalogue::email_domain(&email)
+            .filter(|_| email.len() <= 254)
+            .ok_or_else(|| Fail::field("email", "must be a valid e-mail address"))?;
+        more(f)?;
+        let (surname, external_id) = (f.text("surname")?, f.text("external_id")?);
+        Ok(NewCustomer {
+            kind,
+            name,
+            surname,
+            email,
+            domain,
+            external_id,
+        })
+    }
 
-fn admit(
-    world: &mut World,
-    now: DateTime<Utc>,
-    new: NewCustomer,
-    domain: &str,
-    max: usize,
-    kyc_head_start: chrono::TimeDelta,
-) -> Result<u64, Fail> {
-    if catalogue::DISPOSABLE_DOMAINS.contains(&domain) {
-        return Err(Fail::code("email_not_allowed")
-            .message(format!("{domain} is a disposable e-mail domain")));
+    /// Admits the customer, its KYC begun `head_start` ago (refused for a disposable
+    /// domain, a known e-mail or a full sandbox), and answers what `reply` makes of it.
+    fn admit(
+        self,
+        app: &AppState,
+        head_start: chrono::TimeDelta,
+        reply: impl FnOnce(&Customer, DateTime<Utc>) -> Response,
+    ) -> Answer {
+        let max = app.shared.config.limits.max_customers;
+        app.shared.world(|world, now| {
+            let domain = self.domain.as_str();
+            if catalogue::DISPOSABLE_DOMAINS.contains(&domain) {
+                return Err(fail!(
+                    "email_not_allowed",
+                    "{domain} is a disposable e-mail domain"
+                ));
+            }
+            if world.email_taken(&self.email) {
+                return Err(fail!(
+                    "user_already_exists",
+                    "a user with this e-mail is already registered"
+                ));
+            }
+            super::room_for(world.own_customer_count(), max, "customers")?;
+            let id = world.next_customer_id();
+            let customer = Customer {
+                id,
+                uuid: random_uuid(),
+                kind: self.kind,
+                kyc_fails: domain == catalogue::KYC_FAIL_DOMAIN,
+                banned: domain == catalogue::BANNED_DOMAIN,
+                name: self.name,
+                surname: self.surname,
+                email: self.email,
+                external_id: self.external_id,
+                created_at: now,
+                kyc_started: shift(now, -head_start),
+                kyc_forced: None,
+                foreign: false,
+                reinforced_at: None,
+                documents: 0,
+            };
+            Ok(reply(world.customers.entry(id).or_insert(customer), now))
+        })
     }
-    if world.email_taken(&new.email) {
-        return Err(Fail::code("user_already_exists")
-            .message("a user with this e-mail is already registered"));
-    }
-    if world.own_customer_count() >= max {
-        return Err(Fail::code("unexpected_error").message(format!(
-            "the sandbox holds its maximum of {max} customers; restart it"
-        )));
-    }
-    let id = world.next_customer_id();
-    world.customers.insert(
-        id,
-        Customer {
-            id,
-            uuid: random_uuid(),
-            kind: new.kind,
-            name: new.name,
-            surname: new.surname,
-            email: new.email,
-            external_id: new.external_id,
-            created_at: now,
-            kyc_started: shift(now, -kyc_head_start),
-            kyc_fails: domain == catalogue::KYC_FAIL_DOMAIN,
-            kyc_forced: None,
-            banned: domain == catalogue::BANNED_DOMAIN,
-            foreign: false,
-            reinforced_at: None,
-            documents: 0,
-        },
-    );
-    Ok(id)
 }
 
 fn identity_document(fields: &Fields, required: bool) -> Result<(), Fail> {
@@ -149,7 +119,7 @@ fn identity_document(fields: &Fields, required: bool) -> Result<(), Fail> {
         fields.text("document_type")?
     };
     match value {
-        Some(v) if !IDENTITY_DOCUMENTS.contains(&v.as_str()) => Err(Fail::field(
+        Some(v) if v.parse::<IdentityDocumentType>().is_err() => Err(Fail::field(
             "document_type",
             "must be one of the identity-document codes (GOVERNMENT_ID, PASSPORT, DNI, …)",
         )),
@@ -164,21 +134,12 @@ fn kyc_form_url(origin: &str, customer: &Customer) -> String {
 
 /// `POST /registerUser`: an individual; KYC starts `unused`.
 pub(crate) async fn register(State(app): State<AppState>, JsonBody(fields): JsonBody) -> Answer {
-    let name = fields.required_text("name")?;
-    let (email, domain) = checked_email(&fields)?;
-    identity_document(&fields, false)?;
-    let new = NewCustomer {
-        kind: CustomerKind::Individual,
-        name,
-        surname: fields.text("surname")?,
-        email,
-        external_id: fields.text("external_id")?,
-    };
-    let max = app.shared.config.limits.max_customers;
-    app.shared.world(|world, now| {
-        let id = admit(world, now, new, &domain, max, chrono::TimeDelta::zero())?;
-        let url = kyc_form_url(&app.shared.origin, &world.customers[&id]);
-        Ok(ok(object! {"id": id, "kyc_form_url": url}))
+    let new = NewCustomer::individual(&fields, CustomerKind::Individual, |f| {
+        identity_document(f, false)
+    })?;
+    let origin = &app.shared.origin;
+    new.admit(&app, chrono::TimeDelta::zero(), |customer, _| {
+        ok(object! {"id": customer.id, "kyc_form_url": kyc_form_url(origin, customer)})
     })
 }
 
@@ -188,32 +149,22 @@ pub(crate) async fn register_delegated(
     State(app): State<AppState>,
     JsonBody(fields): JsonBody,
 ) -> Answer {
-    let name = fields.required_text("name")?;
-    let (email, domain) = checked_email(&fields)?;
-    fields.required_text("country")?;
-    identity_document(&fields, true)?;
-    for image in [
-        "document_number",
-        "document_front",
-        "document_back",
-        "selfie",
-    ] {
-        fields.required_text(image)?;
-    }
-    let new = NewCustomer {
-        kind: CustomerKind::Delegated,
-        name,
-        surname: fields.text("surname")?,
-        email,
-        external_id: fields.text("external_id")?,
-    };
-    let config = &app.shared.config;
-    let head_start = to_chrono(config.schedule.kyc_processing);
-    app.shared.world(|world, now| {
-        let max = config.limits.max_customers;
-        let id = admit(world, now, new, &domain, max, head_start)?;
-        let status = world.customers[&id].kyc_status(now, &config.schedule);
-        Ok(ok(object! {"id": id, "kyc_status": status}))
+    let new = NewCustomer::individual(&fields, CustomerKind::Delegated, |f| {
+        f.required_text("country")?;
+        identity_document(f, true)?;
+        for image in [
+            "document_number",
+            "document_front",
+            "document_back",
+            "selfie",
+        ] {
+            f.required_text(image)?;
+        }
+        Ok(())
+    })?;
+    let schedule = &app.shared.config.schedule;
+    new.admit(&app, to_chrono(schedule.kyc_processing), |customer, now| {
+        ok(object! {"id": customer.id, "kyc_status": customer.kyc_status(now, schedule)})
     })
 }
 
@@ -225,73 +176,63 @@ pub(crate) async fn register_company(
     // Laravel reads a body it cannot parse as no input at all, so validation answers.
     let fields = Fields::json(&body).unwrap_or_default();
     let mut problems = Vec::new();
-    let email = text_or_problem(&fields, "email", "email", &mut problems);
-    let company = text_or_problem(&fields, "company_name", "company name", &mut problems);
-    let mut domain = None;
-    if let Some(email) = &email {
-        if email.chars().count() > 254 {
-            problems.push((
-                "email",
-                "The email field must not be greater than 254 characters.".into(),
-            ));
-        } else {
-            domain = catalogue::email_domain(email);
-            if domain.is_none() {
-                problems.push((
-                    "email",
-                    "The email field must be a valid email address.".into(),
-                ));
-            }
-        }
-    }
+    let email = laravel_text(&fields, "email", &mut problems);
+    let company = laravel_text(&fields, "company_name", &mut problems);
+    let email_rule = match email.as_deref() {
+        Some(e) if e.chars().count() > 254 => Some("must not be greater than 254 characters"),
+        Some(e) if catalogue::email_domain(e).is_none() => Some("must be a valid email address"),
+        _ => None,
+    };
+    problems.extend(email_rule.map(|rule| broken("email", rule)));
     if company.as_ref().is_some_and(|c| c.chars().count() > 255) {
-        problems.push((
+        problems.push(broken(
             "company_name",
-            "The company name field must not be greater than 255 characters.".into(),
+            "must not be greater than 255 characters",
         ));
     }
-    let (Some(email), Some(company), Some(domain), true) =
-        (email, company, domain, problems.is_empty())
-    else {
+    let (Some(email), Some(name), true) = (email, company, problems.is_empty()) else {
         return Err(Fail::validation(problems));
     };
     let new = NewCustomer {
         kind: CustomerKind::Company,
-        name: company,
+        name,
         surname: None,
+        domain: catalogue::email_domain(&email).unwrap_or_default(),
         email,
         external_id: None,
     };
-    let max = app.shared.config.limits.max_customers;
     let origin = &app.shared.origin;
-    app.shared.world(|world, now| {
-        let id = admit(world, now, new, &domain, max, chrono::TimeDelta::zero())?;
-        Ok(ok(object! {
-            "id": id,
+    new.admit(&app, chrono::TimeDelta::zero(), |customer, _| {
+        ok(object! {
+            "id": customer.id,
             "kyb_link": format!("{origin}/gateway/kyb/{}", random_uuid()),
             "password": random_alphanumeric(12),
-            "uuid": world.customers[&id].uuid,
-        }))
+            "uuid": customer.uuid,
+        })
     })
 }
 
-fn text_or_problem(
+/// Laravel's message for a rule that `field` breaks: `The company name field is required.`
+fn broken(field: &'static str, rule: &str) -> (&'static str, String) {
+    (
+        field,
+        format!("The {} field {rule}.", field.replace('_', " ")),
+    )
+}
+
+/// A text field for Laravel's validation, or its problem added to `problems`.
+fn laravel_text(
     fields: &Fields,
     field: &'static str,
-    words: &str,
     problems: &mut Vec<(&'static str, String)>,
 ) -> Option<String> {
-    match fields.text(field) {
-        Ok(Some(text)) => Some(text),
-        Ok(None) => {
-            problems.push((field, format!("The {words} field is required.")));
-            None
-        }
-        Err(_) => {
-            problems.push((field, format!("The {words} field must be a string.")));
-            None
-        }
-    }
+    let rule = match fields.text(field) {
+        Ok(Some(text)) => return Some(text),
+        Ok(None) => "is required",
+        Err(_) => "must be a string",
+    };
+    problems.push(broken(field, rule));
+    None
 }
 
 /// The calling integration's customer, or `user_not_found` (a customer of another
@@ -309,13 +250,13 @@ fn own_customer(world: &World, user_id: u64) -> Result<&Customer, Fail> {
 pub(crate) fn trading_customer(world: &World, user_id: u64) -> Result<&Customer, Fail> {
     let customer = own_customer(world, user_id)?;
     if customer.banned {
-        return Err(Fail::code("user_banned").message(format!("customer {user_id} is banned")));
+        return Err(fail!("user_banned", "customer {user_id} is banned"));
     }
     Ok(customer)
 }
 
 fn user_not_found(user_id: u64) -> Fail {
-    Fail::code("user_not_found").message(format!("no customer with user_id {user_id}"))
+    fail!("user_not_found", "no customer with user_id {user_id}")
 }
 
 /// `GET /kyc/check?user_id=`.
@@ -357,56 +298,52 @@ pub(crate) async fn upload_document(
     RawBody(body): RawBody,
 ) -> Answer {
     let user_id = raw.and_then(|raw| raw.parse::<u64>().ok()).ok_or_else(|| {
-        Fail::code("user_not_found")
-            .message("the user_id in the path is not a customer id")
-            .with_status(StatusCode::NOT_FOUND)
+        fail!(
+            NOT_FOUND,
+            "user_not_found",
+            "the user_id in the path is not a customer id"
+        )
     })?;
-    app.shared
-        .world(|world, _| match world.customers.get(&user_id) {
-            None => Err(user_not_found(user_id).with_status(StatusCode::NOT_FOUND)),
-            Some(c) if c.foreign => Err(Fail::code("user_not_in_integration")
-                .message(format!("customer {user_id} belongs to another integration"))
-                .with_status(StatusCode::FORBIDDEN)),
-            Some(_) => Ok(()),
-        })?;
-    let fields =
-        Fields::json(&body).map_err(|f| f.with_status(StatusCode::UNPROCESSABLE_ENTITY))?;
-    match fields.text("type") {
-        Ok(Some(t)) if DOCUMENT_TYPES.contains(&t.as_str()) => {}
-        Ok(None) => {
-            return Err(Fail::validation(vec![(
-                "type",
-                "The type field is required.".into(),
-            )]));
-        }
-        _ => {
-            return Err(Fail::validation(vec![(
-                "type",
-                "The selected type is invalid.".into(),
-            )]));
-        }
-    }
-    let file =
-        fields.text("file").ok().flatten().ok_or_else(|| {
-            Fail::validation(vec![("file", "The file field is required.".into())])
-        })?;
-    check_file(&file)?;
+    // The customer is checked first (404, 403), then the document (422).
+    let document = check_document(&body);
     app.shared.world(|world, _| {
-        if let Some(customer) = world.customers.get_mut(&user_id) {
-            customer.documents = customer.documents.saturating_add(1);
-        }
-    });
-    Ok(envelope("ok", None, None::<bool>))
+        let customer = match world.customers.get_mut(&user_id) {
+            None => return Err(user_not_found(user_id).with_status(StatusCode::NOT_FOUND)),
+            Some(c) if c.foreign => {
+                return Err(fail!(
+                    FORBIDDEN,
+                    "user_not_in_integration",
+                    "customer {user_id} belongs to another integration"
+                ));
+            }
+            Some(c) => c,
+        };
+        document?;
+        customer.documents = customer.documents.saturating_add(1);
+        Ok(envelope("ok", None, None::<bool>))
+    })
+}
+
+/// The upload's body: a JSON object with a `type` of the spec's `DocumentType` and a
+/// `file` (Laravel's 422 validation body otherwise), and a file that [`check_file`] takes.
+fn check_document(body: &[u8]) -> Result<(), Fail> {
+    let fields = Fields::json(body).map_err(|f| f.with_status(StatusCode::UNPROCESSABLE_ENTITY))?;
+    let problem = match fields.text("type") {
+        Ok(Some(t)) if t.parse::<DocumentType>().is_ok() => None,
+        Ok(None) => Some(broken("type", "is required")),
+        _ => Some(("type", "The selected type is invalid.".into())),
+    };
+    let file = fields.text("file").ok().flatten();
+    match problem.or_else(|| file.is_none().then(|| broken("file", "is required"))) {
+        Some(problem) => Err(Fail::validation(vec![problem])),
+        None => check_file(&file.unwrap_or_default()),
+    }
 }
 
 /// A `data:{mime};base64,…` document (or bare base64) must decode; an http(s) URL is
 /// taken as given (the sandbox fetches nothing).
 fn check_file(file: &str) -> Result<(), Fail> {
-    let invalid = |why: &str| {
-        Fail::code("invalid_file")
-            .message(why.to_owned())
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-    };
+    let invalid = |why: &str| fail!(UNPROCESSABLE_ENTITY, "invalid_file", "{why}");
     if file.starts_with("https://") || file.starts_with("http://") {
         return reqwest::Url::parse(file)
             .map(drop)
@@ -458,17 +395,35 @@ pub(crate) async fn find(State(app): State<AppState>, Query(q): Query) -> Answer
                         .is_none_or(|x| c.external_id.as_deref() == Some(x))
             })
             .map(|c| ok(c.view(now, schedule)))
-            .ok_or_else(|| {
-                Fail::code("user_not_found")
-                    .message("no customer matches")
-                    .with_status(StatusCode::NOT_FOUND)
-            })
+            .ok_or_else(|| fail!(NOT_FOUND, "user_not_found", "no customer matches"))
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_documents_are_the_spec_codes() {
+        let code =
+            |value: &str| Fields::json(format!(r#"{{"document_type":"{value}"}}"#).as_bytes());
+        for good in ["GOVERNMENT_ID", "PASSPORT", "DNI", "CUIT"] {
+            assert!(
+                identity_document(&code(good).unwrap(), true).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in ["passport", "NIE", "OTHER"] {
+            let fail = identity_document(&code(bad).unwrap(), false).unwrap_err();
+            assert_eq!(fail.error_code(), Some("fail_mandatory_field"), "{bad}");
+        }
+        assert!(identity_document(&Fields::default(), false).is_ok());
+        assert!(identity_document(&Fields::default(), true).is_err());
+        assert_eq!(
+            broken("company_name", "is required").1,
+            "The company name field is required."
+        );
+    }
 
     #[test]
     fn files() {

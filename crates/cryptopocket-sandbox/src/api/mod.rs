@@ -14,6 +14,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use cryptopocket_api::operations as spec;
 
+use crate::reply::{Fail, fail};
 use crate::server::{AppState, Checked};
 
 /// One operation: its row of the spec's operation table (`cryptopocket_api::operations`,
@@ -98,6 +99,29 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     serve!(UPDATE_WEBHOOK_SUBSCRIPTION => subscriptions::update),
 ];
 
+/// Refuses a new record with `unexpected_error` when the sandbox already holds `max` of
+/// them (`Limits`), so its memory stays flat.
+fn room_for(held: usize, max: usize, what: &str) -> Result<(), Fail> {
+    if held >= max {
+        return Err(fail!(
+            "unexpected_error",
+            "the sandbox holds its maximum of {max} {what}; restart it"
+        ));
+    }
+    Ok(())
+}
+
+/// The values of one of the spec's closed enums (`cryptopocket_api::types`), in the
+/// spec's order, read from the JSON Schema generated with it.
+fn spec_values<T: schemars::JsonSchema>() -> Vec<String> {
+    let schema = schemars::schema_for!(T).schema;
+    let values = schema.enum_values.unwrap_or_default();
+    values
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -121,6 +145,27 @@ mod tests {
             missing.is_empty() && extra.is_empty(),
             "not served: {missing:?}; served but not in the spec: {extra:?}"
         );
+    }
+
+    /// The closed enums the handlers check (event types, upload and identity documents)
+    /// are the spec's, in its order.
+    #[test]
+    fn spec_enums_list_their_values() {
+        use cryptopocket_api::types::{DocumentType, IdentityDocumentType, WebhookEventType};
+        let events = spec_values::<WebhookEventType>();
+        let expected =
+            "PAY_IN, COINS_SENT, CRYPTO_RECEIVED, TRANSFER_RAMPOFF_FINISHED, RAMPOFF_FINISHED";
+        assert_eq!(events.join(", "), expected);
+        let documents = spec_values::<DocumentType>();
+        assert_eq!(documents.len(), 23, "{documents:?}");
+        assert_eq!(
+            (documents[0].as_str(), documents[22].as_str()),
+            ("onboarding_form", "other")
+        );
+        assert_eq!(spec_values::<IdentityDocumentType>().len(), 21);
+        for value in documents {
+            assert!(value.parse::<DocumentType>().is_ok(), "{value}");
+        }
     }
 
     #[test]

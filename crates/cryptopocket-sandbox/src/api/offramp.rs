@@ -4,7 +4,7 @@ use axum::extract::State;
 
 use crate::clock::later;
 use crate::input::{JsonBody, Query};
-use crate::reply::{Answer, Fail, object, ok};
+use crate::reply::{Answer, Fail, fail, object, ok};
 use crate::server::AppState;
 use crate::world::{RampStatus, Rampoff, base_units, iban_problem, new_id};
 
@@ -42,11 +42,7 @@ pub(crate) async fn create(State(app): State<AppState>, JsonBody(f): JsonBody) -
     let max = config.limits.max_rampoffs;
     app.shared.world(|world, now| {
         trading_customer(world, user_id)?;
-        if world.rampoffs.len() >= max {
-            return Err(Fail::code("unexpected_error").message(format!(
-                "the sandbox holds its maximum of {max} off-ramp operations; restart it"
-            )));
-        }
+        super::room_for(world.rampoffs.len(), max, "off-ramp operations")?;
         let mut wallet = [0u8; 20];
         fastrand::fill(&mut wallet);
         let rampoff = Rampoff {
@@ -85,8 +81,7 @@ pub(crate) async fn get(State(app): State<AppState>, Query(q): Query) -> Answer 
             .map(|r| ok(r.view()))
             .ok_or_else(|| {
                 let id: String = id.chars().take(40).collect();
-                Fail::code("rampoff_not_found")
-                    .message(format!("no off-ramp operation with id {id:?}"))
+                fail!("rampoff_not_found", "no off-ramp operation with id {id:?}")
             })
     })
 }

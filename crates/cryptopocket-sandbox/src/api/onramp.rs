@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::catalogue;
 use crate::config::Limits;
 use crate::input::{JsonBody, PathParam};
-use crate::reply::{Answer, Fail, envelope, object, ok};
+use crate::reply::{Answer, Fail, envelope, fail, object, ok};
 use crate::server::AppState;
 use crate::world::{Customer, PayStatus, Payment, World, new_id, random_uuid};
 
@@ -39,14 +39,14 @@ fn payer<'w>(
     let customer = trading_customer(world, user_id)?;
     let kyc = customer.kyc_status(now, &app.shared.config.schedule);
     if kyc != "valid" {
-        return Err(Fail::code("require_kyc")
-            .message(format!(
-                "customer {user_id} has KYC status {kyc}; send them to the URL in data"
-            ))
-            .data(Value::String(format!(
-                "{}/gateway/kyc/{}",
-                app.shared.origin, customer.uuid
-            ))));
+        return Err(fail!(
+            "require_kyc",
+            "customer {user_id} has KYC status {kyc}; send them to the URL in data"
+        )
+        .data(Value::String(format!(
+            "{}/gateway/kyc/{}",
+            app.shared.origin, customer.uuid
+        ))));
     }
     Ok(customer)
 }
@@ -65,17 +65,19 @@ fn amount_rules(
     if eur < limits.min_purchase {
         let minimum = catalogue::from_eur(limits.min_purchase, &order.fiat_symbol)
             .unwrap_or(limits.min_purchase);
-        return Err(Fail::code("min_purchase").message(format!(
+        return Err(fail!(
+            "min_purchase",
             "the minimum purchase is {minimum} {}",
             order.fiat_symbol
-        )));
+        ));
     }
     if eur > limits.reinforced_above && !customer.reinforced(now) {
-        return Err(Fail::code("kyc_reinforced_required").message(format!(
+        return Err(fail!(
+            "kyc_reinforced_required",
             "purchases above {} EUR need the enhanced verification: create an onboarding_link \
              (POST /onboarding-form) and have the customer complete it",
             limits.reinforced_above
-        )));
+        ));
     }
     if order.payment_type.payment_type == "card" {
         let spent: Decimal = world
@@ -89,10 +91,11 @@ fn amount_rules(
             .filter_map(|p| catalogue::in_eur(p.fiat_amount, &p.fiat_symbol))
             .sum();
         if spent + eur > limits.quarterly_card_limit {
-            return Err(Fail::code("limit_exceded").message(format!(
+            return Err(fail!(
+                "limit_exceded",
                 "this purchase would take the customer's card purchases this quarter past {} EUR",
                 limits.quarterly_card_limit
-            )));
+            ));
         }
     }
     Ok(())
@@ -118,15 +121,12 @@ fn place(
             .as_deref()
             .is_some_and(|w| w.eq_ignore_ascii_case(catalogue::FAILING_WALLET))
     {
-        return Err(Fail::code("error_payment_creation")
-            .message("the payment provider refused the payment (the sandbox's failing wallet)"));
+        return Err(fail!(
+            "error_payment_creation",
+            "the payment provider refused the payment (the sandbox's failing wallet)"
+        ));
     }
-    if world.payments.len() >= limits.max_payments {
-        return Err(Fail::code("unexpected_error").message(format!(
-            "the sandbox holds its maximum of {} payments; restart it",
-            limits.max_payments
-        )));
-    }
+    super::room_for(world.payments.len(), limits.max_payments, "payments")?;
     let price = catalogue::price(order.coin, &order.fiat_symbol)
         .ok_or_else(|| unknown_fiat(&order.fiat_symbol))?;
     let transfer = !order.payment_type.gateway && !order.guided;
@@ -216,16 +216,20 @@ pub(crate) async fn create_guided(State(app): State<AppState>, JsonBody(f): Json
     if let Some(fiat) = f.text("fiat_symbol")?
         && !fiat.eq_ignore_ascii_case("EUR")
     {
-        return Err(Fail::code("guided_payment_eur_only")
-            .message("guided payments are available in EUR only"));
+        return Err(fail!(
+            "guided_payment_eur_only",
+            "guided payments are available in EUR only"
+        ));
     }
     let payment_type = f.text("payment_type")?.unwrap_or_else(|| "card".into());
     // The same refusal as createPayment's for a method the integration does not offer,
     // although the guided error table does not list it: it names the problem.
     let payment_type = enabled_method(&payment_type)?;
     if payment_type.fiat_symbol != "EUR" {
-        return Err(Fail::code("method_not_allowed")
-            .message("the guided gateway offers card, psd2 and transfer"));
+        return Err(fail!(
+            "method_not_allowed",
+            "the guided gateway offers card, psd2 and transfer"
+        ));
     }
     let order = Order {
         user_id,
@@ -257,8 +261,10 @@ pub(crate) async fn create_guided(State(app): State<AppState>, JsonBody(f): Json
 /// `coins_sent`, as documented.
 pub(crate) async fn get_payment(State(app): State<AppState>, PathParam(id): PathParam) -> Answer {
     let id = id.ok_or_else(|| {
-        Fail::code("payment_not_found")
-            .message("the payment_id in the path does not percent-decode to UTF-8")
+        fail!(
+            "payment_not_found",
+            "the payment_id in the path does not percent-decode to UTF-8"
+        )
     })?;
     app.shared.world(|world, _| {
         world
@@ -271,7 +277,7 @@ pub(crate) async fn get_payment(State(app): State<AppState>, PathParam(id): Path
 
 pub(crate) fn payment_not_found(id: &str) -> Fail {
     let id: String = id.chars().take(40).collect();
-    Fail::code("payment_not_found").message(format!("no payment with id {id:?}"))
+    fail!("payment_not_found", "no payment with id {id:?}")
 }
 
 /// `GET /payments/list`: oldest first, Laravel pagination.

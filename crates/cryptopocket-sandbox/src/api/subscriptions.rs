@@ -1,19 +1,11 @@
 //! Webhooks: subscribe and update, form-encoded as documented.
 
 use axum::extract::State;
+use cryptopocket_api::types::WebhookEventType;
 
 use crate::input::{Fields, RawBody};
-use crate::reply::{Answer, Fail, ok};
+use crate::reply::{Answer, Fail, fail, ok};
 use crate::server::AppState;
-
-/// The event types, the legacy `RAMPOFF_FINISHED` included.
-const EVENT_TYPES: &[&str] = &[
-    "PAY_IN",
-    "COINS_SENT",
-    "CRYPTO_RECEIVED",
-    "TRANSFER_RAMPOFF_FINISHED",
-    "RAMPOFF_FINISHED",
-];
 
 /// The form's `type` and `url`, checked. A JSON body is read too: it costs nothing and
 /// a developer who sends one gets a subscription, not a puzzle.
@@ -24,11 +16,9 @@ fn read(body: &[u8]) -> Result<(String, String), Fail> {
         Fields::form(body)
     };
     let event_type = fields.required_text("type")?;
-    if !EVENT_TYPES.contains(&event_type.as_str()) {
-        return Err(Fail::field(
-            "type",
-            &format!("must be one of {}", EVENT_TYPES.join(", ")),
-        ));
+    if event_type.parse::<WebhookEventType>().is_err() {
+        let known = super::spec_values::<WebhookEventType>().join(", ");
+        return Err(Fail::field("type", &format!("must be one of {known}")));
     }
     let url = fields.required_text("url")?;
     match reqwest::Url::parse(&url) {
@@ -56,8 +46,25 @@ pub(crate) async fn update(State(app): State<AppState>, RawBody(body): RawBody) 
                 *current = url;
                 Ok(ok("subscription_updated"))
             }
-            None => Err(Fail::code("subscription_not_found").message(format!(
+            None => Err(fail!(
+                "subscription_not_found",
                 "there is no {event_type} subscription to update; subscribe first"
-            ))),
+            )),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_are_the_spec_values() {
+        assert!(read(b"type=RAMPOFF_FINISHED&url=https%3A%2F%2Fdemo.com%2Fhook").is_ok());
+        let fail = read(b"type=PAYIN&url=https%3A%2F%2Fdemo.com").unwrap_err();
+        assert_eq!(
+            fail.body["message"],
+            "`type` must be one of PAY_IN, COINS_SENT, CRYPTO_RECEIVED, \
+             TRANSFER_RAMPOFF_FINISHED, RAMPOFF_FINISHED"
+        );
+    }
 }
