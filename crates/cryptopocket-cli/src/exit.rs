@@ -606,7 +606,7 @@ fn hint(code: &ApiErrorCode) -> Option<&'static str> {
 }
 
 /// `text` cut to `max` characters, with `…` when cut.
-fn shortened(text: &str, max: usize) -> String {
+pub fn shortened(text: &str, max: usize) -> String {
     let mut chars = text.chars();
     let mut out: String = chars.by_ref().take(max).collect();
     if chars.next().is_some() {

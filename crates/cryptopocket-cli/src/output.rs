@@ -297,25 +297,25 @@ fn leaves<T: Serialize + ?Sized>(value: &T) -> Vec<(String, Value)> {
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum Node {
-    Object(Fields),
+    Object(Fields<Node>),
     Leaf(Value),
 }
 
-/// An object's fields, in order.
-struct Fields(Vec<(String, Node)>);
+/// An object's fields, in the order they were written (a `serde_json::Map` sorts them).
+pub struct Fields<T>(pub Vec<(String, T)>);
 
-impl<'de> serde::Deserialize<'de> for Fields {
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Fields<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct InOrder;
-        impl<'de> serde::de::Visitor<'de> for InOrder {
-            type Value = Fields;
+        struct InOrder<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for InOrder<T> {
+            type Value = Fields<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Fields, A::Error> {
+            ) -> Result<Fields<T>, A::Error> {
                 let mut fields = Vec::new();
                 while let Some(field) = map.next_entry()? {
                     fields.push(field);
@@ -323,7 +323,7 @@ impl<'de> serde::Deserialize<'de> for Fields {
                 Ok(Fields(fields))
             }
         }
-        deserializer.deserialize_map(InOrder)
+        deserializer.deserialize_map(InOrder(std::marker::PhantomData))
     }
 }
 

@@ -164,6 +164,19 @@ pub struct DeliveryView {
     pub reason: Option<String>,
 }
 
+impl DeliveryView {
+    /// A delivery rejected, and why.
+    pub fn rejected(reason: String) -> Self {
+        Self {
+            event_type: None,
+            id: None,
+            status: None,
+            verified: false,
+            reason: Some(reason),
+        }
+    }
+}
+
 impl View for BankAccountTransaction {
     const FIELDS: &'static [&'static str] = &[
         "id",

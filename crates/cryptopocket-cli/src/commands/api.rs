@@ -11,19 +11,24 @@
 use std::time::Duration;
 
 use clap::Args;
-use cryptopocket::api::{Operation, operations};
+use cryptopocket::{
+    ApiError, Error,
+    api::{Operation, operations},
+};
+use heck::ToSnakeCase as _;
 use progenitor_client::{ClientHooks as _, ClientInfo as _, OperationInfo};
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer, ser::Error as _};
+use serde_json::{Map, Value, value::RawValue};
 
-use super::Context;
-use crate::{exit::Failure, output};
+use super::{Context, MAX_ANSWER_BYTES, read_answer};
+use crate::{
+    exit::Failure,
+    output::{self, Fields},
+};
 
 /// The operations whose request body is form-urlencoded in the spec (every other body is
 /// JSON). A unit test holds this list to `openapi/cryptopocket.yaml`.
 const FORM_BODIES: &[&str] = &["subscribeToWebhook", "updateWebhookSubscription"];
-
-/// The longest answer read.
-const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// `cryptopocket api`'s arguments.
 #[derive(Debug, Args)]
@@ -64,7 +69,7 @@ pub fn close_matches(name: &str) -> Vec<&'static str> {
         .iter()
         .filter_map(|op| {
             let id = op.id.to_ascii_lowercase();
-            let distance = edit_distance(&wanted, &id);
+            let distance = strsim::levenshtein(&wanted, &id);
             let near = distance <= (wanted.len().max(3) / 3)
                 || (wanted.len() >= 3 && (id.contains(&wanted) || wanted.contains(&id)));
             near.then_some((distance, op.id))
@@ -72,21 +77,6 @@ pub fn close_matches(name: &str) -> Vec<&'static str> {
         .collect();
     scored.sort();
     scored.into_iter().take(5).map(|(_, id)| id).collect()
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// The usage failure for an operationId the spec does not have: exit 2, with close matches.
@@ -105,19 +95,8 @@ pub fn unknown_operation(name: &str) -> Failure {
 
 /// progenitor's name for an operation (`getPayment` → `get_payment`), which request hooks
 /// and the capture see.
-fn snake_case(id: &str) -> String {
-    let mut out = String::with_capacity(id.len() + 4);
-    for c in id.chars() {
-        if c.is_ascii_uppercase() {
-            if !out.is_empty() {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+fn progenitor_name(operation: &Operation) -> &'static str {
+    Box::leak(operation.id.to_snake_case().into_boxed_str())
 }
 
 /// The path with every `{name}` of its template filled from `--path`, percent-encoded.
@@ -204,26 +183,15 @@ pub async fn run(context: &Context, args: ApiArgs) -> Result<(), Failure> {
                 .map(|(n, v)| (n.clone(), Value::String(v.clone()))),
         )
         .collect();
+    // A query or a form sends a string as it is, anything else as its JSON text.
+    let texts = fields.iter().map(|(n, v)| match v {
+        Value::String(s) => (n.clone(), s.clone()),
+        other => (n.clone(), other.to_string()),
+    });
     if method == reqwest::Method::GET {
-        query.extend(fields.iter().map(|(n, v)| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (n.clone(), text)
-        }));
+        query.extend(texts);
     } else if FORM_BODIES.contains(&operation.id) {
-        let form: Vec<(String, String)> = fields
-            .iter()
-            .map(|(n, v)| {
-                let text = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (n.clone(), text)
-            })
-            .collect();
-        request = request.form(&form);
+        request = request.form(&texts.collect::<Vec<_>>());
     } else {
         let body: Map<String, Value> = fields.into_iter().collect();
         request = request.json(&body);
@@ -237,23 +205,15 @@ pub async fn run(context: &Context, args: ApiArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("cannot build the request: {e}")))?;
 
     // The hook sets the token the client now holds; `exec` caps the body and captures.
-    let name: &'static str = Box::leak(snake_case(operation.id).into_boxed_str());
-    let info = OperationInfo { operation_id: name };
+    let info = OperationInfo {
+        operation_id: progenitor_name(operation),
+    };
     raw.pre::<()>(&mut request, &info)
         .await
         .map_err(|e| Failure::usage(format!("cannot prepare the request: {e}")))?;
     let deadline = context.global.timeout.unwrap_or(Duration::from_secs(30));
     let sent = tokio::time::timeout(deadline, async {
-        let mut response = raw.exec(request, &info).await?;
-        let status = response.status();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_ANSWER_BYTES {
-                break;
-            }
-        }
-        Ok::<_, reqwest::Error>((status, body))
+        read_answer(raw.exec(request, &info).await?).await
     })
     .await;
     let (status, body) = match sent {
@@ -313,87 +273,58 @@ pub async fn run(context: &Context, args: ApiArgs) -> Result<(), Failure> {
     if status.is_success() && word != "error" {
         return Ok(());
     }
+    // The refusal as the typed commands tell it: the same hints, KYC URL and minimum.
     let code = envelope
         .get("error")
         .and_then(Value::as_str)
         .map_or_else(|| format!("http_{}", status.as_u16()), str::to_owned);
-    let message = envelope
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("the API refused the call");
-    let mut failure = Failure::refused(format!("{code}: {message}")).detail(format!(
-        "(refused by {}, HTTP {})",
-        operation.id,
-        status.as_u16()
-    ));
-    failure.error_code = std::borrow::Cow::Owned(code.clone());
-    failure.api_code = Some(code);
-    // A documented refusal did nothing; an HTTP error status (a proxy's 502) may have.
-    Err(failure.of_operation(
-        operation.id,
-        !status.is_success() && status.is_server_error(),
-    ))
+    let mut refusal = ApiError::new(operation.id, status.as_u16(), code.into());
+    if let Some(message) = envelope.get("message").and_then(Value::as_str) {
+        refusal = refusal.with_message(message);
+    }
+    if let Some(data) = envelope.get("data").filter(|data| !data.is_null()) {
+        refusal = refusal.with_data(data.clone());
+    }
+    let failure = Failure::from(Error::Api(refusal));
+    // Whether it may have acted is the typed commands' rule, or an HTTP error status (a
+    // proxy's 502).
+    let maybe = failure.may_have_reached_server || status.is_server_error();
+    Err(failure.of_operation(operation.id, maybe))
 }
 
-/// `json` (valid JSON) indented by two spaces, token text unchanged: unlike a round trip
-/// through `serde_json::Value`, numbers are printed exactly as the server wrote them.
+/// `json` (valid JSON) indented by two spaces by serde_json, token text unchanged: unlike a
+/// round trip through `serde_json::Value`, numbers are printed exactly as the server wrote
+/// them, and fields in the order it wrote them.
 fn pretty(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() * 2);
-    let mut depth = 0_usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = json.trim().chars().peekable();
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        out.push_str(&"  ".repeat(depth));
-    };
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
+    serde_json::from_str(json)
+        .and_then(|raw| serde_json::to_string_pretty(&Exact(raw)))
+        .unwrap_or_else(|_| json.to_owned())
+}
+
+/// A JSON value serialised as it was sent: its numbers and strings verbatim.
+struct Exact<'a>(&'a RawValue);
+
+impl Serialize for Exact<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = self.0.get();
+        match text.as_bytes().first() {
+            Some(b'{') => {
+                let fields: Fields<&RawValue> =
+                    serde_json::from_str(text).map_err(S::Error::custom)?;
+                serializer.collect_map(
+                    fields
+                        .0
+                        .into_iter()
+                        .map(|(name, value)| (name, Exact(value))),
+                )
             }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
+            Some(b'[') => {
+                let items: Vec<&RawValue> = serde_json::from_str(text).map_err(S::Error::custom)?;
+                serializer.collect_seq(items.into_iter().map(Exact))
             }
-            '{' | '[' => {
-                out.push(c);
-                // An empty object or array stays on one line.
-                while chars.peek().is_some_and(|n| n.is_whitespace()) {
-                    chars.next();
-                }
-                if matches!(chars.peek(), Some('}' | ']')) {
-                    if let Some(close) = chars.next() {
-                        out.push(close);
-                    }
-                } else {
-                    depth += 1;
-                    newline(&mut out, depth);
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(c);
-            }
-            ',' => {
-                out.push(c);
-                newline(&mut out, depth);
-            }
-            ':' => out.push_str(": "),
-            c if c.is_whitespace() => {}
-            c => out.push(c),
+            _ => self.0.serialize(serializer),
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -429,10 +360,12 @@ mod tests {
             ("other".to_owned(), "y".to_owned()),
         ];
         assert!(fill_path(get, &extra).is_err());
-        assert_eq!(
-            snake_case("listBankAccountTransactions"),
-            "list_bank_account_transactions"
-        );
+        // progenitor's names: each is a method of the generated client.
+        let generated = include_str!("../../../cryptopocket-api/src/generated.rs");
+        for op in operations::ALL {
+            let method = format!("pub fn {}(", progenitor_name(op));
+            assert!(generated.contains(&method), "{method}");
+        }
         assert_eq!(typed("42"), serde_json::json!(42));
         assert_eq!(typed("abc"), serde_json::json!("abc"));
     }
@@ -449,6 +382,11 @@ mod tests {
         assert!(
             shown.contains("\"e\": []") && shown.contains("\"o\": {}"),
             "{shown}"
+        );
+        // Fields in the order sent, serde_json's layout.
+        assert_eq!(
+            pretty(r#"{"z":1,"a":[1.50,{}],"m":"x"}"#),
+            "{\n  \"z\": 1,\n  \"a\": [\n    1.50,\n    {}\n  ],\n  \"m\": \"x\"\n}"
         );
         let reparsed: Value = serde_json::from_str(&shown).expect("still JSON");
         let original: Value = serde_json::from_str(sent).expect("JSON");

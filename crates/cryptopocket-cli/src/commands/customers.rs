@@ -6,9 +6,10 @@ use cryptopocket::{
     customers::{CustomerLookup, NewCompany, NewCustomer, NewDelegatedKycCustomer, NewDocument},
     model::UserId,
 };
+use futures::TryFutureExt as _;
 use serde_json::json;
 
-use super::{Context, ListArgs, naming_flag, record};
+use super::{Context, ListArgs, create, naming_flag, record};
 use crate::{
     exit::{Failure, Lookup},
     files,
@@ -76,37 +77,28 @@ pub enum CustomersCommand {
 /// Runs a `customers` subcommand.
 pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Failure> {
     let customers = context.client()?.customers();
+    let printer = &context.printer;
     match command {
         CustomersCommand::List(list) => {
-            let customers = list.collect(list.sized(customers.list()).stream()).await?;
-            context.printer.list(&customers)?;
+            printer.list(&list.collect(list.sized(customers.list()).stream()).await?)?;
         }
         CustomersCommand::Register(request) => {
-            let registered = customers.create(&request).await.map_err(|e| {
-                naming_flag::<NewCustomer>(e).look_up_with(Lookup::customer(request.email()))
-            })?;
-            context.printer.record(&registered)?;
+            let lookup = Lookup::customer(request.email());
+            create(printer, &request, lookup, customers.create(&request)).await?;
         }
         CustomersCommand::RegisterDelegated(request) => {
-            let registered = customers
-                .create_with_delegated_kyc(&request)
-                .await
-                .map_err(|e| {
-                    naming_flag::<NewDelegatedKycCustomer>(e)
-                        .look_up_with(Lookup::customer(request.email()))
-                })?;
-            context.printer.record(&registered)?;
+            let lookup = Lookup::customer(request.email());
+            let registered = customers.create_with_delegated_kyc(&request);
+            create(printer, &request, lookup, registered).await?;
         }
         CustomersCommand::RegisterCompany(company) => {
-            let registered = customers.create_company(&company).await.map_err(|e| {
-                naming_flag::<NewCompany>(e).look_up_with(Lookup::customer(company.email()))
-            })?;
-            context
-                .printer
-                .record(&RegisteredCompanyView::from(&registered))?;
+            let lookup = Lookup::customer(company.email());
+            let registered = customers.create_company(&company);
+            let view = registered.map_ok(|company| RegisteredCompanyView::from(&company));
+            create(printer, &company, lookup, view).await?;
         }
         CustomersCommand::Find(lookup) => {
-            record(&context.printer, &lookup, customers.find(&lookup)).await?;
+            record(printer, &lookup, customers.find(&lookup)).await?;
         }
         CustomersCommand::UploadDocument { user_id, document } => {
             customers
@@ -114,7 +106,7 @@ pub async fn run(context: &Context, command: CustomersCommand) -> Result<(), Fai
                 .await
                 .map_err(naming_flag::<NewDocument>)?;
             let kind = document.kind();
-            context.printer.message(
+            printer.message(
                 &format!("uploaded the {kind} of customer {user_id}"),
                 &json!({"user_id": user_id, "type": kind, "uploaded": true}),
             );

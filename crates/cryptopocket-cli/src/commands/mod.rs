@@ -18,7 +18,7 @@ use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use crate::{
     args::{Cli, Command, Global},
     client,
-    exit::Failure,
+    exit::{Failure, Lookup},
     output::{self, Printer, View},
 };
 
@@ -103,6 +103,38 @@ pub async fn record<T: Args, V: View>(
     call: impl Future<Output = Result<V, Error>>,
 ) -> Result<(), Failure> {
     printer.record(&call.await.map_err(naming_flag::<T>)?)
+}
+
+/// [`record`] for a call that creates: a failure that may have reached the server says how
+/// to find what it may have made (`lookup`, with the user's own values).
+pub async fn create<T: Args, V: View>(
+    printer: &Printer,
+    _input: &T,
+    lookup: Lookup,
+    call: impl Future<Output = Result<V, Error>>,
+) -> Result<(), Failure> {
+    let created = call.await;
+    printer.record(&created.map_err(|e| naming_flag::<T>(e).look_up_with(lookup))?)
+}
+
+/// The longest answer `api` and the sandbox control commands read (the sandbox's
+/// deliveries, with their bodies, are the longest it sends).
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The status and body of `response`; reading stops once the body is longer than
+/// [`MAX_ANSWER_BYTES`], so a longer answer is seen to be.
+pub async fn read_answer(
+    mut response: reqwest::Response,
+) -> Result<(reqwest::StatusCode, Vec<u8>), reqwest::Error> {
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ANSWER_BYTES {
+            break;
+        }
+    }
+    Ok((status, body))
 }
 
 /// `--limit` and `--per-page` for the commands that list.

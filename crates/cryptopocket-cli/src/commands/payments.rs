@@ -12,10 +12,10 @@ use futures::{TryStreamExt as _, future};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
-use super::{Context, ListArgs, naming_flag, record};
+use super::{Context, ListArgs, create, naming_flag, record};
 use crate::{
     args::duration,
-    exit::{Failure, Lookup},
+    exit::{Failure, Lookup, shortened},
     output::{Printer, redact},
 };
 
@@ -127,49 +127,37 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
             record(printer, &request, onramp.quote(&request)).await?
         }
         PaymentsCommand::Create(payment) => {
-            let created = onramp.create(&payment).await.map_err(|e| {
-                naming_flag::<NewPayment>(e)
-                    .look_up_with(Lookup::payment(payment.given_external_id()))
-            })?;
-            printer.record(&created)?;
+            let lookup = Lookup::payment(payment.given_external_id());
+            create(printer, &payment, lookup, onramp.create(&payment)).await?;
         }
         PaymentsCommand::CreateGuided(payment) => {
-            let created = onramp.create_guided(&payment).await.map_err(|e| {
-                naming_flag::<NewGuidedPayment>(e)
-                    .look_up_with(Lookup::payment(payment.given_external_id()))
-            })?;
-            printer.record(&created)?;
+            let lookup = Lookup::payment(payment.given_external_id());
+            create(printer, &payment, lookup, onramp.create_guided(&payment)).await?;
         }
         PaymentsCommand::Get { payment_id } => {
             printer.record(&onramp.get(&payment_id).await?)?;
         }
         PaymentsCommand::List { external_id, list } => {
-            let payments = list.sized(onramp.list()).stream();
-            let payments = match external_id {
-                Some(wanted) => {
-                    let kept = payments.try_filter(move |payment| {
-                        future::ready(payment.external_id.as_deref() == Some(wanted.as_str()))
-                    });
-                    list.collect(kept).await?
-                }
-                None => list.collect(payments).await?,
-            };
-            printer.list(&payments)?;
+            // Without --external-id every payment is kept.
+            let payments = list
+                .sized(onramp.list())
+                .stream()
+                .try_filter(move |payment| {
+                    future::ready(external_id.is_none() || payment.external_id == external_id)
+                });
+            printer.list(&list.collect(payments).await?)?;
         }
         PaymentsCommand::Find { external_id } => {
-            match onramp.find_by_external_id(&external_id).await? {
-                Some(payment) => printer.record(&payment)?,
-                None => {
-                    return Err(Failure::refused(format!(
-                        "no payment has the external id {external_id}"
-                    ))
+            let found = onramp.find_by_external_id(&external_id).await?;
+            let payment = found.ok_or_else(|| {
+                Failure::refused(format!("no payment has the external id {external_id}"))
                     .with_code("not_found")
                     .hint(
                         "no payment in the list has this reference, so none seems to have been \
                          created with it",
-                    ));
-                }
-            }
+                    )
+            })?;
+            printer.record(&payment)?;
         }
         PaymentsCommand::Watch {
             payment_id,
@@ -210,52 +198,48 @@ async fn watch(
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
-    let end = |outcome: Result<(), Failure>| {
-        if let Some(bar) = &spinner {
-            if outcome.is_ok() {
-                bar.finish();
-            } else {
-                bar.abandon();
+    let outcome = async {
+        let mut last: Option<PaymentStatus> = None;
+        loop {
+            // The max wait bounds the call too: a server that stalls cannot hold the watch.
+            let payment = match tokio::time::timeout_at(deadline, onramp.get(id)).await {
+                Ok(payment) => payment?,
+                Err(_) => return Err(gave_up(id, last.as_ref(), max_wait)),
+            };
+            if last.as_ref() != Some(&payment.status) {
+                let text = describe(&payment);
+                match &spinner {
+                    // indicatif draws on its own: what it draws is redacted here.
+                    Some(bar) => bar.set_message(redact(&text)),
+                    None => printer.line(&text, &payment),
+                }
+                last = Some(payment.status.clone());
             }
-        }
-        outcome
-    };
-    let mut last: Option<PaymentStatus> = None;
-    loop {
-        // The max wait bounds the call too: a server that stalls cannot hold the watch.
-        let payment = match tokio::time::timeout_at(deadline, onramp.get(id)).await {
-            Ok(Ok(payment)) => payment,
-            Ok(Err(error)) => return end(Err(error.into())),
-            Err(_) => return end(Err(gave_up(id, last.as_ref(), max_wait))),
-        };
-        if last.as_ref() != Some(&payment.status) {
-            let text = describe(&payment);
-            match &spinner {
-                // indicatif draws on its own: what it draws is redacted here.
-                Some(bar) => bar.set_message(redact(&text)),
-                None => printer.line(&text, &payment),
+            if payment.status.is_failure() {
+                return Err(rejected(id, &payment.status));
             }
-            last = Some(payment.status.clone());
-        }
-        if payment.status.is_failure() {
-            return end(Err(rejected(id, &payment.status)));
-        }
-        if payment.status.is_final() {
-            return end(Ok(()));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return end(Err(gave_up(id, last.as_ref(), max_wait)));
-        }
-        // The next poll, or the end of the wait if that comes first.
-        let next = now
-            .checked_add(interval)
-            .map_or(deadline, |next| next.min(deadline));
-        tokio::time::sleep_until(next).await;
-        if next >= deadline {
-            return end(Err(gave_up(id, last.as_ref(), max_wait)));
+            if payment.status.is_final() {
+                return Ok(());
+            }
+            // The next poll, or the end of the wait if that comes first (or has come).
+            let next = Instant::now()
+                .checked_add(interval)
+                .map_or(deadline, |next| next.min(deadline));
+            tokio::time::sleep_until(next).await;
+            if next >= deadline {
+                return Err(gave_up(id, last.as_ref(), max_wait));
+            }
         }
     }
+    .await;
+    if let Some(bar) = &spinner {
+        if outcome.is_ok() {
+            bar.finish();
+        } else {
+            bar.abandon();
+        }
+    }
+    outcome
 }
 
 /// The watch saw a failure status: exit 1, since the payment ended without the crypto sent.
@@ -305,26 +289,17 @@ fn gave_up(id: &PaymentId, last: Option<&PaymentStatus>, max_wait: Duration) -> 
 /// word comes from the server and could hold a newline or a terminal escape) and at most
 /// [`SHOWN_STATUS`] characters.
 fn shown(status: &PaymentStatus) -> String {
-    let mut escaped = status.as_str().chars().flat_map(char::escape_debug);
-    let mut text: String = escaped.by_ref().take(SHOWN_STATUS).collect();
-    if escaped.next().is_some() {
-        text.push('…');
-    }
-    text
+    shortened(&status.as_str().escape_debug().to_string(), SHOWN_STATUS)
 }
 
 /// The longest status a message shows, in characters.
 const SHOWN_STATUS: usize = 100;
 
-/// Seconds as typed: `600`, `0.5`.
-fn format_seconds(duration: Duration) -> String {
-    if duration.subsec_nanos() == 0 {
-        duration.as_secs().to_string()
-    } else {
-        // Trailing zeros of a fraction say nothing.
-        let text = format!("{:.3}", duration.as_secs_f64());
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
+/// Seconds as typed, exactly: `600`, `0.5`, `1.25` (for messages; `sandbox advance` too).
+pub fn format_seconds(duration: Duration) -> String {
+    // Trailing zeros of a fraction say nothing.
+    let text = format!("{}.{:09}", duration.as_secs(), duration.subsec_nanos());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// `coins_sent (txid 0x…)`, or just the status.
@@ -344,6 +319,8 @@ mod tests {
         assert_eq!(format_seconds(Duration::from_secs(600)), "600");
         assert_eq!(format_seconds(Duration::from_millis(500)), "0.5");
         assert_eq!(format_seconds(Duration::from_millis(1250)), "1.25");
+        assert_eq!(format_seconds(Duration::from_secs(10)), "10");
+        assert_eq!(format_seconds(Duration::from_micros(100)), "0.0001");
     }
 
     #[test]

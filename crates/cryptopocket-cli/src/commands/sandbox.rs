@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use cryptopocket_sandbox::{Sandbox, SandboxArgs};
+use progenitor_client::encode_path;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::Context;
+use super::{Context, MAX_ANSWER_BYTES, payments::format_seconds, read_answer};
 use crate::{args::any_duration, exit::Failure, output::View};
 
 /// Run the local sandbox server, or drive a running one.
@@ -184,8 +185,8 @@ pub async fn run(context: &Context, command: SandboxCommand) -> Result<(), Failu
         SandboxCommand::Advance { by } => {
             if by.subsec_nanos() != 0 {
                 return Err(Failure::usage(format!(
-                    "the sandbox's clock moves in whole seconds, not {}",
-                    humanised(by)
+                    "the sandbox's clock moves in whole seconds, not {}s",
+                    format_seconds(by)
                 ))
                 .with_code("invalid_value")
                 .hint(format!(
@@ -202,12 +203,12 @@ pub async fn run(context: &Context, command: SandboxCommand) -> Result<(), Failu
         }
         SandboxCommand::Pay { payment_id, method } => (
             "POST",
-            format!("/sandbox/payments/{}/pay", segment(&payment_id)),
+            format!("/sandbox/payments/{}/pay", encode_path(&payment_id)),
             vec![("method", method)],
         ),
         SandboxCommand::SendTransfer { payment_id } => (
             "POST",
-            format!("/sandbox/payments/{}/transfer", segment(&payment_id)),
+            format!("/sandbox/payments/{}/transfer", encode_path(&payment_id)),
             vec![],
         ),
         SandboxCommand::FailNext { operation_id, code } => {
@@ -241,7 +242,7 @@ pub async fn run(context: &Context, command: SandboxCommand) -> Result<(), Failu
             };
             (
                 "POST",
-                format!("/sandbox/deliveries/{}/redeliver", segment(&which)),
+                format!("/sandbox/deliveries/{}/redeliver", encode_path(&which)),
                 vec![],
             )
         }
@@ -283,19 +284,6 @@ async fn serve(context: &Context, args: SandboxArgs) -> Result<(), Failure> {
     sandbox.shutdown().await;
     stopped.map_err(|e| Failure::unreachable(format!("cannot wait for ctrl-c: {e}")))
 }
-
-/// `1.5s` for a message.
-fn humanised(duration: Duration) -> String {
-    format!("{}s", duration.as_secs_f64())
-}
-
-/// A path segment, percent-encoded.
-fn segment(text: &str) -> String {
-    progenitor_client::encode_path(text)
-}
-
-/// The longest control answer read (the deliveries, bounded by the sandbox, with bodies).
-const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// The sandbox's origin: the base URL without its `/api`.
 fn origin(context: &Context) -> Result<String, Failure> {
@@ -343,22 +331,15 @@ async fn control(
                  CRYPTOPOCKET_BASE_URL",
             )
     };
-    let mut response = http
-        .request(method, &url)
-        .query(query)
-        .send()
+    let sent = http.request(method, &url).query(query).send().await;
+    let (status, body) = read_answer(sent.map_err(unreachable)?)
         .await
         .map_err(unreachable)?;
-    let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(Failure::unreachable(format!(
-                "the answer from {origin} is longer than {MAX_ANSWER_BYTES} bytes"
-            ))
-            .with_code("body_too_large"));
-        }
-        body.extend_from_slice(&chunk);
+    if body.len() > MAX_ANSWER_BYTES {
+        return Err(Failure::unreachable(format!(
+            "the answer from {origin} is longer than {MAX_ANSWER_BYTES} bytes"
+        ))
+        .with_code("body_too_large"));
     }
     let envelope: Value =
         serde_json::from_slice(&body).map_err(|_| not_a_sandbox(&origin, status))?;

@@ -14,12 +14,12 @@ use std::{
 
 use axum::Router;
 use clap::{
-    Subcommand,
+    Args, Subcommand,
     builder::{PossibleValuesParser, TypedValueParser as _},
 };
 use cryptopocket::{
     model::EventType,
-    webhooks::{DeliveryHeaders, WebhookError, WebhookEvent, WebhookVerifier},
+    webhooks::{DeliveryHeaders, WebhookEvent, WebhookVerifier},
 };
 use cryptopocket_webhooks::{
     BoxError, Delivery, DeliveryKey, Outcome, PostgresInbox, SqliteInbox, WebhookEndpoint,
@@ -37,15 +37,20 @@ use crate::{
     views::DeliveryView,
 };
 
-/// The event types the API accepts for subscriptions.
+/// The event types the API accepts for subscriptions: the spec's known values.
 fn event_type() -> impl clap::builder::TypedValueParser<Value = EventType> {
-    PossibleValuesParser::new([
-        "PAY_IN",
-        "COINS_SENT",
-        "CRYPTO_RECEIVED",
-        "TRANSFER_RAMPOFF_FINISHED",
-    ])
-    .map(|s: String| EventType::from(s.as_str()))
+    PossibleValuesParser::new(EventType::KNOWN).map(|s: String| EventType::from(s.as_str()))
+}
+
+/// An event type and the URL its deliveries go to.
+#[derive(Debug, Args)]
+pub struct Subscription {
+    /// The event type.
+    #[arg(long = "type", value_name = "TYPE", value_parser = event_type())]
+    pub event: EventType,
+    /// Where deliveries go (http or https).
+    #[arg(long)]
+    pub url: String,
 }
 
 /// Subscribe to webhook events; verify and receive deliveries.
@@ -55,27 +60,14 @@ pub enum WebhooksCommand {
     #[command(
         after_help = "Example:\n  cryptopocket webhooks subscribe --type COINS_SENT --url https://example.com/hooks/cryptopocket"
     )]
-    Subscribe {
-        /// The event type.
-        #[arg(long = "type", value_name = "TYPE", value_parser = event_type())]
-        event: EventType,
-        /// Where deliveries go (http or https).
-        #[arg(long)]
-        url: String,
-    },
+    Subscribe(Subscription),
 
     /// Move an event type's subscription to another URL (Webhook Event Update).
     #[command(
-        after_help = "Example:\n  cryptopocket webhooks update --type COINS_SENT --url https://example.com/hooks/v2"
+        after_help = "Example:\n  cryptopocket webhooks update --type COINS_SENT --url https://example.com/hooks/v2",
+        mut_arg("url", |url| url.help("The new URL (http or https)"))
     )]
-    Update {
-        /// The event type.
-        #[arg(long = "type", value_name = "TYPE", value_parser = event_type())]
-        event: EventType,
-        /// The new URL (http or https).
-        #[arg(long)]
-        url: String,
-    },
+    Update(Subscription),
 
     /// Check a saved delivery's signature with the API secret (CRYPTOPOCKET_API_SECRET).
     /// Exit code 0 when verified, 1 when rejected (the reason is printed).
@@ -169,12 +161,12 @@ fn inbox_store(text: &str) -> Result<InboxStore, String> {
 /// Runs a `webhooks` subcommand.
 pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Failure> {
     match command {
-        WebhooksCommand::Subscribe { event, url } => {
+        WebhooksCommand::Subscribe(Subscription { event, url }) => {
             let answer = context.client()?.webhooks().subscribe(&event, &url).await?;
             subscribed(&context.printer, &event, &url, &answer);
             Ok(())
         }
-        WebhooksCommand::Update { event, url } => {
+        WebhooksCommand::Update(Subscription { event, url }) => {
             let answer = context.client()?.webhooks().update(&event, &url).await?;
             subscribed(&context.printer, &event, &url, &answer);
             Ok(())
@@ -194,7 +186,7 @@ pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Fail
             }
             let body = files::read(&body)?;
             let headers = DeliveryHeaders::new(delivery_api_key, signature, timestamp);
-            let view = check(&verifier, Ok(headers), &body);
+            let view = check(&verifier, &headers, &body);
             if context.printer.json {
                 context.printer.record(&view)?;
             } else if view.verified {
@@ -253,47 +245,25 @@ fn verifier(context: &Context) -> Result<WebhookVerifier, Failure> {
 }
 
 /// Verifies one delivery. The body is decoded only after its signature checked out.
-fn check(
-    verifier: &WebhookVerifier,
-    headers: Result<DeliveryHeaders, WebhookError>,
-    body: &[u8],
-) -> DeliveryView {
-    let event = headers
-        .and_then(|headers| verifier.verify(&headers, body))
+fn check(verifier: &WebhookVerifier, headers: &DeliveryHeaders, body: &[u8]) -> DeliveryView {
+    let event = verifier
+        .verify(headers, body)
         .and_then(|()| WebhookEvent::from_slice(body));
     match event {
-        Ok(event) => view_of(&event),
-        Err(error) => DeliveryView {
-            event_type: None,
-            id: None,
-            status: None,
-            verified: false,
-            reason: Some(error.to_string()),
-        },
+        Ok(event) => view_of(&event, &DeliveryKey::of(&event, body)),
+        Err(error) => DeliveryView::rejected(error.to_string()),
     }
 }
 
-/// What a verified event says: type, payment or off-ramp id, status.
-fn view_of(event: &WebhookEvent) -> DeliveryView {
-    let (id, status) = match event {
-        WebhookEvent::PayIn(e) | WebhookEvent::CoinsSent(e) => (
-            Some(e.payment_id.to_string()),
-            e.status.as_ref().map(ToString::to_string),
-        ),
-        WebhookEvent::CryptoReceived(e) | WebhookEvent::TransferRampoffFinished(e) => (
-            Some(e.id.to_string()),
-            e.status.as_ref().map(ToString::to_string),
-        ),
-        _ => (None, None),
-    };
-    let event_type = match event {
-        WebhookEvent::Unknown { event_type, .. } => event_type.clone(),
-        known => known.event_type().to_string(),
-    };
+/// What a verified event says: its identity as the inbox keys it ([`DeliveryKey`]: type,
+/// payment or off-ramp id, status), but no id for a type this version does not know.
+fn view_of(event: &WebhookEvent, key: &DeliveryKey) -> DeliveryView {
+    let known = !matches!(event, WebhookEvent::Unknown { .. });
+    let part = |text: &str| (known && text != "-").then(|| text.to_owned());
     DeliveryView {
-        event_type: Some(event_type),
-        id,
-        status,
+        event_type: Some(key.kind().to_owned()),
+        id: part(key.object_id()),
+        status: part(key.status()),
         verified: true,
         reason: None,
     }
@@ -325,13 +295,7 @@ impl Listener {
         match outcome {
             Outcome::Applied { .. } => {}
             Outcome::Rejected(rejection) => {
-                let view = DeliveryView {
-                    event_type: None,
-                    id: None,
-                    status: None,
-                    verified: false,
-                    reason: Some(rejection.to_string()),
-                };
+                let view = DeliveryView::rejected(rejection.to_string());
                 self.printer.line(&describe(&view), &view);
             }
             other => {
@@ -392,7 +356,7 @@ async fn listen(
     let builder = WebhookEndpoint::builder(verifier(context)?)
         .on_outcome(move |outcome: &Outcome| observer.observe(outcome));
     let handler = move |delivery: Delivery| {
-        let view = view_of(&delivery.event);
+        let view = view_of(&delivery.event, &delivery.key);
         printer.line(&describe(&view), &view);
         async { Ok::<(), BoxError>(()) }
     };

@@ -92,6 +92,31 @@ async fn an_error_envelope_is_printed_and_exits_1() {
     let error = json_error(&output);
     assert_eq!(error["code"], "user_not_found");
     assert_eq!(error["operation"], "checkKyc");
+    assert_eq!(error["api_code"], "user_not_found");
+    // Told as the typed commands tell it: the same hint, the same rule for a create that
+    // may have acted.
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("customers find"),
+        "{error}"
+    );
+    assert_eq!(error["may_have_reached_server"], false, "{error}");
+    api.control().fail_next("createPayment", "unexpected_error");
+    let output = api
+        .run(&["--json", "api", "createPayment", "--field", "user_id=1"])
+        .await;
+    let error = json_error(&output);
+    assert_eq!(error["code"], "unexpected_error", "{error}");
+    assert_eq!(error["may_have_reached_server"], true, "{error}");
+    assert!(
+        error["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("payments list"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

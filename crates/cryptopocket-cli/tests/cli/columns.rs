@@ -4,8 +4,8 @@
 //! refused before anything is sent, naming the field and its flag.
 
 use crate::{
-    sandbox::{Api, WALLET},
-    support::{failed, json_error, stdout},
+    sandbox::Api,
+    support::{failed, json_error, payments_create, stdout},
 };
 
 /// The header of a list's table: its column names, in order.
@@ -27,24 +27,6 @@ fn rows(record: &str) -> Vec<String> {
         .filter(|cell| !cell.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// `payments create` of 150.50 EUR in USDC for `user`, by card.
-fn card_payment(user: &str) -> Vec<&str> {
-    vec![
-        "payments",
-        "create",
-        "--user-id",
-        user,
-        "--fiat-amount",
-        "150.50",
-        "--coin-symbol",
-        "USDC",
-        "--wallet",
-        WALLET,
-        "--payment-type",
-        "card",
-    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,8 +56,8 @@ async fn columns_come_from_the_result_type_and_can_be_chosen() {
     // A record: its fields in declaration order, a nested one by its dotted path (the tag
     // of the instructions first, as serde writes it), not in alphabetical order.
     let user = api.customer("ana-columns@example.com", true).await;
-    let mut create = card_payment(&user);
-    create.extend(["--coin-chain", "polygon"]);
+    let mut create = payments_create(&user, "150.50");
+    create.extend(["--payment-type", "card"]);
     let output = api.run(&create).await;
     assert!(output.status.success(), "{output:?}");
     let record = stdout(&output);
@@ -126,8 +108,13 @@ async fn an_unknown_column_is_refused_listing_the_valid_ones() {
 async fn a_flattened_input_is_checked_by_the_crate_and_names_the_flag() {
     let api = Api::start().await;
     let user = api.customer("ana-flags@example.com", true).await;
-    let mut args = card_payment(&user);
-    args.extend(["--coin-chain", " "]);
+    let mut args = payments_create(&user, "150.50");
+    // A blank chain, which only the crate's own check refuses.
+    let chain = args
+        .iter()
+        .position(|a| *a == "polygon")
+        .expect("the chain");
+    args[chain] = " ";
     let stderr = failed(&api.run(&args).await, 2);
     assert!(
         stderr.contains("invalid input: coin_chain must not be empty"),

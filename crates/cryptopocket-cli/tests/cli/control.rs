@@ -1,39 +1,20 @@
 //! `cryptopocket sandbox advance | pay | send-transfer | fail-next | ban | deliveries`
 //! against a real sandbox started here (manual clock), over its `/sandbox/*` endpoints.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use axum::{Router, body::Bytes, routing::post};
 use serde_json::Value;
 
 use crate::{
-    sandbox::{Api, WALLET},
-    support::{failed, json_error, serve, stderr, stdout},
+    sandbox::Api,
+    support::{failed, hook_receiver, json_error, payments_create, stdout},
 };
 
 /// A card payment of 50 EUR for `user`, created by the binary; its id.
 async fn new_payment(api: &Api, user: &str, payment_type: &str) -> String {
-    let created = api
-        .json(&[
-            "payments",
-            "create",
-            "--user-id",
-            user,
-            "--fiat-amount",
-            "50",
-            "--coin-symbol",
-            "USDC",
-            "--coin-chain",
-            "polygon",
-            "--wallet",
-            WALLET,
-            "--payment-type",
-            payment_type,
-        ])
-        .await;
+    let mut create = payments_create(user, "50");
+    create.extend(["--payment-type", payment_type]);
+    let created = api.json(&create).await;
     created["payment_id"].as_str().expect("an id").to_owned()
 }
 
@@ -136,23 +117,9 @@ async fn fail_next_and_ban_make_the_next_calls_fail() {
 
     let banned = api.json(&["sandbox", "ban", &user]).await;
     assert_eq!(banned["banned"], true, "{banned}");
-    let output = api
-        .run(&[
-            "--json",
-            "payments",
-            "create",
-            "--user-id",
-            &user,
-            "--fiat-amount",
-            "50",
-            "--coin-symbol",
-            "USDC",
-            "--coin-chain",
-            "polygon",
-            "--wallet",
-            WALLET,
-        ])
-        .await;
+    let mut create = payments_create(&user, "50");
+    create.push("--json");
+    let output = api.run(&create).await;
     assert_eq!(json_error(&output)["code"], "user_banned");
     let stderr = api.fails(1, &["sandbox", "ban", "424242"]).await;
     assert!(stderr.contains("no customer with id 424242"), "{stderr}");
@@ -161,43 +128,13 @@ async fn fail_next_and_ban_make_the_next_calls_fail() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_lists_the_webhooks_sent() {
     let api = Api::start().await;
-    let received = Arc::new(Mutex::new(0_usize));
-    let counter = Arc::clone(&received);
-    let receiver = serve(Router::new().route(
-        "/hook",
-        post(move |_body: Bytes| {
-            let counter = Arc::clone(&counter);
-            async move {
-                *counter.lock().expect("lock") += 1;
-                "ok"
-            }
-        }),
-    ))
-    .await;
+    let (hook, received) = hook_receiver().await;
     let empty = api.run(&["sandbox", "deliveries"]).await;
     assert!(stdout(&empty).contains("no results"), "{empty:?}");
-    let hook = format!("http://{receiver}/hook");
-    let subscribed = api
-        .run(&[
-            "webhooks",
-            "subscribe",
-            "--type",
-            "COINS_SENT",
-            "--url",
-            &hook,
-        ])
-        .await;
-    assert!(subscribed.status.success(), "{}", stderr(&subscribed));
+    api.subscribe(&hook).await;
     let user = api.customer("ana-hooks@example.com", true).await;
     let id = new_payment(&api, &user, "card").await;
-    assert!(api.run(&["sandbox", "pay", &id]).await.status.success());
-    assert!(
-        api.run(&["sandbox", "advance", "1h"])
-            .await
-            .status
-            .success()
-    );
-    api.control().settle().await;
+    api.pay_and_advance(&id).await;
     let deliveries = api.json(&["sandbox", "deliveries"]).await;
     let list = deliveries.as_array().expect("a list");
     assert_eq!(list.len(), 1, "{deliveries}");
@@ -205,7 +142,8 @@ async fn deliveries_lists_the_webhooks_sent() {
     assert_eq!(list[0]["outcome"], "delivered");
     let body: Value = serde_json::from_str(list[0]["body"].as_str().unwrap_or("")).expect("body");
     assert_eq!(body["payment_id"], id.as_str(), "{body}");
-    assert_eq!(*received.lock().expect("lock"), 1);
+    let bodies = received.lock().expect("lock").clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
     let table = stdout(&api.run(&["sandbox", "deliveries"]).await);
     assert!(
         table.contains("COINS_SENT") && table.contains("delivered"),

@@ -3,37 +3,15 @@
 //! --deliver-twice --webhook-url URL` as a process.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::{Router, body::Bytes, routing::post};
 use serde_json::Value;
 
 use crate::{
-    sandbox::{Api, WALLET},
-    support::{blocking, cli_for, failed, serve, stderr, stdout},
+    sandbox::Api,
+    support::{blocking, cli_for, exports, failed, hook_receiver, payments_create, stderr, stdout},
 };
-
-/// A webhook receiver on loopback that answers 200 and keeps every body; its URL and the
-/// bodies.
-async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&bodies);
-    let address = serve(Router::new().route(
-        "/hook",
-        post(move |body: Bytes| {
-            let kept = Arc::clone(&kept);
-            async move {
-                kept.lock()
-                    .expect("lock")
-                    .push(String::from_utf8_lossy(&body).into_owned());
-                "ok"
-            }
-        }),
-    ))
-    .await;
-    (format!("http://{address}/hook"), bodies)
-}
 
 fn counts(bodies: &Mutex<Vec<String>>) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -47,50 +25,18 @@ fn counts(bodies: &Mutex<Vec<String>>) -> BTreeMap<String, usize> {
 /// `COINS_SENT`. Runs the binary against `run`'s sandbox.
 async fn paid_payment(api: &Api, email: &str) -> String {
     let user = api.customer(email, true).await;
-    let created = api
-        .json(&[
-            "payments",
-            "create",
-            "--user-id",
-            &user,
-            "--fiat-amount",
-            "50",
-            "--coin-symbol",
-            "USDC",
-            "--coin-chain",
-            "polygon",
-            "--wallet",
-            WALLET,
-        ])
-        .await;
+    let created = api.json(&payments_create(&user, "50")).await;
     let id = created["payment_id"].as_str().expect("an id").to_owned();
-    assert!(api.run(&["sandbox", "pay", &id]).await.status.success());
-    assert!(
-        api.run(&["sandbox", "advance", "1h"])
-            .await
-            .status
-            .success()
-    );
-    api.control().settle().await;
+    api.pay_and_advance(&id).await;
     id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redeliver_deliver_twice_and_webhook_url_commands() {
     let api = Api::start().await;
-    let (subscribed, subscribed_bodies) = receiver().await;
-    let (extra, extra_bodies) = receiver().await;
-    let output = api
-        .run(&[
-            "webhooks",
-            "subscribe",
-            "--type",
-            "COINS_SENT",
-            "--url",
-            &subscribed,
-        ])
-        .await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (subscribed, subscribed_bodies) = hook_receiver().await;
+    let (extra, extra_bodies) = hook_receiver().await;
+    api.subscribe(&subscribed).await;
 
     // An extra subscriber URL and deliver-twice, switched on from the command line.
     let settings = api.json(&["sandbox", "webhook-url", "add", &extra]).await;
@@ -202,11 +148,10 @@ async fn redeliver_before_any_delivery_is_refused() {
 /// clock) that delivers every event twice to both URLs, with no subscription made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_takes_the_drill_flags() {
-    use std::io::{BufRead as _, BufReader};
     use std::process::{Command, Stdio};
 
-    let (first, first_bodies) = receiver().await;
-    let (second, second_bodies) = receiver().await;
+    let (first, first_bodies) = hook_receiver().await;
+    let (second, second_bodies) = hook_receiver().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_cryptopocket"))
         .args(["sandbox", "serve", "--port", "0", "--deliver-twice"])
         .args(["--webhook-url", &first, "--webhook-url", &second])
@@ -215,23 +160,7 @@ async fn serve_takes_the_drill_flags() {
         .spawn()
         .expect("start the sandbox");
     let out = child.stdout.take().expect("stdout");
-    let exports = blocking(move || {
-        let mut stdout = BufReader::new(out);
-        let mut exports = BTreeMap::new();
-        let mut line = String::new();
-        while exports.len() < 3 && stdout.read_line(&mut line).unwrap_or(0) > 0 {
-            if let Some((name, value)) = line
-                .trim()
-                .strip_prefix("export ")
-                .and_then(|l| l.split_once('='))
-            {
-                exports.insert(name.to_owned(), value.to_owned());
-            }
-            line.clear();
-        }
-        exports
-    })
-    .await;
+    let exports = blocking(move || exports(out)).await;
     let get = |name: &str| exports.get(name).cloned().unwrap_or_default();
     let (url, key, secret) = (
         get("CRYPTOPOCKET_BASE_URL"),
@@ -273,24 +202,9 @@ async fn serve_takes_the_drill_flags() {
     )["id"]
         .to_string();
     json(run(vec!["--json", "sandbox", "advance", "1h"]).await);
-    let created = json(
-        run(vec![
-            "--json",
-            "payments",
-            "create",
-            "--user-id",
-            &user,
-            "--fiat-amount",
-            "50",
-            "--coin-symbol",
-            "USDC",
-            "--coin-chain",
-            "polygon",
-            "--wallet",
-            WALLET,
-        ])
-        .await,
-    );
+    let mut create = payments_create(&user, "50");
+    create.push("--json");
+    let created = json(run(create).await);
     let id = created["payment_id"].as_str().expect("an id").to_owned();
     json(run(vec!["--json", "sandbox", "pay", &id]).await);
     json(run(vec!["--json", "sandbox", "advance", "1h"]).await);

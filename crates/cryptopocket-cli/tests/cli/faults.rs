@@ -12,7 +12,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::support::{cli, cli_for, json_error, stderr, stdout};
+use crate::support::{cli, cli_for, json_error, offramp_create, payments_create, stderr, stdout};
 
 /// The secret the binary is given and the token the server issues. Letters and dashes only,
 /// so that no masking by shape (the crate masks long runs mixing letters and digits) hides
@@ -129,22 +129,9 @@ fn create_payment(server: &Canned, json: bool, external_id: bool) -> Output {
     if json {
         command.arg("--json");
     }
-    command.args([
-        "--timeout",
-        "10",
-        "payments",
-        "create",
-        "--user-id",
-        "100067",
-        "--fiat-amount",
-        "150.50",
-        "--coin-symbol",
-        "USDC",
-        "--coin-chain",
-        "polygon",
-        "--wallet",
-        "0x52908400098527886E0F7030069857D2E4169EE7",
-    ]);
+    command
+        .args(["--timeout", "10"])
+        .args(payments_create("100067", "150.50"));
     if external_id {
         command.args(["--external-id", EXTERNAL_ID]);
     }
@@ -274,41 +261,29 @@ fn without_an_external_id_the_advice_says_so() {
 
 #[test]
 fn other_creates_name_their_own_look_up() {
+    let register = [
+        "customers",
+        "register",
+        "--name",
+        "Ana",
+        "--email",
+        "ana@example.com",
+    ];
     for (args, path, lookup) in [
         (
-            &[
-                "customers",
-                "register",
-                "--name",
-                "Ana",
-                "--email",
-                "ana@example.com",
-            ][..],
+            register.to_vec(),
             "/api/registerUser",
             "`cryptopocket customers find --email ana@example.com`",
         ),
         (
-            &[
-                "offramp",
-                "create",
-                "--user-id",
-                "100067",
-                "--amount",
-                "20",
-                "--symbol",
-                "BUSD",
-                "--blockchain",
-                "bsc",
-                "--iban",
-                "ES9121000418450200051332",
-            ],
+            offramp_create("100067", "ES9121000418450200051332"),
             "/api/createRampoff",
             "`cryptopocket offramp list`",
         ),
     ] {
         let server = Canned::start(api(http("502 Bad Gateway", "text/plain", "bad gateway")));
         let output = cli_for(&server.url(), "pk_test", SECRET)
-            .args(args)
+            .args(&args)
             .output()
             .expect("run the binary");
         let stderr = stderr(&output);
@@ -413,60 +388,78 @@ fn secrets_and_tokens_a_server_echoes_are_never_printed() {
     );
 }
 
+/// Runs `command`, checks that it exited with `code`, and returns it with all it printed
+/// (stdout, then stderr).
+fn run(command: &mut assert_cmd::Command, code: i32) -> (Output, String) {
+    let output = command.output().expect("run");
+    assert_eq!(output.status.code(), Some(code), "{output:?}");
+    let printed = format!("{}{}", stdout(&output), stderr(&output));
+    (output, printed)
+}
+
+/// `command` after `set` has added its arguments and environment.
+fn with(
+    mut command: assert_cmd::Command,
+    set: impl FnOnce(&mut assert_cmd::Command) -> &mut assert_cmd::Command,
+) -> assert_cmd::Command {
+    set(&mut command);
+    command
+}
+
 #[test]
 fn usage_errors_never_echo_the_secret() {
-    // clap echoes an unexpected argument: the secret typed where a command was expected.
-    let output = cli()
-        .env("CRYPTOPOCKET_API_SECRET", SECRET)
-        .arg(SECRET)
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let printed = format!("{}{}", stdout(&output), stderr(&output));
-    assert!(
-        printed.contains("[redacted]") && !printed.contains(SECRET),
-        "{printed}"
-    );
-    let output = cli()
-        .args(["--api-secret", SECRET, "payments", "get", "abc", SECRET])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let printed = format!("{}{}", stdout(&output), stderr(&output));
-    assert!(
-        printed.contains("[redacted]") && !printed.contains(SECRET),
-        "{printed}"
-    );
-    // Help shows the base URL from the environment: a secret inside it is redacted.
-    let output = cli()
-        .env("CRYPTOPOCKET_API_SECRET", SECRET)
-        .env(
-            "CRYPTOPOCKET_BASE_URL",
-            format!("https://h.example/api?key={SECRET}"),
-        )
-        .args(["assets", "list", "--help"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let printed = format!("{}{}", stdout(&output), stderr(&output));
-    assert!(
-        printed.contains("key=[redacted]") && !printed.contains(SECRET),
-        "{printed}"
-    );
-    // Configuration errors, before any client exists: the secret the user gave is redacted by
-    // value (here it is also part of the refused base URL).
-    let output = cli_for(
-        &format!("http://example.com/api?key={SECRET}"),
-        "pk_test",
-        SECRET,
-    )
-    .args(["--json", "assets", "list"])
-    .output()
-    .expect("run");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let printed = format!("{}{}", stdout(&output), stderr(&output));
-    assert!(!printed.contains(SECRET), "{printed}");
-    assert_eq!(json_error(&output)["exit"], 2);
+    let help_url = format!("https://h.example/api?key={SECRET}");
+    let refused_url = format!("http://example.com/api?key={SECRET}");
+    // (case, command, exit code, what the redaction left in the output)
+    let cases = [
+        // clap echoes an unexpected argument: the secret typed where a command was expected.
+        (
+            "the secret as a command",
+            with(cli(), |c| {
+                c.env("CRYPTOPOCKET_API_SECRET", SECRET).arg(SECRET)
+            }),
+            2,
+            Some("[redacted]"),
+        ),
+        (
+            "the secret as an extra argument",
+            with(cli(), |c| {
+                c.args(["--api-secret", SECRET, "payments", "get", "abc", SECRET])
+            }),
+            2,
+            Some("[redacted]"),
+        ),
+        // Help shows the base URL from the environment: a secret inside it is redacted.
+        (
+            "help showing the base URL",
+            with(cli(), |c| {
+                c.env("CRYPTOPOCKET_API_SECRET", SECRET)
+                    .env("CRYPTOPOCKET_BASE_URL", &help_url)
+                    .args(["assets", "list", "--help"])
+            }),
+            0,
+            Some("key=[redacted]"),
+        ),
+        // Configuration errors, before any client exists: the secret the user gave is
+        // redacted by value (here it is also part of the refused base URL).
+        (
+            "a refused base URL",
+            with(cli_for(&refused_url, "pk_test", SECRET), |c| {
+                c.args(["--json", "assets", "list"])
+            }),
+            2,
+            None,
+        ),
+    ];
+    for (case, mut command, code, redacted) in cases {
+        let (output, printed) = run(&mut command, code);
+        assert!(!printed.contains(SECRET), "{case}: {printed}");
+        if let Some(redacted) = redacted {
+            assert!(printed.contains(redacted), "{case}: {printed}");
+        } else {
+            assert_eq!(json_error(&output)["exit"], 2, "{case}");
+        }
+    }
 }
 
 #[test]

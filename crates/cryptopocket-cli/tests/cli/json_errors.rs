@@ -3,7 +3,7 @@
 
 use crate::{
     sandbox::Api,
-    support::{cli, cli_for, closed_port, json_error},
+    support::{cli, cli_for, closed_port, json_error, payments_create},
 };
 
 #[test]
@@ -83,25 +83,9 @@ async fn api_refusals_carry_the_apis_code_and_operation() {
     // look-up is in `hint` and in `lookup`.
     let user = api.customer("ana-json@example.com", true).await;
     api.control().fail_next("createPayment", "unexpected_error");
-    let output = api
-        .run(&[
-            "--json",
-            "payments",
-            "create",
-            "--user-id",
-            &user,
-            "--fiat-amount",
-            "50",
-            "--coin-symbol",
-            "USDC",
-            "--coin-chain",
-            "polygon",
-            "--wallet",
-            crate::sandbox::WALLET,
-            "--external-id",
-            "order-json",
-        ])
-        .await;
+    let mut create = payments_create(&user, "50");
+    create.extend(["--json", "--external-id", "order-json"]);
+    let output = api.run(&create).await;
     let error = json_error(&output);
     assert_eq!(error["code"], "unexpected_error", "{error}");
     assert_eq!(error["may_have_reached_server"], true, "{error}");

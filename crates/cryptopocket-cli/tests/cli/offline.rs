@@ -6,7 +6,7 @@ use predicates::prelude::*;
 
 use std::time::{Duration, Instant};
 
-use crate::support::{blocking, cli, cli_for, closed_port, failed, serve, stderr};
+use crate::support::{blocking, cli, cli_for, closed_port, exports, failed, serve, stderr};
 
 #[test]
 fn completions_are_printed_for_bash_zsh_and_fish() {
@@ -227,7 +227,6 @@ async fn undecodable_answers_exit_3() {
 
 #[test]
 fn sandbox_serve_prints_the_exports_and_serves() {
-    use std::io::{BufRead as _, BufReader};
     use std::process::{Command, Stdio};
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_cryptopocket"))
@@ -236,19 +235,7 @@ fn sandbox_serve_prints_the_exports_and_serves() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the sandbox");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut exports = std::collections::BTreeMap::new();
-    let mut line = String::new();
-    while exports.len() < 3 && stdout.read_line(&mut line).unwrap_or(0) > 0 {
-        if let Some((name, value)) = line
-            .trim()
-            .strip_prefix("export ")
-            .and_then(|l| l.split_once('='))
-        {
-            exports.insert(name.to_owned(), value.to_owned());
-        }
-        line.clear();
-    }
+    let exports = exports(child.stdout.take().expect("stdout"));
     let get = |name: &str| exports.get(name).cloned().unwrap_or_default();
     let output = cli_for(
         &get("CRYPTOPOCKET_BASE_URL"),

@@ -6,7 +6,10 @@ use std::{process::Output, time::Duration};
 use cryptopocket_sandbox::{Control, Sandbox};
 use serde_json::Value;
 
-use crate::support::{blocking, cli_for, failed, stderr, stdout};
+use crate::support::{
+    blocking, cli_for, failed, offramp_create, payments_create, payments_create_guided, stderr,
+    stdout,
+};
 
 pub const WALLET: &str = "0x52908400098527886E0F7030069857D2E4169EE7";
 const IBAN: &str = "ES9121000418450200051332";
@@ -109,23 +112,33 @@ impl Api {
         customer["id"].to_string()
     }
 
+    /// Subscribes `url` to COINS_SENT with `webhooks subscribe`, which must succeed; what it
+    /// printed.
+    pub async fn subscribe(&self, url: &str) -> Value {
+        let args = [
+            "webhooks",
+            "subscribe",
+            "--type",
+            "COINS_SENT",
+            "--url",
+            url,
+        ];
+        self.json(&args).await
+    }
+
     /// Sells 20 BUSD for `user`; returns the created off-ramp.
     pub async fn offramp(&self, user: &str) -> Value {
-        self.json(&[
-            "offramp",
-            "create",
-            "--user-id",
-            user,
-            "--amount",
-            "20",
-            "--symbol",
-            "BUSD",
-            "--blockchain",
-            "bsc",
-            "--iban",
-            IBAN,
-        ])
-        .await
+        self.json(&offramp_create(user, IBAN)).await
+    }
+
+    /// Pays payment `id` (`sandbox pay`), moves the clock an hour on (`sandbox advance 1h`,
+    /// past `coins_sent`), both of which must succeed, and lets the webhooks settle.
+    pub async fn pay_and_advance(&self, id: &str) {
+        for args in [&["sandbox", "pay", id][..], &["sandbox", "advance", "1h"]] {
+            let output = self.run(args).await;
+            assert!(output.status.success(), "{args:?}: {output:?}");
+        }
+        self.control().settle().await;
     }
 
     /// How many requests of `operation_id` the sandbox has answered.
@@ -139,26 +152,9 @@ impl Api {
 
     /// A card payment of 150.50 EUR for a verified customer; returns its id.
     pub async fn payment(&self, user: &str, payment_type: &str) -> String {
-        let created = self
-            .json(&[
-                "payments",
-                "create",
-                "--user-id",
-                user,
-                "--fiat-amount",
-                "150.50",
-                "--coin-symbol",
-                "USDC",
-                "--coin-chain",
-                "polygon",
-                "--wallet",
-                WALLET,
-                "--payment-type",
-                payment_type,
-                "--external-id",
-                "order-17",
-            ])
-            .await;
+        let mut create = payments_create(user, "150.50");
+        create.extend(["--payment-type", payment_type, "--external-id", "order-17"]);
+        let created = self.json(&create).await;
         // What the customer does next, tagged by kind.
         let kind = if payment_type == "transfer" {
             "bank_transfer"
@@ -297,28 +293,13 @@ async fn customers_and_kyc() {
     let image = dir.path().join("front.png");
     std::fs::write(&image, b"\x89PNG\r\n\x1a\nsandbox").expect("write an image");
     let image = image.to_str().expect("utf-8 path");
-    let delegated = api
-        .json(&[
-            "customers",
-            "register-delegated",
-            "--name",
-            "Carla",
-            "--email",
-            "carla@example.com",
-            "--country",
-            "ES",
-            "--document-type",
-            "DNI",
-            "--document-number",
-            "12345678Z",
-            "--document-front",
-            image,
-            "--document-back",
-            image,
-            "--selfie",
-            image,
-        ])
-        .await;
+    let mut register = vec!["customers", "register-delegated", "--name", "Carla"];
+    register.extend(["--email", "carla@example.com", "--country", "ES"]);
+    register.extend(["--document-type", "DNI", "--document-number", "12345678Z"]);
+    for flag in ["--document-front", "--document-back", "--selfie"] {
+        register.extend([flag, image]);
+    }
+    let delegated = api.json(&register).await;
     assert!(delegated["id"].is_number(), "{delegated}");
 
     let statement = dir.path().join("statement.pdf");
@@ -338,68 +319,48 @@ async fn customers_and_kyc() {
     assert!(stdout(&uploaded).contains("uploaded the bank_statement"));
 }
 
-/// `payments create-guided` buying USDC on polygon for `euros`.
-fn guided_usdc<'a>(user_id: &'a str, euros: &'a str) -> Vec<&'a str> {
-    vec![
-        "payments",
-        "create-guided",
-        "--user-id",
-        user_id,
-        "--fiat-amount",
-        euros,
-        "--coin-symbol",
-        "USDC",
-        "--coin-chain",
-        "polygon",
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_errors_exit_1_with_code_and_message() {
     let api = Api::start().await;
     let stderr = api.fails(1, &["kyc", "status", "999999"]).await;
     assert!(stderr.starts_with("error: user_not_found: "), "{stderr}");
 
-    let stderr = api
-        .fails(
-            1,
-            &[
-                "customers",
-                "register",
-                "--name",
-                "X",
-                "--email",
-                "x@mailinator.com",
-            ],
-        )
-        .await;
+    let register = [
+        "customers",
+        "register",
+        "--name",
+        "X",
+        "--email",
+        "x@mailinator.com",
+    ];
+    let stderr = api.fails(1, &register).await;
     assert!(stderr.contains("error: email_not_allowed: "), "{stderr}");
 
     // require_kyc carries the KYC form's URL.
     let unverified = api.customer("new@example.com", false).await;
-    let stderr = api.fails(1, &guided_usdc(&unverified, "50")).await;
+    let stderr = api
+        .fails(1, &payments_create_guided(&unverified, "50"))
+        .await;
     assert!(stderr.contains("error: require_kyc: "), "{stderr}");
     assert!(stderr.contains("complete KYC at: http"), "{stderr}");
 
     // Below the minimum.
     api.control().advance(Duration::from_secs(3600));
-    let stderr = api.fails(1, &guided_usdc(&unverified, "10")).await;
+    let stderr = api
+        .fails(1, &payments_create_guided(&unverified, "10"))
+        .await;
     assert!(stderr.contains("error: min_purchase: "), "{stderr}");
 
     // A 422 lists each field's message.
-    let stderr = api
-        .fails(
-            1,
-            &[
-                "customers",
-                "register-company",
-                "--email",
-                "nope",
-                "--company-name",
-                "Acme",
-            ],
-        )
-        .await;
+    let company = [
+        "customers",
+        "register-company",
+        "--email",
+        "nope",
+        "--company-name",
+        "Acme",
+    ];
+    let stderr = api.fails(1, &company).await;
     assert!(stderr.contains("rejected the input"), "{stderr}");
     assert!(stderr.contains("\n  email: "), "{stderr}");
 
@@ -445,7 +406,7 @@ async fn payments_create_get_and_list_in_euros() {
     let table = api.run(&["payments", "get", &id]).await;
     assert!(stdout(&table).contains("150.50"), "{}", stdout(&table));
 
-    let mut args = guided_usdc(&user, "100");
+    let mut args = payments_create_guided(&user, "100");
     args.extend(["--external-id", "order-18"]);
     let guided = api.json(&args).await;
     assert!(guided["gateway_url"].is_string(), "{guided}");
@@ -463,7 +424,7 @@ async fn payments_list_finds_payments_by_external_id_across_pages() {
     // Two payments with the reference order-17, one with order-18.
     let first = api.payment(&user, "card").await;
     let second = api.payment(&user, "card").await;
-    let mut args = guided_usdc(&user, "100");
+    let mut args = payments_create_guided(&user, "100");
     args.extend(["--external-id", "order-18"]);
     api.json(&args).await;
 
@@ -659,16 +620,7 @@ async fn offramp_operations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_subscriptions() {
     let api = Api::start().await;
-    let subscribed = api
-        .json(&[
-            "webhooks",
-            "subscribe",
-            "--type",
-            "COINS_SENT",
-            "--url",
-            "http://127.0.0.1:9/hook",
-        ])
-        .await;
+    let subscribed = api.subscribe("http://127.0.0.1:9/hook").await;
     assert_eq!(subscribed["result"], "subscription_created", "{subscribed}");
     let updated = api
         .run(&[

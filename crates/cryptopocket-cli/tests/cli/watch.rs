@@ -85,25 +85,38 @@ impl Payments {
 /// Retrieve payment's documented answer (`tests/fixtures/getPayment.response.json`) with
 /// `status`, and a `txid` once the crypto is sent.
 fn payment(status: &str) -> Value {
-    let mut body = json!({
-        "status": "ok",
-        "data": {
-            "id": ID,
-            "external_id": "order-abc-001",
-            "user_id": "100067",
-            "status": status,
-            "fiat_amount": 15050,
-            "fiat_symbol": "EUR",
-            "coin_symbol": "USDC",
-            "coin_amount": 148.32,
-            "created_at": "2026-06-26T10:30:00.000000Z",
-            "holder": null
-        }
-    });
+    let path = format!(
+        "{}/../../tests/fixtures/getPayment.response.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut body: Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    assert_eq!(body["data"]["id"], ID, "{path}");
+    body["data"]["status"] = json!(status);
     if status == "coins_sent" {
         body["data"]["txid"] = json!("0xabc");
     }
     body
+}
+
+/// Watches, with `--json` and `args`, a payment whose only status is `only[0]`: checks that
+/// it exited with `code`, printed one JSON line naming the status and the failure as JSON
+/// with `exit` that code; the server and that failure.
+async fn watch_json_failing(
+    only: &'static [&'static str; 1],
+    args: &[&str],
+    code: i32,
+) -> (Payments, Value) {
+    let status = only[0];
+    let server = Payments::start(only).await;
+    let (output, _) = server.watch(true, args).await;
+    assert_eq!(output.status.code(), Some(code), "{status}: {output:?}");
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 1, "{status}: {lines:?}");
+    assert_eq!(lines[0]["status"], status);
+    let error = json_error(&output);
+    assert_eq!(error["exit"], code, "{status}: {error}");
+    (server, error)
 }
 
 /// The JSON lines a `--json` watch printed, one per status change.
@@ -134,16 +147,12 @@ async fn a_rejected_payment_ends_the_watch_at_once_with_exit_1() {
     assert!(took < Duration::from_secs(10), "{took:?}");
 
     // With --json: one object per status on stdout, the failure as JSON on stderr.
-    let server = Payments::start(&["payment_rejected"]).await;
-    let (output, _) = server
-        .watch(true, &["--interval", "0.05", "--max-wait", "60"])
-        .await;
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let lines = json_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert_eq!(lines[0]["status"], "payment_rejected");
-    let error = json_error(&output);
-    assert_eq!(error["exit"], 1, "{error}");
+    let (server, error) = watch_json_failing(
+        &["payment_rejected"],
+        &["--interval", "0.05", "--max-wait", "60"],
+        1,
+    )
+    .await;
     assert!(
         error["message"]
             .as_str()
@@ -196,16 +205,8 @@ async fn an_unknown_status_ends_the_watch_at_max_wait_naming_it() {
     assert!(took < Duration::from_secs(10), "{took:?}");
 
     // With --json the outcome is machine-readable: the status on stdout, exit 3 on stderr.
-    let server = Payments::start(&["foo_bar"]).await;
-    let (output, _) = server
-        .watch(true, &["--interval", "0.2", "--max-wait", "0.5"])
-        .await;
-    assert_eq!(output.status.code(), Some(3), "{output:?}");
-    let lines = json_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert_eq!(lines[0]["status"], "foo_bar");
-    let error = json_error(&output);
-    assert_eq!(error["exit"], 3, "{error}");
+    let (_, error) =
+        watch_json_failing(&["foo_bar"], &["--interval", "0.2", "--max-wait", "0.5"], 3).await;
     assert!(
         error["message"]
             .as_str()
