@@ -15,7 +15,7 @@ use wiremock::{
 };
 
 use crate::support::{
-    AUTHENTICATE, GET_PAYMENT, PAYMENT_ID, client_builder, fast_retries, fixture_text,
+    AUTHENTICATE, GET_PAYMENT, PAYMENT_ID, client_builder, client_with_attempts, fixture_text,
     mock::{self, Received as _},
     payment_id,
 };
@@ -86,10 +86,7 @@ async fn sixty_four_concurrent_calls_on_a_cold_client_authenticate_once() {
 #[tokio::test]
 async fn a_token_that_stays_refused_is_an_api_error_after_one_replay() {
     let server = numbering_and_refusing().await;
-    let client = client_builder(&server)
-        .retry_policy(fast_retries(5))
-        .build()
-        .unwrap();
+    let client = client_with_attempts(&server, 5);
 
     let error = client.onramp().get(&payment_id()).await.unwrap_err();
     match &error {
@@ -149,10 +146,7 @@ async fn wrong_credentials_fail_at_authenticate_without_calling_the_operation() 
     let refused = mock::api_error("authorization_incorrect");
     mock::on(&server, "POST", AUTHENTICATE, refused).await;
     mock::otherwise(&server, mock::fixture("getPayment.response.json")).await;
-    let client = client_builder(&server)
-        .retry_policy(fast_retries(5))
-        .build()
-        .unwrap();
+    let client = client_with_attempts(&server, 5);
 
     let error = match client.onramp().get(&payment_id()).await {
         Err(Error::Api(api)) => api,

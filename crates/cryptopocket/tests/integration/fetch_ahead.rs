@@ -19,6 +19,8 @@ use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
+use crate::support::payment_data;
+
 /// What happened, in the order it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
@@ -243,18 +245,10 @@ async fn list(
 
 /// Payment number `n` in the shape of Retrieve payment's documented example.
 fn payment(n: u64) -> Value {
-    json!({
-        "id": format!("Pay{n:022}"),
-        "external_id": format!("order-{n}"),
-        "user_id": "100067",
-        "status": "started",
-        "fiat_amount": 15050,
-        "fiat_symbol": "EUR",
-        "coin_symbol": "USDC",
-        "coin_amount": 148.32,
-        "created_at": "2026-06-26T10:30:00.000000Z",
-        "holder": null
-    })
+    let mut payment = payment_data();
+    payment["id"] = json!(format!("Pay{n:022}"));
+    payment["external_id"] = json!(format!("order-{n}"));
+    payment
 }
 
 fn number_of(payment: &Payment) -> u64 {
@@ -278,6 +272,16 @@ fn requested(events: &[Event]) -> Vec<u64> {
             _ => None,
         })
         .collect()
+}
+
+/// Walks five payments on pages of 2, 2 and 1, fetching `ahead` pages ahead, and checks that
+/// every one arrived in order; the server, for its events.
+async fn walk_five(ahead: usize) -> Server {
+    let server = Server::start(Script::pages(&[2, 2, 1])).await;
+    let payments = server.client.onramp().list().fetch_ahead(ahead).stream();
+    let results = numbers(server.pull_all(payments).await);
+    assert_eq!(results, [1, 2, 3, 4, 5], "fetching {ahead} ahead");
+    server
 }
 
 fn numbers(results: Vec<Result<u64, Error>>) -> Vec<u64> {
@@ -322,11 +326,7 @@ async fn the_next_page_is_requested_while_the_consumer_works_on_the_current_one(
 
 #[tokio::test]
 async fn fetching_zero_ahead_requests_a_page_only_when_the_consumer_needs_it() {
-    let mut server = Server::start(Script::pages(&[2, 2, 1])).await;
-    let payments = server.client.onramp().list().fetch_ahead(0).stream();
-
-    let results = numbers(server.pull_all(payments).await);
-    assert_eq!(results, [1, 2, 3, 4, 5]);
+    let mut server = walk_five(0).await;
     use Event::{Answered as A, Pulled as P, Requested as R};
     assert_eq!(
         server.so_far(),
@@ -405,11 +405,7 @@ async fn dropping_the_stream_closes_the_request_in_flight() {
 
 #[tokio::test]
 async fn a_known_last_page_bounds_how_far_ahead_pages_are_requested() {
-    let mut server = Server::start(Script::pages(&[2, 2, 1])).await;
-    let payments = server.client.onramp().list().fetch_ahead(5).stream();
-
-    let results = numbers(server.pull_all(payments).await);
-    assert_eq!(results, [1, 2, 3, 4, 5]);
+    let mut server = walk_five(5).await;
     server.busy().await;
     let events = server.so_far();
     assert_eq!(requested(&events), [1, 2, 3], "{events:?}");
@@ -428,15 +424,13 @@ async fn a_server_that_repeats_page_one_still_ends_the_stream_with_repeated_page
         assert_eq!(results.len(), 3, "fetching {ahead} ahead: {results:#?}");
         assert_eq!(results[0].as_ref().unwrap(), &1);
         assert_eq!(results[1].as_ref().unwrap(), &2);
-        assert!(
-            matches!(
-                results[2],
-                Err(Error::RepeatedPage {
-                    operation: "listPayments",
-                    page: 1
-                })
-            ),
-            "fetching {ahead} ahead: {results:#?}"
+        let case = format!("fetching {ahead} ahead: {results:#?}");
+        let error = results[2].as_ref().expect_err(&case);
+        assert_error!(
+            error,
+            Error::RepeatedPage { page: 1, .. },
+            "listPayments",
+            "{case}"
         );
     }
 }

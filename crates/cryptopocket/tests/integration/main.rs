@@ -3,6 +3,9 @@
 //! payloads (`wiremock`, and a raw socket server for byte-level faults), and flows and error
 //! codes against the local sandbox.
 
+#[macro_use]
+mod support;
+
 mod api_errors;
 mod authentication;
 mod capture;
@@ -20,5 +23,4 @@ mod retries;
 mod sandbox_errors;
 mod sandbox_flows;
 mod secrets;
-mod support;
 mod webhooks;

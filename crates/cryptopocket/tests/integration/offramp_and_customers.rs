@@ -3,7 +3,7 @@
 //! The upload's real 403/404/422 come from the local sandbox, in `sandbox_errors.rs`.
 
 use cryptopocket::{
-    Client, Error,
+    Error,
     customers::NewDocument,
     model::{DocumentType, EventType, OffRampId, OffRampStatus, UserId},
     offramp::{NewOffRamp, OffRampQuoteRequest},
@@ -11,30 +11,7 @@ use cryptopocket::{
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{header, method, path},
-};
-
-use crate::support::mock::{self, Received as _};
-
-/// Authenticates with `T1`, then answers each `(method, route)` called with that token with
-/// its reply; a client pointed at the server.
-async fn serving(
-    routes: Vec<(&'static str, &'static str, ResponseTemplate)>,
-) -> (MockServer, Client) {
-    let (server, client) = mock::authenticated().await;
-    for (verb, route, reply) in routes {
-        Mock::given(method(verb))
-            .and(path(route))
-            .and(header("auth", "T1"))
-            .respond_with(reply)
-            .mount(&server)
-            .await;
-    }
-    mock::otherwise(&server, mock::json(404, json!({"message": "not found"}))).await;
-    (server, client)
-}
+use crate::support::mock::{self, Received as _, serving};
 
 #[tokio::test]
 async fn an_off_ramp_is_created_and_its_base_units_read_as_tokens() {

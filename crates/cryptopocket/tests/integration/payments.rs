@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone as _, Utc};
 use cryptopocket::{
-    Client, Error,
+    Error,
     model::{PaymentId, PaymentStatus, UserId},
     onramp::{NewGuidedPayment, PaymentInstructions},
 };
@@ -12,32 +12,16 @@ use futures::StreamExt as _;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use wiremock::{
-    Mock, MockServer, Request, ResponseTemplate,
-    matchers::{header, path},
-};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use crate::support::{
     CREATE_GUIDED_PAYMENT, CREATE_PAYMENT, LIST_PAYMENTS, fixture,
-    mock::{self, Received as _},
+    mock::{self, Received as _, serving},
     page_body, payment_data, payment_request,
 };
 
 fn dec(text: &str) -> Decimal {
     Decimal::from_str_exact(text).unwrap()
-}
-
-/// A server that authenticates with `T1` and answers `route` called with that token with
-/// `reply`; a client pointed at it.
-async fn serving(route: &'static str, reply: ResponseTemplate) -> (MockServer, Client) {
-    let (server, client) = mock::authenticated().await;
-    Mock::given(path(route))
-        .and(header("auth", "T1"))
-        .respond_with(reply)
-        .mount(&server)
-        .await;
-    mock::otherwise(&server, mock::json(404, json!({"message": "not found"}))).await;
-    (server, client)
 }
 
 /// Asserts that `sent` is the documented request `example`: the same keys, the same values,
@@ -63,7 +47,12 @@ fn assert_body_is_example(sent: &Value, example: &Value) {
 #[tokio::test]
 async fn a_documented_payment_becomes_typed_values() {
     let route = "/api/payment/aBcDeFgHiJkLmNoPqRsTuVwXy";
-    let (server, client) = serving(route, mock::fixture("getPayment.response.json")).await;
+    let (server, client) = serving(vec![(
+        "GET",
+        route,
+        mock::fixture("getPayment.response.json"),
+    )])
+    .await;
 
     let payment = client
         .onramp()
@@ -98,13 +87,14 @@ async fn a_documented_payment_becomes_typed_values() {
     assert_eq!(get.auth(), Some("T1"));
 }
 
-#[tokio::test]
-async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
-    let (server, client) = serving(
-        CREATE_PAYMENT,
-        mock::fixture("createPayment.response.card-psd2.json"),
-    )
-    .await;
+/// Sends the documented create to a server answering with the fixture `response`, and
+/// checks that it came back as payment `payment_id` with these `instructions`.
+async fn assert_created(
+    response: &str,
+    payment_id: &str,
+    instructions: PaymentInstructions,
+) -> MockServer {
+    let (server, client) = serving(vec![("POST", CREATE_PAYMENT, mock::fixture(response))]).await;
 
     let created = client
         .onramp()
@@ -112,14 +102,22 @@ async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
         .await
         .unwrap();
 
-    assert_eq!(created.payment_id.as_str(), "9NM6ICl2KDaUiMtkDm4JSTqdQ");
-    assert_eq!(
-        created.instructions,
+    assert_eq!(created.payment_id.as_str(), payment_id, "{response}");
+    assert_eq!(created.instructions, instructions, "{response}");
+    server
+}
+
+#[tokio::test]
+async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
+    let server = assert_created(
+        "createPayment.response.card-psd2.json",
+        "9NM6ICl2KDaUiMtkDm4JSTqdQ",
         PaymentInstructions::Redirect {
             url: "https://demo.cryptopocket.io/gateway/psd2?token=cef81d38-aa31-4f2d-a227-66b1cede5f61"
-                .into()
-        }
-    );
+                .into(),
+        },
+    )
+    .await;
 
     let requests = mock::requests_to(&server, CREATE_PAYMENT).await;
     assert_eq!(requests.len(), 1);
@@ -148,38 +146,24 @@ async fn a_card_payment_redirects_and_the_body_is_the_documented_request() {
 
 #[tokio::test]
 async fn a_transfer_payment_gives_bank_details_despite_the_sucess_typo() {
-    let (server, client) = serving(
-        CREATE_PAYMENT,
-        mock::fixture("createPayment.response.transfer.json"),
-    )
-    .await;
-
-    let created = client
-        .onramp()
-        .create(&payment_request("23232323231"))
-        .await
-        .unwrap();
-
-    assert_eq!(created.payment_id.as_str(), "Fx1ZjLOkQGdPHr1u8Rsy9JvTh");
-    assert_eq!(
-        created.instructions,
+    let server = assert_created(
+        "createPayment.response.transfer.json",
+        "Fx1ZjLOkQGdPHr1u8Rsy9JvTh",
         PaymentInstructions::BankTransfer {
             iban: "ES6867130002530016234794".into(),
             bic: Some("PFSSESM1XXX".into()),
             concept: Some(120037),
             beneficiary: Some("Fintech Payments, S.L".into()),
-        }
-    );
+        },
+    )
+    .await;
     assert_eq!(mock::count(&server, CREATE_PAYMENT).await, 1);
 }
 
 #[tokio::test]
 async fn a_guided_payment_gives_the_gateway_and_always_sends_eur() {
-    let (server, client) = serving(
-        CREATE_GUIDED_PAYMENT,
-        mock::fixture("createGuidedPayment.response.json"),
-    )
-    .await;
+    let reply = mock::fixture("createGuidedPayment.response.json");
+    let (server, client) = serving(vec![("POST", CREATE_GUIDED_PAYMENT, reply)]).await;
 
     let guided = client
         .onramp()
@@ -280,16 +264,7 @@ async fn a_server_that_ignores_the_page_ends_the_stream_with_repeated_page() {
     assert_eq!(results.len(), 3, "{results:#?}");
     assert_eq!(results[0].as_ref().unwrap().id.as_str(), PAGES[0][0]);
     assert_eq!(results[1].as_ref().unwrap().id.as_str(), PAGES[0][1]);
-    assert!(
-        matches!(
-            results[2],
-            Err(Error::RepeatedPage {
-                operation: "listPayments",
-                page: 1
-            })
-        ),
-        "{:?}",
-        results[2]
-    );
+    let error = results[2].as_ref().unwrap_err();
+    assert_error!(error, Error::RepeatedPage { page: 1, .. }, "listPayments");
     assert_eq!(mock::count(&server, LIST_PAYMENTS).await, 2);
 }

@@ -7,7 +7,9 @@ use cryptopocket::{ConfigError, Error, RetryPolicy};
 use serde_json::json;
 use wiremock::MockServer;
 
-use crate::support::{GET_PAYMENT, LIST_PAYMENTS, client_builder, fast_retries, mock, payment_id};
+use crate::support::{
+    GET_PAYMENT, LIST_PAYMENTS, client_builder, client_with_attempts, mock, payment_id,
+};
 
 /// A token made to be recognisable wherever it shows.
 const TOKEN: &str = "T0K3Nhook-aaaabbbbccccdddd";
@@ -27,16 +29,7 @@ async fn a_per_call_deadline_shorter_than_the_clients_ends_the_call_at_it() {
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                operation: "getPayment",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_error!(error, Error::Timeout { .. }, "getPayment");
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
     assert!(
         elapsed < Duration::from_secs(4),
@@ -48,10 +41,7 @@ async fn a_per_call_deadline_shorter_than_the_clients_ends_the_call_at_it() {
 async fn retry_never_per_call_stops_a_reads_retries() {
     let server = mock::issuing(TOKEN).await;
     mock::otherwise(&server, mock::json(503, json!({"message": "busy"}))).await;
-    let client = client_builder(&server)
-        .retry_policy(fast_retries(4))
-        .build()
-        .unwrap();
+    let client = client_with_attempts(&server, 4);
 
     let once = client.onramp().with_retry(RetryPolicy::never());
     let error = once.get(&payment_id()).await.unwrap_err();
@@ -83,16 +73,10 @@ async fn unusable_per_call_options_fail_before_anything_is_sent() {
         .get(&payment_id())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            Error::Config(ConfigError::DurationOutOfRange {
-                setting: "with_timeout",
-                ..
-            })
-        ),
-        "{error:?}"
-    );
+    let Error::Config(ConfigError::DurationOutOfRange { setting, .. }) = &error else {
+        panic!("expected a duration out of range, got {error:?}");
+    };
+    assert_eq!(*setting, "with_timeout");
     assert!(!error.may_have_reached_server());
     let error = client
         .customers()
@@ -101,16 +85,10 @@ async fn unusable_per_call_options_fail_before_anything_is_sent() {
         .page(1)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            Error::Config(ConfigError::InvalidValue {
-                setting: "with_retry",
-                ..
-            })
-        ),
-        "{error:?}"
-    );
+    let Error::Config(ConfigError::InvalidValue { setting, .. }) = &error else {
+        panic!("expected an invalid value, got {error:?}");
+    };
+    assert_eq!(*setting, "with_retry");
     assert!(error.to_string().contains("max_attempts"), "{error}");
     let all = mock::requests(&server).await;
     assert!(all.is_empty(), "{all:#?}");

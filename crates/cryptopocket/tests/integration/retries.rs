@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cryptopocket::{Error, model::UserId, onramp::NewGuidedPayment};
+use cryptopocket::{Client, Error, model::UserId, onramp::NewGuidedPayment};
 use rust_decimal::Decimal;
 use wiremock::{
     Mock, MockServer,
@@ -12,8 +12,8 @@ use wiremock::{
 };
 
 use crate::support::{
-    CREATE_GUIDED_PAYMENT, CREATE_PAYMENT, GET_PAYMENT, PAYMENT_ID, client_builder, fast_retries,
-    mock, payment_id, payment_request,
+    CREATE_GUIDED_PAYMENT, CREATE_PAYMENT, GET_PAYMENT, PAYMENT_ID, client_builder,
+    client_with_attempts, fast_retries, mock, payment_id, payment_request,
 };
 
 fn new_guided_payment(external_id: &str) -> NewGuidedPayment {
@@ -24,6 +24,22 @@ fn new_guided_payment(external_id: &str) -> NewGuidedPayment {
 /// A 503 asking to come back at once.
 fn unavailable() -> wiremock::ResponseTemplate {
     mock::retry_after(503, "try again", "0")
+}
+
+/// Sends the documented create, checks that it reached the server exactly once, and returns
+/// its error.
+async fn create_sent_once(server: &MockServer, client: &Client) -> Error {
+    let error = client
+        .onramp()
+        .create(&payment_request("order-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        mock::count(server, CREATE_PAYMENT).await,
+        1,
+        "a create was sent twice: {error:?}"
+    );
+    error
 }
 
 // ---------------------------------------------------------------------------------------
@@ -39,16 +55,9 @@ async fn a_create_whose_connection_dies_after_sending_is_not_sent_again() {
         .with_priority(u8::MAX)
         .mount(&server)
         .await;
-    let client = client_builder(&server)
-        .retry_policy(fast_retries(5))
-        .build()
-        .unwrap();
+    let client = client_with_attempts(&server, 5);
 
-    let error = client
-        .onramp()
-        .create(&payment_request("order-1"))
-        .await
-        .unwrap_err();
+    let error = create_sent_once(&server, &client).await;
     assert!(error.may_have_reached_server(), "{error:?}");
     assert!(
         matches!(
@@ -60,11 +69,6 @@ async fn a_create_whose_connection_dies_after_sending_is_not_sent_again() {
             }
         ),
         "{error:?}"
-    );
-    assert_eq!(
-        mock::count(&server, CREATE_PAYMENT).await,
-        1,
-        "a create was sent twice"
     );
 
     let error = client
@@ -80,13 +84,12 @@ async fn a_create_whose_connection_dies_after_sending_is_not_sent_again() {
     );
 }
 
-#[tokio::test]
-async fn a_read_whose_connection_dies_is_retried() {
+/// Mounts `failing` for the first `failures` requests and the documented payment after
+/// them, and checks that a read gets the payment on attempt `failures + 1`.
+async fn assert_read_retried_past(failing: Mock, failures: u64) {
     let server = mock::issuing("T1").await;
-    Mock::given(method("GET"))
-        .and(path(GET_PAYMENT))
-        .respond_with_err(mock::dropped)
-        .up_to_n_times(1)
+    failing
+        .up_to_n_times(failures)
         .with_priority(1)
         .mount(&server)
         .await;
@@ -95,24 +98,24 @@ async fn a_read_whose_connection_dies_is_retried() {
 
     let payment = client.onramp().get(&payment_id()).await.unwrap();
     assert_eq!(payment.id.as_str(), PAYMENT_ID);
-    assert_eq!(mock::count(&server, GET_PAYMENT).await, 2);
+    assert_eq!(mock::count(&server, GET_PAYMENT).await as u64, failures + 1);
+}
+
+#[tokio::test]
+async fn a_read_whose_connection_dies_is_retried() {
+    let dropped = Mock::given(method("GET"))
+        .and(path(GET_PAYMENT))
+        .respond_with_err(mock::dropped);
+    assert_read_retried_past(dropped, 1).await;
 }
 
 #[tokio::test]
 async fn a_read_retries_503_with_retry_after() {
-    let server = mock::issuing("T1").await;
-    Mock::given(path(GET_PAYMENT))
-        .respond_with(unavailable())
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    mock::otherwise(&server, mock::fixture("getPayment.response.json")).await;
-    let client = client_builder(&server).build().unwrap();
-
-    let payment = client.onramp().get(&payment_id()).await.unwrap();
-    assert_eq!(payment.id.as_str(), PAYMENT_ID);
-    assert_eq!(mock::count(&server, GET_PAYMENT).await, 3);
+    assert_read_retried_past(
+        Mock::given(path(GET_PAYMENT)).respond_with(unavailable()),
+        2,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -145,16 +148,9 @@ async fn a_retry_after_beyond_the_deadline_ends_the_call_instead_of_waiting() {
 async fn a_create_that_gets_503_is_not_retried() {
     let server = mock::issuing("T1").await;
     mock::otherwise(&server, unavailable()).await;
-    let client = client_builder(&server)
-        .retry_policy(fast_retries(5))
-        .build()
-        .unwrap();
+    let client = client_with_attempts(&server, 5);
 
-    let error = client
-        .onramp()
-        .create(&payment_request("order-1"))
-        .await
-        .unwrap_err();
+    let error = create_sent_once(&server, &client).await;
     match &error {
         Error::UnexpectedStatus {
             status,
@@ -169,11 +165,6 @@ async fn a_create_that_gets_503_is_not_retried() {
         other => panic!("expected UnexpectedStatus, got {other:?}"),
     }
     assert!(error.is_retryable() && error.may_have_reached_server());
-    assert_eq!(
-        mock::count(&server, CREATE_PAYMENT).await,
-        1,
-        "a create was sent twice"
-    );
 }
 
 #[tokio::test]
@@ -186,10 +177,7 @@ async fn a_proxy_html_502_page_becomes_a_short_unexpected_status() {
     assert!(page.len() > 2000);
     let server = mock::issuing("T1").await;
     mock::otherwise(&server, mock::raw(502, "text/html", page)).await;
-    let client = client_builder(&server)
-        .retry_policy(fast_retries(1))
-        .build()
-        .unwrap();
+    let client = client_with_attempts(&server, 1);
 
     let error = client.onramp().get(&payment_id()).await.unwrap_err();
     match &error {
@@ -230,16 +218,7 @@ async fn a_read_from_a_server_that_never_answers_times_out_at_the_deadline() {
         .unwrap();
 
     let error = client.onramp().get(&payment_id()).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                operation: "getPayment",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_error!(error, Error::Timeout { .. }, "getPayment");
     assert!(error.is_retryable() && error.may_have_reached_server());
     assert!(mock::count(&server, GET_PAYMENT).await >= 1);
 }
@@ -256,16 +235,7 @@ async fn a_create_that_times_out_is_not_sent_again() {
         .build()
         .unwrap();
 
-    let error = client
-        .onramp()
-        .create(&payment_request("order-1"))
-        .await
-        .unwrap_err();
+    let error = create_sent_once(&server, &client).await;
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(error.may_have_reached_server());
-    assert_eq!(
-        mock::count(&server, CREATE_PAYMENT).await,
-        1,
-        "a create was sent twice"
-    );
 }

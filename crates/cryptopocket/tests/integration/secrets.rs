@@ -174,16 +174,7 @@ async fn a_token_in_an_unexpected_authenticate_shape_is_not_printed() {
         .unwrap();
 
     let error = client.onramp().get(&payment_id()).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::Decode {
-                operation: "authenticate",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_error!(error, Error::Decode { .. }, "authenticate");
     let leaks = leaks(&[
         ("error {:?}", format!("{error:?}")),
         ("error {}", format!("{error}")),

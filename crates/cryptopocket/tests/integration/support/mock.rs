@@ -14,7 +14,7 @@ use cryptopocket::Client;
 use serde_json::Value;
 use wiremock::{
     Mock, MockServer, Request, Respond, ResponseTemplate,
-    matchers::{any, method, path},
+    matchers::{any, header, method, path},
 };
 
 use super::{AUTHENTICATE, api_error_body, client_builder, fixture_text, ok_body, token_body};
@@ -108,6 +108,23 @@ pub async fn issuing(token: &str) -> MockServer {
     let server = MockServer::start().await;
     on(&server, "POST", AUTHENTICATE, self::token(token)).await;
     server
+}
+
+/// A server that authenticates with `T1`, then answers each `(method, route)` called with
+/// that token with its reply, and anything else with a 404; a client pointed at it.
+pub async fn serving(routes: Vec<(&str, &str, ResponseTemplate)>) -> (MockServer, Client) {
+    let (server, client) = authenticated().await;
+    for (verb, route, reply) in routes {
+        Mock::given(method(verb))
+            .and(path(route))
+            .and(header("auth", "T1"))
+            .respond_with(reply)
+            .mount(&server)
+            .await;
+    }
+    let not_found = json(404, serde_json::json!({"message": "not found"}));
+    otherwise(&server, not_found).await;
+    (server, client)
 }
 
 /// A server whose authenticate issues `T1`, and a client (from

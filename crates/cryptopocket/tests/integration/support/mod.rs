@@ -11,6 +11,21 @@
 //! - [`sandbox`]: the local sandbox, for the API's behaviour rather than for faults.
 #![allow(dead_code)]
 
+/// Asserts that `error` matches `kind` and comes from the call `operation` (its spec
+/// operationId), showing the error (after the case, when format arguments name one) when it
+/// does not.
+macro_rules! assert_error {
+    ($error:expr, $kind:pat, $operation:expr) => {
+        assert_error!($error, $kind, $operation, "")
+    };
+    ($error:expr, $kind:pat, $operation:expr, $($case:tt)+) => {{
+        let error = &$error;
+        let case = format!($($case)+);
+        assert!(matches!(error, $kind), "{case} {error:?}");
+        assert_eq!(error.operation(), Some($operation), "{case} {error:?}");
+    }};
+}
+
 pub mod logs;
 pub mod mock;
 pub mod raw;
@@ -141,6 +156,14 @@ pub fn client_builder(server: &impl Origin) -> ClientBuilder {
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_secs(10))
         .retry_policy(fast_retries(3))
+}
+
+/// A client from [`client_builder`] allowing `max_attempts` attempts a call.
+pub fn client_with_attempts(server: &impl Origin, max_attempts: u32) -> Client {
+    client_builder(server)
+        .retry_policy(fast_retries(max_attempts))
+        .build()
+        .unwrap()
 }
 
 /// `max_attempts` attempts with millisecond backoffs.
