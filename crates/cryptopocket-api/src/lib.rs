@@ -238,13 +238,15 @@ impl ClientHooks<Hooks> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         let hooks = self.inner();
         if let Some(observer) = &hooks.observer {
-            return observe::observed(
+            // Boxed: its state is about a kilobyte, which would otherwise sit in every
+            // operation's send future (and be copied with it) though observers are rare.
+            return Box::pin(observe::observed(
                 self.client(),
                 request,
                 info.operation_id,
                 hooks.max_body_bytes,
                 observer.as_ref(),
-            )
+            ))
             .await;
         }
         let response = self.client().execute(request).await?;

@@ -30,8 +30,8 @@ pub(crate) struct Token {
 }
 
 impl Token {
-    fn is_fresh(&self) -> bool {
-        self.expires_at.is_none_or(|at| Instant::now() < at)
+    fn is_fresh_at(&self, now: Instant) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
     }
 }
 
@@ -71,10 +71,15 @@ impl Auth {
 
     /// The current token, when there is one and it is fresh.
     pub(crate) fn cached(&self) -> Option<Arc<Token>> {
+        self.cached_at(Instant::now())
+    }
+
+    /// The current token, when there is one and it is still fresh at `now`.
+    pub(crate) fn cached_at(&self, now: Instant) -> Option<Arc<Token>> {
         // A poisoned lock only means another thread panicked mid-write of an Option<Arc>;
         // the value is still whole.
         let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
-        guard.as_ref().filter(|t| t.is_fresh()).cloned()
+        guard.as_ref().filter(|t| t.is_fresh_at(now)).cloned()
     }
 
     /// The current token, authenticating first when there is none or it expired.

@@ -153,16 +153,27 @@ impl<D> Parts<D> {
     /// `Ok(self)` for a success envelope; the API's error otherwise. The code may travel in
     /// `error` or, on the payment endpoints, in `message`.
     pub(crate) fn into_result(self, operation: &'static str) -> Result<Self, ApiError> {
-        if self.status != "error" && self.error.is_none() {
+        if self.is_success() {
             return Ok(self);
         }
-        Err(api_error(
+        Err(self.into_api_error(operation))
+    }
+
+    /// Whether the envelope says success: a `status` other than `error`, and no `error`.
+    pub(crate) fn is_success(&self) -> bool {
+        self.status != "error" && self.error.is_none()
+    }
+
+    /// The API's error an envelope that is not a success carries.
+    #[cold]
+    pub(crate) fn into_api_error(self, operation: &'static str) -> ApiError {
+        api_error(
             operation,
             200,
             self.error.as_deref(),
             self.message.as_deref(),
             None,
-        ))
+        )
     }
 }
 
