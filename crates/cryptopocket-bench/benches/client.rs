@@ -12,44 +12,14 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use cryptopocket::model::{OffRampId, PaymentId};
 use cryptopocket_bench::{
-    FixedServer, PAYMENT_ID, RAMPOFF_ID, Raw, Routes, concurrently, generated, wrapper,
+    PAYMENT_ID, RAMPOFF_ID, Setup, concurrently, generated, generated_get_payment,
+    generated_get_rampoff, wrapper,
 };
 use futures::TryStreamExt as _;
 
-struct Setup {
-    runtime: tokio::runtime::Runtime,
-    _server: FixedServer,
-    base: String,
-    wrapper: cryptopocket::Client,
-    generated: cryptopocket_api::Client,
-    raw: Raw,
-    payment: PaymentId,
-    rampoff: OffRampId,
-}
-
 fn setup() -> Setup {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let server = FixedServer::spawn(Routes::documented(1000).paged_payments(
-        20,
-        10,
-        Duration::from_millis(20),
-    ));
-    let base = server.base_url();
-    Setup {
-        runtime,
-        wrapper: wrapper(&base),
-        generated: generated(&base),
-        raw: Raw::new(&base),
-        _server: server,
-        base,
-        payment: PaymentId::new(PAYMENT_ID).unwrap(),
-        rampoff: OffRampId::new(RAMPOFF_ID).unwrap(),
-    }
+    Setup::start()
 }
 
 fn gets(c: &mut Criterion) {
@@ -60,14 +30,8 @@ fn gets(c: &mut Criterion) {
             .iter(|| async { s.wrapper.onramp().get(&s.payment).await.unwrap() });
     });
     group.bench_function("generated", |b| {
-        b.to_async(&s.runtime).iter(|| async {
-            s.generated
-                .get_payment()
-                .payment_id(PAYMENT_ID)
-                .send()
-                .await
-                .unwrap()
-        });
+        b.to_async(&s.runtime)
+            .iter(|| async { generated_get_payment(&s.generated).await });
     });
     group.bench_function("raw", |b| {
         b.to_async(&s.runtime)
@@ -81,14 +45,8 @@ fn gets(c: &mut Criterion) {
             .iter(|| async { s.wrapper.offramp().get(&s.rampoff).await.unwrap() });
     });
     group.bench_function("generated", |b| {
-        b.to_async(&s.runtime).iter(|| async {
-            s.generated
-                .get_rampoff()
-                .id(RAMPOFF_ID)
-                .send()
-                .await
-                .unwrap()
-        });
+        b.to_async(&s.runtime)
+            .iter(|| async { generated_get_rampoff(&s.generated).await });
     });
     group.bench_function("raw", |b| {
         b.to_async(&s.runtime)
@@ -167,12 +125,7 @@ fn in_flight(c: &mut Criterion) {
                     concurrently(CALLS, n, move || {
                         let client = client.clone();
                         async move {
-                            client
-                                .get_payment()
-                                .payment_id(PAYMENT_ID)
-                                .send()
-                                .await
-                                .unwrap();
+                            generated_get_payment(&client).await;
                         }
                     })
                 });

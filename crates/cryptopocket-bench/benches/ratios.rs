@@ -11,9 +11,8 @@
 
 use std::time::{Duration, Instant};
 
-use cryptopocket::model::{OffRampId, PaymentId};
 use cryptopocket_bench::{
-    FixedServer, PAYMENT_ID, RAMPOFF_ID, Raw, Routes, concurrently, generated, wrapper,
+    PAYMENT_ID, RAMPOFF_ID, Setup, concurrently, generated_get_payment, generated_get_rampoff,
 };
 use futures::StreamExt as _;
 
@@ -64,21 +63,16 @@ fn main() {
     let rounds = env("RATIOS_ROUNDS", 15);
     let calls = env("RATIOS_CALLS", 2000);
     let only = std::env::var("RATIOS_ONLY").unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let server = FixedServer::spawn(Routes::documented(1000).paged_payments(
-        20,
-        10,
-        Duration::from_millis(20),
-    ));
-    let base = server.base_url();
-    let wrapper_client = wrapper(&base);
-    let generated_client = generated(&base);
-    let raw = Raw::new(&base);
-    let payment = PaymentId::new(PAYMENT_ID).unwrap();
-    let rampoff = OffRampId::new(RAMPOFF_ID).unwrap();
+    let Setup {
+        runtime,
+        server: _server,
+        wrapper: wrapper_client,
+        generated: generated_client,
+        raw,
+        payment,
+        rampoff,
+        ..
+    } = Setup::start();
 
     println!(
         "{:<44} {:>8} {:>8} {:>8}",
@@ -130,12 +124,7 @@ fn main() {
     timed!(
         "getPayment, 1 in flight: generated / raw",
         sequential,
-        generated_client
-            .get_payment()
-            .payment_id(PAYMENT_ID)
-            .send()
-            .await
-            .unwrap(),
+        generated_get_payment(&generated_client).await,
         raw.get_payment(PAYMENT_ID).await
     );
     timed!(
@@ -147,12 +136,7 @@ fn main() {
     timed!(
         "getRampoff, 1 in flight: generated / raw",
         sequential,
-        generated_client
-            .get_rampoff()
-            .id(RAMPOFF_ID)
-            .send()
-            .await
-            .unwrap(),
+        generated_get_rampoff(&generated_client).await,
         raw.get_rampoff(RAMPOFF_ID).await
     );
 
@@ -226,14 +210,7 @@ fn main() {
                     runtime.block_on(concurrently(calls, in_flight, move || {
                         let client = client.clone();
                         async move {
-                            std::hint::black_box(
-                                client
-                                    .get_payment()
-                                    .payment_id(PAYMENT_ID)
-                                    .send()
-                                    .await
-                                    .unwrap(),
-                            );
+                            std::hint::black_box(generated_get_payment(&client).await);
                         }
                     }))
                 },

@@ -394,6 +394,82 @@ pub fn raw_http() -> reqwest::Client {
         .expect("a reqwest client")
 }
 
+/// What the client benches share: a multi-threaded runtime, the fixed server with the
+/// documented payloads (1,000-row pages, and 20 paged payments of 10 rows, 20 ms a page),
+/// the three clients on it and the documented ids.
+pub struct Setup {
+    /// Runs the calls.
+    pub runtime: tokio::runtime::Runtime,
+    /// Kept alive for the clients.
+    pub server: FixedServer,
+    /// The server's base URL.
+    pub base: String,
+    /// The crate's client.
+    pub wrapper: cryptopocket::Client,
+    /// The generated client.
+    pub generated: cryptopocket_api::Client,
+    /// The yardstick.
+    pub raw: Raw,
+    /// The documented payment's id.
+    pub payment: cryptopocket::model::PaymentId,
+    /// The documented off-ramp's id.
+    pub rampoff: cryptopocket::model::OffRampId,
+}
+
+impl Setup {
+    /// Starts the server and builds the clients.
+    ///
+    /// # Panics
+    ///
+    /// When the runtime, the server or a client cannot be built.
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let server = FixedServer::spawn(Routes::documented(1000).paged_payments(
+            20,
+            10,
+            std::time::Duration::from_millis(20),
+        ));
+        let base = server.base_url();
+        Self {
+            runtime,
+            wrapper: wrapper(&base),
+            generated: generated(&base),
+            raw: Raw::new(&base),
+            server,
+            base,
+            payment: cryptopocket::model::PaymentId::new(PAYMENT_ID).expect("the documented id"),
+            rampoff: cryptopocket::model::OffRampId::new(RAMPOFF_ID).expect("the documented id"),
+        }
+    }
+}
+
+/// The documented payment through the generated client (the benches' one spelling of it).
+///
+/// # Panics
+///
+/// When the call fails.
+pub async fn generated_get_payment(
+    client: &cryptopocket_api::Client,
+) -> cryptopocket_api::ResponseValue<cryptopocket_api::types::GetPaymentResponse> {
+    let call = client.get_payment().payment_id(PAYMENT_ID).send();
+    call.await.unwrap()
+}
+
+/// The documented off-ramp through the generated client.
+///
+/// # Panics
+///
+/// When the call fails.
+pub async fn generated_get_rampoff(
+    client: &cryptopocket_api::Client,
+) -> cryptopocket_api::ResponseValue<cryptopocket_api::types::GetRampoffResponse> {
+    let call = client.get_rampoff().id(RAMPOFF_ID).send();
+    call.await.unwrap()
+}
+
 /// The yardstick: raw `reqwest` and `serde_json` straight into the generated types.
 #[derive(Debug, Clone)]
 pub struct Raw {

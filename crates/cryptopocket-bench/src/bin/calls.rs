@@ -12,7 +12,9 @@
 //! One call of the operation is made before the N counted ones, so the token, the
 //! connection and every lazy initialisation are paid outside the difference.
 
-use cryptopocket_bench::{PAYMENT_ID, RAMPOFF_ID, Raw, generated, wrapper};
+use cryptopocket_bench::{
+    PAYMENT_ID, RAMPOFF_ID, Raw, generated, generated_get_payment, generated_get_rampoff, wrapper,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,19 +57,10 @@ fn main() {
                 for _ in 0..=n {
                     match operation.as_str() {
                         "get-payment" => {
-                            std::hint::black_box(
-                                client
-                                    .get_payment()
-                                    .payment_id(PAYMENT_ID)
-                                    .send()
-                                    .await
-                                    .unwrap(),
-                            );
+                            std::hint::black_box(generated_get_payment(&client).await);
                         }
                         "get-rampoff" => {
-                            std::hint::black_box(
-                                client.get_rampoff().id(RAMPOFF_ID).send().await.unwrap(),
-                            );
+                            std::hint::black_box(generated_get_rampoff(&client).await);
                         }
                         "list-payments" => {
                             std::hint::black_box(
