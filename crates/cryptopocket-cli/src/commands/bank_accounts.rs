@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use cryptopocket::{bank_accounts::NewReconciliation, model::Iban};
 
-use super::{Context, ListArgs};
+use super::{Context, ListArgs, create};
 use crate::exit::{Failure, Lookup};
 
 /// An IBAN, normalised and checksummed before anything is sent.
@@ -77,15 +77,13 @@ pub async fn run(context: &Context, command: BankAccountsCommand) -> Result<(), 
             printer.list(&list.collect(transactions.stream()).await?)?;
         }
         BankAccountsCommand::Reconcile(input) => {
-            let reconciliation = accounts.reconcile(&input).await.map_err(|e| {
-                Failure::from(e).look_up_with(Lookup::Manual(format!(
-                    "look at transaction {} in `cryptopocket bank-accounts transactions {}` \
-                     (its `reconciled` and `payment_id`) before reconciling again",
-                    input.transaction_id(),
-                    input.iban()
-                )))
-            })?;
-            printer.record(&reconciliation)?;
+            let lookup = Lookup::Manual(format!(
+                "look at transaction {} in `cryptopocket bank-accounts transactions {}` \
+                 (its `reconciled` and `payment_id`) before reconciling again",
+                input.transaction_id(),
+                input.iban()
+            ));
+            create(printer, &input, lookup, accounts.reconcile(&input)).await?;
         }
     }
     Ok(())

@@ -75,18 +75,29 @@ async fn pay_and_send_transfer_play_the_payer() {
     let table = stdout(&api.run(&["sandbox", "send-transfer", &card]).await);
     assert!(table.is_empty());
     // The transaction it printed is the one reconciliation takes.
-    let reconciled = api
-        .json(&[
-            "bank-accounts",
-            "reconcile",
-            "--payment-id",
-            &transfer,
-            "--iban",
-            "ES9121000418450200051332",
-            "--transaction-id",
-            tx,
-        ])
-        .await;
+    let reconcile = [
+        "bank-accounts",
+        "reconcile",
+        "--payment-id",
+        &transfer,
+        "--iban",
+        "ES9121000418450200051332",
+        "--transaction-id",
+        tx,
+    ];
+    // A failure that may have reached the server says where to look before trying again.
+    api.control()
+        .fail_next("reconcilePayment", "unexpected_error");
+    let mut failing = vec!["--json"];
+    failing.extend(reconcile);
+    let error = json_error(&api.run(&failing).await);
+    assert_eq!(error["may_have_reached_server"], true, "{error}");
+    let advice = error["advice"].as_str().unwrap_or_default();
+    assert!(
+        advice.contains("before reconciling again") && advice.contains(tx),
+        "{error}"
+    );
+    let reconciled = api.json(&reconcile).await;
     assert_eq!(reconciled["payment_id"], transfer.as_str(), "{reconciled}");
 }
 
