@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     Error,
-    convert::{Maybe as _, data, field, optional_text, text},
+    convert::{Maybe as _, data, field},
 };
 
 crate::model::area! {
@@ -80,6 +80,8 @@ crate::model::input! {
         /// In this fiat currency, e.g. `EUR`.
         fiat_symbol(impl Into<String>);
     }
+
+    fn to_api() -> (String, Option<String>, Option<String>);
 }
 
 impl Assets {
@@ -111,9 +113,7 @@ impl Assets {
     ///
     /// [`Error::InvalidRequest`] for an empty text; see [`Error`].
     pub async fn token_price(&self, request: &TokenPriceRequest) -> Result<TokenPrice, Error> {
-        let symbol = text("symbol", &request.symbol)?;
-        let chain = optional_text("chain", request.chain.as_deref())?;
-        let fiat_symbol = optional_text("fiat_symbol", request.fiat_symbol.as_deref())?;
+        let (symbol, chain, fiat_symbol) = request.to_api()?;
         data::<endpoints::GetTokenPrice, _>(&self.client, move |api| {
             api.get_token_price()
                 .symbol(symbol.clone())

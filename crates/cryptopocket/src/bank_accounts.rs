@@ -124,6 +124,8 @@ crate::model::input! {
     /// Reconciles the payment `payment_id` with the transaction `transaction_id` received on
     /// the account `iban`, each checked when it was built.
     pub fn new(payment_id: &PaymentId, iban: &Iban, transaction_id: &TransactionId);
+
+    fn to_api() -> types::ReconcilePaymentRequest;
 }
 
 impl NewReconciliation {
@@ -255,12 +257,13 @@ impl BankAccounts {
         &self,
         reconciliation: &NewReconciliation,
     ) -> Result<Reconciliation, Error> {
-        let body = types::ReconcilePaymentRequest {
-            payment_id: reconciliation.payment_id.as_str().into(),
-            iban: reconciliation.iban.as_str().to_owned(),
-            transaction_id: reconciliation.transaction_id.as_str().into(),
-        };
-        send_body!(self, ReconcilePayment, reconcile_payment, body).await
+        send_body!(
+            self,
+            ReconcilePayment,
+            reconcile_payment,
+            reconciliation.to_api()?
+        )
+        .await
     }
 }
 

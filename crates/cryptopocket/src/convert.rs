@@ -2,10 +2,14 @@
 
 use std::fmt::Display;
 
+use cryptopocket_api::{Amount, Id, Int};
+use rust_decimal::Decimal;
+
 use crate::{
     Client, Error,
     call::Attempt,
     envelope::{Data, Wired},
+    model::{Iban, PaymentId, PaymentType, TransactionId, UserId},
 };
 
 /// The `data` of a success envelope, which must be present.
@@ -160,7 +164,7 @@ fn mask_quoted(text: &str) -> String {
     out
 }
 
-/// A required text field of a request: refused before sending when empty.
+/// A required text field of a request: refused before sending when blank.
 pub(crate) fn text(name: &str, value: &str) -> Result<String, Error> {
     if value.trim().is_empty() {
         return Err(Error::InvalidRequest(format!("{name} must not be empty")));
@@ -168,39 +172,311 @@ pub(crate) fn text(name: &str, value: &str) -> Result<String, Error> {
     Ok(value.to_owned())
 }
 
-/// A required text field that the spec constrains (a length, a pattern): refused before
-/// sending when empty or when the generated type's `TryFrom` refuses it, naming the field.
-pub(crate) fn constrained<T>(name: &str, value: &str) -> Result<T, Error>
+/// A request field as the generated client takes it, checked before anything is sent: the
+/// one conversion [`input!`](crate::model::input) derives for each field, chosen by the
+/// field's type and the generated field's. `field` is the field's name, which every error
+/// starts with (a command line turns it into the flag to correct).
+pub(crate) trait ToApi<Target> {
+    fn to_api(&self, field: &'static str) -> Result<Target, Error>;
+}
+
+/// A required text: refused when blank, then held to what the target type checks (a
+/// length, a pattern the spec gives) by its `TryFrom`; a plain `String` or an [`Id`] takes
+/// any text.
+impl<T> ToApi<T> for String
 where
     T: TryFrom<String, Error: Display>,
 {
-    T::try_from(text(name, value)?).map_err(|e| Error::InvalidRequest(format!("{name}: {e}")))
+    fn to_api(&self, field: &'static str) -> Result<T, Error> {
+        T::try_from(text(field, self)?).map_err(|e| Error::InvalidRequest(format!("{field}: {e}")))
+    }
 }
 
-/// An optional text field of a request: when set, it must not be empty.
-pub(crate) fn optional_text(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
-    value.map(|value| text(name, value)).transpose()
+/// An optional field: unset is not sent; when set, checked as the value itself is.
+impl<T: ToApi<U>, U> ToApi<Option<U>> for Option<T> {
+    fn to_api(&self, field: &'static str) -> Result<Option<U>, Error> {
+        self.as_ref().map(|value| value.to_api(field)).transpose()
+    }
 }
 
-/// An optional URL field of a request: when set, an absolute `http(s)` URL.
-pub(crate) fn optional_url(name: &str, value: Option<&str>) -> Result<Option<String>, Error> {
-    value
-        .map(|value| {
-            let url = reqwest::Url::parse(value)
-                .map_err(|e| Error::InvalidRequest(format!("{name} is not a URL: {e}")))?;
-            if !matches!(url.scheme(), "https" | "http") {
-                return Err(Error::InvalidRequest(format!(
-                    "{name} must be an http(s) URL"
-                )));
-            }
-            Ok(value.to_owned())
-        })
-        .transpose()
+/// An amount in a body: exact, every digit kept.
+impl ToApi<Amount> for Decimal {
+    fn to_api(&self, _: &'static str) -> Result<Amount, Error> {
+        Ok(Amount::from(*self))
+    }
+}
+
+/// An amount in a query string: the decimal's text, every digit of it.
+impl ToApi<String> for Decimal {
+    fn to_api(&self, _: &'static str) -> Result<String, Error> {
+        Ok(self.to_string())
+    }
+}
+
+impl ToApi<Int> for UserId {
+    fn to_api(&self, _: &'static str) -> Result<Int, Error> {
+        Ok(self.get().into())
+    }
+}
+
+/// A payment method, as the API spells it (an open word, so any value is sent).
+impl ToApi<String> for PaymentType {
+    fn to_api(&self, _: &'static str) -> Result<String, Error> {
+        Ok(self.to_string())
+    }
+}
+
+impl ToApi<Id> for PaymentId {
+    fn to_api(&self, _: &'static str) -> Result<Id, Error> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl ToApi<Id> for TransactionId {
+    fn to_api(&self, _: &'static str) -> Result<Id, Error> {
+        Ok(self.as_str().into())
+    }
+}
+
+/// An IBAN, normalised and checksummed when it was built.
+impl ToApi<String> for Iban {
+    fn to_api(&self, _: &'static str) -> Result<String, Error> {
+        Ok(self.as_str().to_owned())
+    }
+}
+
+/// A text field held to a rule of [`check`] that its type does not imply, which
+/// [`input!`](crate::model::input)'s `#[check(rule)]` names: the rule replaces the plain
+/// not-blank check, and an unset optional field is not checked.
+pub(crate) struct Checked<'a, T>(
+    pub(crate) &'a T,
+    pub(crate) fn(&'static str, &str) -> Result<String, Error>,
+);
+
+impl ToApi<String> for Checked<'_, String> {
+    fn to_api(&self, field: &'static str) -> Result<String, Error> {
+        (self.1)(field, self.0)
+    }
+}
+
+impl ToApi<Option<String>> for Checked<'_, Option<String>> {
+    fn to_api(&self, field: &'static str) -> Result<Option<String>, Error> {
+        self.0
+            .as_deref()
+            .map(|value| (self.1)(field, value))
+            .transpose()
+    }
+}
+
+/// The rules `#[check(rule)]` names. Each refuses with [`Error::InvalidRequest`] naming the
+/// field, never quoting the value (it may be personal data).
+pub(crate) mod check {
+    use crate::Error;
+
+    use super::text;
+
+    /// An e-mail address: not blank, one `@` with text on both sides, no whitespace.
+    pub(crate) fn email(name: &'static str, value: &str) -> Result<String, Error> {
+        let value = text(name, value)?;
+        let well_formed = value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        }) && !value.chars().any(char::is_whitespace);
+        if !well_formed {
+            return Err(Error::InvalidRequest(format!(
+                "{name} is not an e-mail address (expected one `@` with text on both sides \
+                 and no spaces)"
+            )));
+        }
+        Ok(value)
+    }
+
+    /// A file the server reads: a `data:` URI or an `http(s)` URL it fetches.
+    pub(crate) fn file(name: &'static str, value: &str) -> Result<String, Error> {
+        let value = text(name, value)?;
+        if !(value.starts_with("data:")
+            || value.starts_with("https://")
+            || value.starts_with("http://"))
+        {
+            return Err(Error::InvalidRequest(format!(
+                "{name} must be a data: URI with base64 content or an http(s) URL"
+            )));
+        }
+        Ok(value)
+    }
+
+    /// An absolute `http(s)` URL.
+    pub(crate) fn url(name: &'static str, value: &str) -> Result<String, Error> {
+        let url = reqwest::Url::parse(value)
+            .map_err(|e| Error::InvalidRequest(format!("{name} is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(Error::InvalidRequest(format!(
+                "{name} must be an http(s) URL"
+            )));
+        }
+        Ok(value.to_owned())
+    }
+
+    /// A calendar date, `YYYY-MM-DD`.
+    pub(crate) fn date(name: &'static str, value: &str) -> Result<String, Error> {
+        chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map(|_| value.to_owned())
+            .map_err(|_| Error::InvalidRequest(format!("{name} must be YYYY-MM-DD")))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every input's derived `to_api` refuses each field it checks, before anything is sent,
+    /// with a message that starts with the field's name (the flag's id, which the command
+    /// line turns into the flag to correct); the same inputs with valid fields pass.
+    #[test]
+    fn each_input_refuses_each_checked_field_by_name() {
+        use crate::{
+            assets::TokenPriceRequest,
+            customers::{
+                CustomerLookup, NewCompany, NewCustomer, NewDelegatedKycCustomer, NewDocument,
+                VerifiedDocument,
+            },
+            model::{DocumentType, IdentityDocumentType, PaymentType},
+            offramp::{NewOffRamp, OffRampQuoteRequest},
+            onramp::{NewGuidedPayment, NewPayment, PaymentMethodFilter, QuoteRequest},
+        };
+
+        fn sent<T>(result: Result<T, Error>) -> Result<(), Error> {
+            result.map(drop)
+        }
+        let user = UserId::new(106);
+        let one = Decimal::ONE;
+        let image = "data:image/png;base64,iVBORw0KGgo=";
+        let url = "https://files.example/statement.pdf";
+        let id_document = |number: &str, front: &str, back: &str| {
+            VerifiedDocument::new(IdentityDocumentType::Passport, number, front, back)
+        };
+        let id = || id_document("P", image, image);
+        let registration = |name: &str, email: &str, country: &str, selfie: &str| {
+            NewDelegatedKycCustomer::new(name, email, country, id(), selfie)
+        };
+        let with_id = |document| NewDelegatedKycCustomer::new("B", "b@e.c", "ES", document, image);
+        let delegated = || registration("Bob", "bob@example.com", "ES", image);
+        let customer = || NewCustomer::new("Ana", "ana@example.com");
+        let company = NewCompany::new;
+        let upload = |file: &str| NewDocument::new(DocumentType::Invoice, file);
+        let payment =
+            |fiat: &str, coin: &str, wallet: &str| NewPayment::new(&user, one, fiat, coin, wallet);
+        let pay = || payment("EUR", "USDC", "0xabc");
+        let guided = |coin: &str, chain: &str| NewGuidedPayment::new(&user, one, coin, chain);
+        let sale = |symbol: &str| NewOffRamp::new(&user, one, symbol);
+        let quote = |symbol: &str| QuoteRequest::new(one, symbol, PaymentType::Card);
+        let methods = PaymentMethodFilter::new;
+        let sale_quote = |symbol: &str| OffRampQuoteRequest::new(one, symbol);
+        let price = TokenPriceRequest::new;
+        let long_email = format!("{}@acme.example", "a".repeat(250));
+
+        #[rustfmt::skip]
+        let valid = [
+            sent(CustomerLookup::by_email("a@b.c").external_id("x").to_api()),
+            sent(company("ops@acme.example", "Acme").to_api()),
+            sent(upload(url).to_api()),
+            sent(customer().surname("G").phone("1").country("ES").callback_url(url).to_api()),
+            sent(delegated().birth_date("1990-01-31").callback_url(url).to_api()),
+            sent(quote("USDC").chain("polygon").to_api()),
+            sent(methods().country("CL").fiat_symbol("CLP").to_api()),
+            sent(pay().coin_chain("polygon").callback_url(url).to_api()),
+            sent(guided("USDC", "polygon").external_id("x").to_api()),
+            sent(sale("BUSD").blockchain("bsc").iban("ES1").bank_name("B").to_api()),
+            sent(sale_quote("BUSD").blockchain("bsc").to_api()),
+            sent(price("USDC").chain("polygon").fiat_symbol("EUR").to_api()),
+        ];
+        for result in valid {
+            assert!(result.is_ok(), "{result:?}");
+        }
+
+        let (delegated_kyc, verified) = ("NewDelegatedKycCustomer", "VerifiedDocument");
+        #[rustfmt::skip]
+        let refused = [
+            ("CustomerLookup", "email", sent(CustomerLookup::by_email(" ").to_api())),
+            ("CustomerLookup", "external_id", sent(CustomerLookup::by_external_id("").to_api())),
+            ("NewCompany", "email", sent(company("", "Acme").to_api())),
+            ("NewCompany", "email", sent(company(&long_email, "Acme").to_api())),
+            ("NewCompany", "company_name", sent(company("o@a.e", " ").to_api())),
+            ("NewCompany", "company_name", sent(company("o@a.e", &"n".repeat(256)).to_api())),
+            ("NewDocument", "file", sent(upload("C:\\a.pdf").to_api())),
+            ("NewDocument", "file", sent(upload(" ").to_api())),
+            ("NewCustomer", "name", sent(NewCustomer::new(" ", "ana@example.com").to_api())),
+            ("NewCustomer", "email", sent(NewCustomer::new("Ana", "").to_api())),
+            ("NewCustomer", "email", sent(NewCustomer::new("Ana", "ana.example.com").to_api())),
+            ("NewCustomer", "surname", sent(customer().surname("").to_api())),
+            ("NewCustomer", "phone", sent(customer().phone(" ").to_api())),
+            ("NewCustomer", "country", sent(customer().country("").to_api())),
+            ("NewCustomer", "document_number",
+                sent(customer().document(IdentityDocumentType::Dni, " ").to_api())),
+            ("NewCustomer", "external_id", sent(customer().external_id("").to_api())),
+            ("NewCustomer", "callback_url", sent(customer().callback_url("ftp://x.e/").to_api())),
+            ("NewCustomer", "callback_url", sent(customer().callback_url("").to_api())),
+            (verified, "document_number", sent(with_id(id_document(" ", image, image)).to_api())),
+            (verified, "document_front", sent(with_id(id_document("P", "a.png", image)).to_api())),
+            (verified, "document_back", sent(with_id(id_document("P", image, "")).to_api())),
+            (delegated_kyc, "name", sent(registration("", "b@e.c", "ES", image).to_api())),
+            (delegated_kyc, "email", sent(registration("B", "b@", "ES", image).to_api())),
+            (delegated_kyc, "country", sent(registration("B", "b@e.c", " ", image).to_api())),
+            (delegated_kyc, "selfie", sent(registration("B", "b@e.c", "ES", "a.jpg").to_api())),
+            (delegated_kyc, "surname", sent(delegated().surname("").to_api())),
+            (delegated_kyc, "phone", sent(delegated().phone(" ").to_api())),
+            (delegated_kyc, "birth_date", sent(delegated().birth_date("31/01/1990").to_api())),
+            (delegated_kyc, "birth_date", sent(delegated().birth_date("").to_api())),
+            (delegated_kyc, "company_name", sent(delegated().company_name("").to_api())),
+            (delegated_kyc, "external_id", sent(delegated().external_id(" ").to_api())),
+            (delegated_kyc, "callback_url", sent(delegated().callback_url("/x").to_api())),
+            ("QuoteRequest", "symbol", sent(quote(" ").to_api())),
+            ("QuoteRequest", "chain", sent(quote("USDC").chain("").to_api())),
+            ("PaymentMethodFilter", "country", sent(methods().country("").to_api())),
+            ("PaymentMethodFilter", "fiat_symbol", sent(methods().fiat_symbol(" ").to_api())),
+            ("NewPayment", "fiat_symbol", sent(payment("", "USDC", "0xabc").to_api())),
+            ("NewPayment", "coin_symbol", sent(payment("EUR", " ", "0xabc").to_api())),
+            ("NewPayment", "coin_chain", sent(pay().coin_chain("").to_api())),
+            ("NewPayment", "wallet", sent(payment("EUR", "USDC", "").to_api())),
+            ("NewPayment", "external_id", sent(pay().external_id(" ").to_api())),
+            ("NewPayment", "callback_url", sent(pay().callback_url("a").to_api())),
+            ("NewGuidedPayment", "coin_symbol", sent(guided("", "polygon").to_api())),
+            ("NewGuidedPayment", "coin_chain", sent(guided("USDC", " ").to_api())),
+            ("NewGuidedPayment", "external_id", sent(guided("USDC", "p").external_id("").to_api())),
+            ("NewOffRamp", "symbol", sent(sale(" ").to_api())),
+            ("NewOffRamp", "blockchain", sent(sale("BUSD").blockchain("").to_api())),
+            ("NewOffRamp", "iban", sent(sale("BUSD").iban(" ").to_api())),
+            ("NewOffRamp", "bank_name", sent(sale("BUSD").bank_name("").to_api())),
+            ("NewOffRamp", "external_id", sent(sale("BUSD").external_id("").to_api())),
+            ("OffRampQuoteRequest", "symbol", sent(sale_quote("").to_api())),
+            ("OffRampQuoteRequest", "blockchain",
+                sent(sale_quote("BUSD").blockchain(" ").to_api())),
+            ("TokenPriceRequest", "symbol", sent(price(" ").to_api())),
+            ("TokenPriceRequest", "chain", sent(price("USDC").chain("").to_api())),
+            ("TokenPriceRequest", "fiat_symbol", sent(price("USDC").fiat_symbol("").to_api())),
+        ];
+        for (input, field, result) in refused {
+            let message = match result {
+                Err(Error::InvalidRequest(message)) => message,
+                other => panic!("{input}.{field}: expected InvalidRequest, got {other:?}"),
+            };
+            let rest = message.strip_prefix(field).unwrap_or_default();
+            assert!(
+                rest.starts_with([' ', ':']),
+                "{input}.{field}: the message does not name the field first: {message}"
+            );
+        }
+
+        // With several fields wrong, the first declared is the one named, a flattened
+        // input's fields in its place.
+        let first = |result: Result<(), Error>| match result {
+            Err(Error::InvalidRequest(message)) => message,
+            other => panic!("expected InvalidRequest, got {other:?}"),
+        };
+        let both = NewDelegatedKycCustomer::new("B", "b@e.c", "ES", id_document("P", "x", ""), "y");
+        assert!(first(sent(both.to_api())).starts_with("document_front "));
+        let both = payment("", "USDC", "");
+        assert_eq!(first(sent(both.to_api())), "fiat_symbol must not be empty");
+    }
 
     #[test]
     fn field_errors_keep_the_rule_but_not_the_value() {

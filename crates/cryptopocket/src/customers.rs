@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use crate::{
     Error,
-    convert::{Maybe as _, constrained, data, optional_text, optional_url, paged, send_body, text},
+    convert::{Maybe as _, data, paged, send_body},
     model::{CustomerKind, DocumentType, IdentityDocumentType, KycStatus, UserId},
     pagination::List,
 };
@@ -95,6 +95,8 @@ crate::model::input! {
         /// Also by your reference.
         external_id(impl Into<String>);
     }
+
+    fn to_api() -> (Option<String>, Option<String>, Option<cryptopocket_api::Int>);
 }
 
 impl CustomerLookup {
@@ -148,20 +150,14 @@ crate::model::input! {
     /// A company with the two documented required fields. Both must not be empty nor
     /// longer than documented; [`Customers::create_company`] checks before sending.
     pub fn new(email: impl Into<String>, company_name: impl Into<String>);
+
+    fn to_api() -> types::RegisterCompanyRequest;
 }
 
 impl NewCompany {
     /// The e-mail given, for looking the company up after a failed registration.
     pub fn email(&self) -> &str {
         &self.email
-    }
-
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::RegisterCompanyRequest, Error> {
-        Ok(types::RegisterCompanyRequest {
-            email: constrained("email", &self.email)?,
-            company_name: constrained("company_name", &self.company_name)?,
-        })
     }
 }
 
@@ -179,27 +175,22 @@ crate::model::input! {
     pub struct NewDocument {
         /// What the document is.
         #[arg(long = "type", value_name = "TYPE")]
-        kind: DocumentType,
+        kind: DocumentType => type_,
         /// A data: URI, or an http(s) URL the server downloads.
+        #[check(file)]
         file: String,
     }
 
     /// A document of `kind` whose content is `file` (checked before sending).
     pub fn new(kind: DocumentType, file: impl Into<String>);
+
+    fn to_api() -> types::UploadCustomerDocumentRequest;
 }
 
 impl NewDocument {
     /// What the document is.
     pub fn kind(&self) -> DocumentType {
         self.kind
-    }
-
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::UploadCustomerDocumentRequest, Error> {
-        Ok(types::UploadCustomerDocumentRequest {
-            file: file("file", &self.file)?,
-            type_: self.kind.to_api()?,
-        })
     }
 }
 
@@ -289,6 +280,7 @@ crate::model::input! {
         /// First name.
         name: String,
         /// E-mail.
+        #[check(email)]
         email: String,
         /// Surname.
         surname: Option<String>,
@@ -306,6 +298,7 @@ crate::model::input! {
         external_id: Option<String>,
         /// Where the KYC form sends the customer back to.
         #[arg(long, value_name = "URL")]
+        #[check(url)]
         callback_url: Option<String>,
     }
 
@@ -326,6 +319,8 @@ crate::model::input! {
         /// Where the KYC form sends the customer back to (documented).
         callback_url(impl Into<String>);
     }
+
+    fn to_api() -> types::RegisterUserRequest;
 }
 
 impl NewCustomer {
@@ -342,24 +337,6 @@ impl NewCustomer {
     pub fn email(&self) -> &str {
         &self.email
     }
-
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::RegisterUserRequest, Error> {
-        Ok(types::RegisterUserRequest {
-            name: text("name", &self.name)?,
-            email: email("email", &self.email)?,
-            surname: optional_text("surname", self.surname.as_deref())?,
-            phone: optional_text("phone", self.phone.as_deref())?,
-            country: optional_text("country", self.country.as_deref())?,
-            document_type: self
-                .document_type
-                .map(IdentityDocumentType::to_api)
-                .transpose()?,
-            document_number: optional_text("document_number", self.document_number.as_deref())?,
-            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
-            callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
-        })
-    }
 }
 
 crate::model::input! {
@@ -373,8 +350,10 @@ crate::model::input! {
         /// Identity document number.
         document_number: String,
         /// Photo of the document's front: a data: URI or an http(s) URL.
+        #[check(file)]
         document_front: String,
         /// Photo of the document's back: a data: URI or an http(s) URL.
+        #[check(file)]
         document_back: String,
     }
 
@@ -386,6 +365,8 @@ crate::model::input! {
         document_front: impl Into<String>,
         document_back: impl Into<String>,
     );
+
+    fn to_api() -> (types::IdentityDocumentType, String, String, String);
 }
 
 crate::model::input! {
@@ -411,14 +392,17 @@ crate::model::input! {
         /// First name.
         name: String,
         /// E-mail.
+        #[check(email)]
         email: String,
         /// Country, ISO 3166-1 alpha-2 (ES).
         country: String,
         // Its kind, number and photos: --document-type, --document-number, --document-front and
         // --document-back.
         #[flatten]
-        document: VerifiedDocument,
+        document: VerifiedDocument
+            => (document_type, document_number, document_front, document_back),
         /// A selfie of the customer: a data: URI or an http(s) URL.
+        #[check(file)]
         selfie: String,
         /// Surname.
         surname: Option<String>,
@@ -426,6 +410,7 @@ crate::model::input! {
         phone: Option<String>,
         /// Date of birth, YYYY-MM-DD.
         #[arg(long, value_name = "DATE")]
+        #[check(date)]
         birth_date: Option<String>,
         /// Legal name, when the customer is a company.
         company_name: Option<String>,
@@ -433,6 +418,7 @@ crate::model::input! {
         external_id: Option<String>,
         /// Where the customer is sent back to.
         #[arg(long, value_name = "URL")]
+        #[check(url)]
         callback_url: Option<String>,
     }
 
@@ -460,6 +446,8 @@ crate::model::input! {
         /// Where the customer is sent back to.
         callback_url(impl Into<String>);
     }
+
+    fn to_api() -> types::RegisterUserKycDelegatedRequest;
 }
 
 impl NewDelegatedKycCustomer {
@@ -467,64 +455,6 @@ impl NewDelegatedKycCustomer {
     pub fn email(&self) -> &str {
         &self.email
     }
-
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::RegisterUserKycDelegatedRequest, Error> {
-        let birth_date = self
-            .birth_date
-            .as_deref()
-            .map(|date| {
-                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                    .map(|_| date.to_owned())
-                    .map_err(|_| Error::InvalidRequest("birth_date must be YYYY-MM-DD".into()))
-            })
-            .transpose()?;
-        Ok(types::RegisterUserKycDelegatedRequest {
-            name: text("name", &self.name)?,
-            email: email("email", &self.email)?,
-            country: text("country", &self.country)?,
-            document_type: self.document.document_type.to_api()?,
-            document_number: text("document_number", &self.document.document_number)?,
-            document_front: file("document_front", &self.document.document_front)?,
-            document_back: file("document_back", &self.document.document_back)?,
-            selfie: file("selfie", &self.selfie)?,
-            surname: optional_text("surname", self.surname.as_deref())?,
-            phone: optional_text("phone", self.phone.as_deref())?,
-            birth_date,
-            company_name: optional_text("company_name", self.company_name.as_deref())?,
-            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
-            callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
-        })
-    }
-}
-
-/// An e-mail address: not empty, one `@` with text on both sides, no whitespace. The error
-/// names the field, not the value (it is personal data).
-fn email(name: &str, value: &str) -> Result<String, Error> {
-    let value = text(name, value)?;
-    let well_formed = value.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-    }) && !value.chars().any(char::is_whitespace);
-    if !well_formed {
-        return Err(Error::InvalidRequest(format!(
-            "{name} is not an e-mail address (expected one `@` with text on both sides and no spaces)"
-        )));
-    }
-    Ok(value)
-}
-
-/// A file sent in a request: a `data:` URI or an `http(s)` URL the server fetches.
-fn file(name: &str, value: &str) -> Result<String, Error> {
-    let value = text(name, value)?;
-    if !(value.starts_with("data:")
-        || value.starts_with("https://")
-        || value.starts_with("http://"))
-    {
-        return Err(Error::InvalidRequest(format!(
-            "{name} must be a data: URI with base64 content or an http(s) URL"
-        )));
-    }
-    Ok(value)
 }
 
 impl Customers {
@@ -606,9 +536,7 @@ impl Customers {
     ///
     /// [`Error::InvalidRequest`] for a key set to an empty text; see [`Error`].
     pub async fn find(&self, lookup: &CustomerLookup) -> Result<Customer, Error> {
-        let email = optional_text("email", lookup.email.as_deref())?;
-        let external_id = optional_text("external_id", lookup.external_id.as_deref())?;
-        let user_id = lookup.user_id.map(|id| id.get());
+        let (email, external_id, user_id) = lookup.to_api()?;
         data::<endpoints::FindUser, _>(&self.client, move |api| {
             api.find_user()
                 .maybe(email.clone(), |request, email| request.email(email))

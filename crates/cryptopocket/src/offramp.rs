@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     Error,
-    convert::{Maybe as _, data, field, optional_text, paged, send_body, text},
+    convert::{Maybe as _, data, field, paged, send_body, text},
     model::{OffRampId, OffRampStatus, UserId, money},
     pagination::List,
 };
@@ -68,21 +68,8 @@ crate::model::input! {
         /// it happened.
         external_id(impl Into<String>);
     }
-}
 
-impl NewOffRamp {
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::CreateRampoffRequest, Error> {
-        Ok(types::CreateRampoffRequest {
-            user_id: self.user_id.get().into(),
-            amount: self.amount.into(),
-            symbol: text("symbol", &self.symbol)?,
-            blockchain: optional_text("blockchain", self.blockchain.as_deref())?,
-            iban: optional_text("iban", self.iban.as_deref())?,
-            bank_name: optional_text("bank_name", self.bank_name.as_deref())?,
-            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
-        })
-    }
+    fn to_api() -> types::CreateRampoffRequest;
 }
 
 crate::model::input! {
@@ -113,6 +100,8 @@ crate::model::input! {
         /// The chain the tokens would come from, e.g. `bsc`.
         blockchain(impl Into<String>);
     }
+
+    fn to_api() -> (String, String, Option<String>);
 }
 
 crate::model::output! {
@@ -183,10 +172,7 @@ impl OffRamp {
     /// [`Error::InvalidRequest`] for an empty symbol; [`Error::Decode`] naming
     /// `data.fiat_amount` when the payout is not a decimal; see [`Error`].
     pub async fn quote(&self, request: &OffRampQuoteRequest) -> Result<OffRampQuote, Error> {
-        // A query string carries the decimal's text, every digit of it.
-        let tokens = request.amount.to_string();
-        let symbol = text("symbol", &request.symbol)?;
-        let blockchain = optional_text("blockchain", request.blockchain.as_deref())?;
+        let (tokens, symbol, blockchain) = request.to_api()?;
         data::<endpoints::GetRampoffQuote, _>(&self.client, move |api| {
             api.get_rampoff_quote()
                 .amount(tokens.clone())

@@ -7,9 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     Error,
-    convert::{
-        FromApi, Maybe as _, data, field, optional_text, optional_url, paged, send_body, text,
-    },
+    convert::{FromApi, Maybe as _, data, field, paged, send_body, text},
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
     pagination::List,
 };
@@ -53,6 +51,8 @@ crate::model::input! {
         /// The token's chain; the API defaults to `polygon`.
         chain(impl Into<String>);
     }
+
+    fn to_api() -> (String, String, Option<String>, String);
 }
 
 crate::model::input! {
@@ -82,6 +82,8 @@ crate::model::input! {
         /// Only methods paying in this fiat currency, e.g. `CLP`.
         fiat_symbol(impl Into<String>);
     }
+
+    fn to_api() -> (Option<String>, Option<String>);
 }
 
 crate::model::output! {
@@ -161,6 +163,7 @@ crate::model::input! {
         external_id: Option<String>,
         /// Where the customer is sent when the payment step ends.
         #[arg(long, value_name = "URL")]
+        #[check(url)]
         callback_url: Option<String>,
     }
 
@@ -187,6 +190,8 @@ crate::model::input! {
         /// Where to send the customer when the payment step ends (an `http(s)` URL).
         callback_url(impl Into<String>);
     }
+
+    fn to_api() -> types::CreatePaymentRequest;
 }
 
 impl NewPayment {
@@ -194,21 +199,6 @@ impl NewPayment {
     /// up after a failed create ([`OnRamp::find_by_external_id`]).
     pub fn given_external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
-    }
-
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::CreatePaymentRequest, Error> {
-        Ok(types::CreatePaymentRequest {
-            user_id: self.user_id.get().into(),
-            fiat_amount: self.fiat_amount.into(),
-            fiat_symbol: text("fiat_symbol", &self.fiat_symbol)?,
-            coin_symbol: text("coin_symbol", &self.coin_symbol)?,
-            coin_chain: optional_text("coin_chain", self.coin_chain.as_deref())?,
-            wallet: text("wallet", &self.wallet)?,
-            payment_type: self.payment_type.as_ref().map(ToString::to_string),
-            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
-            callback_url: optional_url("callback_url", self.callback_url.as_deref())?,
-        })
     }
 }
 
@@ -295,6 +285,9 @@ crate::model::input! {
         /// Your own reference (recommended; see [`NewPayment::external_id`]).
         external_id(impl Into<String>);
     }
+
+    // The docs say guided payments take EUR only.
+    fn to_api() -> types::CreateGuidedPaymentRequest { fiat_symbol: Some("EUR".to_owned()) };
 }
 
 impl NewGuidedPayment {
@@ -302,20 +295,6 @@ impl NewGuidedPayment {
     /// up after a failed create ([`OnRamp::find_by_external_id`]).
     pub fn given_external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
-    }
-
-    /// The request body, after the checks the crate can make.
-    fn to_api(&self) -> Result<types::CreateGuidedPaymentRequest, Error> {
-        Ok(types::CreateGuidedPaymentRequest {
-            user_id: self.user_id.get().into(),
-            fiat_amount: self.fiat_amount.into(),
-            // The docs say guided payments take EUR only.
-            fiat_symbol: Some("EUR".to_owned()),
-            coin_symbol: text("coin_symbol", &self.coin_symbol)?,
-            coin_chain: text("coin_chain", &self.coin_chain)?,
-            payment_type: self.payment_type.as_ref().map(ToString::to_string),
-            external_id: optional_text("external_id", self.external_id.as_deref())?.map(Into::into),
-        })
     }
 }
 
@@ -371,11 +350,7 @@ impl OnRamp {
     ///
     /// [`Error::InvalidRequest`] for an empty symbol; see [`Error`].
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, Error> {
-        // A query string carries the decimal's text, every digit of it.
-        let amount = request.amount.to_string();
-        let symbol = text("symbol", &request.symbol)?;
-        let chain = optional_text("chain", request.chain.as_deref())?;
-        let payment_type = request.payment_type.to_string();
+        let (amount, symbol, chain, payment_type) = request.to_api()?;
         data::<endpoints::GetQuote, _>(&self.client, move |api| {
             api.get_quote()
                 .amount(amount.clone())
@@ -398,8 +373,7 @@ impl OnRamp {
         &self,
         filter: &PaymentMethodFilter,
     ) -> Result<Vec<PaymentMethod>, Error> {
-        let country = optional_text("country", filter.country.as_deref())?;
-        let fiat_symbol = optional_text("fiat_symbol", filter.fiat_symbol.as_deref())?;
+        let (country, fiat_symbol) = filter.to_api()?;
         let parts = self
             .client
             .call::<endpoints::ListPaymentMethods>(move |api| {

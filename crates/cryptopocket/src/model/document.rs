@@ -20,7 +20,7 @@ pub struct UnknownValue {
 
 /// Defines a closed request enum: variants with their wire words, `ALL`, `as_str`,
 /// `Display`, `FromStr`, `Serialize`, `clap::ValueEnum` (feature `clap`), and the conversion
-/// to the generated type.
+/// to the generated type ([`ToApi`](crate::convert::ToApi)).
 macro_rules! request_enum {
     (
         $(#[$meta:meta])*
@@ -46,11 +46,15 @@ macro_rules! request_enum {
                 }
             }
 
-            /// The generated client's value. Every word here is one of the spec's (a unit
-            /// test checks it), so the conversion cannot fail in practice; if it ever did,
-            /// the request is refused before it is sent.
-            pub(crate) fn to_api(
-                self,
+        }
+
+        /// The generated client's value. Every word here is one of the spec's (a unit test
+        /// checks it), so the conversion cannot fail in practice; if it ever did, the request
+        /// is refused before it is sent.
+        impl crate::convert::ToApi<cryptopocket_api::types::$api> for $name {
+            fn to_api(
+                &self,
+                _: &'static str,
             ) -> Result<cryptopocket_api::types::$api, crate::Error> {
                 self.as_str().parse().map_err(|_| {
                     crate::Error::InvalidRequest(format!(
@@ -218,19 +222,22 @@ request_enum! {
 
 #[cfg(test)]
 mod tests {
+    use cryptopocket_api::types;
+
     use super::{DocumentType, IdentityDocumentType};
+    use crate::convert::ToApi;
 
     /// The generated enums are the spec's lists; every word here must convert, and the
     /// counts must match, so a word added to or dropped from the spec shows up here.
     #[test]
     fn the_lists_are_the_specs() {
         for kind in DocumentType::ALL {
-            let api = kind.to_api().unwrap();
+            let api: types::DocumentType = kind.to_api("type").unwrap();
             assert_eq!(api.to_string(), kind.as_str());
             assert_eq!(kind.as_str().parse::<DocumentType>().unwrap(), *kind);
         }
         for kind in IdentityDocumentType::ALL {
-            let api = kind.to_api().unwrap();
+            let api: types::IdentityDocumentType = kind.to_api("document_type").unwrap();
             assert_eq!(api.to_string(), kind.as_str());
             assert_eq!(
                 kind.as_str().parse::<IdentityDocumentType>().unwrap(),

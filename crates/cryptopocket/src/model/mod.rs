@@ -64,34 +64,62 @@ macro_rules! setters {
 pub(crate) use setters;
 
 /// A request input: a `#[non_exhaustive]` struct with private fields that, with the `clap`
-/// feature, derives `clap::Args` so a command line can flatten it. Each field is the flag
-/// `--field-name` (`arg(long)`, its doc comment the help) unless it says otherwise: with
-/// `#[arg(…)]` (written out whole) or `#[flatten]` (another input's flags).
+/// feature, derives `clap::Args` so a command line can flatten it, and the conversion to what
+/// is sent. Each field is the flag `--field-name` (`arg(long)`, its doc comment the help)
+/// unless it says otherwise: with `#[arg(…)]` (written out whole) or `#[flatten]` (another
+/// input's flags).
 ///
 /// An optional `pub fn new(…);` after the struct declares the constructor: its parameters
 /// are the required fields, by name, each converted with `Into`; every `Option` field starts
 /// as `None`. An optional `setters { … }` block declares the optional fields' setters, in
 /// the syntax of [`setters!`].
 ///
+/// A last, optional `fn to_api() -> T;` line derives the crate-private `to_api(&self) ->
+/// Result<T, Error>` that is sent: each field is checked and converted in declaration order,
+/// so the first field refused is the first one declared, with
+/// [`ToApi`](crate::convert::ToApi), chosen by the field's type and `T`'s (a text must not be
+/// blank, a spec-constrained text must pass its generated type's check, an amount becomes the
+/// generated `Amount`, …), and every error names the field (the flag's id, which the command
+/// line turns into a hint). What a type does not say, a field says once:
+///
+/// - `#[check(rule)]` (after any `#[arg]`) holds a text, or an `Option`'s text when set, to a
+///   rule of [`convert::check`](crate::convert::check) (`email`, `url`, `file`, `date`)
+///   instead of the plain not-blank check;
+/// - `=> name` sends the field as the body's field `name`; on a `#[flatten]` field,
+///   `=> (a, b, …)` sends the parts of the inner input's own `to_api` (a tuple) as the body's
+///   fields `a`, `b`, ….
+///
+/// `T` is a generated body type, every field going to the body field of its name, followed by
+/// `{ field: expression, … }` for body fields no input field gives; or a tuple, the fields in
+/// order (a query's parameters, or the parts of a flattened input).
+///
 /// ```text
 /// crate::model::input! {
-///     /// What to quote.
+///     /// A sale.
 ///     #[derive(Debug, Clone, PartialEq)]
-///     pub struct QuoteRequest {
-///         /// Euros to spend.
-///         amount: Decimal,
-///         /// Its chain.
-///         chain: Option<String>,
-///         /// How the customer would pay.
-///         #[arg(long, default_value = "card")]
-///         payment_type: PaymentType,
+///     pub struct NewSale {
+///         /// Tokens to sell.
+///         amount: Decimal,             // Decimal → Amount
+///         /// The token, e.g. USDC.
+///         symbol: String,              // refused when blank: "symbol must not be empty"
+///         /// Where to send the receipt.
+///         #[arg(long, value_name = "URL")]
+///         #[check(url)]
+///         callback_url: Option<String>, // when set, an http(s) URL
+///         /// What the sale is for.
+///         #[arg(long = "type")]
+///         kind: SaleKind => type_,     // the body's `type`
+///         // --document-type, --document-number.
+///         #[flatten]
+///         document: Document => (document_type, document_number),
 ///     }
-///     /// A quote of `amount` euros paid by `payment_type`.
-///     pub fn new(amount: Decimal, payment_type: PaymentType);
+///     /// A sale of `amount` tokens of `symbol`.
+///     pub fn new(amount: Decimal, symbol: impl Into<String>, kind: SaleKind, document: Document);
 ///     setters {
-///         /// The token's chain.
-///         chain(impl Into<String>);
+///         /// Where to send the receipt.
+///         callback_url(impl Into<String>);
 ///     }
+///     fn to_api() -> types::CreateSaleRequest { currency: Some("EUR".to_owned()) };
 /// }
 /// ```
 macro_rules! input {
@@ -100,54 +128,73 @@ macro_rules! input {
         pub struct $name:ident { $($fields:tt)* }
         $($(#[doc = $new_doc:literal])* pub fn new($($param:ident: $param_ty:ty),* $(,)?);)?
         $(setters { $($setters:tt)* })?
+        $(fn to_api() -> $($to_api:tt)+)?
     ) => {
         crate::model::input!(@fields [$(#[$meta])* $name]
-            [$([$(#[doc = $new_doc])*] [$($param: $param_ty),*])?] [] [] $($fields)*);
+            [$([$(#[doc = $new_doc])*] [$($param: $param_ty),*])?] [$($($to_api)+)?]
+            [] [] [] $($fields)*);
         $(impl $name { crate::model::setters! { $($setters)* } })?
     };
-    (@fields $item:tt $new:tt [$($done:tt)*] $optional:tt
-        $(#[doc = $doc:literal])* #[flatten] $field:ident: $ty:ty, $($rest:tt)*
-    ) => {
-        crate::model::input!(@fields $item $new [$($done)*
-            $(#[doc = $doc])* #[cfg_attr(feature = "clap", command(flatten))] $field: $ty,
-        ] $optional $($rest)*);
-    };
-    (@fields $item:tt $new:tt [$($done:tt)*] [$($optional:ident)*]
-        $(#[doc = $doc:literal])* #[arg($($arg:tt)*)] $field:ident: Option<$ty:ty>,
+    // Each field: its struct tokens (`done`), whether it is an `Option` (`optional`, for
+    // `new`), and how `to_api` converts it (`convert`: `(how field [rule] [target])`).
+    (@fields $item:tt $new:tt $to_api:tt [$($done:tt)*] $optional:tt [$($convert:tt)*]
+        $(#[doc = $doc:literal])* #[flatten] $field:ident: $ty:ty $(=> $target:tt)?,
         $($rest:tt)*
     ) => {
-        crate::model::input!(@fields $item $new [$($done)*
+        crate::model::input!(@fields $item $new $to_api [$($done)*
+            $(#[doc = $doc])* #[cfg_attr(feature = "clap", command(flatten))] $field: $ty,
+        ] $optional [$($convert)* (flatten $field [] [$($target)?])] $($rest)*);
+    };
+    (@fields $item:tt $new:tt $to_api:tt [$($done:tt)*] [$($optional:ident)*]
+        [$($convert:tt)*]
+        $(#[doc = $doc:literal])* #[arg($($arg:tt)*)] $(#[check($rule:ident)])?
+        $field:ident: Option<$ty:ty> $(=> $target:tt)?,
+        $($rest:tt)*
+    ) => {
+        crate::model::input!(@fields $item $new $to_api [$($done)*
             $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg($($arg)*))] $field: Option<$ty>,
-        ] [$($optional)* $field] $($rest)*);
+        ] [$($optional)* $field] [$($convert)* (value $field [$($rule)?] [$($target)?])]
+            $($rest)*);
     };
-    (@fields $item:tt $new:tt [$($done:tt)*] $optional:tt
-        $(#[doc = $doc:literal])* #[arg($($arg:tt)*)] $field:ident: $ty:ty, $($rest:tt)*
+    (@fields $item:tt $new:tt $to_api:tt [$($done:tt)*] $optional:tt [$($convert:tt)*]
+        $(#[doc = $doc:literal])* #[arg($($arg:tt)*)] $(#[check($rule:ident)])?
+        $field:ident: $ty:ty $(=> $target:tt)?,
+        $($rest:tt)*
     ) => {
-        crate::model::input!(@fields $item $new [$($done)*
+        crate::model::input!(@fields $item $new $to_api [$($done)*
             $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg($($arg)*))] $field: $ty,
-        ] $optional $($rest)*);
+        ] $optional [$($convert)* (value $field [$($rule)?] [$($target)?])] $($rest)*);
     };
-    (@fields $item:tt $new:tt [$($done:tt)*] [$($optional:ident)*]
-        $(#[doc = $doc:literal])* $field:ident: Option<$ty:ty>, $($rest:tt)*
+    (@fields $item:tt $new:tt $to_api:tt [$($done:tt)*] [$($optional:ident)*]
+        [$($convert:tt)*]
+        $(#[doc = $doc:literal])* $(#[check($rule:ident)])?
+        $field:ident: Option<$ty:ty> $(=> $target:tt)?,
+        $($rest:tt)*
     ) => {
-        crate::model::input!(@fields $item $new [$($done)*
+        crate::model::input!(@fields $item $new $to_api [$($done)*
             $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg(long))] $field: Option<$ty>,
-        ] [$($optional)* $field] $($rest)*);
+        ] [$($optional)* $field] [$($convert)* (value $field [$($rule)?] [$($target)?])]
+            $($rest)*);
     };
-    (@fields $item:tt $new:tt [$($done:tt)*] $optional:tt
-        $(#[doc = $doc:literal])* $field:ident: $ty:ty, $($rest:tt)*
+    (@fields $item:tt $new:tt $to_api:tt [$($done:tt)*] $optional:tt [$($convert:tt)*]
+        $(#[doc = $doc:literal])* $(#[check($rule:ident)])?
+        $field:ident: $ty:ty $(=> $target:tt)?,
+        $($rest:tt)*
     ) => {
-        crate::model::input!(@fields $item $new [$($done)*
+        crate::model::input!(@fields $item $new $to_api [$($done)*
             $(#[doc = $doc])* #[cfg_attr(feature = "clap", arg(long))] $field: $ty,
-        ] $optional $($rest)*);
+        ] $optional [$($convert)* (value $field [$($rule)?] [$($target)?])] $($rest)*);
     };
-    (@fields [$(#[$meta:meta])* $name:ident] [$($new:tt)*] [$($done:tt)*] $optional:tt) => {
+    (@fields [$(#[$meta:meta])* $name:ident] [$($new:tt)*] $to_api:tt [$($done:tt)*]
+        $optional:tt $convert:tt
+    ) => {
         #[cfg_attr(feature = "clap", derive(clap::Args), command(about = None, long_about = None))]
         $(#[$meta])*
         #[non_exhaustive]
         pub struct $name { $($done)* }
 
         crate::model::input!(@new $name $optional $($new)*);
+        crate::model::input!(@to_api $name $convert $to_api);
     };
     (@new $name:ident $optional:tt) => {};
     (@new $name:ident [$($optional:ident)*] [$($doc:tt)*] [$($param:ident: $param_ty:ty),*]) => {
@@ -161,6 +208,66 @@ macro_rules! input {
                 }
             }
         }
+    };
+    (@to_api $name:ident $convert:tt []) => {};
+    (@to_api $name:ident [$(($how:ident $field:ident $rule:tt $target:tt))*]
+        [($($part:ty),+ $(,)?);]
+    ) => {
+        impl $name {
+            /// The parts to send, checked, in field order.
+            pub(crate) fn to_api(&self) -> Result<($($part,)+), crate::Error> {
+                let Self { $($field),* } = self;
+                $(crate::model::input!(@convert $how $field $rule $target);)*
+                Ok(crate::model::input!(@send [] [] [] $($field $target)*))
+            }
+        }
+    };
+    (@to_api $name:ident [$(($how:ident $field:ident $rule:tt $target:tt))*]
+        [$($api:ident)::+ $({ $($extra:ident: $value:expr),* $(,)? })?;]
+    ) => {
+        impl $name {
+            /// The request body, checked field by field in declaration order.
+            pub(crate) fn to_api(&self) -> Result<$($api)::+, crate::Error> {
+                let Self { $($field),* } = self;
+                $(crate::model::input!(@convert $how $field $rule $target);)*
+                Ok(crate::model::input!(@send [$($api)::+] [$($($extra: $value),*)?] []
+                    $($field $target)*))
+            }
+        }
+    };
+    // One field's converted value, bound to the name it is sent as.
+    (@convert value $field:ident [] [$($target:ident)?]) => {
+        let crate::model::input!(@name $field $($target)?) =
+            crate::convert::ToApi::to_api($field, stringify!($field))?;
+    };
+    (@convert value $field:ident [$rule:ident] [$($target:ident)?]) => {
+        let crate::model::input!(@name $field $($target)?) = crate::convert::ToApi::to_api(
+            &crate::convert::Checked($field, crate::convert::check::$rule),
+            stringify!($field),
+        )?;
+    };
+    (@convert flatten $field:ident [] [($($part:ident),+ $(,)?)]) => {
+        let ($($part,)+) = $field.to_api()?;
+    };
+    (@name $field:ident) => { $field };
+    (@name $field:ident $target:ident) => { $target };
+    // The value sent: every name bound by `@convert`, as a tuple or in the body type.
+    (@send $api:tt $extra:tt [$($sent:ident)*] $field:ident [] $($rest:tt)*) => {
+        crate::model::input!(@send $api $extra [$($sent)* $field] $($rest)*)
+    };
+    (@send $api:tt $extra:tt [$($sent:ident)*] $field:ident [$target:ident] $($rest:tt)*) => {
+        crate::model::input!(@send $api $extra [$($sent)* $target] $($rest)*)
+    };
+    (@send $api:tt $extra:tt [$($sent:ident)*] $field:ident [($($part:ident),+ $(,)?)]
+        $($rest:tt)*
+    ) => {
+        crate::model::input!(@send $api $extra [$($sent)* $($part)+] $($rest)*)
+    };
+    (@send [] [] [$($sent:ident)*]) => {
+        ($($sent,)*)
+    };
+    (@send [$($api:ident)::+] [$($extra:ident: $value:expr),*] [$($sent:ident)*]) => {
+        $($api)::+ { $($sent,)* $($extra: $value,)* }
     };
 }
 pub(crate) use input;
