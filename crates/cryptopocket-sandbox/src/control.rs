@@ -307,7 +307,7 @@ impl Control {
 
     /// The requests answered so far (oldest first, bounded).
     pub fn exchanges(&self) -> Vec<Exchange> {
-        lock(&self.shared.exchanges).iter().cloned().collect()
+        self.shared.exchanges()
     }
 
     /// How much state the sandbox holds.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +60,17 @@ pub(crate) fn json_text(value: &(impl Json + ?Sized)) -> String {
 
 /// `value` as the body of an answer, with the `content-type` that `axum::Json` sets.
 pub(crate) fn json_response(status: StatusCode, value: &impl Json) -> Response {
-    let mut response = Response::new(Body::from(json_text(value)));
+    json_body(status, Body::from(json_text(value)))
+}
+
+/// JSON text already written (see [`ok_text`]) as an HTTP-200 answer, as
+/// [`json_response`] answers it.
+pub(crate) fn json_bytes_response(text: Bytes) -> Response {
+    json_body(StatusCode::OK, Body::from(text))
+}
+
+fn json_body(status: StatusCode, body: Body) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -80,6 +90,12 @@ pub(crate) fn envelope(word: &str, message: Option<&str>, data: Option<impl Json
 /// `{"status": "ok", "data": data}`, the most common success.
 pub(crate) fn ok(data: impl Json) -> Response {
     envelope("ok", None, Some(data))
+}
+
+/// The body [`ok`] answers for `data`, as bytes to keep (see `Shared::answer`).
+pub(crate) fn ok_text(data: impl Json) -> Bytes {
+    let body = object! {"data": data, "status": "ok"};
+    Bytes::from(json_text(&body))
 }
 
 /// A list envelope with the Laravel pagination block.
@@ -519,6 +535,22 @@ mod tests {
             proptest::prop_assert_eq!(json_text(&unsigned), unsigned.to_string());
             proptest::prop_assert_eq!(json_text(&signed), signed.to_string());
         }
+    }
+
+    /// A kept answer is the very answer `ok` gives: the same bytes, status and headers.
+    #[tokio::test]
+    async fn kept_text_answers_as_ok_does() {
+        let data = || object! {"holder": None::<&str>, "id": "p\"1", "user_id": Text(7)};
+        let (written, kept) = (ok(data()), json_bytes_response(ok_text(data())));
+        assert_eq!(written.status(), kept.status());
+        assert_eq!(written.headers(), kept.headers());
+        let body = |r: Response| axum::body::to_bytes(r.into_body(), 4096);
+        let (written, kept) = (body(written).await.unwrap(), body(kept).await.unwrap());
+        assert_eq!(written, kept);
+        assert_eq!(
+            &kept[..],
+            br#"{"data":{"holder":null,"id":"p\"1","user_id":"7"},"status":"ok"}"#
+        );
     }
 
     #[test]

@@ -49,9 +49,30 @@ pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
     pub(crate) clock: Clock,
     pub(crate) origin: String,
-    world: Mutex<World>,
+    guarded: Mutex<Guarded>,
     pub(crate) outbox: Outbox,
-    pub(crate) exchanges: Mutex<VecDeque<Exchange>>,
+    /// The answered exchanges, oldest first, at most `Limits::max_exchanges`.
+    pub(crate) exchanges: Mutex<VecDeque<Recorded>>,
+}
+
+/// The state, and the one answer kept written from it, behind one lock.
+struct Guarded {
+    world: World,
+    /// Counts the changes the state may have had: every [`Shared::world`] (whose closure
+    /// may change anything) and every [`World::tick`] that moved a status. An answer
+    /// written at one count is the answer at that count, so a kept one is good as long
+    /// as the count has not moved.
+    generation: u64,
+    /// The last answer [`Shared::answer`] wrote.
+    kept: Option<Kept>,
+}
+
+/// An answer written from the state, and what it answered.
+struct Kept {
+    generation: u64,
+    operation_id: &'static str,
+    key: String,
+    body: Bytes,
 }
 
 impl Shared {
@@ -61,29 +82,100 @@ impl Shared {
         let now = self.clock.now();
         let schedule = &self.config.schedule;
         let (result, jobs) = {
-            let mut world = lock(&self.world);
+            let mut guarded = lock(&self.guarded);
+            let world = &mut guarded.world;
             world.tick(now, schedule);
-            let result = f(&mut world, now);
+            let result = f(world, now);
             world.tick(now, schedule);
-            let events = std::mem::take(&mut world.events);
-            // Subscriptions, extra subscriber URLs and the legacy name: see `Outbox::route`.
-            if events.is_empty() {
-                (result, Vec::new())
-            } else {
-                (result, self.outbox.route(events, &world.subscriptions))
-            }
+            let jobs = self.deliveries(world);
+            // `f` had the state to change as it liked: no answer written before holds.
+            guarded.generation += 1;
+            (result, jobs)
         };
-        self.outbox.send_all(jobs);
+        if !jobs.is_empty() {
+            self.outbox.send_all(jobs);
+        }
         result
     }
-}
 
-impl Shared {
+    /// The webhook deliveries of the status changes raised since the last call.
+    fn deliveries(&self, world: &mut World) -> Vec<crate::webhooks::Routed> {
+        let events = std::mem::take(&mut world.events);
+        // Subscriptions, extra subscriber URLs and the legacy name: see `Outbox::route`.
+        if events.is_empty() {
+            Vec::new()
+        } else {
+            self.outbox.route(events, &world.subscriptions)
+        }
+    }
+
+    /// The body of `operation_id`'s answer for `key`, written by `write` from the state
+    /// brought up to the virtual now, or the one written before if the state has not
+    /// changed since (the last answer is kept).
+    ///
+    /// `write` gets the state read-only and no clock: what it writes must follow from
+    /// the state alone, so that the same state gives the same bytes. An answer that
+    /// shows the time (a token's `expires_in`, a KYC status) is no answer for this.
+    pub(crate) fn answer<E>(
+        &self,
+        operation_id: &'static str,
+        key: &str,
+        write: impl FnOnce(&World) -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        let now = self.clock.now();
+        let (result, jobs) = {
+            let mut guarded = lock(&self.guarded);
+            let Guarded {
+                world,
+                generation,
+                kept,
+            } = &mut *guarded;
+            if world.tick(now, &self.config.schedule) {
+                *generation += 1;
+            }
+            let result = match kept {
+                Some(k)
+                    if k.generation == *generation
+                        && k.operation_id == operation_id
+                        && k.key == key =>
+                {
+                    Ok(k.body.clone())
+                }
+                _ => write(world).inspect(|body| {
+                    let k = kept.get_or_insert_with(|| Kept {
+                        generation: 0,
+                        operation_id,
+                        key: String::new(),
+                        body: Bytes::new(),
+                    });
+                    k.generation = *generation;
+                    k.operation_id = operation_id;
+                    overwrite(&mut k.key, key);
+                    k.body = body.clone();
+                }),
+            };
+            (result, self.deliveries(world))
+        };
+        if !jobs.is_empty() {
+            self.outbox.send_all(jobs);
+        }
+        result
+    }
+
     /// Runs `f` on the state as it stands, without bringing it up to the virtual now:
     /// for a look that changes no status (the token check), cheaper than [`Shared::world`].
+    /// Nothing an answer shows may change here: kept answers are not let go.
     fn peek<R>(&self, f: impl FnOnce(&mut World, DateTime<Utc>) -> R) -> R {
         let now = self.clock.now();
-        f(&mut lock(&self.world), now)
+        f(&mut lock(&self.guarded).world, now)
+    }
+
+    /// The recorded exchanges, oldest first.
+    pub(crate) fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.exchanges)
+            .iter()
+            .map(Recorded::exchange)
+            .collect()
     }
 }
 
@@ -145,7 +237,11 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             outbox: Outbox::start(&config),
             exchanges: Mutex::new(VecDeque::new()),
-            world: Mutex::new(world),
+            guarded: Mutex::new(Guarded {
+                world,
+                generation: 0,
+                kept: None,
+            }),
             origin: origin.clone(),
             clock,
             config,
@@ -337,7 +433,14 @@ where
 /// Authentication and injected failures: the refusal an operation's request gets before
 /// its handler sees it, if any.
 fn refusal(shared: &Shared, operation_id: &'static str, request: &Request) -> Option<Fail> {
-    let token = request.headers().get(&AUTH).map(|v| v.to_str().ok());
+    // The first `auth` value, as `HeaderMap::get` gives it (entries come in insertion
+    // order, each with its first value first), found by comparing names instead of hashing
+    // one: a request has a handful of headers.
+    let token = request
+        .headers()
+        .iter()
+        .find(|(name, _)| **name == AUTH)
+        .map(|(_, v)| v.to_str().ok());
     // The handler's own look at the state brings it up to now (and the request's webhooks
     // go out then); the checks need no more than the tokens and the queue.
     shared.peek(|world, now| {
@@ -498,8 +601,34 @@ fn panicked() -> Response {
         .into_response()
 }
 
+/// An answered exchange as recorded: the body as answered, shared with the answer rather
+/// than copied (a kept answer's body is the same bytes every time), made an [`Exchange`]
+/// only when somebody asks for the record.
+pub(crate) struct Recorded {
+    operation_id: &'static str,
+    method: Method,
+    /// A copy, not the request's `PathAndQuery`: that shares the connection's read buffer,
+    /// which it would keep from being reused.
+    path: String,
+    status: StatusCode,
+    body: Bytes,
+}
+
+impl Recorded {
+    fn exchange(&self) -> Exchange {
+        Exchange {
+            operation_id: self.operation_id,
+            method: self.method.as_str().to_owned(),
+            path: self.path.clone(),
+            status: self.status.as_u16(),
+            // Every answer is JSON written here, so UTF-8; anything else is shown lossily.
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        }
+    }
+}
+
 /// Keeps the answer among the recorded exchanges (the oldest goes once the bound is
-/// reached, its buffers reused for the new one), and gives it back.
+/// reached, its path's buffer reused for the new one), and gives it back.
 fn keep(record: &Record, parts: axum::http::response::Parts, bytes: Bytes) -> Response {
     let max = record.shared.config.limits.max_exchanges;
     {
@@ -509,23 +638,26 @@ fn keep(record: &Record, parts: axum::http::response::Parts, bytes: Bytes) -> Re
         } else {
             None
         };
-        let mut exchange = recycled.unwrap_or_else(|| Exchange {
-            operation_id: record.operation_id,
-            method: String::new(),
-            path: String::new(),
-            status: 0,
-            body: String::new(),
-        });
-        exchange.operation_id = record.operation_id;
-        exchange.status = parts.status.as_u16();
-        overwrite(&mut exchange.method, record.method.as_str());
         let path = record.path.as_ref().map_or("", PathAndQuery::path);
-        overwrite(&mut exchange.path, path);
-        // Every answer is JSON written here, so UTF-8; anything else is shown lossily.
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => overwrite(&mut exchange.body, text),
-            Err(_) => exchange.body = String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        let exchange = match recycled {
+            Some(mut old) => {
+                overwrite(&mut old.path, path);
+                Recorded {
+                    operation_id: record.operation_id,
+                    method: record.method.clone(),
+                    path: old.path,
+                    status: parts.status,
+                    body: bytes.clone(),
+                }
+            }
+            None => Recorded {
+                operation_id: record.operation_id,
+                method: record.method.clone(),
+                path: path.to_owned(),
+                status: parts.status,
+                body: bytes.clone(),
+            },
+        };
         exchanges.push_back(exchange);
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -626,6 +758,119 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&exchange.body).unwrap(),
             body
         );
+    }
+
+    /// `GET /payment/{id}` answers the payment as it stands although its text is kept:
+    /// virtual time moving the status on (the clock alone, no other request), a change
+    /// through the state, and a second payment each give their own answer, and every
+    /// answer is the one written afresh from the state.
+    #[tokio::test]
+    async fn a_kept_payment_answer_follows_the_state() {
+        async fn post(
+            http: &reqwest::Client,
+            url: String,
+            token: &str,
+            body: serde_json::Value,
+        ) -> serde_json::Value {
+            let answer = http
+                .post(url)
+                .header("auth", token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            answer.json().await.unwrap()
+        }
+        let sandbox = Sandbox::start().await.unwrap();
+        let shared = sandbox.shared.clone();
+        let token = shared.world(|world, now| {
+            let expires = crate::clock::later(now, Duration::from_secs(24 * 3600));
+            world.issue_token(expires, &shared.config.limits)
+        });
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let base = sandbox.base_url().to_owned();
+        let user = post(
+            &http,
+            format!("{base}/registerUser"),
+            &token,
+            serde_json::json!({"name": "Ada", "surname": "Lovelace", "email": "ada@example.com"}),
+        )
+        .await;
+        let user_id = user["data"]["id"].as_u64().unwrap();
+        sandbox.control().advance(Duration::from_secs(60));
+        let mut ids = Vec::new();
+        for amount in [150.5, 20.0] {
+            let payment = post(
+                &http,
+                format!("{base}/createPayment"),
+                &token,
+                serde_json::json!({
+                    "user_id": user_id, "payment_type": "card", "fiat_symbol": "EUR",
+                    "fiat_amount": amount, "coin_symbol": "USDC", "coin_chain": "polygon",
+                    "wallet": "0x1111111111111111111111111111111111111111",
+                }),
+            )
+            .await;
+            ids.push(payment["data"]["payment_id"].as_str().unwrap().to_owned());
+        }
+        sandbox.control().pay(&ids[0], "card").unwrap();
+        // The answer, checked against the payment's view written afresh.
+        let get = |id: String| {
+            let (http, token, shared) = (http.clone(), token.clone(), shared.clone());
+            let url = format!("{base}/payment/{id}");
+            async move {
+                let answer = http.get(url).header("auth", token).send().await.unwrap();
+                let text = answer.text().await.unwrap();
+                let fresh = {
+                    let guarded = lock(&shared.guarded);
+                    guarded.world.payments.get(&id).map(|p| {
+                        String::from_utf8_lossy(&crate::reply::ok_text(p.view())).into_owned()
+                    })
+                };
+                assert_eq!(Some(text.as_str()), fresh.as_deref());
+                serde_json::from_str::<serde_json::Value>(&text).unwrap()
+            }
+        };
+        let status =
+            |answer: &serde_json::Value| answer["data"]["status"].as_str().unwrap().to_owned();
+        let first = get(ids[0].clone()).await;
+        assert_eq!(status(&first), "started");
+        assert_eq!(get(ids[0].clone()).await, first);
+        // Kept: the second look wrote nothing new.
+        let kept = lock(&shared.guarded)
+            .kept
+            .as_ref()
+            .map(|k| k.body.clone())
+            .unwrap();
+        assert_eq!(get(ids[0].clone()).await, first);
+        let again = lock(&shared.guarded)
+            .kept
+            .as_ref()
+            .map(|k| k.body.clone())
+            .unwrap();
+        assert_eq!(
+            kept.as_ptr(),
+            again.as_ptr(),
+            "the kept answer was written again"
+        );
+        // Another payment is not answered with the kept one.
+        let other = get(ids[1].clone()).await;
+        assert_eq!(other["data"]["id"], ids[1].as_str());
+        assert_eq!(other["data"]["fiat_amount"], 2000);
+        // The clock alone moves the status on: no request, no control call in between.
+        let schedule = &shared.config.schedule;
+        shared.clock.advance(schedule.payment_received);
+        assert_eq!(status(&get(ids[0].clone()).await), "payment_received");
+        shared.clock.advance(schedule.coins_sent);
+        let sent = get(ids[0].clone()).await;
+        assert_eq!(status(&sent), "coins_sent");
+        assert!(sent["data"]["txid"].is_string(), "{sent}");
+        // A change through the state is seen too.
+        shared.world(|world, _| {
+            world.payments.get_mut(&ids[0]).unwrap().holder = Some("Grace Hopper".into());
+        });
+        assert_eq!(get(ids[0].clone()).await["data"]["holder"], "Grace Hopper");
+        assert_eq!(get(ids[1].clone()).await, other);
     }
 
     #[tokio::test]

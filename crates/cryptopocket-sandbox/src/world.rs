@@ -536,10 +536,11 @@ impl World {
     }
 
     /// Moves every payment and off-ramp whose next step is due by `now`, raising the
-    /// webhook events of each change in order.
-    pub(crate) fn tick(&mut self, now: DateTime<Utc>, schedule: &Schedule) {
+    /// webhook events of each change in order. Returns whether a step was due (and so
+    /// whether anything may have changed): answers kept from before then no longer hold.
+    pub(crate) fn tick(&mut self, now: DateTime<Utc>, schedule: &Schedule) -> bool {
         if self.due.is_none_or(|due| now < due) {
-            return;
+            return false;
         }
         let mut due = None;
         for id in &self.payment_order {
@@ -591,6 +592,7 @@ impl World {
             due = earliest(due, rampoff.next.map(|(_, at)| at));
         }
         self.due = due;
+        true
     }
 
     /// The payer has paid (on the gateway, or by a reconciled transfer): the payment is
@@ -634,14 +636,33 @@ impl std::hash::BuildHasher for IdHash {
 
 pub(crate) struct IdHasher(u64);
 
+impl IdHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
 impl std::hash::Hasher for IdHasher {
+    /// Eight bytes at a time, little-endian, the last few zero-padded. Whole words are
+    /// read as words (a copy of a length known only at run time is a `memcpy` call).
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut whole = [0u8; 8];
+            whole.copy_from_slice(word);
+            self.mix(u64::from_le_bytes(whole));
         }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut padded = [0u8; 8];
+            padded[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(padded));
+        }
+    }
+
+    /// What `write(&[i])` does, without the slice: a `str`'s hash ends with one.
+    fn write_u8(&mut self, i: u8) {
+        self.mix(u64::from(i));
     }
 
     fn finish(&self) -> u64 {
@@ -720,6 +741,44 @@ pub(crate) fn base_units(amount: Decimal, decimals: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hasher gives what its first version (byte chunks of eight, zero-padded) gave,
+    /// for every length, and a `str`'s trailing byte hashes as a one-byte write.
+    #[test]
+    fn id_hash_is_the_chunked_hash() {
+        use std::hash::{BuildHasher, Hasher};
+        fn reference(bytes: &[u8]) -> u64 {
+            let mut h = 0u64;
+            for chunk in bytes.chunks(8) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                h = (h.rotate_left(5) ^ u64::from_le_bytes(word))
+                    .wrapping_mul(0x517c_c1b7_2722_0a95);
+            }
+            h
+        }
+        let text: Vec<u8> = (0..=40u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for len in 0..=text.len() {
+            let mut hasher = IdHash.build_hasher();
+            hasher.write(&text[..len]);
+            assert_eq!(hasher.finish(), reference(&text[..len]), "length {len}");
+            hasher.write_u8(0xff);
+            let mut by_bytes = IdHash.build_hasher();
+            by_bytes.write(&text[..len]);
+            by_bytes.write(&[0xff]);
+            assert_eq!(hasher.finish(), by_bytes.finish(), "length {len}");
+        }
+        let token = "a".repeat(40);
+        let mut with_end = token.clone().into_bytes();
+        with_end.push(0xff);
+        let chunked = with_end
+            .chunks(40)
+            .fold(IdHash.build_hasher(), |mut h, part| {
+                h.write(part);
+                h
+            });
+        assert_eq!(IdHash.hash_one(token.as_str()), chunked.finish());
+    }
 
     #[test]
     fn base_units_of_the_documented_example() {

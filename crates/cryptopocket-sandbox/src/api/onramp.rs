@@ -2,13 +2,14 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Datelike, Utc};
+use cryptopocket_api::operations as spec;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::catalogue;
 use crate::config::Limits;
 use crate::input::{JsonBody, PathParam};
-use crate::reply::{Answer, Fail, envelope, fail, object, ok};
+use crate::reply::{Answer, Fail, envelope, fail, json_bytes_response, object, ok_text};
 use crate::server::AppState;
 use crate::world::{Customer, PayStatus, Payment, World, new_id, random_uuid};
 
@@ -258,7 +259,8 @@ pub(crate) async fn create_guided(State(app): State<AppState>, JsonBody(f): Json
 }
 
 /// `GET /payment/{payment_id}`: `fiat_amount` in cents, `user_id` a string, `txid` once
-/// `coins_sent`, as documented.
+/// `coins_sent`, as documented. The view follows from the payment alone, so the answer
+/// is written once and kept until the state changes (`Shared::answer`).
 pub(crate) async fn get_payment(State(app): State<AppState>, PathParam(id): PathParam) -> Answer {
     let id = id.ok_or_else(|| {
         fail!(
@@ -266,13 +268,14 @@ pub(crate) async fn get_payment(State(app): State<AppState>, PathParam(id): Path
             "the payment_id in the path does not percent-decode to UTF-8"
         )
     })?;
-    app.shared.world(|world, _| {
+    let body = app.shared.answer(spec::GET_PAYMENT.id, &id, |world| {
         world
             .payments
             .get(&id)
-            .map(|p| ok(p.view()))
+            .map(|p| ok_text(p.view()))
             .ok_or_else(|| payment_not_found(&id))
-    })
+    })?;
+    Ok(json_bytes_response(body))
 }
 
 pub(crate) fn payment_not_found(id: &str) -> Fail {
