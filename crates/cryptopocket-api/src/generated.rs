@@ -10842,7 +10842,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -10881,7 +10881,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -10956,7 +10956,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11086,20 +11086,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -11179,27 +11171,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -11277,7 +11257,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11352,7 +11332,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11427,7 +11407,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11518,13 +11498,9 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -11600,7 +11576,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11697,27 +11673,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -11775,7 +11739,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11865,7 +11829,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11921,7 +11885,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11998,7 +11962,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12073,7 +12037,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12131,7 +12095,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12206,7 +12170,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12314,7 +12278,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12389,7 +12353,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12467,13 +12431,9 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(crate::decode_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -12547,7 +12507,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12624,7 +12584,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12701,7 +12661,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12792,7 +12752,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -12869,7 +12829,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::decode_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

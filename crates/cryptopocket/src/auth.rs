@@ -6,6 +6,7 @@
 //! does not throw away a newer one that another task already fetched.
 
 use std::{
+    cell::Cell,
     fmt,
     sync::{
         Arc, RwLock,
@@ -170,17 +171,82 @@ pub(crate) fn expiry(expires_in: Option<i64>) -> Option<Instant> {
     Instant::now().checked_add(lifetime - margin)
 }
 
-tokio::task_local! {
-    /// The token of the attempt being sent, set around its request future.
-    static ATTEMPT_TOKEN: Option<HeaderValue>;
+std::thread_local! {
+    /// The token of the attempt being polled on this thread: `None` outside the call loop's
+    /// attempts (a raw call), `Some(None)` in an attempt that sends none or whose request
+    /// has taken it. A `Cell` swapped in around the polls of an attempt's request until its
+    /// hook has taken the token (see [`with_token`]): cheaper than a task-local around every
+    /// poll, and the hook takes the value instead of cloning it.
+    static ATTEMPT_TOKEN: Cell<Option<Option<HeaderValue>>> = const { Cell::new(None) };
 }
 
-/// Runs `request` with `token` as the one its hook puts in the `auth` header.
-pub(crate) fn with_token<F: Future>(
-    token: Option<&Token>,
+/// Sends `request` with `token` as the one its hook puts in the `auth` header.
+///
+/// The token is on the thread only while `request` is being polled, so another task's
+/// attempt polled on the same thread in between never sees it; and only until the hook
+/// has taken it (in the first poll: the generated code builds the request and runs the
+/// hook before it awaits anything), after which the request is polled bare.
+pub(crate) fn with_token<F: Future + Unpin>(token: Option<&Token>, request: F) -> WithToken<F> {
+    WithToken {
+        token: token.map(|t| Some(t.value.clone())),
+        request,
+    }
+}
+
+/// The future of [`with_token`].
+pub(crate) struct WithToken<F> {
+    /// `Some(Some(token))` until the request's hook takes the token.
+    token: Option<Option<HeaderValue>>,
     request: F,
-) -> impl Future<Output = F::Output> {
-    ATTEMPT_TOKEN.scope(token.map(|t| t.value.clone()), request)
+}
+
+impl<F: Future + Unpin> Future for WithToken<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = &mut *self;
+        if !matches!(this.token, Some(Some(_))) {
+            return std::pin::Pin::new(&mut this.request).poll(cx);
+        }
+        // The poll's result is the tail, written where the caller wants it; the scope ends
+        // after it.
+        let _scope = Scope::enter(&mut this.token);
+        std::pin::Pin::new(&mut this.request).poll(cx)
+    }
+}
+
+/// An attempt's token put on the thread for one poll; dropping it (after the poll, or
+/// while a panic unwinds) puts back whatever was there and keeps what is left of the token.
+struct Scope<'a> {
+    slot: &'a mut Option<Option<HeaderValue>>,
+    outer: Option<Option<HeaderValue>>,
+}
+
+impl<'a> Scope<'a> {
+    #[inline]
+    fn enter(slot: &'a mut Option<Option<HeaderValue>>) -> Self {
+        let mine = slot.take();
+        // Only while the thread is being torn down is the cell gone: the request then
+        // gets the current token, as a raw call does.
+        let outer = ATTEMPT_TOKEN
+            .try_with(|cell| cell.replace(mine))
+            .unwrap_or(None);
+        Self { slot, outer }
+    }
+}
+
+impl Drop for Scope<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let outer = self.outer.take();
+        if let Ok(mine) = ATTEMPT_TOKEN.try_with(|cell| cell.replace(outer)) {
+            *self.slot = mine;
+        }
+    }
 }
 
 /// Puts the token in the `auth` header of every request but `authenticate`: the one the
@@ -193,7 +259,18 @@ impl RequestHook for TokenHook {
         if operation_id == AUTHENTICATE {
             return;
         }
-        let token = ATTEMPT_TOKEN.try_with(Clone::clone).unwrap_or_else(|_| {
+        // An attempt sends one request: its token is taken, not cloned.
+        let attempt = ATTEMPT_TOKEN
+            .try_with(|cell| {
+                let attempt = cell.take();
+                if attempt.is_some() {
+                    cell.set(Some(None));
+                }
+                attempt
+            })
+            .ok()
+            .flatten();
+        let token = attempt.unwrap_or_else(|| {
             let guard = self.0.current.read().unwrap_or_else(|e| e.into_inner());
             guard.as_ref().map(|t| t.value.clone())
         });
@@ -256,7 +333,7 @@ mod tests {
             generation: 1,
             expires_at: None,
         };
-        let in_attempt = with_token(Some(&fetched), async { sent("getQuote") }).await;
+        let in_attempt = with_token(Some(&fetched), Box::pin(async { sent("getQuote") })).await;
         assert_eq!(in_attempt, Some(HeaderValue::from_static("fetched")));
         // Outside the call loop (a raw call), the current token is sent.
         assert_eq!(sent("getQuote"), Some(HeaderValue::from_static("newest")));

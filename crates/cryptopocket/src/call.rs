@@ -120,7 +120,7 @@ impl Client {
     ) -> Result<(), Error> {
         let operation = E::OPERATION.id;
         self.options.check()?;
-        let deadline = deadline_after(
+        let (deadline, budget) = deadline_after(
             started,
             self.options.deadline.unwrap_or(self.inner.deadline),
         );
@@ -132,11 +132,15 @@ impl Client {
         let mut failures = 0u32;
         let mut replayed_after_auth = false;
         // The first attempt starts the moment the call did (a few microseconds of the
-        // above ago): one reading of the clock fewer on the usual path.
-        let mut first = Some(started);
+        // above ago), with the whole budget left: one reading of the clock and one
+        // subtraction fewer on the usual path.
+        let mut first = Some(budget);
         loop {
             *attempts += 1;
-            let mut now = first.take().unwrap_or_else(Instant::now);
+            let (mut now, mut left) = match first.take() {
+                Some(budget) => (started, Some(budget)),
+                None => (Instant::now(), None),
+            };
             // Authenticating is part of the call, and so is its time.
             let token = if operation == AUTHENTICATE {
                 None
@@ -150,9 +154,10 @@ impl Client {
                     Ok(token) => Some(token?),
                 };
                 now = Instant::now();
+                left = None;
                 token
             };
-            let remaining = deadline.saturating_duration_since(now);
+            let remaining = left.unwrap_or_else(|| deadline.saturating_duration_since(now));
             if remaining.is_zero() {
                 return Err(timeout());
             }
@@ -160,8 +165,11 @@ impl Client {
             // cached one meanwhile, so a refusal is charged to the right generation. The
             // whole attempt runs under the budget: sending, the status, and every body read
             // (success, declared error or unexpected status).
-            let attempt = async {
-                let outcome = match send(&self.inner.api).await {
+            // Pinned where it is built: awaited, it is not moved (a `memcpy` of its whole
+            // state) into the loop's future first.
+            let attempt = std::pin::pin!(async {
+                let request = crate::auth::with_token(token.as_deref(), send(&self.inner.api));
+                let outcome = match request.await {
                     // The usual case, inline: the envelope's fields are moved once, into
                     // the parts the caller gets.
                     Ok(value) => success::<E>(value.into_inner()),
@@ -174,8 +182,7 @@ impl Client {
                     },
                 };
                 outcome.map(|done| *parts = Some(done))
-            };
-            let attempt = crate::auth::with_token(token.as_deref(), attempt);
+            });
             let attempt_timeout = self.inner.attempt_timeout;
             let outcome = if remaining >= attempt_timeout.saturating_add(TIMER_SLACK) {
                 // The HTTP client's own timeout (the attempt timeout, armed when the request
@@ -246,14 +253,14 @@ impl Client {
     }
 }
 
-/// The instant `budget` after `start`. Budgets are bounded by the builder
-/// ([`crate::MAX_TIMEOUT`]); should an instant still not be representable, the call gets
-/// no time rather than a panic.
-fn deadline_after(start: Instant, budget: Duration) -> Instant {
-    start
-        .checked_add(budget)
-        .or_else(|| start.checked_add(crate::MAX_TIMEOUT))
-        .unwrap_or(start)
+/// The instant `budget` after `start`, and the time from `start` to it. Budgets are
+/// bounded by the builder ([`crate::MAX_TIMEOUT`]); should an instant still not be
+/// representable, the call gets no time rather than a panic.
+fn deadline_after(start: Instant, budget: Duration) -> (Instant, Duration) {
+    [budget, crate::MAX_TIMEOUT]
+        .into_iter()
+        .find_map(|budget| Some((start.checked_add(budget)?, budget)))
+        .unwrap_or((start, Duration::ZERO))
 }
 
 /// What a failed attempt came to: its outcome, or a response of an unexpected status whose

@@ -7,7 +7,8 @@
 //!   (reqwest + serde_json into the generated type).
 //! - OPERATION: `get-payment`, `get-rampoff`, `list-payments` (one page of whatever the
 //!   server holds: 1,000 rows from `fixed-server`), or `build-client` (N clients built,
-//!   nothing sent).
+//!   nothing sent), or `future-sizes` (prints the sizes, in bytes, of two send futures
+//!   and of the body decoding inside them; sends nothing, N and CLIENT are ignored).
 //!
 //! One call of the operation is made before the N counted ones, so the token, the
 //! connection and every lazy initialisation are paid outside the difference.
@@ -29,6 +30,10 @@ fn main() {
         .expect("a runtime");
     if operation == "build-client" {
         run_builds(client, n, base_url);
+        return;
+    }
+    if operation == "future-sizes" {
+        print_future_sizes(base_url);
         return;
     }
     runtime.block_on(async {
@@ -91,6 +96,35 @@ fn main() {
             other => panic!("unknown client {other}"),
         }
     });
+}
+
+/// Prints the sizes of the generated send futures the wrapper boxes on each attempt: past
+/// glibc's per-thread cache (1,032 bytes) a box costs the allocator's slow path.
+fn print_future_sizes(base_url: &str) {
+    let client = generated(base_url);
+    let get = client.get_payment().payment_id(PAYMENT_ID).send();
+    println!(
+        "getPayment send future: {} bytes",
+        std::mem::size_of_val(&get)
+    );
+    let list = client.list_payments().page(1u64).send();
+    println!(
+        "listPayments send future: {} bytes",
+        std::mem::size_of_val(&list)
+    );
+    println!(
+        "decode_response future (in both): {} bytes",
+        returned_size(|response: reqwest::Response| {
+            cryptopocket_api::decode_response::<cryptopocket_api::types::GetPaymentResponse, ()>(
+                response,
+            )
+        })
+    );
+}
+
+/// The size of what `f` returns, without a value to call it with.
+fn returned_size<A, R>(_: impl Fn(A) -> R) -> usize {
+    std::mem::size_of::<R>()
 }
 
 /// Builds N clients (plus one first, as for calls).
