@@ -624,32 +624,8 @@ async fn ban(
     Ok(ok(json!({"user_id": user_id, "banned": true})))
 }
 
-/// `GET /sandbox/deliveries`: the webhook deliveries made so far, oldest first.
+/// `GET /sandbox/deliveries`: the webhook deliveries made so far, oldest first, each in
+/// [`Delivery`]'s JSON form (which [`RemoteControl`](crate::RemoteControl) reads back).
 async fn deliveries(State(app): State<AppState>) -> Response {
-    let deliveries: Vec<serde_json::Value> = Control::new(app.shared.clone())
-        .deliveries()
-        .into_iter()
-        .map(|d| {
-            let (outcome, status, reason) = match d.outcome {
-                crate::webhooks::DeliveryOutcome::Delivered { status } => {
-                    ("delivered", Some(status), None)
-                }
-                crate::webhooks::DeliveryOutcome::Failed { reason } => {
-                    ("failed", None, Some(reason))
-                }
-            };
-            json!({
-                "id": d.id,
-                "duplicate_of": d.duplicate_of,
-                "event_type": d.event_type,
-                "url": d.url,
-                "attempts": d.attempts,
-                "outcome": outcome,
-                "status": status,
-                "reason": reason,
-                "body": d.body,
-            })
-        })
-        .collect();
-    ok(json!(deliveries))
+    ok(json!(Control::new(app.shared.clone()).deliveries()))
 }

@@ -42,6 +42,7 @@ mod config;
 mod connections;
 mod control;
 mod input;
+mod remote;
 mod reply;
 mod server;
 mod webhooks;
@@ -50,6 +51,7 @@ mod world;
 pub use args::SandboxArgs;
 pub use config::{ClockMode, Limits, SandboxConfig, Schedule};
 pub use control::{Control, ControlError, Exchange, Stats};
+pub use remote::{DrillSettings, Redelivery, RemoteControl, RemoteError};
 pub use server::Sandbox;
 pub use webhooks::{Delivery, DeliveryOutcome, sign};
 

@@ -17,7 +17,13 @@ use crate::server::lock;
 use crate::world::Event;
 
 /// What happened to one event sent to one subscriber.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its JSON form is the one `GET /sandbox/deliveries` answers (and
+/// [`RemoteControl::deliveries`](crate::RemoteControl::deliveries) reads): the fields
+/// below, flat, with the outcome as `outcome` (`delivered` or `failed`), `status` and
+/// `reason`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "DeliveryWire")]
 #[non_exhaustive]
 pub struct Delivery {
     /// The sandbox's id for this delivery (`dlv_1`, `dlv_2`, … in the order they were
@@ -52,6 +58,82 @@ pub enum DeliveryOutcome {
         /// A status code or a transport error, in words.
         reason: String,
     },
+}
+
+/// [`Delivery`] as the control route writes it (borrowed, so a listing copies no body).
+#[derive(serde::Serialize)]
+struct DeliveryWireRef<'a> {
+    id: &'a str,
+    duplicate_of: Option<&'a str>,
+    event_type: &'a str,
+    url: &'a str,
+    attempts: u32,
+    outcome: &'static str,
+    status: Option<u16>,
+    reason: Option<&'a str>,
+    body: &'a str,
+}
+
+/// [`Delivery`] as it is read back; fields this version does not know are ignored.
+#[derive(serde::Deserialize)]
+struct DeliveryWire {
+    id: String,
+    duplicate_of: Option<String>,
+    event_type: String,
+    url: String,
+    attempts: u32,
+    outcome: String,
+    status: Option<u16>,
+    reason: Option<String>,
+    body: String,
+}
+
+impl serde::Serialize for Delivery {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (outcome, status, reason) = match &self.outcome {
+            DeliveryOutcome::Delivered { status } => ("delivered", Some(*status), None),
+            DeliveryOutcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+        };
+        DeliveryWireRef {
+            id: &self.id,
+            duplicate_of: self.duplicate_of.as_deref(),
+            event_type: &self.event_type,
+            url: &self.url,
+            attempts: self.attempts,
+            outcome,
+            status,
+            reason,
+            body: &self.body,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl TryFrom<DeliveryWire> for Delivery {
+    type Error = String;
+
+    fn try_from(wire: DeliveryWire) -> Result<Self, String> {
+        let outcome = match (wire.outcome.as_str(), wire.status, wire.reason) {
+            ("delivered", Some(status), _) => DeliveryOutcome::Delivered { status },
+            ("failed", _, Some(reason)) => DeliveryOutcome::Failed { reason },
+            (word, ..) => {
+                return Err(format!(
+                    "a delivery's outcome is `delivered` with a status or `failed` with a \
+                     reason, not {:?}",
+                    word.chars().take(40).collect::<String>()
+                ));
+            }
+        };
+        Ok(Delivery {
+            id: wire.id,
+            duplicate_of: wire.duplicate_of,
+            event_type: wire.event_type,
+            url: wire.url,
+            body: wire.body,
+            attempts: wire.attempts,
+            outcome,
+        })
+    }
 }
 
 /// HMAC-SHA256 over the raw body followed by the timestamp, keyed with the API secret,

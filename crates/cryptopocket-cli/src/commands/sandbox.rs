@@ -10,12 +10,11 @@
 use std::time::Duration;
 
 use clap::Subcommand;
-use cryptopocket_sandbox::{Sandbox, SandboxArgs};
-use progenitor_client::encode_path;
+use cryptopocket_sandbox::{RemoteControl, RemoteError, Sandbox, SandboxArgs};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Context, MAX_ANSWER_BYTES, payments::format_seconds, read_answer};
+use super::Context;
 use crate::{args::any_duration, exit::Failure, output::View};
 
 /// Run the local sandbox server, or drive a running one.
@@ -142,7 +141,7 @@ fn http_url(text: &str) -> Result<String, String> {
     }
 }
 
-/// What a control action answered: its `data`, shown as a record.
+/// What a control action answered, shown as a record.
 #[derive(Debug, Serialize)]
 #[serde(transparent)]
 struct ControlAnswer(Value);
@@ -160,7 +159,7 @@ impl View for ControlAnswer {
     ];
 }
 
-/// One webhook delivery the sandbox made.
+/// One webhook delivery the sandbox made, or one redelivery it queued.
 #[derive(Debug, Serialize)]
 #[serde(transparent)]
 struct DeliveryRecord(Value);
@@ -180,84 +179,78 @@ impl View for DeliveryRecord {
 
 /// Runs a `sandbox` subcommand.
 pub async fn run(context: &Context, command: SandboxCommand) -> Result<(), Failure> {
-    let (method, path, query): (&str, String, Vec<(&str, String)>) = match command {
+    // Values are checked before the base URL is looked at, as any flag's value is.
+    match &command {
+        SandboxCommand::Serve { .. } => {}
+        SandboxCommand::Advance { by } => {
+            RemoteControl::whole_seconds(*by).map_err(|e| {
+                let (secs, next) = (by.as_secs(), by.as_secs() + 1);
+                Failure::from(e).hint(format!("advance by {secs}s or {next}s"))
+            })?;
+        }
+        SandboxCommand::FailNext { operation_id, .. }
+            if cryptopocket::api::Operation::find(operation_id).is_none() =>
+        {
+            return Err(super::api::unknown_operation(operation_id));
+        }
+        _ => {}
+    }
+    let data = match command {
         SandboxCommand::Serve { args } => return serve(context, args).await,
         SandboxCommand::Advance { by } => {
-            if by.subsec_nanos() != 0 {
-                return Err(Failure::usage(format!(
-                    "the sandbox's clock moves in whole seconds, not {}s",
-                    format_seconds(by)
-                ))
-                .with_code("invalid_value")
-                .hint(format!(
-                    "advance by {}s or {}s",
-                    by.as_secs(),
-                    by.as_secs() + 1
-                )));
-            }
-            (
-                "POST",
-                "/sandbox/advance".into(),
-                vec![("seconds", by.as_secs().to_string())],
-            )
+            let now = remote(context)?.advance(by).await?;
+            json!({"now": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()})
         }
-        SandboxCommand::Pay { payment_id, method } => (
-            "POST",
-            format!("/sandbox/payments/{}/pay", encode_path(&payment_id)),
-            vec![("method", method)],
-        ),
-        SandboxCommand::SendTransfer { payment_id } => (
-            "POST",
-            format!("/sandbox/payments/{}/transfer", encode_path(&payment_id)),
-            vec![],
-        ),
+        SandboxCommand::Pay { payment_id, method } => {
+            remote(context)?.pay(&payment_id, &method).await?;
+            json!({"payment_id": payment_id})
+        }
+        SandboxCommand::SendTransfer { payment_id } => {
+            let tx = remote(context)?.send_transfer(&payment_id).await?;
+            json!({"payment_id": payment_id, "transaction_id": tx})
+        }
         SandboxCommand::FailNext { operation_id, code } => {
-            if cryptopocket::api::Operation::find(&operation_id).is_none() {
-                return Err(super::api::unknown_operation(&operation_id));
-            }
-            (
-                "POST",
-                "/sandbox/fail-next".into(),
-                vec![("operation", operation_id), ("code", code)],
-            )
+            remote(context)?.fail_next(&operation_id, &code).await?;
+            json!({"operation": operation_id, "code": code})
         }
         SandboxCommand::Ban { user_id } => {
-            ("POST", format!("/sandbox/customers/{user_id}/ban"), vec![])
+            remote(context)?.ban(user_id).await?;
+            json!({"user_id": user_id, "banned": true})
         }
-        SandboxCommand::Deliveries => ("GET", "/sandbox/deliveries".into(), vec![]),
+        SandboxCommand::Deliveries => json!(remote(context)?.deliveries().await?),
         SandboxCommand::Redeliver {
             delivery_id,
             last,
             all,
         } => {
-            let which = match (delivery_id, last, all) {
-                (_, true, _) => "last".to_owned(),
-                (_, _, true) => "all".to_owned(),
-                (Some(id), _, _) => id,
-                (None, false, false) => {
+            let remote = remote(context)?;
+            let queued = match (delivery_id, last, all) {
+                (_, true, _) => vec![remote.redeliver_last().await?],
+                (_, _, true) => remote.redeliver_all().await?,
+                (Some(id), ..) => vec![remote.redeliver(&id).await?],
+                (None, ..) => {
                     return Err(Failure::usage(
                         "which delivery? Give its id, --last or --all",
                     ));
                 }
             };
-            (
-                "POST",
-                format!("/sandbox/deliveries/{}/redeliver", encode_path(&which)),
-                vec![],
-            )
+            // Each as the route answers it: queued, not yet delivered.
+            let queued = queued.into_iter().map(|r| {
+                json!({"id": r.id, "duplicate_of": r.duplicate_of, "event_type": r.event_type,
+                    "url": r.url, "outcome": "queued"})
+            });
+            Value::Array(queued.collect())
         }
-        SandboxCommand::DeliverTwice { state } => (
-            "POST",
-            "/sandbox/deliver-twice".into(),
-            vec![("enabled", (state == "on").to_string())],
-        ),
-        SandboxCommand::WebhookUrl { action, url } => (
-            if action == "add" { "POST" } else { "DELETE" },
-            "/sandbox/webhook-urls".into(),
-            vec![("url", url)],
-        ),
+        SandboxCommand::DeliverTwice { state } => {
+            json!(remote(context)?.set_deliver_twice(state == "on").await?)
+        }
+        SandboxCommand::WebhookUrl { action, url } if action == "add" => {
+            json!(remote(context)?.add_webhook_url(&url).await?)
+        }
+        SandboxCommand::WebhookUrl { url, .. } => {
+            json!(remote(context)?.remove_webhook_url(&url).await?)
+        }
     };
-    let data = control(context, method, &path, &query).await?;
     match data {
         Value::Array(items) => context
             .printer
@@ -285,100 +278,62 @@ async fn serve(context: &Context, args: SandboxArgs) -> Result<(), Failure> {
     stopped.map_err(|e| Failure::unreachable(format!("cannot wait for ctrl-c: {e}")))
 }
 
-/// The sandbox's origin: the base URL without its `/api`.
-fn origin(context: &Context) -> Result<String, Failure> {
-    let base_url = context
+/// The sandbox at the base URL, with `--timeout` (30 s by default) on each request.
+fn remote(context: &Context) -> Result<RemoteControl, Failure> {
+    let Some(base_url) = context
         .global
         .base_url
         .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| {
-            Failure::usage("which sandbox? No base URL is set")
-                .with_code("missing_base_url")
-                .hint(
-                    "export the CRYPTOPOCKET_BASE_URL that `cryptopocket sandbox serve` prints, \
-                     or pass --base-url http://127.0.0.1:PORT/api",
-                )
-        })?;
-    let trimmed = base_url.trim_end_matches('/');
-    Ok(trimmed.strip_suffix("/api").unwrap_or(trimmed).to_owned())
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return Err(Failure::usage("which sandbox? No base URL is set")
+            .with_code("missing_base_url")
+            .hint(
+                "export the CRYPTOPOCKET_BASE_URL that `cryptopocket sandbox serve` prints, \
+                 or pass --base-url http://127.0.0.1:PORT/api",
+            ));
+    };
+    cryptopocket::api::prepare_tls();
+    let remote = RemoteControl::new(base_url)?;
+    Ok(remote.with_timeout(
+        context
+            .global
+            .timeout
+            .unwrap_or(RemoteControl::DEFAULT_TIMEOUT),
+    ))
 }
 
-/// Sends one control request and returns the envelope's `data`.
-async fn control(
-    context: &Context,
-    method: &str,
-    path: &str,
-    query: &[(&str, String)],
-) -> Result<Value, Failure> {
-    let origin = origin(context)?;
-    let url = format!("{origin}{path}");
-    cryptopocket::api::prepare_tls();
-    let timeout = context.global.timeout.unwrap_or(Duration::from_secs(30));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot build an HTTP client: {e}")))?;
-    let method = reqwest::Method::from_bytes(method.as_bytes())
-        .map_err(|e| Failure::usage(format!("bad method: {e}")))?;
-    let unreachable = |e: reqwest::Error| {
-        Failure::unreachable(format!("cannot reach the sandbox at {origin}: {e}"))
-            .with_code("connect_failed")
-            .hint(
+/// The command line's failure for each way a control request goes wrong.
+impl From<RemoteError> for Failure {
+    fn from(error: RemoteError) -> Self {
+        let text = error.to_string();
+        match error {
+            RemoteError::InvalidInput(message) => {
+                Failure::usage(message).with_code("invalid_value")
+            }
+            RemoteError::Refused {
+                code,
+                message,
+                status,
+            } => {
+                let mut failure = Failure::refused(format!("{code}: {message}"));
+                failure.error_code = std::borrow::Cow::Owned(code);
+                failure.detail(format!("(refused by the sandbox, HTTP {status})"))
+            }
+            RemoteError::TooLarge { .. } => Failure::unreachable(text).with_code("body_too_large"),
+            RemoteError::NotASandbox { .. } | RemoteError::UnexpectedAnswer { .. } => {
+                Failure::unreachable(text).with_code("not_a_sandbox").hint(
+                    "the control commands drive a local `cryptopocket sandbox serve`: point \
+                     --base-url / CRYPTOPOCKET_BASE_URL at it",
+                )
+            }
+            // Unreachable, TimedOut, and whatever a later version adds.
+            _ => Failure::unreachable(text).with_code("connect_failed").hint(
                 "is `cryptopocket sandbox serve` running there? Check --base-url / \
                  CRYPTOPOCKET_BASE_URL",
-            )
-    };
-    let sent = http.request(method, &url).query(query).send().await;
-    let (status, body) = read_answer(sent.map_err(unreachable)?)
-        .await
-        .map_err(unreachable)?;
-    if body.len() > MAX_ANSWER_BYTES {
-        return Err(Failure::unreachable(format!(
-            "the answer from {origin} is longer than {MAX_ANSWER_BYTES} bytes"
-        ))
-        .with_code("body_too_large"));
-    }
-    let envelope: Value =
-        serde_json::from_slice(&body).map_err(|_| not_a_sandbox(&origin, status))?;
-    let word = envelope
-        .get("status")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if status.is_success() && matches!(word, "ok" | "success" | "sucess") {
-        return Ok(envelope.get("data").cloned().unwrap_or(Value::Null));
-    }
-    let code = envelope.get("error").and_then(Value::as_str);
-    match code {
-        // An unknown path: a server without the control endpoints.
-        None | Some("not_found" | "wrong_http_method") => Err(not_a_sandbox(&origin, status)),
-        Some(code) => {
-            let message = envelope
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("the sandbox refused");
-            let mut failure = Failure::refused(format!("{code}: {message}"));
-            failure.error_code = std::borrow::Cow::Owned(code.to_owned());
-            Err(failure.detail(format!(
-                "(refused by the sandbox, HTTP {})",
-                status.as_u16()
-            )))
+            ),
         }
     }
-}
-
-fn not_a_sandbox(origin: &str, status: reqwest::StatusCode) -> Failure {
-    Failure::unreachable(format!(
-        "{origin} did not answer as a CryptoPocket sandbox (HTTP {})",
-        status.as_u16()
-    ))
-    .with_code("not_a_sandbox")
-    .hint(
-        "the control commands drive a local `cryptopocket sandbox serve`: point --base-url / \
-         CRYPTOPOCKET_BASE_URL at it",
-    )
 }
 
 #[cfg(test)]

@@ -174,3 +174,100 @@ async fn control_needs_a_sandbox_at_the_base_url() {
         .await;
     failed(&output, 3);
 }
+
+/// Each way a control request goes wrong keeps its exit code, error code and hint: the
+/// sandbox's refusal (exit 1, its code, the HTTP status), a server that is not a sandbox and
+/// an answer past the cap (exit 3), a closed port (exit 3), a bad value (exit 2, nothing
+/// sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_failures_keep_their_codes_and_hints() {
+    let api = Api::start().await;
+    let refused = json_error(&api.run(&["--json", "sandbox", "pay", "no-such"]).await);
+    assert_eq!(
+        (refused["code"].as_str(), refused["exit"].as_u64()),
+        (Some("sandbox_control"), Some(1)),
+        "{refused}"
+    );
+    let stderr = api.fails(1, &["sandbox", "ban", "424242"]).await;
+    assert!(
+        stderr.starts_with("error: sandbox_control: no customer with id 424242")
+            && stderr.contains("(refused by the sandbox, HTTP 404)"),
+        "{stderr}"
+    );
+
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let html = crate::support::serve(
+        axum::Router::new()
+            .route(
+                "/sandbox/advance",
+                axum::routing::post(|| async { "<html>not a sandbox</html>" }),
+            )
+            .route(
+                "/sandbox/deliveries",
+                axum::routing::get(move || async move { huge }),
+            ),
+    )
+    .await;
+    let url = format!("http://{html}/api");
+    let not = json_error(
+        &api.run_bare(
+            &[],
+            &["--json", "--base-url", &url, "sandbox", "advance", "1m"],
+        )
+        .await,
+    );
+    assert_eq!(not["code"], "not_a_sandbox", "{not}");
+    assert_eq!(not["exit"], 3, "{not}");
+    assert!(
+        not["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("--base-url")),
+        "{not}"
+    );
+    let large = json_error(
+        &api.run_bare(
+            &[],
+            &["--json", "--base-url", &url, "sandbox", "deliveries"],
+        )
+        .await,
+    );
+    assert_eq!(
+        (large["code"].as_str(), large["exit"].as_u64()),
+        (Some("body_too_large"), Some(3)),
+        "{large}"
+    );
+
+    let closed = format!("http://127.0.0.1:{}/api", crate::support::closed_port());
+    let unreachable = json_error(
+        &api.run_bare(
+            &[],
+            &["--json", "--base-url", &closed, "sandbox", "deliveries"],
+        )
+        .await,
+    );
+    assert_eq!(unreachable["code"], "connect_failed", "{unreachable}");
+    assert!(
+        unreachable["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("cannot reach the sandbox at http://127.0.0.1:")),
+        "{unreachable}"
+    );
+
+    // A sub-second advance is refused before the base URL is looked at.
+    let half = json_error(
+        &api.run_bare(&[], &["--json", "sandbox", "advance", "1.5s"])
+            .await,
+    );
+    assert_eq!(
+        (half["code"].as_str(), half["exit"].as_u64()),
+        (Some("invalid_value"), Some(2)),
+        "{half}"
+    );
+    assert_eq!(half["hint"], "advance by 1s or 2s", "{half}");
+    assert!(
+        half["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("whole seconds, not 1.5s")),
+        "{half}"
+    );
+}
