@@ -29,7 +29,8 @@
 //! - Every string value under a key of [`PERSONAL_KEYS`] (names, e-mails, phones, addresses,
 //!   birth dates, document numbers and images, IBAN/BIC/account holders, wallet addresses),
 //!   at any depth, in bodies, in the query and in the query of a URL inside a body (a
-//!   gateway link's `?token=`); and a path segment shaped like an IBAN.
+//!   gateway link's `?token=`); and a path segment that is an IBAN
+//!   (by its checksum, or by its shape in upper case).
 //!
 //! A string whose value is redacted becomes [`REDACTED`] (inside a URL's query, its
 //! percent-encoded form), so a line keeps the JSON type of each value (the checker still
@@ -412,11 +413,20 @@ fn redact_url_query(text: &str) -> Option<String> {
 
 /// Two letters, two digits, then 11 to 30 letters or digits (spaces ignored).
 fn looks_like_iban(text: &str) -> bool {
+    // An IBAN passes the crate's one IBAN check (mod-97); a mistyped one is still
+    // personal data, so the IBAN's shape in upper case counts too. Payment ids are
+    // mixed-case letters and digits, and about one in 55 has the shape (two letters,
+    // two digits): without the case rule those were redacted, which hid the id.
+    if crate::model::Iban::new(text).is_ok() {
+        return true;
+    }
     let compact: Vec<char> = text.chars().filter(|c| *c != ' ').collect();
     (15..=34).contains(&compact.len())
-        && compact[..2].iter().all(char::is_ascii_alphabetic)
+        && compact[..2].iter().all(char::is_ascii_uppercase)
         && compact[2..4].iter().all(char::is_ascii_digit)
-        && compact[4..].iter().all(char::is_ascii_alphanumeric)
+        && compact[4..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn percent_decode(segment: &str) -> String {
@@ -491,6 +501,18 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(c.path_of(&url), "/api/payment/aBcDeFgHiJkLmNoPqRsTuVwXy");
+        // A payment id with an IBAN's start (two letters, two digits) is no IBAN.
+        let url: reqwest::Url = "http://127.0.0.1/api/payment/cf63Bv5L8ZATCJLehcEB2xGZP"
+            .parse()
+            .unwrap();
+        assert_eq!(c.path_of(&url), "/api/payment/cf63Bv5L8ZATCJLehcEB2xGZP");
+        // A valid IBAN written in lower case, and a mistyped one in upper case, are hidden.
+        for iban in ["es7620770024003102575766", "ES7620770024003102575767"] {
+            let url: reqwest::Url = format!("http://127.0.0.1/api/banking/accounts/{iban}")
+                .parse()
+                .unwrap();
+            assert_eq!(c.path_of(&url), "/api/banking/accounts/<redacted>");
+        }
     }
 
     #[test]
