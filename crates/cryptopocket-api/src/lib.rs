@@ -429,36 +429,3 @@ fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
     });
     reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The generated code's path encoding is progenitor's, byte for byte.
-        #[test]
-        fn path_segments_are_encoded_as_progenitor_does(text in any::<String>()) {
-            prop_assert_eq!(
-                PathSegment(&text).to_string(),
-                progenitor_client::encode_path(&text)
-            );
-        }
-    }
-
-    #[test]
-    fn path_segments_escape_what_a_segment_cannot_hold() {
-        let cases = [
-            ("aBcDeFgHiJkLmNoPqRsTuVwXy", "aBcDeFgHiJkLmNoPqRsTuVwXy"),
-            ("a/b?c#d%e f", "a%2Fb%3Fc%23d%25e%20f"),
-            ("é€", "%C3%A9%E2%82%AC"),
-            ("x\u{7f}\n", "x%7F%0A"),
-            ("", ""),
-        ];
-        for (raw, encoded) in cases {
-            assert_eq!(PathSegment(raw).to_string(), encoded);
-            assert_eq!(progenitor_client::encode_path(raw), encoded);
-        }
-        assert_eq!(PathSegment(&12345u64).to_string(), "12345");
-    }
-}
