@@ -199,50 +199,35 @@ impl<T: ToApi<U>, U> ToApi<Option<U>> for Option<T> {
     }
 }
 
-/// An amount in a body: exact, every digit kept.
-impl ToApi<Amount> for Decimal {
-    fn to_api(&self, _: &'static str) -> Result<Amount, Error> {
-        Ok(Amount::from(*self))
-    }
+/// `infallible! { Source => Target: |value| expression, … }`: the conversions that cannot
+/// refuse, because the source type was checked when it was built (ids, IBANs) or holds any
+/// value the API takes (amounts, open words).
+macro_rules! infallible {
+    ($($(#[doc = $doc:literal])* $source:ty => $target:ty: |$value:ident| $convert:expr,)*) => {
+        $(
+            $(#[doc = $doc])*
+            impl ToApi<$target> for $source {
+                fn to_api(&self, _: &'static str) -> Result<$target, Error> {
+                    let $value = self;
+                    Ok($convert)
+                }
+            }
+        )*
+    };
 }
 
-/// An amount in a query string: the decimal's text, every digit of it.
-impl ToApi<String> for Decimal {
-    fn to_api(&self, _: &'static str) -> Result<String, Error> {
-        Ok(self.to_string())
-    }
-}
-
-impl ToApi<Int> for UserId {
-    fn to_api(&self, _: &'static str) -> Result<Int, Error> {
-        Ok(self.get().into())
-    }
-}
-
-/// A payment method, as the API spells it (an open word, so any value is sent).
-impl ToApi<String> for PaymentType {
-    fn to_api(&self, _: &'static str) -> Result<String, Error> {
-        Ok(self.to_string())
-    }
-}
-
-impl ToApi<Id> for PaymentId {
-    fn to_api(&self, _: &'static str) -> Result<Id, Error> {
-        Ok(self.as_str().into())
-    }
-}
-
-impl ToApi<Id> for TransactionId {
-    fn to_api(&self, _: &'static str) -> Result<Id, Error> {
-        Ok(self.as_str().into())
-    }
-}
-
-/// An IBAN, normalised and checksummed when it was built.
-impl ToApi<String> for Iban {
-    fn to_api(&self, _: &'static str) -> Result<String, Error> {
-        Ok(self.as_str().to_owned())
-    }
+infallible! {
+    /// An amount in a body: exact, every digit kept.
+    Decimal => Amount: |amount| Amount::from(*amount),
+    /// An amount in a query string: the decimal's text, every digit of it.
+    Decimal => String: |amount| amount.to_string(),
+    UserId => Int: |id| id.get().into(),
+    /// A payment method, as the API spells it (an open word, so any value is sent).
+    PaymentType => String: |method| method.to_string(),
+    PaymentId => Id: |id| id.as_str().into(),
+    TransactionId => Id: |id| id.as_str().into(),
+    /// An IBAN, normalised and checksummed when it was built.
+    Iban => String: |iban| iban.as_str().to_owned(),
 }
 
 /// A text field held to a rule of [`check`] that its type does not imply, which

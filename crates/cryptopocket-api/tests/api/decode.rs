@@ -42,18 +42,26 @@ async fn chunked(body: &'static str, pieces: usize) -> String {
     format!("http://{addr}/api")
 }
 
+/// getPayment of a fixed id, sent once to `base` with `hooks`.
+async fn get_payment(
+    base: &str,
+    hooks: Hooks,
+) -> Result<cryptopocket_api::ResponseValue<cryptopocket_api::types::GetPaymentResponse>, Error<()>>
+{
+    Client::new(base, hooks)
+        .get_payment()
+        .payment_id("aBcDeFgHiJkLmNoPqRsTuVwXy")
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn a_body_in_one_or_many_chunks_decodes_the_same_and_keeps_its_headers() {
     let expected: cryptopocket_api::types::GetPaymentResponse =
         serde_json::from_str(PAYMENT).unwrap();
     for pieces in [1, 2, 7] {
         let base = chunked(PAYMENT, pieces).await;
-        let value = Client::new(&base, Hooks::default())
-            .get_payment()
-            .payment_id("aBcDeFgHiJkLmNoPqRsTuVwXy")
-            .send()
-            .await
-            .unwrap();
+        let value = get_payment(&base, Hooks::default()).await.unwrap();
         assert_eq!(value.status().as_u16(), 200, "{pieces} chunks");
         assert_eq!(
             value
@@ -70,10 +78,7 @@ async fn a_body_in_one_or_many_chunks_decodes_the_same_and_keeps_its_headers() {
 #[tokio::test]
 async fn a_chunked_body_over_the_cap_fails_with_the_cap() {
     let base = chunked(PAYMENT, 5).await;
-    let error = Client::new(&base, Hooks::default().max_body_bytes(100))
-        .get_payment()
-        .payment_id("aBcDeFgHiJkLmNoPqRsTuVwXy")
-        .send()
+    let error = get_payment(&base, Hooks::default().max_body_bytes(100))
         .await
         .unwrap_err();
     match error {
@@ -88,12 +93,7 @@ async fn a_chunked_body_over_the_cap_fails_with_the_cap() {
 async fn a_body_that_is_not_the_type_keeps_its_bytes_whatever_its_chunks() {
     let body = r#"{"status":"error","error":"require_kyc","data":"https://kyc.example/form"}"#;
     let base = chunked(body, 3).await;
-    let error = Client::new(&base, Hooks::default())
-        .get_payment()
-        .payment_id("aBcDeFgHiJkLmNoPqRsTuVwXy")
-        .send()
-        .await
-        .unwrap_err();
+    let error = get_payment(&base, Hooks::default()).await.unwrap_err();
     match error {
         Error::InvalidResponsePayload(bytes, _) => assert_eq!(&bytes[..], body.as_bytes()),
         other => panic!("expected the undecoded bytes, got {other:?}"),

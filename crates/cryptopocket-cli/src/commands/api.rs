@@ -20,7 +20,7 @@ use progenitor_client::{ClientHooks as _, ClientInfo as _, OperationInfo};
 use serde::{Serialize, Serializer, ser::Error as _};
 use serde_json::{Map, Value, value::RawValue};
 
-use super::{Context, MAX_ANSWER_BYTES, read_answer};
+use super::Context;
 use crate::{
     exit::Failure,
     output::{self, Fields},
@@ -49,6 +49,25 @@ pub struct ApiArgs {
     /// A path parameter of the operation's template, `name=value` (`payment_id=aBc…`).
     #[arg(short = 'p', long = "path", value_name = "NAME=VALUE", value_parser = pair)]
     pub path: Vec<(String, String)>,
+}
+
+/// The longest answer `api` reads.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The status and body of `response`; reading stops once the body is longer than
+/// [`MAX_ANSWER_BYTES`], so a longer answer is seen to be.
+async fn read_answer(
+    mut response: reqwest::Response,
+) -> Result<(reqwest::StatusCode, Vec<u8>), reqwest::Error> {
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ANSWER_BYTES {
+            break;
+        }
+    }
+    Ok((status, body))
 }
 
 /// `name=value`, split at the first `=`.

@@ -117,26 +117,6 @@ pub async fn create<T: Args, V: View>(
     printer.record(&created.map_err(|e| naming_flag::<T>(e).look_up_with(lookup))?)
 }
 
-/// The longest answer `api` and the sandbox control commands read (the sandbox's
-/// deliveries, with their bodies, are the longest it sends).
-pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
-
-/// The status and body of `response`; reading stops once the body is longer than
-/// [`MAX_ANSWER_BYTES`], so a longer answer is seen to be.
-pub async fn read_answer(
-    mut response: reqwest::Response,
-) -> Result<(reqwest::StatusCode, Vec<u8>), reqwest::Error> {
-    let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_ANSWER_BYTES {
-            break;
-        }
-    }
-    Ok((status, body))
-}
-
 /// `--limit` and `--per-page` for the commands that list.
 #[derive(Debug, Args)]
 pub struct ListArgs {
