@@ -4,9 +4,16 @@
 //! first refreshes, and the rest find the fresh token when they get the lock (single
 //! flight). Each token has a generation number so that a task that saw an old token refused
 //! does not throw away a newer one that another task already fetched.
+//!
+//! A call's usual path takes no lock and changes no reference count that every thread's
+//! calls change: it reads the generation published in an atomic, and clones the token from
+//! a copy of it that its own thread keeps (see [`Auth::cached_at`]), instead of taking the
+//! read lock and cloning the shared `Arc` and header value. On one thread either is a few
+//! instructions; with calls in flight on every core, each atomic write to memory all calls
+//! share moves a cache line between cores.
 
 use std::{
-    cell::Cell,
+    cell::{Cell, RefCell},
     fmt,
     sync::{
         Arc, RwLock,
@@ -31,16 +38,64 @@ pub(crate) struct Token {
 }
 
 impl Token {
+    /// The token as an attempt sends it (a clone of the shared value: off the usual path).
+    fn for_attempt(&self) -> AttemptToken {
+        AttemptToken {
+            value: self.value.clone(),
+            generation: self.generation,
+        }
+    }
+
     fn is_fresh_at(&self, now: Instant) -> bool {
-        self.expires_at.is_none_or(|at| now < at)
+        is_fresh_at(self.expires_at, now)
     }
 }
+
+fn is_fresh_at(expires_at: Option<Instant>, now: Instant) -> bool {
+    expires_at.is_none_or(|at| now < at)
+}
+
+/// The token one attempt sends: the header value and its generation (to invalidate exactly
+/// that token when the server refuses it).
+pub(crate) struct AttemptToken {
+    pub(crate) value: HeaderValue,
+    pub(crate) generation: u64,
+}
+
+/// A thread's own copy of one client's current token ([`Auth::cached_at`]).
+struct LocalToken {
+    /// [`Auth::id`] of the client it belongs to.
+    auth: u64,
+    generation: u64,
+    expires_at: Option<Instant>,
+    /// A copy of the token's bytes made on this thread, so that the reference count its
+    /// clones change is not the one every other thread's calls change.
+    value: HeaderValue,
+}
+
+std::thread_local! {
+    /// This thread's copy of the token it last sent (one client's; a thread alternating
+    /// between clients copies again on each switch, which is only slower). It stays after
+    /// the token is replaced or its client dropped, until this thread's next call replaces
+    /// it or the thread ends, as copies of the token in requests and connections' buffers
+    /// do; it is never printed ([`HeaderValue`]s marked sensitive print as `Sensitive`).
+    static LOCAL_TOKEN: RefCell<Option<LocalToken>> = const { RefCell::new(None) };
+}
+
+/// Gives every [`Auth`] a number no other in this process has, so that a thread's copy of a
+/// token is never taken for another client's, even one at the same address.
+static AUTH_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// Credentials and the current token.
 pub(crate) struct Auth {
     api_key: String,
     api_secret: SecretString,
     current: RwLock<Option<Arc<Token>>>,
+    /// The generation of `current` when it holds a token, else 0; written under `current`'s
+    /// write lock, read without it by [`cached_at`](Self::cached_at).
+    published: AtomicU64,
+    /// This value's number in the process ([`AUTH_IDS`]).
+    id: u64,
     refresh: tokio::sync::Mutex<()>,
     generations: AtomicU64,
 }
@@ -61,6 +116,8 @@ impl Auth {
             api_key,
             api_secret,
             current: RwLock::new(None),
+            published: AtomicU64::new(0),
+            id: AUTH_IDS.fetch_add(1, Ordering::Relaxed),
             refresh: tokio::sync::Mutex::new(()),
             generations: AtomicU64::new(0),
         }
@@ -72,15 +129,85 @@ impl Auth {
 
     /// The current token, when there is one and it is fresh.
     pub(crate) fn cached(&self) -> Option<Arc<Token>> {
-        self.cached_at(Instant::now())
+        self.current_at(Instant::now())
     }
 
     /// The current token, when there is one and it is still fresh at `now`.
-    pub(crate) fn cached_at(&self, now: Instant) -> Option<Arc<Token>> {
+    fn current_at(&self, now: Instant) -> Option<Arc<Token>> {
         // A poisoned lock only means another thread panicked mid-write of an Option<Arc>;
         // the value is still whole.
         let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
         guard.as_ref().filter(|t| t.is_fresh_at(now)).cloned()
+    }
+
+    /// Makes `token` (or none) the current one and publishes its generation.
+    fn install(&self, token: Option<Arc<Token>>) {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        self.published.store(
+            token.as_ref().map_or(0, |t| t.generation),
+            Ordering::Release,
+        );
+        *current = token;
+    }
+
+    /// The current token for one attempt, when there is one and it is still fresh at `now`.
+    ///
+    /// The usual path takes no lock and changes no reference count other threads change:
+    /// when this thread's copy is of the published generation, it is cloned. Otherwise the
+    /// current token is read under the lock and this thread's copy made anew.
+    #[inline]
+    pub(crate) fn cached_at(&self, now: Instant) -> Option<AttemptToken> {
+        let published = self.published.load(Ordering::Acquire);
+        if published == 0 {
+            return None;
+        }
+        let local = LOCAL_TOKEN.try_with(|slot| {
+            let slot = slot.try_borrow().ok()?;
+            let local = slot.as_ref()?;
+            (local.auth == self.id
+                && local.generation == published
+                && is_fresh_at(local.expires_at, now))
+            .then(|| AttemptToken {
+                value: local.value.clone(),
+                generation: published,
+            })
+        });
+        match local {
+            Ok(Some(token)) => Some(token),
+            _ => self.cached_at_anew(now),
+        }
+    }
+
+    /// [`cached_at`](Self::cached_at) under the lock, leaving this thread a copy.
+    #[cold]
+    #[inline(never)]
+    fn cached_at_anew(&self, now: Instant) -> Option<AttemptToken> {
+        let token = self.current_at(now)?;
+        // The bytes were a header value already: the copy is one too.
+        let Ok(mut value) = HeaderValue::from_bytes(token.value.as_bytes()) else {
+            return Some(token.for_attempt());
+        };
+        value.set_sensitive(true);
+        let local = LocalToken {
+            auth: self.id,
+            generation: token.generation,
+            expires_at: token.expires_at,
+            value,
+        };
+        let attempt = AttemptToken {
+            value: local.value.clone(),
+            generation: token.generation,
+        };
+        // The copy replaced is dropped after the slot is released.
+        let _replaced = LOCAL_TOKEN
+            .try_with(|slot| {
+                slot.try_borrow_mut()
+                    .ok()
+                    .and_then(|mut slot| slot.replace(local))
+            })
+            .ok()
+            .flatten();
+        Some(attempt)
     }
 
     /// The current token, authenticating first when there is none or it expired.
@@ -90,18 +217,19 @@ impl Auth {
     pub(crate) fn token<'a>(
         &'a self,
         client: &'a Client,
-    ) -> BoxFuture<'a, Result<Arc<Token>, Error>> {
+    ) -> BoxFuture<'a, Result<AttemptToken, Error>> {
         async move {
             if let Some(token) = self.cached() {
-                return Ok(token);
+                return Ok(token.for_attempt());
             }
             let _single_flight = self.refresh.lock().await;
             if let Some(token) = self.cached() {
-                return Ok(token);
+                return Ok(token.for_attempt());
             }
             let token = Arc::new(self.authenticate(client).await?);
-            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&token));
-            Ok(token)
+            let attempt = token.for_attempt();
+            self.install(Some(token));
+            Ok(attempt)
         }
         .boxed()
     }
@@ -110,7 +238,7 @@ impl Auth {
     pub(crate) async fn renew(&self, client: &Client) -> Result<(), Error> {
         let _single_flight = self.refresh.lock().await;
         let token = Arc::new(self.authenticate(client).await?);
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        self.install(Some(token));
         Ok(())
     }
 
@@ -118,6 +246,7 @@ impl Auth {
     pub(crate) fn invalidate(&self, generation: u64) {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         if current.as_ref().is_some_and(|t| t.generation == generation) {
+            self.published.store(0, Ordering::Release);
             *current = None;
         }
     }
@@ -186,9 +315,12 @@ std::thread_local! {
 /// attempt polled on the same thread in between never sees it; and only until the hook
 /// has taken it (in the first poll: the generated code builds the request and runs the
 /// hook before it awaits anything), after which the request is polled bare.
-pub(crate) fn with_token<F: Future + Unpin>(token: Option<&Token>, request: F) -> WithToken<F> {
+pub(crate) fn with_token<F: Future + Unpin>(
+    token: Option<HeaderValue>,
+    request: F,
+) -> WithToken<F> {
     WithToken {
-        token: token.map(|t| Some(t.value.clone())),
+        token: token.map(Some),
         request,
     }
 }
@@ -298,11 +430,11 @@ mod tests {
     #[test]
     fn invalidating_an_old_generation_keeps_the_new_token() {
         let auth = Auth::new("k".into(), SecretString::from("s"));
-        *auth.current.write().unwrap() = Some(Arc::new(Token {
+        auth.install(Some(Arc::new(Token {
             value: HeaderValue::from_static("t"),
             generation: 2,
             expires_at: None,
-        }));
+        })));
         auth.invalidate(1);
         assert_eq!(auth.cached().map(|t| t.generation), Some(2));
         auth.invalidate(2);
@@ -313,11 +445,11 @@ mod tests {
     #[tokio::test]
     async fn a_request_carries_its_attempts_token_not_the_newest() {
         let auth = Arc::new(Auth::new("k".into(), SecretString::from("s")));
-        *auth.current.write().unwrap() = Some(Arc::new(Token {
+        auth.install(Some(Arc::new(Token {
             value: HeaderValue::from_static("newest"),
             generation: 2,
             expires_at: None,
-        }));
+        })));
         let hook = TokenHook(Arc::clone(&auth));
         let sent = |operation| {
             let mut request =
@@ -333,11 +465,61 @@ mod tests {
             generation: 1,
             expires_at: None,
         };
-        let in_attempt = with_token(Some(&fetched), Box::pin(async { sent("getQuote") })).await;
+        let fetched = fetched.for_attempt().value;
+        let in_attempt = with_token(Some(fetched), Box::pin(async { sent("getQuote") })).await;
         assert_eq!(in_attempt, Some(HeaderValue::from_static("fetched")));
         // Outside the call loop (a raw call), the current token is sent.
         assert_eq!(sent("getQuote"), Some(HeaderValue::from_static("newest")));
         // authenticate never sends one.
         assert_eq!(sent(AUTHENTICATE), None);
+    }
+
+    fn token(value: &'static str, generation: u64, expires_at: Option<Instant>) -> Arc<Token> {
+        let mut value = HeaderValue::from_static(value);
+        value.set_sensitive(true);
+        Arc::new(Token {
+            value,
+            generation,
+            expires_at,
+        })
+    }
+
+    fn sent_by(auth: &Auth, now: Instant) -> Option<(Vec<u8>, u64)> {
+        auth.cached_at(now)
+            .map(|t| (t.value.as_bytes().to_vec(), t.generation))
+    }
+
+    /// The thread's copy is used only while it is of the published generation, of this
+    /// client, and fresh: a replaced, refused or expired token is never sent from it.
+    #[test]
+    fn the_threads_copy_follows_the_current_token() {
+        let now = Instant::now();
+        let auth = Auth::new("k".into(), SecretString::from("s"));
+        assert_eq!(sent_by(&auth, now), None);
+        auth.install(Some(token("first", 1, None)));
+        assert_eq!(sent_by(&auth, now), Some((b"first".to_vec(), 1)));
+        // From the thread's copy now (the same answer, and sensitive like the original).
+        assert_eq!(sent_by(&auth, now), Some((b"first".to_vec(), 1)));
+        assert!(auth.cached_at(now).unwrap().value.is_sensitive());
+
+        auth.install(Some(token("second", 2, None)));
+        assert_eq!(sent_by(&auth, now), Some((b"second".to_vec(), 2)));
+        auth.invalidate(2);
+        assert_eq!(sent_by(&auth, now), None);
+
+        // Another client's token on the same thread is never taken for this one's.
+        let other = Auth::new("k".into(), SecretString::from("s"));
+        other.install(Some(token("other", 3, None)));
+        auth.install(Some(token("third", 3, None)));
+        assert_eq!(sent_by(&other, now), Some((b"other".to_vec(), 3)));
+        assert_eq!(sent_by(&auth, now), Some((b"third".to_vec(), 3)));
+        assert_eq!(sent_by(&other, now), Some((b"other".to_vec(), 3)));
+
+        // An expired token is not sent, from the copy or otherwise.
+        let expires = now + Duration::from_secs(60);
+        auth.install(Some(token("fourth", 4, Some(expires))));
+        assert_eq!(sent_by(&auth, now), Some((b"fourth".to_vec(), 4)));
+        assert_eq!(sent_by(&auth, expires), None);
+        assert_eq!(sent_by(&auth, now), Some((b"fourth".to_vec(), 4)));
     }
 }

@@ -157,6 +157,8 @@ impl Client {
                 left = None;
                 token
             };
+            // What a refusal invalidates; the value itself goes into the request.
+            let generation = token.as_ref().map(|t| t.generation);
             let remaining = left.unwrap_or_else(|| deadline.saturating_duration_since(now));
             if remaining.is_zero() {
                 return Err(timeout());
@@ -168,20 +170,28 @@ impl Client {
             // Pinned where it is built: awaited, it is not moved (a `memcpy` of its whole
             // state) into the loop's future first.
             let attempt = std::pin::pin!(async {
-                let request = crate::auth::with_token(token.as_deref(), send(&self.inner.api));
-                let outcome = match request.await {
-                    // The usual case, inline: the envelope's fields are moved once, into
-                    // the parts the caller gets.
-                    Ok(value) => success::<E>(value.into_inner()),
+                let token = token.map(|t| t.value);
+                let request = crate::auth::with_token(token, send(&self.inner.api));
+                match request.await {
+                    // The usual case, inline: the envelope's fields are moved once, straight
+                    // into the slot the caller takes the parts from, and looked at there.
+                    Ok(value) => {
+                        let done = parts.insert(value.into_inner().into_parts());
+                        if done.is_success() {
+                            return Ok(());
+                        }
+                        parts.take().map_or(Ok(()), |done| {
+                            Err(Error::Api(done.into_api_error(operation)))
+                        })
+                    }
                     Err(error) => match classify::<E>(started, error) {
-                        Classified::Done(outcome) => outcome,
+                        Classified::Done(outcome) => outcome.map(|done| *parts = Some(done)),
                         // Rare, and its body read would make every attempt's future larger.
                         Classified::Unexpected(response) => {
                             Err(Box::pin(unexpected(operation, started, *response)).await)
                         }
                     },
-                };
-                outcome.map(|done| *parts = Some(done))
+                }
             });
             let attempt_timeout = self.inner.attempt_timeout;
             let outcome = if remaining >= attempt_timeout.saturating_add(TIMER_SLACK) {
@@ -206,13 +216,13 @@ impl Client {
             };
             // The token expired or was revoked: the server refused without acting, so one
             // fresh token and one replay are safe, even for a create.
-            if let (Error::Api(api), Some(token)) = (&error, &token)
+            if let (Error::Api(api), Some(generation)) = (&error, generation)
                 && api.code == ApiErrorCode::AuthorizationIncorrect
                 && !replayed_after_auth
             {
                 replayed_after_auth = true;
                 tracing::debug!("token refused; authenticating again and replaying once");
-                self.inner.auth.invalidate(token.generation);
+                self.inner.auth.invalidate(generation);
                 continue;
             }
             failures += 1;
@@ -256,11 +266,20 @@ impl Client {
 /// The instant `budget` after `start`, and the time from `start` to it. Budgets are
 /// bounded by the builder ([`crate::MAX_TIMEOUT`]); should an instant still not be
 /// representable, the call gets no time rather than a panic.
+#[inline]
 fn deadline_after(start: Instant, budget: Duration) -> (Instant, Duration) {
-    [budget, crate::MAX_TIMEOUT]
-        .into_iter()
-        .find_map(|budget| Some((start.checked_add(budget)?, budget)))
-        .unwrap_or((start, Duration::ZERO))
+    match start.checked_add(budget) {
+        Some(deadline) => (deadline, budget),
+        None => deadline_within_max(start),
+    }
+}
+
+/// [`deadline_after`] when `start + budget` is not an instant.
+#[cold]
+fn deadline_within_max(start: Instant) -> (Instant, Duration) {
+    start
+        .checked_add(crate::MAX_TIMEOUT)
+        .map_or((start, Duration::ZERO), |at| (at, crate::MAX_TIMEOUT))
 }
 
 /// What a failed attempt came to: its outcome, or a response of an unexpected status whose
@@ -268,17 +287,6 @@ fn deadline_after(start: Instant, budget: Duration) -> (Instant, Duration) {
 enum Classified<T> {
     Done(Result<T, Error>),
     Unexpected(Box<reqwest::Response>),
-}
-
-/// A decoded 200 envelope: its parts, or the API's error when it says so.
-#[inline]
-fn success<E: Wired>(envelope: E::Envelope) -> Result<Parts<Data<E>>, Error> {
-    let parts = envelope.into_parts();
-    if parts.is_success() {
-        Ok(parts)
-    } else {
-        Err(Error::Api(parts.into_api_error(E::OPERATION.id)))
-    }
 }
 
 /// Turns what the generated client returned instead of a decoded 200 envelope into the
@@ -569,6 +577,19 @@ mod tests {
         let took = started.elapsed();
         assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
         assert!(took < deadline + Duration::from_secs(2), "took {took:?}");
+    }
+
+    /// A budget past what an instant can hold falls back to the longest accepted, without
+    /// a panic; an ordinary one is used as given.
+    #[test]
+    fn deadlines_are_always_representable() {
+        let now = Instant::now();
+        let second = Duration::from_secs(1);
+        assert_eq!(deadline_after(now, second), (now + second, second));
+        assert_eq!(
+            deadline_after(now, Duration::MAX),
+            (now + crate::MAX_TIMEOUT, crate::MAX_TIMEOUT)
+        );
     }
 
     #[tokio::test]

@@ -87,6 +87,9 @@ pub struct ClientBuilder {
     base_url_variable: Option<&'static str>,
 }
 
+/// The `User-Agent` sent unless [`ClientBuilder::user_agent`] says otherwise.
+const DEFAULT_USER_AGENT: &str = concat!("cryptopocket-rust/", env!("CARGO_PKG_VERSION"));
+
 /// The longest deadline or timeout a [`ClientBuilder`] accepts: one day. Longer ones are
 /// almost certainly a unit mistake, and bounding them keeps every instant computed from
 /// them representable.
@@ -125,7 +128,7 @@ impl Default for ClientBuilder {
             attempt_timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(90),
             connect_timeout: Duration::from_secs(10),
-            user_agent: concat!("cryptopocket-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
             http: None,
             retry: RetryPolicy::default(),
             max_body_bytes: cryptopocket_api::DEFAULT_MAX_BODY_BYTES,
@@ -375,6 +378,12 @@ impl ClientBuilder {
         cryptopocket_api::prepare_tls();
         let http = match self.http.take() {
             Some(http) => http,
+            // reqwest clones its default headers into every request (and again into the
+            // copy it keeps of each): the default as a static value, whose clones touch no
+            // reference count, rather than one reference count all calls in flight share.
+            None if self.user_agent == DEFAULT_USER_AGENT => reqwest::Client::builder().user_agent(
+                reqwest::header::HeaderValue::from_static(DEFAULT_USER_AGENT),
+            ),
             None => reqwest::Client::builder().user_agent(&self.user_agent),
         };
         let http = http

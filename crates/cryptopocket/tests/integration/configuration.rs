@@ -94,3 +94,33 @@ fn configuration_errors_never_show_a_secret_or_userinfo() {
         errors[4]
     );
 }
+
+/// Every request, `authenticate` included, carries the `User-Agent`: the crate's by default,
+/// the one given to `user_agent` otherwise.
+#[tokio::test]
+async fn every_request_carries_the_user_agent() {
+    use crate::support::mock::{self, Received as _};
+
+    let default = concat!("cryptopocket-rust/", env!("CARGO_PKG_VERSION"));
+    for (given, expected) in [(None, default), (Some("my-service/1.0"), "my-service/1.0")] {
+        let server = mock::issuing("t0k3n-user-agent").await;
+        mock::otherwise(&server, mock::fixture("getPayment.response.json")).await;
+        let mut builder = crate::support::client_builder(&server);
+        if let Some(agent) = given {
+            builder = builder.user_agent(agent);
+        }
+        let client = builder.build().unwrap();
+        client
+            .onramp()
+            .get(&crate::support::payment_id())
+            .await
+            .unwrap();
+        let all = mock::requests(&server).await;
+        // Messages name the path only: the authenticate request's body holds the secret.
+        assert_eq!(all.len(), 2, "{} requests", all.len());
+        for request in all {
+            let path = request.url.path();
+            assert_eq!(request.header("user-agent"), Some(expected), "{path}");
+        }
+    }
+}
