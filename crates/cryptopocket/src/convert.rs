@@ -41,6 +41,15 @@ pub(crate) fn created_object<T>(data: Option<T>, operation: &'static str) -> Res
 /// [`output!`](crate::model::output) defines for each result.
 pub(crate) trait FromApi<Raw>: Sized {
     fn from_api(op: &'static str, raw: Raw) -> Result<Self, Error>;
+
+    /// [`from_api`](Self::from_api), the value pushed onto `out`: a list page converts its
+    /// rows with it. [`output!`](crate::model::output) builds the value in the `push`
+    /// instead of returning it in a `Result` that is then moved into the `Vec`.
+    #[inline]
+    fn push_from_api(op: &'static str, raw: Raw, out: &mut Vec<Self>) -> Result<(), Error> {
+        out.push(Self::from_api(op, raw)?);
+        Ok(())
+    }
 }
 
 /// Sends `E` as `send` builds it (once per attempt) and returns the `data` of its answer,
@@ -113,8 +122,8 @@ macro_rules! paged {
                         })
                         .await?;
                     let op = <endpoints::$endpoint as cryptopocket_api::Endpoint>::OPERATION.id;
-                    crate::pagination::Page::from_parts(at.page, parts, |raw| {
-                        crate::convert::FromApi::from_api(op, raw)
+                    crate::pagination::Page::from_parts_pushing(at.page, parts, |raw, items| {
+                        crate::convert::FromApi::push_from_api(op, raw, items)
                     })
                 }
                 .boxed()
@@ -461,6 +470,53 @@ mod tests {
         assert!(first(sent(both.to_api())).starts_with("document_front "));
         let both = payment("", "USDC", "");
         assert_eq!(first(sent(both.to_api())), "fiat_symbol must not be empty");
+    }
+
+    /// A list converts its rows with `push_from_api`, which `output!` writes out a second
+    /// time (building the value inside the `push`): it must give what `from_api` gives, the
+    /// same error for the same bad field, and push nothing when a row is refused.
+    #[test]
+    fn pushing_a_converted_row_matches_converting_it() -> Result<(), serde_json::Error> {
+        use crate::onramp::Payment;
+        use cryptopocket_api::types;
+
+        let row = |id: &str, user_id: &str, status: &str| {
+            serde_json::from_value::<types::Payment>(serde_json::json!({
+                "id": id, "external_id": "order-abc-001", "user_id": user_id,
+                "status": status, "fiat_amount": 15050, "fiat_symbol": "EUR",
+                "coin_symbol": "USDC", "coin_amount": 148.32,
+                "created_at": "2026-06-26T10:30:00.000000Z", "holder": null, "txid": "0xabc"
+            }))
+        };
+        let good = "aBcDeFgHiJkLmNoPqRsTuVwXy";
+        let cases = [
+            row(good, "100067", "started")?,
+            row(good, "123456789", "a_new_word")?,
+            row(good, "7", "coins_sent")?,
+            row("a/b", "100067", "started")?,
+            row("", "100067", "started")?,
+            row(good, "12x", "started")?,
+            row("a b", "", "started")?,
+        ];
+        for raw in cases {
+            let expected = Payment::from_api("listPayments", raw.clone());
+            let mut pushed = Vec::new();
+            let result = Payment::push_from_api("listPayments", raw, &mut pushed);
+            match expected {
+                Ok(payment) => {
+                    assert!(result.is_ok(), "{result:?}");
+                    assert_eq!(pushed, [payment]);
+                }
+                Err(error) => {
+                    let Err(pushed_error) = result else {
+                        panic!("push_from_api accepted what from_api refused: {error}");
+                    };
+                    assert_eq!(pushed_error.to_string(), error.to_string());
+                    assert!(pushed.is_empty());
+                }
+            }
+        }
+        Ok(())
     }
 
     #[test]

@@ -136,12 +136,27 @@ fn parse_user_id(text: &str) -> Result<UserId, IdError> {
 /// one little-endian word, checked and combined without a loop over bytes.
 #[inline]
 fn eight_digits(bytes: &[u8]) -> Option<i64> {
-    if bytes.is_empty() || bytes.len() > 8 {
+    let len = bytes.len();
+    if len == 0 || len > 8 {
         return None;
     }
-    let mut word = [b'0'; 8];
-    word[8 - bytes.len()..].copy_from_slice(bytes);
-    let word = u64::from_le_bytes(word);
+    // The digits in the high `len` bytes, the first lowest, read without a `memcpy` call:
+    // two overlapping 4-byte reads (the overlap holds the same bytes in both), or for 1 to
+    // 3 digits the first, middle and last bytes; `0` in the `8 - len` low bytes (none for
+    // 8 digits).
+    let at = |i: usize| 8 * (8 - len + i);
+    let digits = if let (Some(head), Some(tail)) =
+        (bytes.first_chunk::<4>(), bytes.last_chunk::<4>())
+    {
+        u64::from(u32::from_le_bytes(*tail)) << 32 | u64::from(u32::from_le_bytes(*head)) << at(0)
+    } else {
+        u64::from(bytes[len - 1]) << 56
+            | u64::from(bytes[len / 2]) << at(len / 2)
+            | u64::from(bytes[0]) << at(0)
+    };
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // `ZEROS >> 8 * len` in two shifts, so that 8 digits (a shift by 64) need no branch.
+    let word = digits | (ZEROS >> (8 * len - 8)) >> 8;
     // Each byte 0x30..=0x39: its high nibble is 3, and adding 6 leaves it 3.
     const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     let high = (word & NIBBLES) | ((word.wrapping_add(0x0606_0606_0606_0606) & NIBBLES) >> 4);
@@ -236,34 +251,40 @@ fn check_string_id_chars(kind: &'static str, id: &str) -> Result<(), IdError> {
 /// Whether every byte is printable ASCII other than `/`, `?` and `#`: the fast path of
 /// [`check_string_id`]. Tested a block of 16 (or 8) bytes at a time: the first and the
 /// last block (overlapping when the length is not a multiple of the block) and any in
-/// between, each a fold with no early exit so the compiler compares its bytes at once;
-/// ids under 8 bytes byte by byte.
+/// between. Each byte's test is a few comparisons with no branch, OR-ed over a pair of
+/// blocks into one flag with no early exit, so the compiler tests a block's bytes at once
+/// and reduces both blocks with one mask (ids under 8 bytes are tested byte by byte).
 #[inline(always)]
 fn printable_ascii(bytes: &[u8]) -> bool {
+    /// Whether a byte is not allowed: outside `!`..=`~`, or `/` or `?` (the only bytes that
+    /// read `?` with bit 4 set), or `#`.
     #[inline(always)]
-    fn fine(b: u8) -> bool {
-        matches!(b, b'!'..=b'~') & (b != b'/') & (b != b'?') & (b != b'#')
+    fn refused(b: u8) -> bool {
+        (b.wrapping_sub(b'!') > b'~' - b'!') | ((b | 0x10) == b'?') | (b == b'#')
     }
+    /// Whether either block holds a refused byte.
     #[inline(always)]
-    fn block<const N: usize>(block: &[u8; N]) -> bool {
-        block.iter().fold(true, |ok, &b| ok & fine(b))
+    fn any_refused<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
+        a.iter()
+            .zip(b)
+            .fold(false, |found, (&x, &y)| found | refused(x) | refused(y))
     }
     if let (Some(first), Some(last)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>()) {
-        let mut ok = block(first) & block(last);
+        let mut found = any_refused(first, last);
         let mut middle = &bytes[16..];
         while let Some((next, rest)) = middle.split_first_chunk::<16>() {
             if rest.is_empty() {
                 break;
             }
-            ok &= block(next);
+            found |= any_refused(next, next);
             middle = rest;
         }
-        return ok;
+        return !found;
     }
     if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-        return block(first) & block(last);
+        return !any_refused(first, last);
     }
-    bytes.iter().fold(true, |ok, &b| ok & fine(b))
+    !bytes.iter().fold(false, |found, &b| found | refused(b))
 }
 
 /// Defines a string id newtype with the shared validation and serde rules.
@@ -277,6 +298,7 @@ macro_rules! string_id {
             /// Checks an id built by the caller: it must not be empty and
             /// must not hold `/`, `?`, `#`, whitespace or control characters,
             /// which would change the URL it is put into.
+            #[inline]
             pub fn new(id: impl Into<String>) -> Result<Self, IdError> {
                 let id = id.into();
                 check_string_id($kind, &id)?;
@@ -477,6 +499,126 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The block test before the per-byte test became branch-free comparisons OR-ed over a
+    /// pair of blocks (a per-block AND fold of `matches!`), kept to hold the new one to it.
+    fn printable_ascii_before(bytes: &[u8]) -> bool {
+        fn fine(b: u8) -> bool {
+            matches!(b, b'!'..=b'~') & (b != b'/') & (b != b'?') & (b != b'#')
+        }
+        fn block<const N: usize>(block: &[u8; N]) -> bool {
+            block.iter().fold(true, |ok, &b| ok & fine(b))
+        }
+        if let (Some(first), Some(last)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>()) {
+            let mut ok = block(first) & block(last);
+            let mut middle = &bytes[16..];
+            while let Some((next, rest)) = middle.split_first_chunk::<16>() {
+                if rest.is_empty() {
+                    break;
+                }
+                ok &= block(next);
+                middle = rest;
+            }
+            return ok;
+        }
+        if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            return block(first) & block(last);
+        }
+        bytes.iter().fold(true, |ok, &b| ok & fine(b))
+    }
+
+    /// `eight_digits` before it read the digits without a `memcpy` call, kept to hold the
+    /// new one to it.
+    fn eight_digits_before(bytes: &[u8]) -> Option<i64> {
+        if bytes.is_empty() || bytes.len() > 8 {
+            return None;
+        }
+        let mut word = [b'0'; 8];
+        word[8 - bytes.len()..].copy_from_slice(bytes);
+        let word = u64::from_le_bytes(word);
+        const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+        let high = (word & NIBBLES) | ((word.wrapping_add(0x0606_0606_0606_0606) & NIBBLES) >> 4);
+        if high != 0x3333_3333_3333_3333 {
+            return None;
+        }
+        let word = ((word & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
+        let word = ((word & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
+        let value = ((word & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32;
+        Some(value as i64)
+    }
+
+    #[test]
+    fn the_block_test_of_ids_agrees_with_its_previous_form_on_every_byte() {
+        // Each of the 256 byte values at each position of ids of every length up to 48 (so
+        // the first, last and middle blocks and the 8-byte and short paths), in an id that
+        // is otherwise fine.
+        for len in 0..=48usize {
+            let base: Vec<u8> = (0..len).map(|i| b'!' + (i % 90) as u8).collect();
+            assert_eq!(
+                super::printable_ascii(&base),
+                printable_ascii_before(&base),
+                "{len}"
+            );
+            for at in 0..len {
+                for bad in 0..=u8::MAX {
+                    let mut id = base.clone();
+                    id[at] = bad;
+                    assert_eq!(
+                        super::printable_ascii(&id),
+                        printable_ascii_before(&id),
+                        "{len} {at} {bad}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn user_id_words_agree_with_their_previous_form() {
+        // Every length from empty to 10, each position holding each byte that borders or
+        // is a digit, in otherwise all-digit text.
+        for len in 0..=10usize {
+            let base: Vec<u8> = (0..len).map(|i| b'1' + (i % 9) as u8).collect();
+            assert_eq!(
+                super::eight_digits(&base),
+                eight_digits_before(&base),
+                "{len}"
+            );
+            for at in 0..len {
+                for byte in (0..=u8::MAX).filter(|b| !(0x3a..0xf0).contains(b)) {
+                    let mut text = base.clone();
+                    text[at] = byte;
+                    assert_eq!(
+                        super::eight_digits(&text),
+                        eight_digits_before(&text),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_block_test_of_ids_agrees_with_its_previous_form(
+            id in proptest::collection::vec(
+                proptest::prop_oneof![30 => b'!'..=b'~', 1 => proptest::num::u8::ANY],
+                0..80,
+            )
+        ) {
+            proptest::prop_assert_eq!(super::printable_ascii(&id), printable_ascii_before(&id));
+        }
+
+        #[test]
+        fn user_id_words_agree_with_their_previous_form_on_any_text(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![20 => b'0'..=b'9', 1 => proptest::num::u8::ANY],
+                0..12,
+            )
+        ) {
+            proptest::prop_assert_eq!(super::eight_digits(&text), eight_digits_before(&text));
         }
     }
 

@@ -317,10 +317,24 @@ macro_rules! output {
 
         impl crate::convert::FromApi<$api> for $name {
             #[allow(unused_variables, clippy::useless_conversion)]
+            #[inline]
             fn from_api($op: &'static str, $raw: $api) -> Result<Self, crate::Error> {
                 Ok(Self {
                     $($field: crate::model::output!(@value $raw.$field $(, $value)?),)*
                 })
+            }
+
+            #[allow(unused_variables, clippy::useless_conversion)]
+            #[inline]
+            fn push_from_api(
+                $op: &'static str,
+                $raw: $api,
+                out: &mut ::std::vec::Vec<Self>,
+            ) -> Result<(), crate::Error> {
+                out.push(Self {
+                    $($field: crate::model::output!(@value $raw.$field $(, $value)?),)*
+                });
+                Ok(())
             }
         }
     };

@@ -63,8 +63,16 @@ fn shown(input: &str) -> String {
 /// Converts an integer number of cents (Retrieve payment's `fiat_amount`)
 /// into the major unit, keeping two decimal places so `15050` reads as
 /// `150.50`.
+#[inline]
 pub fn from_cents(cents: i64) -> Decimal {
-    Decimal::new(cents, 2)
+    // `Decimal::new(cents, 2)`, built from its parts: `new` is not inlined across crates and
+    // lists convert one amount a row. `from_parts` is, and its scale check is constant; the
+    // sign is set after it, as its check for a negative zero cannot apply (cents < 0 is
+    // never zero).
+    let magnitude = cents.unsigned_abs();
+    let mut amount = Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, false, 2);
+    amount.set_sign_negative(cents < 0);
+    amount
 }
 
 /// Converts a token amount in base units (Get rampoff status's `amount`, a
@@ -321,7 +329,41 @@ mod tests {
         );
     }
 
+    #[test]
+    fn cents_are_built_exactly_as_decimal_new_builds_them() {
+        // The same 16 bytes (mantissa, scale, sign), not only an equal value: the scale of
+        // two is what makes `15050` print `150.50`.
+        for cents in [
+            0,
+            1,
+            -1,
+            5,
+            99,
+            -99,
+            100,
+            15050,
+            -15050,
+            i64::from(u32::MAX),
+        ]
+        .into_iter()
+        .chain([i64::from(u32::MAX) + 1, i64::MAX, i64::MIN, i64::MIN + 1])
+        {
+            assert_eq!(
+                from_cents(cents).serialize(),
+                Decimal::new(cents, 2).serialize(),
+                "{cents}"
+            );
+        }
+        assert_eq!(from_cents(15050).to_string(), "150.50");
+        assert_eq!(from_cents(-5).to_string(), "-0.05");
+    }
+
     proptest! {
+        #[test]
+        fn cents_match_decimal_new(cents: i64) {
+            prop_assert_eq!(from_cents(cents).serialize(), Decimal::new(cents, 2).serialize());
+        }
+
         // Whatever text a server sends, parsing answers; what it accepts reads back the same.
         #[test]
         fn parse_decimal_never_panics_and_round_trips(text in "\\PC{0,40}|-?[0-9]{1,30}(\\.[0-9]{1,30})?") {

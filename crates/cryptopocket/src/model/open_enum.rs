@@ -83,6 +83,7 @@ macro_rules! open_enum {
 
             /// Finds the known variant for a received string, if any; the
             /// single place where wire strings and aliases are matched.
+            #[inline]
             fn from_known(text: &str) -> ::std::option::Option<Self> {
                 $(
                     if $crate::model::open_enum::wire_matches($ignore_case, text, $wire)
@@ -96,6 +97,7 @@ macro_rules! open_enum {
         }
 
         impl ::std::convert::From<&str> for $name {
+            #[inline]
             fn from(text: &str) -> Self {
                 Self::from_known(text)
                     .unwrap_or_else(|| Self::$fallback(::std::string::String::from(text)))
@@ -103,6 +105,7 @@ macro_rules! open_enum {
         }
 
         impl ::std::convert::From<::std::string::String> for $name {
+            #[inline]
             fn from(text: ::std::string::String) -> Self {
                 match Self::from_known(&text) {
                     ::std::option::Option::Some(known) => known,
