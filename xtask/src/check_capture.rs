@@ -226,7 +226,7 @@ impl<'a> Checker<'a> {
             // operationId (`getPayment`).
             self.operations
                 .iter()
-                .find(|(id, _)| snake_case(id) == operation)
+                .find(|(id, _)| crate::operations::method_name(id) == operation)
                 .map(|(_, found)| found.clone())
         });
         let Some((op, op_location)) = found else {
@@ -653,20 +653,6 @@ fn response_schema<'v>(response: &'v Value, location: &str) -> Option<(&'v Value
             child(&format!("{location}/content"), media_type)
         ),
     ))
-}
-
-/// `getPayment` → `get_payment`.
-fn snake_case(id: &str) -> String {
-    let mut out = String::with_capacity(id.len() + 4);
-    for c in id.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn has_type(value: &Value, expected: &str) -> bool {

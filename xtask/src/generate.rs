@@ -1,13 +1,14 @@
 //! Turning the linted spec into `crates/cryptopocket-api/src/generated.rs`.
 
 use std::{
+    collections::BTreeSet,
     fs,
     io::Write,
     panic::{self, AssertUnwindSafe},
     path::Path,
 };
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use schemars::schema::{InstanceType, SchemaObject};
 use sha2::{Digest, Sha256};
@@ -87,6 +88,18 @@ pub fn generate(spec: &Spec) -> Result<String> {
     let mut file: syn::File =
         syn::parse2(tokens).context("progenitor produced code that does not parse")?;
     without_api_version_header(&mut file.items);
+    // The table names each operation's method; a progenitor that named one otherwise would
+    // leave hooks and captures a name no method has.
+    let methods = client_methods(&file.items);
+    if let Some(id) = crate::operations::ids(&spec.value)
+        .find(|id| !methods.contains(&crate::operations::method_name(id)))
+    {
+        bail!(
+            "the generated client has no method `{}` for `{id}`: progenitor names operations \
+             otherwise than `operations::method_name`",
+            crate::operations::method_name(id)
+        );
+    }
     let table: syn::File = syn::parse_str(&crate::operations::source(&spec.value))
         .context("the operation table does not parse")?;
     file.items.extend(table.items);
@@ -95,6 +108,22 @@ pub fn generate(spec: &Spec) -> Result<String> {
         header(&spec.text),
         prettyplease::unparse(&file)
     ))
+}
+
+/// The names of the methods of the generated file's top-level `impl` blocks (the client's
+/// operations among them).
+fn client_methods(items: &[syn::Item]) -> BTreeSet<String> {
+    let impls = items.iter().filter_map(|item| match item {
+        syn::Item::Impl(block) => Some(block),
+        _ => None,
+    });
+    impls
+        .flat_map(|block| &block.items)
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(method) => Some(method.sig.ident.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Progenitor sends an `api-version` header (the spec's `info.version`) on every request,

@@ -21,6 +21,20 @@ const MAX_DEPTH: usize = 12;
 /// (a dropped `pagination` would end a list after its first page).
 const ENVELOPE_FIELDS: [&str; 5] = ["status", "message", "error", "data", "pagination"];
 
+/// The spec's operationIds, in the order its paths list them.
+pub fn ids(doc: &Value) -> impl Iterator<Item = &str> {
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten();
+    paths.flat_map(|(_, item)| {
+        METHODS
+            .iter()
+            .filter_map(move |method| item.get(method)?.get("operationId")?.as_str())
+    })
+}
+
 /// The Rust source of `pub mod operations`, sorted by operationId (deterministic).
 pub fn source(doc: &Value) -> String {
     let mut rows = Vec::new();
@@ -47,6 +61,12 @@ pub fn source(doc: &Value) -> String {
                 ));
                 let envelope = success.and_then(schema_name).unwrap_or("()").to_owned();
                 let error = error_schema(operation).unwrap_or("()").to_owned();
+                // The lint allows one media type per body.
+                let body = operation
+                    .pointer("/requestBody/content")
+                    .and_then(Value::as_object)
+                    .and_then(|content| content.keys().next())
+                    .cloned();
                 let paged = success
                     .and_then(|schema| spec::deref(doc, schema))
                     .is_some_and(|schema| schema.pointer("/properties/pagination").is_some());
@@ -65,6 +85,7 @@ pub fn source(doc: &Value) -> String {
                     effect,
                     envelope,
                     error,
+                    body,
                     paged,
                     lenient,
                 });
@@ -83,9 +104,12 @@ pub fn source(doc: &Value) -> String {
         let _ = write!(
             out,
             "    #[doc = \"`{id}`: `{method} {path}`\"]\n    pub const {constant}: crate::Operation = crate::Operation {{ \
-             id: {id:?}, method: {method:?}, path: {path:?}, provenance: {provenance:?}, \
-             effect: crate::Effect::{effect}, paged: {paged}, lenient: &[{lenient}] }};\n",
+             id: {id:?}, name: {name:?}, method: {method:?}, path: {path:?}, body: {body:?}, \
+             provenance: {provenance:?}, effect: crate::Effect::{effect}, paged: {paged}, \
+             lenient: &[{lenient}] }};\n",
             id = row.id,
+            name = method_name(&row.id),
+            body = row.body,
             method = row.method.to_uppercase(),
             path = row.path,
             constant = constant(&row.id),
@@ -140,6 +164,8 @@ struct Row<'a> {
     effect: &'a str,
     envelope: String,
     error: String,
+    /// The request body's media type, when it has one.
+    body: Option<String>,
     paged: bool,
     lenient: BTreeSet<String>,
 }
@@ -167,6 +193,15 @@ fn error_schema(operation: &Value) -> Option<&str> {
                 .pointer("/content/application~1json/schema")
                 .and_then(schema_name)
         })
+}
+
+/// progenitor's name for an operation, that of the generated client's method (`getPayment` →
+/// `get_payment`): heck's snake case, as progenitor writes it. [`generate`] checks that the
+/// generated client has each.
+///
+/// [`generate`]: crate::generate::generate
+pub fn method_name(id: &str) -> String {
+    heck::ToSnakeCase::to_snake_case(id)
 }
 
 /// `getPayment` → `GetPayment`, `read` → `Read`.
@@ -300,9 +335,32 @@ mod tests {
         let source = source(&doc);
         assert!(source.contains(r#"lenient: &["/data/*/name"]"#), "{source}");
         assert!(source.contains("pub const GET_X: crate::Operation"));
-        assert!(source.contains(r#"method: "GET", path: "/x", provenance: "partial""#));
+        assert!(source.contains(
+            r#"id: "getX", name: "get_x", method: "GET", path: "/x", body: None, provenance: "partial""#
+        ));
         assert!(source.contains("effect: crate::Effect::Create, paged: false"));
         assert!(source.contains("impl crate::Endpoint for GetX { type Envelope = crate::types::Envelope; type ErrorBody = ();"));
+    }
+
+    #[test]
+    fn the_table_names_the_body_s_media_type_and_progenitor_s_method() {
+        let doc = json!({"paths": {"/hooks": {"post": {
+            "operationId": "subscribeToWebhook",
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {}}}},
+            "responses": {}
+        }}}});
+        let source = source(&doc);
+        assert!(
+            source.contains(r#"name: "subscribe_to_webhook""#),
+            "{source}"
+        );
+        assert!(
+            source.contains(r#"body: Some("application/x-www-form-urlencoded")"#),
+            "{source}"
+        );
+        assert_eq!(ids(&doc).collect::<Vec<_>>(), ["subscribeToWebhook"]);
+        // heck's snake case, as progenitor's: an acronym stays one word.
+        assert_eq!(method_name("getKYCStatus"), "get_kyc_status");
     }
 
     #[test]

@@ -12845,8 +12845,10 @@ pub mod operations {
     ///`authenticate`: `POST /authenticate`
     pub const AUTHENTICATE: crate::Operation = crate::Operation {
         id: "authenticate",
+        name: "authenticate",
         method: "POST",
         path: "/authenticate",
+        body: Some("application/json"),
         provenance: "partial",
         effect: crate::Effect::Idempotent,
         paged: false,
@@ -12855,8 +12857,10 @@ pub mod operations {
     ///`checkKyc`: `GET /kyc/check`
     pub const CHECK_KYC: crate::Operation = crate::Operation {
         id: "checkKyc",
+        name: "check_kyc",
         method: "GET",
         path: "/kyc/check",
+        body: None,
         provenance: "partial",
         effect: crate::Effect::Read,
         paged: false,
@@ -12865,8 +12869,10 @@ pub mod operations {
     ///`createGuidedPayment`: `POST /createGuidedPayment`
     pub const CREATE_GUIDED_PAYMENT: crate::Operation = crate::Operation {
         id: "createGuidedPayment",
+        name: "create_guided_payment",
         method: "POST",
         path: "/createGuidedPayment",
+        body: Some("application/json"),
         provenance: "documented",
         effect: crate::Effect::Create,
         paged: false,
@@ -12875,8 +12881,10 @@ pub mod operations {
     ///`createOnboardingForm`: `POST /onboarding-form`
     pub const CREATE_ONBOARDING_FORM: crate::Operation = crate::Operation {
         id: "createOnboardingForm",
+        name: "create_onboarding_form",
         method: "POST",
         path: "/onboarding-form",
+        body: Some("application/json"),
         provenance: "partial",
         effect: crate::Effect::Create,
         paged: false,
@@ -12885,8 +12893,10 @@ pub mod operations {
     ///`createPayment`: `POST /createPayment`
     pub const CREATE_PAYMENT: crate::Operation = crate::Operation {
         id: "createPayment",
+        name: "create_payment",
         method: "POST",
         path: "/createPayment",
+        body: Some("application/json"),
         provenance: "documented",
         effect: crate::Effect::Create,
         paged: false,
@@ -12895,8 +12905,10 @@ pub mod operations {
     ///`createRampoff`: `POST /createRampoff`
     pub const CREATE_RAMPOFF: crate::Operation = crate::Operation {
         id: "createRampoff",
+        name: "create_rampoff",
         method: "POST",
         path: "/createRampoff",
+        body: Some("application/json"),
         provenance: "partial",
         effect: crate::Effect::Create,
         paged: false,
@@ -12905,8 +12917,10 @@ pub mod operations {
     ///`findUser`: `GET /customers/find`
     pub const FIND_USER: crate::Operation = crate::Operation {
         id: "findUser",
+        name: "find_user",
         method: "GET",
         path: "/customers/find",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: false,
@@ -12923,8 +12937,10 @@ pub mod operations {
     ///`getAvailableAssets`: `GET /available-assets`
     pub const GET_AVAILABLE_ASSETS: crate::Operation = crate::Operation {
         id: "getAvailableAssets",
+        name: "get_available_assets",
         method: "GET",
         path: "/available-assets",
+        body: None,
         provenance: "partial",
         effect: crate::Effect::Read,
         paged: false,
@@ -12933,8 +12949,10 @@ pub mod operations {
     ///`getPayment`: `GET /payment/{payment_id}`
     pub const GET_PAYMENT: crate::Operation = crate::Operation {
         id: "getPayment",
+        name: "get_payment",
         method: "GET",
         path: "/payment/{payment_id}",
+        body: None,
         provenance: "documented",
         effect: crate::Effect::Read,
         paged: false,
@@ -12943,8 +12961,10 @@ pub mod operations {
     ///`getQuote`: `GET /quote`
     pub const GET_QUOTE: crate::Operation = crate::Operation {
         id: "getQuote",
+        name: "get_quote",
         method: "GET",
         path: "/quote",
+        body: None,
         provenance: "partial",
         effect: crate::Effect::Read,
         paged: false,
@@ -12960,8 +12980,10 @@ pub mod operations {
     ///`getRampoff`: `GET /getRampoff`
     pub const GET_RAMPOFF: crate::Operation = crate::Operation {
         id: "getRampoff",
+        name: "get_rampoff",
         method: "GET",
         path: "/getRampoff",
+        body: None,
         provenance: "partial",
         effect: crate::Effect::Read,
         paged: false,
@@ -12970,8 +12992,10 @@ pub mod operations {
     ///`getRampoffQuote`: `GET /getRampoffQuote`
     pub const GET_RAMPOFF_QUOTE: crate::Operation = crate::Operation {
         id: "getRampoffQuote",
+        name: "get_rampoff_quote",
         method: "GET",
         path: "/getRampoffQuote",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: false,
@@ -12985,8 +13009,10 @@ pub mod operations {
     ///`getTokenPrice`: `GET /token-price`
     pub const GET_TOKEN_PRICE: crate::Operation = crate::Operation {
         id: "getTokenPrice",
+        name: "get_token_price",
         method: "GET",
         path: "/token-price",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: false,
@@ -12995,8 +13021,10 @@ pub mod operations {
     ///`listBankAccountTransactions`: `GET /banking/accounts/{iban}/transactions`
     pub const LIST_BANK_ACCOUNT_TRANSACTIONS: crate::Operation = crate::Operation {
         id: "listBankAccountTransactions",
+        name: "list_bank_account_transactions",
         method: "GET",
         path: "/banking/accounts/{iban}/transactions",
+        body: None,
         provenance: "partial",
         effect: crate::Effect::Read,
         paged: true,
@@ -13019,8 +13047,10 @@ pub mod operations {
     ///`listBankAccounts`: `GET /banking/accounts`
     pub const LIST_BANK_ACCOUNTS: crate::Operation = crate::Operation {
         id: "listBankAccounts",
+        name: "list_bank_accounts",
         method: "GET",
         path: "/banking/accounts",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: true,
@@ -13038,8 +13068,10 @@ pub mod operations {
     ///`listCustomers`: `GET /customers/list`
     pub const LIST_CUSTOMERS: crate::Operation = crate::Operation {
         id: "listCustomers",
+        name: "list_customers",
         method: "GET",
         path: "/customers/list",
+        body: None,
         provenance: "partial",
         effect: crate::Effect::Read,
         paged: true,
@@ -13058,8 +13090,10 @@ pub mod operations {
     ///`listPaymentMethods`: `GET /payment-methods`
     pub const LIST_PAYMENT_METHODS: crate::Operation = crate::Operation {
         id: "listPaymentMethods",
+        name: "list_payment_methods",
         method: "GET",
         path: "/payment-methods",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: false,
@@ -13068,8 +13102,10 @@ pub mod operations {
     ///`listPayments`: `GET /payments/list`
     pub const LIST_PAYMENTS: crate::Operation = crate::Operation {
         id: "listPayments",
+        name: "list_payments",
         method: "GET",
         path: "/payments/list",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: true,
@@ -13078,8 +13114,10 @@ pub mod operations {
     ///`listRampoffs`: `GET /rampoffs/list`
     pub const LIST_RAMPOFFS: crate::Operation = crate::Operation {
         id: "listRampoffs",
+        name: "list_rampoffs",
         method: "GET",
         path: "/rampoffs/list",
+        body: None,
         provenance: "inferred",
         effect: crate::Effect::Read,
         paged: true,
@@ -13088,8 +13126,10 @@ pub mod operations {
     ///`reconcilePayment`: `POST /banking/reconcile`
     pub const RECONCILE_PAYMENT: crate::Operation = crate::Operation {
         id: "reconcilePayment",
+        name: "reconcile_payment",
         method: "POST",
         path: "/banking/reconcile",
+        body: Some("application/json"),
         provenance: "inferred",
         effect: crate::Effect::Create,
         paged: false,
@@ -13098,8 +13138,10 @@ pub mod operations {
     ///`registerCompany`: `POST /register/company`
     pub const REGISTER_COMPANY: crate::Operation = crate::Operation {
         id: "registerCompany",
+        name: "register_company",
         method: "POST",
         path: "/register/company",
+        body: Some("application/json"),
         provenance: "documented",
         effect: crate::Effect::Create,
         paged: false,
@@ -13108,8 +13150,10 @@ pub mod operations {
     ///`registerUser`: `POST /registerUser`
     pub const REGISTER_USER: crate::Operation = crate::Operation {
         id: "registerUser",
+        name: "register_user",
         method: "POST",
         path: "/registerUser",
+        body: Some("application/json"),
         provenance: "partial",
         effect: crate::Effect::Create,
         paged: false,
@@ -13118,8 +13162,10 @@ pub mod operations {
     ///`registerUserKycDelegated`: `POST /registerUser/kyc-delegated`
     pub const REGISTER_USER_KYC_DELEGATED: crate::Operation = crate::Operation {
         id: "registerUserKycDelegated",
+        name: "register_user_kyc_delegated",
         method: "POST",
         path: "/registerUser/kyc-delegated",
+        body: Some("application/json"),
         provenance: "partial",
         effect: crate::Effect::Create,
         paged: false,
@@ -13128,8 +13174,10 @@ pub mod operations {
     ///`subscribeToWebhook`: `POST /subscribeToWebhook`
     pub const SUBSCRIBE_TO_WEBHOOK: crate::Operation = crate::Operation {
         id: "subscribeToWebhook",
+        name: "subscribe_to_webhook",
         method: "POST",
         path: "/subscribeToWebhook",
+        body: Some("application/x-www-form-urlencoded"),
         provenance: "documented",
         effect: crate::Effect::Idempotent,
         paged: false,
@@ -13138,8 +13186,10 @@ pub mod operations {
     ///`updateWebhookSubscription`: `POST /updateWebhookSubscription`
     pub const UPDATE_WEBHOOK_SUBSCRIPTION: crate::Operation = crate::Operation {
         id: "updateWebhookSubscription",
+        name: "update_webhook_subscription",
         method: "POST",
         path: "/updateWebhookSubscription",
+        body: Some("application/x-www-form-urlencoded"),
         provenance: "documented",
         effect: crate::Effect::Idempotent,
         paged: false,
@@ -13148,8 +13198,10 @@ pub mod operations {
     ///`uploadCustomerDocument`: `POST /customers/{user_id}/documents`
     pub const UPLOAD_CUSTOMER_DOCUMENT: crate::Operation = crate::Operation {
         id: "uploadCustomerDocument",
+        name: "upload_customer_document",
         method: "POST",
         path: "/customers/{user_id}/documents",
+        body: Some("application/json"),
         provenance: "documented",
         effect: crate::Effect::Create,
         paged: false,

@@ -42,17 +42,24 @@ pub trait Endpoint {
 ///
 /// ```
 /// let op = cryptopocket_api::Operation::find("getPayment").unwrap();
-/// assert_eq!((op.method, op.path), ("GET", "/payment/{payment_id}"));
+/// assert_eq!((op.method, op.path, op.name), ("GET", "/payment/{payment_id}", "get_payment"));
+/// assert_eq!(op.body, None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Operation {
     /// The spec's operationId (`getPayment`).
     pub id: &'static str,
+    /// progenitor's name for it, that of the generated client's method (`get_payment`):
+    /// the name request hooks and exchange observers are given.
+    pub name: &'static str,
     /// The HTTP method, upper case.
     pub method: &'static str,
     /// The path template, relative to the base URL.
     pub path: &'static str,
+    /// The request body's media type (`application/json`,
+    /// `application/x-www-form-urlencoded`); `None` when the operation takes no body.
+    pub body: Option<&'static str>,
     /// The operation's `x-provenance`: `documented`, `partial` or `inferred`.
     pub provenance: &'static str,
     /// What it does to server state (`x-effect`).

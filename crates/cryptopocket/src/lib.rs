@@ -28,7 +28,9 @@
 //!     customers::NewCustomer,
 //!     model::PaymentType,
 //!     onramp::{NewGuidedPayment, QuoteRequest},
+//!     watch::Outcome,
 //! };
+//! use futures::TryStreamExt as _;
 //! use rust_decimal::Decimal;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,17 +45,11 @@
 //!     .await?;
 //! println!("send the customer to {}", customer.kyc_form_url);
 //!
-//! // Wait until KYC is decided.
-//! let kyc = loop {
-//!     let kyc = client.kyc().get(&customer.id).await?;
-//!     if kyc.status.is_final() {
-//!         break kyc;
-//!     }
-//!     tokio::time::sleep(Duration::from_secs(30)).await;
+//! // Wait until KYC is decided: a poll every 30 s for at most a day.
+//! let kyc = client.kyc().watch(&customer.id).interval(Duration::from_secs(30));
+//! let Outcome::Succeeded(_) = kyc.max_wait(Duration::from_secs(86_400)).until_final().await? else {
+//!     return Err("KYC failed or was not decided in a day".into());
 //! };
-//! if !kyc.status.is_approved() {
-//!     return Err("KYC failed".into());
-//! }
 //!
 //! // What does 100 EUR buy?
 //! let quote = client
@@ -72,14 +68,12 @@
 //!     .await?;
 //! println!("send the customer to {}", payment.gateway_url);
 //!
-//! // Follow it until the crypto is sent (or subscribe to COINS_SENT instead).
-//! loop {
-//!     let state = client.onramp().get(&payment.payment_id).await?;
+//! // Follow it until the crypto is sent (or subscribe to COINS_SENT instead): each new
+//! // status once, a poll every 10 s (the default wait is 10 minutes).
+//! let watch = client.onramp().watch(&payment.payment_id);
+//! let mut states = watch.interval(Duration::from_secs(10)).stream();
+//! while let Some(state) = states.try_next().await? {
 //!     println!("{}: {} EUR, {}", state.id, state.fiat_amount, state.status);
-//!     if state.status.is_final() {
-//!         break;
-//!     }
-//!     tokio::time::sleep(Duration::from_secs(10)).await;
 //! }
 //! # Ok(())
 //! # }
@@ -164,6 +158,7 @@ mod public_api_tests;
 mod redact;
 mod retry;
 pub mod subscriptions;
+pub mod watch;
 pub mod webhooks;
 
 pub use capture::ENV_CAPTURE;

@@ -9,6 +9,7 @@ use crate::{
     convert::{Maybe as _, data, field, paged, send_body, text},
     model::{OffRampId, OffRampStatus, UserId, money},
     pagination::List,
+    watch::{Watch, watching},
 };
 
 crate::model::area! {
@@ -206,6 +207,13 @@ impl OffRamp {
             api.get_rampoff().id(id).send().boxed()
         })
         .await
+    }
+
+    /// Follows the operation until its status is final (`finished`, the only word
+    /// documented): a [`Watch`], as [`OnRamp::watch`](crate::onramp::OnRamp::watch) gives
+    /// for payments. Every other word, unknown ones included, is not final.
+    pub fn watch(&self, id: &OffRampId) -> Watch<OffRampOperation> {
+        watching!(self, id)
     }
 
     /// The first off-ramp operation whose `external_id` is `external_id` (as sent with

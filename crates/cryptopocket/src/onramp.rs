@@ -10,6 +10,7 @@ use crate::{
     convert::{FromApi, Maybe as _, data, field, paged, send_body, text},
     model::{PaymentId, PaymentStatus, PaymentType, UserId, money},
     pagination::List,
+    watch::{Watch, watching},
 };
 
 crate::model::area! {
@@ -434,6 +435,27 @@ impl OnRamp {
             api.get_payment().payment_id(id).send().boxed()
         })
         .await
+    }
+
+    /// Follows the payment until its status is final: a [`Watch`] to set the interval and
+    /// the longest wait on, then to run as a stream of each new status or until the end.
+    /// A status this version does not know is never taken as final.
+    ///
+    /// ```no_run
+    /// # async fn run(client: cryptopocket::Client, id: cryptopocket::model::PaymentId) -> Result<(), cryptopocket::Error> {
+    /// use std::time::Duration;
+    ///
+    /// use cryptopocket::watch::Outcome;
+    ///
+    /// let watch = client.onramp().watch(&id).interval(Duration::from_secs(10));
+    /// if let Outcome::Succeeded(payment) = watch.max_wait(Duration::from_secs(1800)).until_final().await? {
+    ///     println!("coins sent: {:?}", payment.txid);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn watch(&self, id: &PaymentId) -> Watch<Payment> {
+        watching!(self, id)
     }
 
     /// The first payment whose `external_id` is `external_id`, or `None` when no payment

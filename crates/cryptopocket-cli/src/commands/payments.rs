@@ -7,10 +7,10 @@ use clap::Subcommand;
 use cryptopocket::{
     model::{PaymentId, PaymentStatus},
     onramp::{NewGuidedPayment, NewPayment, OnRamp, Payment, PaymentMethodFilter, QuoteRequest},
+    watch::Outcome,
 };
 use futures::{TryStreamExt as _, future};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::time::Instant;
 
 use super::{Context, ListArgs, create, naming_flag, record};
 use crate::{
@@ -168,9 +168,9 @@ pub async fn run(context: &Context, command: PaymentsCommand) -> Result<(), Fail
     Ok(())
 }
 
-/// Polls until the payment's status is final, for at most `max_wait` (every poll included).
-/// On a terminal (and without `--json`) a spinner shows the current status; otherwise each
-/// new status is printed once.
+/// Follows the payment with the crate's [`Watch`](cryptopocket::watch::Watch): on a
+/// terminal (and without `--json`) a spinner shows the current status; otherwise each new
+/// status is printed once.
 ///
 /// Ends with `Ok` on success (`coins_sent`), with [`rejected`] (exit 1) on a failure status
 /// (`payment_rejected`), and with [`gave_up`] (exit 3) when `max_wait` is up first: an unknown
@@ -182,11 +182,6 @@ async fn watch(
     interval: Duration,
     max_wait: Duration,
 ) -> Result<(), Failure> {
-    let started = Instant::now();
-    // Both are at most a day (`args::duration`), but the clock's range is not ours to assume.
-    let deadline = started.checked_add(max_wait).ok_or_else(|| {
-        Failure::usage("--max-wait reaches past what this machine's clock can represent")
-    })?;
     let spinner = (!printer.json && std::io::stdout().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
         bar.set_style(
@@ -198,40 +193,31 @@ async fn watch(
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
-    let outcome = async {
-        let mut last: Option<PaymentStatus> = None;
-        loop {
-            // The max wait bounds the call too: a server that stalls cannot hold the watch.
-            let payment = match tokio::time::timeout_at(deadline, onramp.get(id)).await {
-                Ok(payment) => payment?,
-                Err(_) => return Err(gave_up(id, last.as_ref(), max_wait)),
-            };
-            if last.as_ref() != Some(&payment.status) {
-                let text = describe(&payment);
-                match &spinner {
-                    // indicatif draws on its own: what it draws is redacted here.
-                    Some(bar) => bar.set_message(redact(&text)),
-                    None => printer.line(&text, &payment),
-                }
-                last = Some(payment.status.clone());
+    let statuses = onramp
+        .watch(id)
+        .interval(interval)
+        .max_wait(max_wait)
+        .stream();
+    let last = statuses
+        .try_fold(None, |_, payment| {
+            let text = describe(&payment);
+            match &spinner {
+                // indicatif draws on its own: what it draws is redacted here.
+                Some(bar) => bar.set_message(redact(&text)),
+                None => printer.line(&text, &payment),
             }
-            if payment.status.is_failure() {
-                return Err(rejected(id, &payment.status));
-            }
-            if payment.status.is_final() {
-                return Ok(());
-            }
-            // The next poll, or the end of the wait if that comes first (or has come).
-            let next = Instant::now()
-                .checked_add(interval)
-                .map_or(deadline, |next| next.min(deadline));
-            tokio::time::sleep_until(next).await;
-            if next >= deadline {
-                return Err(gave_up(id, last.as_ref(), max_wait));
-            }
-        }
-    }
-    .await;
+            future::ready(Ok(Some(payment)))
+        })
+        .await;
+    let outcome = last
+        .map_err(Failure::from)
+        .and_then(|last| match Outcome::from_last(last) {
+            Outcome::Succeeded(_) => Ok(()),
+            Outcome::Failed(payment) => Err(rejected(id, &payment.status)),
+            Outcome::GaveUp { last } => Err(gave_up(id, last.map(|p| p.status).as_ref(), max_wait)),
+            // An end this version does not know is no success.
+            _ => Err(gave_up(id, None, max_wait)),
+        });
     if let Some(bar) = &spinner {
         if outcome.is_ok() {
             bar.finish();

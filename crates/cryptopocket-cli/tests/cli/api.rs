@@ -1,13 +1,68 @@
 //! `cryptopocket api <operationId>`: any operation of the spec, sent with the client's
 //! authentication, the envelope printed (redacted).
 
-use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Json, Router,
+    http::{HeaderMap, Uri, header::CONTENT_TYPE},
+    routing::post,
+};
+use cryptopocket::api::operations;
+use serde_json::{Value, json};
 
 use crate::{
     faults::{Canned, SECRET, TOKEN, api as with_token, json_200},
     sandbox::{Api, WALLET},
-    support::{cli_for, failed, json_error, stderr, stdout},
+    support::{blocking, cli_for, failed, json_error, serve, stderr, stdout},
 };
+
+/// Each body goes in the media type the operation table gives (from the spec): a form for
+/// the webhook subscription, JSON for a payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_body_is_sent_in_the_spec_s_media_type() {
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let router = Router::new()
+        .route(
+            "/api/authenticate",
+            post(|| async { Json(json!({"status": "ok", "data": {"token": "tok"}})) }),
+        )
+        .fallback(move |uri: Uri, headers: HeaderMap| {
+            let kind = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let kind = kind.unwrap_or_default().to_owned();
+            record
+                .lock()
+                .expect("seen")
+                .push((uri.path().to_owned(), kind));
+            async { Json(json!({"status": "ok", "data": {}})) }
+        });
+    let url = format!("http://{}/api", serve(router).await);
+    for args in [
+        ["subscribeToWebhook", "--field", "type=COINS_SENT"],
+        ["createPayment", "--field", "user_id=1"],
+    ] {
+        let mut command = cli_for(&url, "pk_test", "sk_test");
+        command.arg("api").args(args);
+        let output = blocking(move || command.output().expect("run api")).await;
+        assert!(output.status.success(), "{output:?}");
+    }
+    let seen = seen.lock().expect("seen").clone();
+    let path = |op: &cryptopocket::api::Operation| format!("/api{}", op.path);
+    assert_eq!(
+        seen,
+        [
+            (
+                path(&operations::SUBSCRIBE_TO_WEBHOOK),
+                "application/x-www-form-urlencoded".to_owned()
+            ),
+            (
+                path(&operations::CREATE_PAYMENT),
+                "application/json".to_owned()
+            ),
+        ]
+    );
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_operation_is_sent_and_its_envelope_printed() {

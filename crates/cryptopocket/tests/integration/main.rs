@@ -23,4 +23,5 @@ mod retries;
 mod sandbox_errors;
 mod sandbox_flows;
 mod secrets;
+mod watch;
 mod webhooks;
