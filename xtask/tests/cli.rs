@@ -116,6 +116,7 @@ async fn record_sandbox_capture(dir: &Path) {
         model::{EventType, Iban, PaymentType, TransactionId, UserId},
         offramp::{NewOffRamp, OffRampQuoteRequest},
         onramp::{NewGuidedPayment, NewPayment, PaymentMethodFilter, QuoteRequest},
+        subscriptions::Subscription,
     };
     use rust_decimal::Decimal;
 
@@ -229,7 +230,10 @@ async fn record_sandbox_capture(dir: &Path) {
         .unwrap();
     client
         .webhooks()
-        .subscribe(&EventType::CoinsSent, "https://demo.com/hooks")
+        .subscribe(&Subscription::new(
+            EventType::CoinsSent,
+            "https://demo.com/hooks",
+        ))
         .await
         .unwrap();
 }

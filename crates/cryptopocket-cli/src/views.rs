@@ -5,8 +5,7 @@
 //! command line prints them as they are, their fields (in declaration order) as the table's
 //! rows or columns. Only where a table shows fewer of them, or in another order, are they
 //! named here. Views remain where the crate's value alone would print worse or could not be
-//! printed: the KYC check (without the user id or whether it is final), a registered company
-//! (its password is a `SecretString`) and a webhook delivery.
+//! printed: a registered company (its password is a `SecretString`) and a webhook delivery.
 
 use cryptopocket::{
     assets::{Asset, TokenPrice},
@@ -15,7 +14,7 @@ use cryptopocket::{
         Customer, DelegatedCustomer, KycCheck, OnboardingLink, RegisteredCompany,
         RegisteredCustomer,
     },
-    model::{KycStatus, UserId},
+    model::UserId,
     offramp::{CreatedOffRamp, OffRampOperation, OffRampQuote},
     onramp::{CreatedPayment, GuidedPayment, Payment, PaymentMethod, Quote},
 };
@@ -39,7 +38,7 @@ views!(
     RegisteredCustomer,
     DelegatedCustomer,
     RegisteredCompanyView,
-    KycView,
+    KycCheck,
     OnboardingLink,
     DeliveryView,
     Asset,
@@ -120,31 +119,6 @@ impl From<&RegisteredCompany> for RegisteredCompanyView {
             uuid: c.uuid.to_string(),
             kyb_link: c.kyb_link.clone(),
             password: c.password.expose_secret().to_owned(),
-        }
-    }
-}
-
-/// A KYC/KYB check.
-#[derive(Debug, Serialize)]
-pub struct KycView {
-    /// The customer.
-    pub user_id: UserId,
-    /// `valid`, `fail`, `unused`, `processing`, or a newer word.
-    pub kyc_status: KycStatus,
-    /// Whether the check is decided (`valid` or `fail`).
-    pub is_final: bool,
-    /// The KYC form, when sent.
-    pub kyc_form_url: Option<String>,
-}
-
-impl KycView {
-    /// The view of `check` for `user_id`.
-    pub fn new(user_id: UserId, check: &KycCheck) -> Self {
-        Self {
-            user_id,
-            kyc_status: check.status.clone(),
-            is_final: check.status.is_final(),
-            kyc_form_url: check.kyc_form_url.clone(),
         }
     }
 }

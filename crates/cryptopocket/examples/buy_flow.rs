@@ -25,8 +25,10 @@ use axum::http::{HeaderMap, StatusCode};
 use cryptopocket::{
     Client, Environment,
     customers::NewCustomer,
-    model::{EventType, PaymentStatus, PaymentType},
+    model::{EventType, PaymentType},
     onramp::{NewGuidedPayment, QuoteRequest},
+    subscriptions::Subscription,
+    watch::Outcome,
     webhooks::{WebhookEvent, WebhookVerifier},
 };
 use cryptopocket_sandbox::{ClockMode, Sandbox, SandboxConfig, Schedule};
@@ -53,10 +55,11 @@ impl Target {
         }
     }
 
-    fn max_polls(&self) -> u32 {
+    /// How long to wait for a final status: 60 polls' worth locally, 90 live.
+    fn max_wait(&self) -> Duration {
         match self {
-            Target::Local(_) => 60,
-            Target::Live => 90,
+            Target::Local(_) => Duration::from_secs(15),
+            Target::Live => Duration::from_secs(900),
         }
     }
 }
@@ -110,22 +113,23 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
     println!("2. registered {email} as customer {}", customer.id);
     println!("   KYC form: {}", customer.kyc_form_url);
 
-    let mut polls = 0;
+    // Each new KYC status once, until it is final or the wait is up.
+    let watch = client.kyc().watch(&customer.id);
+    let mut checks = watch
+        .interval(target.poll_every())
+        .max_wait(target.max_wait())
+        .stream();
     let mut last = None;
-    loop {
-        let kyc = client.kyc().get(&customer.id).await?;
-        if last.as_ref() != Some(&kyc.status) {
-            println!("3. KYC is {}", kyc.status);
-            last = Some(kyc.status.clone());
-        }
-        if kyc.status.is_approved() {
-            break;
-        }
-        if kyc.status.is_final() || polls == target.max_polls() {
+    while let Some(kyc) = checks.try_next().await? {
+        println!("3. KYC is {}", kyc.status);
+        last = Some(kyc);
+    }
+    match Outcome::from_last(last) {
+        Outcome::Succeeded(_) => {}
+        Outcome::Failed(kyc) => {
             return Err(format!("KYC ended as {}; the flow stops here", kyc.status).into());
         }
-        polls += 1;
-        tokio::time::sleep(target.poll_every()).await;
+        _ => return Err("KYC was not decided in time; the flow stops here".into()),
     }
 
     let amount = Decimal::new(15_050, 2);
@@ -166,29 +170,26 @@ async fn run(target: &Target, client: &Client, verifier: WebhookVerifier) -> Res
         Target::Live => println!("7. open {} and pay; polling meanwhile", payment.gateway_url),
     }
 
+    // Each new status once, until it is final or the wait is up.
+    let watch = client.onramp().watch(&payment.payment_id);
+    let mut states = watch
+        .interval(target.poll_every())
+        .max_wait(target.max_wait())
+        .stream();
     let mut last = None;
-    let mut polls = 0;
-    let paid = loop {
-        let state = client.onramp().get(&payment.payment_id).await?;
-        if last.as_ref() != Some(&state.status) {
-            println!(
-                "8. payment is {} ({} {} for {} {})",
-                state.status,
-                state.fiat_amount,
-                state.fiat_symbol,
-                state.coin_amount.unwrap_or_default(),
-                state.coin_symbol
-            );
-            last = Some(state.status.clone());
-        }
-        if state.status == PaymentStatus::CoinsSent {
-            break state;
-        }
-        if polls == target.max_polls() {
-            return Err("the payment did not reach coins_sent; follow it later by its id".into());
-        }
-        polls += 1;
-        tokio::time::sleep(target.poll_every()).await;
+    while let Some(state) = states.try_next().await? {
+        println!(
+            "8. payment is {} ({} {} for {} {})",
+            state.status,
+            state.fiat_amount,
+            state.fiat_symbol,
+            state.coin_amount.unwrap_or_default(),
+            state.coin_symbol
+        );
+        last = Some(state);
+    }
+    let Outcome::Succeeded(paid) = Outcome::from_last(last) else {
+        return Err("the payment did not reach coins_sent; follow it later by its id".into());
     };
     println!("   txid {}", paid.txid.as_deref().unwrap_or("(none)"));
 
@@ -276,7 +277,10 @@ async fn subscribe(
     tokio::spawn(async move { axum::serve(listener, app).await });
     let url = public_url.unwrap_or_else(|| format!("http://{local}/webhooks"));
     for event in [EventType::PayIn, EventType::CoinsSent] {
-        client.webhooks().subscribe(&event, &url).await?;
+        client
+            .webhooks()
+            .subscribe(&Subscription::new(event, &url))
+            .await?;
     }
     println!("5. subscribed {url} to PAY_IN and COINS_SENT");
     Ok(Some(rx))

@@ -9,9 +9,10 @@ use secrecy::SecretString;
 
 use crate::{
     Error,
-    convert::{Maybe as _, data, paged, send_body},
+    convert::{FromApi as _, Maybe as _, data, paged, required, send_body},
     model::{CustomerKind, DocumentType, IdentityDocumentType, KycStatus, UserId},
     pagination::List,
+    watch::{Watch, watching},
 };
 
 crate::model::area! {
@@ -196,15 +197,23 @@ impl NewDocument {
 
 crate::model::output! {
     /// A customer's KYC (or a company's KYB) state (Retrieve KYC/KYB verification status;
-    /// documented, `kyc_form_url` inferred).
+    /// documented, `kyc_form_url` inferred). It serialises as the API names the status,
+    /// `kyc_status`.
     #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
     pub struct KycCheck {
+        /// The customer checked: the one asked about.
+        pub user_id: UserId = raw.0,
         /// `valid` means payments may be created; see [`KycStatus::is_final`].
-        pub status: KycStatus = KycStatus::from(raw.kyc_status),
+        #[serde(rename = "kyc_status")]
+        pub status: KycStatus = KycStatus::from(raw.1.kyc_status.as_str()),
+        /// Whether the check is decided (`valid` or `fail`): `status.is_final()` when read.
+        pub is_final: bool = KycStatus::from(raw.1.kyc_status.as_str()).is_final(),
         /// The KYC form again, when the API sends it (inferred).
-        pub kyc_form_url: Option<String>,
+        pub kyc_form_url: Option<String> = raw.1.kyc_form_url,
     }
-    fn from_api(op, raw: types::KycStatus);
+    // The response's own `user_id` is inferred and may be absent: the id asked about is
+    // the one checked.
+    fn from_api(op, raw: (UserId, types::KycStatus));
 }
 
 crate::model::output! {
@@ -562,11 +571,21 @@ impl Kyc {
     ///
     /// See [`Error`].
     pub async fn get(&self, user_id: &UserId) -> Result<KycCheck, Error> {
-        let user_id = user_id.get();
-        data::<endpoints::CheckKyc, _>(&self.client, move |api| {
-            api.check_kyc().user_id(user_id).send().boxed()
-        })
-        .await
+        let id = user_id.get();
+        let op = <endpoints::CheckKyc as cryptopocket_api::Endpoint>::OPERATION.id;
+        let parts = self
+            .client
+            .call::<endpoints::CheckKyc>(move |api| api.check_kyc().user_id(id).send().boxed())
+            .await?;
+        KycCheck::from_api(op, (*user_id, required(parts.data, op)?))
+    }
+
+    /// Follows the customer's verification until it is final (valid, or a failure the
+    /// docs name): a [`Watch`] of [`get`](Self::get), as
+    /// [`OnRamp::watch`](crate::onramp::OnRamp::watch) gives for payments. A status this
+    /// version does not know is never taken as final.
+    pub fn watch(&self, user_id: &UserId) -> Watch<KycCheck> {
+        watching!(self, user_id)
     }
 
     /// Create enhanced verification link (`POST /onboarding-form`; marked "testing" in
@@ -587,8 +606,6 @@ impl Kyc {
 mod tests {
     use super::*;
     use cryptopocket_api::Endpoint as _;
-
-    use crate::convert::FromApi as _;
 
     fn refused(result: Result<impl fmt::Debug, Error>) -> String {
         match result {

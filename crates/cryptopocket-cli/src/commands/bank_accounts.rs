@@ -8,11 +8,6 @@ use cryptopocket::{bank_accounts::NewReconciliation, model::Iban};
 use super::{Context, ListArgs, create};
 use crate::exit::{Failure, Lookup};
 
-/// An IBAN, normalised and checksummed before anything is sent.
-fn iban(text: &str) -> Result<Iban, String> {
-    Iban::new(text).map_err(|e| e.to_string())
-}
-
 /// A booking date, written YYYY-MM-DD.
 fn date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -32,7 +27,7 @@ pub enum BankAccountsCommand {
     )]
     Transactions {
         /// One of the integration's IBANs.
-        #[arg(value_parser = iban)]
+        // Parsed by `Iban`'s `FromStr`: normalised and checksummed before anything is sent.
         iban: Iban,
         /// Only transactions booked on or after this date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE", value_parser = date)]

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use cryptopocket::model::UserId;
 
 use super::Context;
-use crate::{exit::Failure, views::KycView};
+use crate::exit::Failure;
 
 /// A customer's KYC/KYB status and the enhanced verification link.
 #[derive(Debug, Subcommand)]
@@ -31,8 +31,7 @@ pub async fn run(context: &Context, command: KycCommand) -> Result<(), Failure> 
     let kyc = context.client()?.kyc();
     match command {
         KycCommand::Status { user_id } => {
-            let check = kyc.get(&user_id).await?;
-            context.printer.record(&KycView::new(user_id, &check))?;
+            context.printer.record(&kyc.get(&user_id).await?)?;
         }
         KycCommand::EnhancedLink { user_id } => {
             let link = kyc.create_link(&user_id).await?;

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use clap::Subcommand;
+use cryptopocket::subscriptions::Subscription;
 use cryptopocket_sandbox::{RemoteControl, RemoteError, Sandbox, SandboxArgs};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -131,14 +132,12 @@ pub enum SandboxCommand {
     },
 }
 
-/// An http or https URL with a host, checked before anything is sent.
-fn http_url(text: &str) -> Result<String, String> {
-    match reqwest::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            Ok(text.to_owned())
-        }
-        _ => Err("must be an http or https URL, such as http://127.0.0.1:3000/webhooks".into()),
-    }
+/// An http or https URL, as subscribing requires ([`Subscription::check_url`]), checked
+/// before anything is sent.
+fn http_url(text: &str) -> Result<String, &'static str> {
+    Subscription::check_url(text)
+        .map(|()| text.to_owned())
+        .map_err(|_| "must be an http or https URL, such as http://127.0.0.1:3000/webhooks")
 }
 
 /// What a control action answered, shown as a record.

@@ -13,12 +13,9 @@ use std::{
 };
 
 use axum::Router;
-use clap::{
-    Args, Subcommand,
-    builder::{PossibleValuesParser, TypedValueParser as _},
-};
+use clap::Subcommand;
 use cryptopocket::{
-    model::EventType,
+    subscriptions::Subscription,
     webhooks::{DeliveryHeaders, WebhookEvent, WebhookVerifier},
 };
 use cryptopocket_webhooks::{
@@ -27,7 +24,7 @@ use cryptopocket_webhooks::{
 use serde_json::json;
 use tokio::sync::Notify;
 
-use super::Context;
+use super::{Context, naming_flag};
 use crate::{
     args::any_duration,
     client,
@@ -36,22 +33,6 @@ use crate::{
     output::{Printer, write_stderr, write_stdout},
     views::DeliveryView,
 };
-
-/// The event types the API accepts for subscriptions: the spec's known values.
-fn event_type() -> impl clap::builder::TypedValueParser<Value = EventType> {
-    PossibleValuesParser::new(EventType::KNOWN).map(|s: String| EventType::from(s.as_str()))
-}
-
-/// An event type and the URL its deliveries go to.
-#[derive(Debug, Args)]
-pub struct Subscription {
-    /// The event type.
-    #[arg(long = "type", value_name = "TYPE", value_parser = event_type())]
-    pub event: EventType,
-    /// Where deliveries go (http or https).
-    #[arg(long)]
-    pub url: String,
-}
 
 /// Subscribe to webhook events; verify and receive deliveries.
 #[derive(Debug, Subcommand)]
@@ -161,15 +142,13 @@ fn inbox_store(text: &str) -> Result<InboxStore, String> {
 /// Runs a `webhooks` subcommand.
 pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Failure> {
     match command {
-        WebhooksCommand::Subscribe(Subscription { event, url }) => {
-            let answer = context.client()?.webhooks().subscribe(&event, &url).await?;
-            subscribed(&context.printer, &event, &url, &answer);
-            Ok(())
+        WebhooksCommand::Subscribe(subscription) => {
+            let answer = context.client()?.webhooks().subscribe(&subscription).await;
+            subscribed(&context.printer, &subscription, answer)
         }
-        WebhooksCommand::Update(Subscription { event, url }) => {
-            let answer = context.client()?.webhooks().update(&event, &url).await?;
-            subscribed(&context.printer, &event, &url, &answer);
-            Ok(())
+        WebhooksCommand::Update(subscription) => {
+            let answer = context.client()?.webhooks().update(&subscription).await;
+            subscribed(&context.printer, &subscription, answer)
         }
         WebhooksCommand::Verify {
             body,
@@ -209,11 +188,19 @@ pub async fn run(context: &Context, command: WebhooksCommand) -> Result<(), Fail
     }
 }
 
-fn subscribed(printer: &Printer, event: &EventType, url: &str, answer: &str) {
+/// Prints the API's answer to a subscription; a field the crate refuses is named by its flag.
+fn subscribed(
+    printer: &Printer,
+    subscription: &Subscription,
+    answer: Result<String, cryptopocket::Error>,
+) -> Result<(), Failure> {
+    let answer = answer.map_err(naming_flag::<Subscription>)?;
+    let (event, url) = (subscription.event(), subscription.url());
     printer.message(
         &format!("{event} → {url}: {answer}"),
         &json!({"type": event, "url": url, "result": answer}),
     );
+    Ok(())
 }
 
 /// The delivery's key. `--api-key` once gave it here; it is now the caller's own key, as

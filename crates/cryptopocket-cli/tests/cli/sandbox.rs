@@ -260,6 +260,19 @@ async fn customers_and_kyc() {
     let kyc = api.json(&["kyc", "status", &id]).await;
     assert_eq!(kyc["kyc_status"], "valid");
     assert_eq!(kyc["is_final"], true);
+    assert_eq!(kyc["user_id"].to_string(), id);
+    // The fields in this order, in the JSON record and the table alike.
+    for args in [
+        &["--json", "kyc", "status", &id][..],
+        &["kyc", "status", &id],
+    ] {
+        let text = stdout(&api.run(args).await);
+        let at = ["user_id", "kyc_status", "is_final", "kyc_form_url"].map(|field| {
+            text.find(field)
+                .unwrap_or_else(|| panic!("{args:?}: no {field}: {text}"))
+        });
+        assert!(at.is_sorted(), "{args:?}: {text}");
+    }
     let link = api.json(&["kyc", "enhanced-link", &id]).await;
     assert!(link["url"].as_str().is_some_and(|u| u.starts_with("http")));
 
@@ -645,6 +658,15 @@ async fn webhook_subscriptions() {
         ])
         .await;
     assert_eq!(output.status.code(), Some(2));
+    // A URL the crate refuses is named by its flag, and nothing is sent.
+    let before = api.requests("subscribeToWebhook");
+    let url = ["webhooks", "subscribe", "--type", "PAY_IN", "--url"];
+    let stderr = api
+        .fails(2, &[&url[..], &["ftp://x.example/"]].concat())
+        .await;
+    assert!(stderr.contains("url must be an http(s) URL"), "{stderr}");
+    assert!(stderr.contains("correct --url"), "{stderr}");
+    assert_eq!(api.requests("subscribeToWebhook"), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

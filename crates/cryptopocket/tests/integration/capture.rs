@@ -9,6 +9,7 @@ use cryptopocket::{
     capture::REDACTED,
     model::{EventType, PaymentType},
     onramp::QuoteRequest,
+    subscriptions::Subscription,
 };
 use cryptopocket_sandbox::Sandbox;
 use rust_decimal::Decimal;
@@ -116,7 +117,10 @@ async fn each_exchange_is_one_line_with_secrets_and_personal_data_redacted() {
     client.onramp().get(&created.payment_id).await.unwrap();
     client
         .webhooks()
-        .subscribe(&EventType::CoinsSent, "https://demo.com/hooks")
+        .subscribe(&Subscription::new(
+            EventType::CoinsSent,
+            "https://demo.com/hooks",
+        ))
         .await
         .unwrap();
 

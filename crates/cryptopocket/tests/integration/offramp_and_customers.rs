@@ -7,6 +7,7 @@ use cryptopocket::{
     customers::NewDocument,
     model::{DocumentType, EventType, OffRampId, OffRampStatus, UserId},
     offramp::{NewOffRamp, OffRampQuoteRequest},
+    subscriptions::Subscription,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -139,13 +140,14 @@ async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
     let webhooks = client.webhooks();
 
     let created = webhooks
-        .subscribe(&EventType::CoinsSent, "https://demo.com")
+        .subscribe(&Subscription::new(EventType::CoinsSent, "https://demo.com"))
         .await
         .unwrap();
     assert_eq!(created, "subscription_created");
     // The legacy name is accepted and sent as the event it now names.
+    let legacy = EventType::from("RAMPOFF_FINISHED");
     let updated = webhooks
-        .update(&EventType::from("RAMPOFF_FINISHED"), "https://demo.com/new")
+        .update(&Subscription::new(legacy, "https://demo.com/new"))
         .await
         .unwrap();
     assert_eq!(updated, "subscription_updated");
@@ -165,12 +167,19 @@ async fn webhook_subscriptions_are_form_encoded_and_answered_with_a_string() {
     );
 
     // Refused before sending: an event type the API does not know, a URL that is not one.
-    let kyc_done = EventType::from("KYC_DONE");
-    let unknown = webhooks.subscribe(&kyc_done, "https://demo.com");
-    assert!(matches!(unknown.await, Err(Error::InvalidRequest(_))));
-    let not_url = webhooks.subscribe(&EventType::PayIn, "demo.com");
-    assert!(matches!(not_url.await, Err(Error::InvalidRequest(_))));
+    // Each names the field.
+    let kyc_done = Subscription::new(EventType::from("KYC_DONE"), "https://demo.com");
+    let unknown = webhooks.subscribe(&kyc_done).await;
+    assert!(matches!(unknown, Err(Error::InvalidRequest(m)) if m.starts_with("event `KYC_DONE` ")));
+    let not_url = webhooks
+        .update(&Subscription::new(EventType::PayIn, "demo.com"))
+        .await;
+    assert!(matches!(not_url, Err(Error::InvalidRequest(m)) if m.starts_with("url is not a URL")));
     assert_eq!(mock::count(&server, "/api/subscribeToWebhook").await, 1);
+    assert_eq!(
+        mock::count(&server, "/api/updateWebhookSubscription").await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use cryptopocket::{
     Client, Error,
     model::{PaymentId, UserId},
     onramp::QuoteRequest,
+    subscriptions::Subscription,
 };
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -266,13 +267,10 @@ async fn kyc_status_at_the_top_level_and_a_subscription_without_data_are_read() 
     mock::otherwise(&server, mock::json(200, json!({"status": "success"}))).await;
     let kyc = client.kyc().get(&UserId::new(106)).await.unwrap();
     assert_eq!(kyc.status, cryptopocket::model::KycStatus::Valid);
-    let answer = client
-        .webhooks()
-        .subscribe(
-            &cryptopocket::model::EventType::CoinsSent,
-            "https://example.com/hook",
-        )
-        .await
-        .unwrap();
+    // No `user_id` in the answer: the check is of the customer asked about.
+    assert_eq!((kyc.user_id, kyc.is_final), (UserId::new(106), true));
+    let coins_sent = cryptopocket::model::EventType::CoinsSent;
+    let subscription = Subscription::new(coins_sent, "https://example.com/hook");
+    let answer = client.webhooks().subscribe(&subscription).await.unwrap();
     assert_eq!(answer, "");
 }

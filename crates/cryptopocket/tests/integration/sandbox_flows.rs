@@ -17,6 +17,7 @@ use cryptopocket::{
     },
     offramp::OffRampQuoteRequest,
     onramp::{NewGuidedPayment, PaymentInstructions, QuoteRequest},
+    subscriptions::Subscription,
     webhooks::{WebhookError, WebhookEvent, WebhookVerifier},
 };
 use cryptopocket_sandbox::DeliveryOutcome;
@@ -406,7 +407,10 @@ async fn webhook_deliveries_verify_and_arrive_pay_in_then_coins_sent() {
     let (url, received) = receiver().await;
     let webhooks = h.client.webhooks();
     for event in [EventType::PayIn, EventType::CoinsSent] {
-        webhooks.subscribe(&event, &url).await.unwrap();
+        webhooks
+            .subscribe(&Subscription::new(event, &url))
+            .await
+            .unwrap();
     }
     let user = h.register("hooked@example.com").await;
     h.control.advance(KYC_DECIDED);
