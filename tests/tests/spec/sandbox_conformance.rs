@@ -32,6 +32,7 @@ use cryptopocket::{
     onramp::{
         NewGuidedPayment, NewPayment, PaymentInstructions, PaymentMethodFilter, QuoteRequest,
     },
+    subscriptions::Subscription,
 };
 use cryptopocket_sandbox::{Control, Delivery, Exchange, Limits, Sandbox, SandboxConfig};
 use cryptopocket_snapshots::{operations, response_schema, schema_check::ExampleValidator, spec};
@@ -530,14 +531,20 @@ const SUBSCRIBED: [EventType; 4] = [
 /// delivery's body.
 async fn subscriptions(client: &Client, url: &str) {
     let webhooks = client.webhooks();
-    let none = webhooks.update(&EventType::PayIn, url).await;
+    let none = webhooks
+        .update(&Subscription::new(EventType::PayIn, url))
+        .await;
     refused(none, "subscription_not_found");
     for event in &SUBSCRIBED {
-        let created = webhooks.subscribe(event, url).await;
+        let created = webhooks
+            .subscribe(&Subscription::new(event.clone(), url))
+            .await;
         assert_eq!(created.unwrap(), "subscription_created");
     }
     let coins = format!("{url}/coins");
-    let updated = webhooks.update(&EventType::CoinsSent, &coins).await;
+    let updated = webhooks
+        .update(&Subscription::new(EventType::CoinsSent, coins))
+        .await;
     assert_eq!(updated.unwrap(), "subscription_updated");
 }
 
