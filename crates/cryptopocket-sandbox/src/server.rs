@@ -51,8 +51,8 @@ pub(crate) struct Shared {
     pub(crate) origin: String,
     guarded: Mutex<Guarded>,
     pub(crate) outbox: Outbox,
-    /// The answered exchanges, oldest first, at most `Limits::max_exchanges`.
-    pub(crate) exchanges: Mutex<VecDeque<Recorded>>,
+    /// The answered exchanges, at most `Limits::max_exchanges`.
+    pub(crate) exchanges: Mutex<Exchanges>,
 }
 
 /// The state, and the one answer kept written from it, behind one lock.
@@ -172,10 +172,9 @@ impl Shared {
 
     /// The recorded exchanges, oldest first.
     pub(crate) fn exchanges(&self) -> Vec<Exchange> {
-        lock(&self.exchanges)
-            .iter()
-            .map(Recorded::exchange)
-            .collect()
+        let exchanges = lock(&self.exchanges);
+        let (newer, older) = exchanges.ring.split_at(exchanges.oldest);
+        older.iter().chain(newer).map(Recorded::exchange).collect()
     }
 }
 
@@ -236,7 +235,7 @@ impl Sandbox {
         let world = World::new(clock.now());
         let shared = Arc::new(Shared {
             outbox: Outbox::start(&config),
-            exchanges: Mutex::new(VecDeque::new()),
+            exchanges: Mutex::new(Exchanges::default()),
             guarded: Mutex::new(Guarded {
                 world,
                 generation: 0,
@@ -627,38 +626,49 @@ impl Recorded {
     }
 }
 
+/// The recorded exchanges: a ring that, once it holds `Limits::max_exchanges`, overwrites
+/// the oldest in place (its path's buffer reused), so a full record costs no allocation
+/// and moves no entry.
+#[derive(Default)]
+pub(crate) struct Exchanges {
+    /// In the order recorded, from `oldest` round to just before it.
+    ring: Vec<Recorded>,
+    /// The index of the oldest entry; 0 until the ring is full.
+    oldest: usize,
+}
+
+impl Exchanges {
+    /// How many are held.
+    pub(crate) fn len(&self) -> usize {
+        self.ring.len()
+    }
+}
+
 /// Keeps the answer among the recorded exchanges (the oldest goes once the bound is
-/// reached, its path's buffer reused for the new one), and gives it back.
+/// reached), and gives it back.
 fn keep(record: &Record, parts: axum::http::response::Parts, bytes: Bytes) -> Response {
     let max = record.shared.config.limits.max_exchanges;
+    let path = record.path.as_ref().map_or("", PathAndQuery::path);
     {
         let mut exchanges = lock(&record.shared.exchanges);
-        let recycled = if exchanges.len() >= max {
-            exchanges.pop_front()
-        } else {
-            None
-        };
-        let path = record.path.as_ref().map_or("", PathAndQuery::path);
-        let exchange = match recycled {
-            Some(mut old) => {
-                overwrite(&mut old.path, path);
-                Recorded {
-                    operation_id: record.operation_id,
-                    method: record.method.clone(),
-                    path: old.path,
-                    status: parts.status,
-                    body: bytes.clone(),
-                }
-            }
-            None => Recorded {
+        let Exchanges { ring, oldest } = &mut *exchanges;
+        let len = ring.len();
+        if len < max {
+            ring.push(Recorded {
                 operation_id: record.operation_id,
                 method: record.method.clone(),
                 path: path.to_owned(),
                 status: parts.status,
                 body: bytes.clone(),
-            },
-        };
-        exchanges.push_back(exchange);
+            });
+        } else if let Some(old) = ring.get_mut(*oldest) {
+            old.operation_id = record.operation_id;
+            old.method.clone_from(&record.method);
+            overwrite(&mut old.path, path);
+            old.status = parts.status;
+            old.body.clone_from(&bytes);
+            *oldest = if *oldest + 1 >= len { 0 } else { *oldest + 1 };
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -871,6 +881,45 @@ mod tests {
         });
         assert_eq!(get(ids[0].clone()).await["data"]["holder"], "Grace Hopper");
         assert_eq!(get(ids[1].clone()).await, other);
+    }
+
+    /// Past `max_exchanges` the oldest exchange goes and the rest keep their order, round
+    /// the ring as many times as it takes.
+    #[tokio::test]
+    async fn the_record_keeps_the_newest_exchanges_in_order() {
+        let config = SandboxConfig {
+            limits: crate::config::Limits {
+                max_exchanges: 3,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let sandbox = Sandbox::start_with(config).await.unwrap();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        for n in 0..8 {
+            let paths: Vec<String> = sandbox
+                .control()
+                .exchanges()
+                .into_iter()
+                .map(|e| e.path)
+                .collect();
+            let expected: Vec<String> = (n.max(3) - 3..n)
+                .map(|i| format!("/api/payment/p{i}"))
+                .collect();
+            assert_eq!(paths, expected);
+            assert_eq!(sandbox.control().stats().exchanges, expected.len());
+            // No token: refused, and recorded with its own path.
+            let url = format!("{}/payment/p{n}", sandbox.base_url());
+            let answer = http.get(url).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+        let last = sandbox.control().exchanges().pop().unwrap();
+        assert_eq!((last.operation_id, last.status), ("getPayment", 200));
+        assert!(
+            last.body.contains("authorization_incorrect"),
+            "{}",
+            last.body
+        );
     }
 
     #[tokio::test]
