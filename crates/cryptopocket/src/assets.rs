@@ -1,7 +1,6 @@
 //! Supported assets and token prices (the Common section).
 
 use cryptopocket_api::{Endpoint as _, endpoints, types};
-use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
@@ -96,7 +95,9 @@ impl Assets {
         const OP: &str = endpoints::GetAvailableAssets::OPERATION.id;
         let parts = self
             .client
-            .call::<endpoints::GetAvailableAssets>(|api| api.get_available_assets().send().boxed())
+            .call::<endpoints::GetAvailableAssets>(|api| {
+                crate::convert::boxed(|| api.get_available_assets().send())
+            })
             .await?;
         parts
             .data
@@ -115,14 +116,15 @@ impl Assets {
     pub async fn token_price(&self, request: &TokenPriceRequest) -> Result<TokenPrice, Error> {
         let (symbol, chain, fiat_symbol) = request.to_api()?;
         data::<endpoints::GetTokenPrice, _>(&self.client, move |api| {
-            api.get_token_price()
-                .symbol(symbol.clone())
-                .maybe(chain.clone(), |request, chain| request.chain(chain))
-                .maybe(fiat_symbol.clone(), |request, fiat| {
-                    request.fiat_symbol(fiat)
-                })
-                .send()
-                .boxed()
+            crate::convert::boxed(|| {
+                api.get_token_price()
+                    .symbol(symbol.clone())
+                    .maybe(chain.clone(), |request, chain| request.chain(chain))
+                    .maybe(fiat_symbol.clone(), |request, fiat| {
+                        request.fiat_symbol(fiat)
+                    })
+                    .send()
+            })
         })
         .await
     }

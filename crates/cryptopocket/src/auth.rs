@@ -260,7 +260,7 @@ impl Auth {
                     api_key: api_key.clone(),
                     api_secret: api_secret.expose_secret().to_owned(),
                 };
-                api.authenticate().body(body).send().boxed()
+                crate::convert::boxed(|| api.authenticate().body(body).send())
             })
             .await
             .map_err(|mut error| {

@@ -228,14 +228,15 @@ impl BankAccounts {
                     let iban = filter.iban.as_str().to_owned();
                     let parts = client
                         .call::<endpoints::ListBankAccountTransactions>(move |api| {
-                            api.list_bank_account_transactions()
-                                .iban(iban.clone())
-                                .page(at.page)
-                                .maybe(at.per_page, |request, n| request.per_page(n))
-                                .maybe(from.clone(), |request, from| request.from(from))
-                                .maybe(to.clone(), |request, to| request.to(to))
-                                .send()
-                                .boxed()
+                            crate::convert::boxed(|| {
+                                api.list_bank_account_transactions()
+                                    .iban(iban.clone())
+                                    .page(at.page)
+                                    .maybe(at.per_page, |request, n| request.per_page(n))
+                                    .maybe(from.clone(), |request, from| request.from(from))
+                                    .maybe(to.clone(), |request, to| request.to(to))
+                                    .send()
+                            })
                         })
                         .await?;
                     Page::from_parts(at.page, parts, |raw| {

@@ -62,6 +62,19 @@ impl Client {
         &self,
         send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
     ) -> Result<Parts<Data<E>>, Error> {
+        let mut parts = None;
+        self.call_into::<E>(send, &mut parts).await?;
+        Ok(parts.expect("a successful call leaves its parts"))
+    }
+
+    /// [`call`](Self::call), the parts of a success written into `parts`, a slot the
+    /// caller owns: a caller that converts them reads them where they were decoded,
+    /// instead of having them moved out through this future's value first.
+    pub(crate) async fn call_into<E: Wired>(
+        &self,
+        send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
+        parts: &mut Option<Parts<Data<E>>>,
+    ) -> Result<(), Error> {
         let operation = E::OPERATION.id;
         let span = tracing::info_span!(
             "cryptopocket",
@@ -72,24 +85,24 @@ impl Client {
         );
         let started = Instant::now();
         let mut attempts = 0;
-        // The successful attempt writes the parts here, so that they are not moved again
-        // through every layer of futures on their way out.
-        let mut parts = None;
+        // The successful attempt writes the parts straight into `parts`, so that they are
+        // not moved again through every layer of futures on their way out.
+        //
         // Without a subscriber that wants the span (the usual case in a hot loop), the
         // attempts run bare: no span to enter on every poll, no fields to format.
         if span.is_disabled() {
             let result = self
-                .attempts::<E>(started, &send, &mut attempts, &mut parts)
+                .attempts::<E>(started, &send, &mut attempts, parts)
                 .await;
             match &result {
                 Ok(()) => tracing::debug!("call succeeded"),
                 Err(e) if e.is_retryable() => tracing::warn!(error = %e, "call failed"),
                 Err(e) => tracing::info!(error = %e, "call failed"),
             }
-            return result.map(|()| parts.expect("a successful attempt leaves its parts"));
+            return result;
         }
         let result = self
-            .attempts::<E>(started, &send, &mut attempts, &mut parts)
+            .attempts::<E>(started, &send, &mut attempts, parts)
             .instrument(span.clone())
             .await;
         span.record("attempts", attempts);
@@ -106,7 +119,7 @@ impl Client {
             Err(e) if e.is_retryable() => tracing::warn!(error = %e, "call failed"),
             Err(e) => tracing::info!(error = %e, "call failed"),
         }
-        result.map(|()| parts.expect("a successful attempt leaves its parts"))
+        result
     }
 
     /// The attempts of one call; `attempts` counts them for the span, and the successful

@@ -8,18 +8,24 @@ use rust_decimal::Decimal;
 use crate::{
     Client, Error,
     call::Attempt,
-    envelope::{Data, Wired},
+    envelope::{Data, Parts, Wired},
     model::{Iban, PaymentId, PaymentType, TransactionId, UserId},
 };
 
 /// The `data` of a success envelope, which must be present.
 pub(crate) fn required<T>(data: Option<T>, operation: &'static str) -> Result<T, Error> {
-    data.ok_or_else(|| Error::Decode {
+    data.ok_or_else(|| without_data(operation))
+}
+
+/// [`required`]'s error: a success envelope without `data`.
+#[cold]
+fn without_data(operation: &'static str) -> Error {
+    Error::Decode {
         operation,
         path: "data".into(),
         reason: "a success envelope without `data`".into(),
         excerpt: String::new(),
-    })
+    }
 }
 
 /// The `data` of a success envelope answering a create. Without it the server said yes
@@ -59,7 +65,30 @@ pub(crate) async fn data<E: Wired, T: FromApi<Data<E>>>(
     send: impl for<'a> Fn(&'a cryptopocket_api::Client) -> Attempt<'a, E>,
 ) -> Result<T, Error> {
     let op = E::OPERATION.id;
-    T::from_api(op, required(client.call::<E>(send).await?.data, op)?)
+    // The parts are decoded into this slot and converted from it, not moved out of
+    // `call`'s future first.
+    let mut parts = None;
+    client.call_into::<E>(send, &mut parts).await?;
+    // Matched in place, as `required` would check it: the data is converted from where it
+    // was decoded instead of being moved into an `Option`, then a `Result`, first.
+    match parts {
+        Some(Parts {
+            data: Some(raw), ..
+        }) => T::from_api(op, raw),
+        _ => Err(without_data(op)),
+    }
+}
+
+/// The future `make` builds, boxed as an [`Attempt`] is: the box is allocated first and
+/// the future written into it, not built on the stack and copied in. A send future is
+/// about a kilobyte, of which only the request builder is written before its first poll.
+#[inline(always)]
+pub(crate) fn boxed<'a, F>(make: impl FnOnce() -> F) -> futures::future::BoxFuture<'a, F::Output>
+where
+    F: Future + Send + 'a,
+{
+    let future: Box<F> = Box::write(Box::new_uninit(), make());
+    Box::into_pin(future)
 }
 
 /// As [`data`], for an operation that creates: a missing `data` is [`created_object`]'s
@@ -77,10 +106,9 @@ pub(crate) async fn created<E: Wired, T: FromApi<Data<E>>>(
 /// attempt), answering its `data` as the crate's type ([`created`]).
 macro_rules! send_body {
     ($area:expr, $endpoint:ident, $builder:ident, $body:expr) => {{
-        use futures::FutureExt as _;
         let body = $body;
         crate::convert::created::<endpoints::$endpoint, _>(&$area.client, move |api| {
-            api.$builder().body(body.clone()).send().boxed()
+            crate::convert::boxed(|| api.$builder().body(body.clone()).send())
         })
     }};
 }
@@ -114,11 +142,12 @@ macro_rules! paged {
                 async move {
                     let parts = client
                         .call::<endpoints::$endpoint>(move |api| {
-                            api.$builder()
-                                .page(at.page)
-                                .maybe(at.per_page, |request, n| request.per_page(n))
-                                .send()
-                                .boxed()
+                            crate::convert::boxed(|| {
+                                api.$builder()
+                                    .page(at.page)
+                                    .maybe(at.per_page, |request, n| request.per_page(n))
+                                    .send()
+                            })
                         })
                         .await?;
                     let op = <endpoints::$endpoint as cryptopocket_api::Endpoint>::OPERATION.id;
@@ -536,5 +565,57 @@ mod tests {
             error.contains("user id \"…\" is invalid: not a number"),
             "{error}"
         );
+    }
+
+    /// `data` converts the payment a success envelope holds, and a success envelope
+    /// without `data` is a decode error naming the field, as [`required`] says it.
+    #[tokio::test]
+    async fn data_converts_the_payment_or_names_the_missing_field() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers};
+
+        let fixture: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/getPayment.response.json"
+        ))
+        .unwrap();
+        let server = MockServer::start().await;
+        Mock::given(matchers::path_regex("authenticate"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"status": "ok", "data": {"token": "t", "expires_in": 3600}}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(matchers::path_regex("without-data"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"status": "ok"})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(matchers::any())
+            .respond_with(ResponseTemplate::new(200).set_body_json(fixture.clone()))
+            .mount(&server)
+            .await;
+        let client = Client::builder()
+            .environment(crate::Environment::Custom(format!("{}/api", server.uri())))
+            .allow_plain_http_to("127.0.0.1")
+            .credentials("key", "secret")
+            .retry_policy(crate::RetryPolicy::never())
+            .build()
+            .unwrap();
+
+        let id = fixture["data"]["id"].as_str().unwrap();
+        let payment = client
+            .onramp()
+            .get(&PaymentId::new(id).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(payment.id.as_str(), id);
+
+        let missing = PaymentId::new("without-data").unwrap();
+        match client.onramp().get(&missing).await {
+            Err(Error::Decode {
+                operation, path, ..
+            }) => assert_eq!((operation, path.as_str()), ("getPayment", "data")),
+            other => panic!("expected a decode error naming `data`, got {other:?}"),
+        }
     }
 }

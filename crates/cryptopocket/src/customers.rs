@@ -4,7 +4,6 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use cryptopocket_api::{endpoints, types};
-use futures::FutureExt as _;
 use secrecy::SecretString;
 
 use crate::{
@@ -529,11 +528,12 @@ impl Customers {
         let body = document.to_api()?;
         self.client
             .call::<endpoints::UploadCustomerDocument>(move |api| {
-                api.upload_customer_document()
-                    .user_id(user_id.get())
-                    .body(body.clone())
-                    .send()
-                    .boxed()
+                crate::convert::boxed(|| {
+                    api.upload_customer_document()
+                        .user_id(user_id.get())
+                        .body(body.clone())
+                        .send()
+                })
             })
             .await?;
         Ok(())
@@ -547,12 +547,13 @@ impl Customers {
     pub async fn find(&self, lookup: &CustomerLookup) -> Result<Customer, Error> {
         let (email, external_id, user_id) = lookup.to_api()?;
         data::<endpoints::FindUser, _>(&self.client, move |api| {
-            api.find_user()
-                .maybe(email.clone(), |request, email| request.email(email))
-                .maybe(external_id.clone(), |request, id| request.external_id(id))
-                .maybe(user_id, |request, id| request.user_id(id))
-                .send()
-                .boxed()
+            crate::convert::boxed(|| {
+                api.find_user()
+                    .maybe(email.clone(), |request, email| request.email(email))
+                    .maybe(external_id.clone(), |request, id| request.external_id(id))
+                    .maybe(user_id, |request, id| request.user_id(id))
+                    .send()
+            })
         })
         .await
     }
@@ -575,7 +576,9 @@ impl Kyc {
         let op = <endpoints::CheckKyc as cryptopocket_api::Endpoint>::OPERATION.id;
         let parts = self
             .client
-            .call::<endpoints::CheckKyc>(move |api| api.check_kyc().user_id(id).send().boxed())
+            .call::<endpoints::CheckKyc>(move |api| {
+                crate::convert::boxed(|| api.check_kyc().user_id(id).send())
+            })
             .await?;
         KycCheck::from_api(op, (*user_id, required(parts.data, op)?))
     }

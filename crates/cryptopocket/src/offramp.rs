@@ -1,7 +1,6 @@
 //! Selling crypto: quotes and off-ramp operations.
 
 use cryptopocket_api::{endpoints, types};
-use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
@@ -175,14 +174,15 @@ impl OffRamp {
     pub async fn quote(&self, request: &OffRampQuoteRequest) -> Result<OffRampQuote, Error> {
         let (tokens, symbol, blockchain) = request.to_api()?;
         data::<endpoints::GetRampoffQuote, _>(&self.client, move |api| {
-            api.get_rampoff_quote()
-                .amount(tokens.clone())
-                .symbol(symbol.clone())
-                .maybe(blockchain.clone(), |request, chain| {
-                    request.blockchain(chain)
-                })
-                .send()
-                .boxed()
+            crate::convert::boxed(|| {
+                api.get_rampoff_quote()
+                    .amount(tokens.clone())
+                    .symbol(symbol.clone())
+                    .maybe(blockchain.clone(), |request, chain| {
+                        request.blockchain(chain)
+                    })
+                    .send()
+            })
         })
         .await
     }
@@ -204,7 +204,7 @@ impl OffRamp {
     pub async fn get(&self, id: &OffRampId) -> Result<OffRampOperation, Error> {
         let id = id.as_str();
         data::<endpoints::GetRampoff, _>(&self.client, move |api| {
-            api.get_rampoff().id(id).send().boxed()
+            crate::convert::boxed(|| api.get_rampoff().id(id).send())
         })
         .await
     }

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use cryptopocket_api::{Endpoint as _, endpoints, types};
-use futures::FutureExt as _;
 use rust_decimal::Decimal;
 
 use crate::{
@@ -356,13 +355,14 @@ impl OnRamp {
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quote, Error> {
         let (amount, symbol, chain, payment_type) = request.to_api()?;
         data::<endpoints::GetQuote, _>(&self.client, move |api| {
-            api.get_quote()
-                .amount(amount.clone())
-                .symbol(symbol.clone())
-                .payment_type(payment_type.clone())
-                .maybe(chain.clone(), |request, chain| request.chain(chain))
-                .send()
-                .boxed()
+            crate::convert::boxed(|| {
+                api.get_quote()
+                    .amount(amount.clone())
+                    .symbol(symbol.clone())
+                    .payment_type(payment_type.clone())
+                    .maybe(chain.clone(), |request, chain| request.chain(chain))
+                    .send()
+            })
         })
         .await
     }
@@ -381,13 +381,14 @@ impl OnRamp {
         let parts = self
             .client
             .call::<endpoints::ListPaymentMethods>(move |api| {
-                api.list_payment_methods()
-                    .maybe(country.clone(), |request, country| request.country(country))
-                    .maybe(fiat_symbol.clone(), |request, fiat| {
-                        request.fiat_symbol(fiat)
-                    })
-                    .send()
-                    .boxed()
+                crate::convert::boxed(|| {
+                    api.list_payment_methods()
+                        .maybe(country.clone(), |request, country| request.country(country))
+                        .maybe(fiat_symbol.clone(), |request, fiat| {
+                            request.fiat_symbol(fiat)
+                        })
+                        .send()
+                })
             })
             .await?;
         let op = endpoints::ListPaymentMethods::OPERATION.id;
@@ -432,7 +433,7 @@ impl OnRamp {
     pub async fn get(&self, id: &PaymentId) -> Result<Payment, Error> {
         let id = id.as_str();
         data::<endpoints::GetPayment, _>(&self.client, move |api| {
-            api.get_payment().payment_id(id).send().boxed()
+            crate::convert::boxed(|| api.get_payment().payment_id(id).send())
         })
         .await
     }

@@ -3,7 +3,6 @@
 //! Verifying the deliveries is [`crate::webhooks`].
 
 use cryptopocket_api::{endpoints, types};
-use futures::FutureExt as _;
 
 use crate::{
     Error,
@@ -101,7 +100,7 @@ impl WebhookSubscriptions {
         let parts = self
             .client
             .call::<endpoints::SubscribeToWebhook>(move |api| {
-                api.subscribe_to_webhook().body(body.clone()).send().boxed()
+                crate::convert::boxed(|| api.subscribe_to_webhook().body(body.clone()).send())
             })
             .await?;
         Ok(confirmation(parts))
@@ -118,10 +117,9 @@ impl WebhookSubscriptions {
         let parts = self
             .client
             .call::<endpoints::UpdateWebhookSubscription>(move |api| {
-                api.update_webhook_subscription()
-                    .body(body.clone())
-                    .send()
-                    .boxed()
+                crate::convert::boxed(|| {
+                    api.update_webhook_subscription().body(body.clone()).send()
+                })
             })
             .await?;
         Ok(confirmation(parts))
