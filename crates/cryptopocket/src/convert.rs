@@ -9,7 +9,7 @@ use crate::{
     Client, Error,
     call::Attempt,
     envelope::{Data, Parts, Wired},
-    model::{Iban, PaymentId, PaymentType, TransactionId, UserId},
+    model::{EventType, Iban, PaymentId, PaymentType, TransactionId, UserId},
 };
 
 /// The `data` of a success envelope, which must be present.
@@ -288,6 +288,22 @@ impl ToApi<Option<String>> for Checked<'_, Option<String>> {
             .as_deref()
             .map(|value| (self.1)(field, value))
             .transpose()
+    }
+}
+
+/// An event type the generated (closed) enum holds; one this version does not know cannot
+/// be subscribed to.
+impl ToApi<cryptopocket_api::types::WebhookEventType> for EventType {
+    fn to_api(
+        &self,
+        field: &'static str,
+    ) -> Result<cryptopocket_api::types::WebhookEventType, Error> {
+        EventType::to_api(self).ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "{field} `{self}` is not an event type the API accepts ({})",
+                EventType::KNOWN.join(", ")
+            ))
+        })
     }
 }
 

@@ -4,12 +4,7 @@
 
 use cryptopocket_api::{endpoints, types};
 
-use crate::{
-    Error,
-    convert::{ToApi, check},
-    envelope::Parts,
-    model::EventType,
-};
+use crate::{Error, convert::check, envelope::Parts, model::EventType};
 
 crate::model::area! {
     /// Webhook subscriptions; from [`Client::webhooks`](crate::Client::webhooks).
@@ -67,19 +62,6 @@ impl Subscription {
     /// [`Error::InvalidRequest`] saying what is wrong, naming `url`, not quoting it.
     pub fn check_url(url: &str) -> Result<(), Error> {
         check::url("url", url).map(drop)
-    }
-}
-
-/// An event type the generated (closed) enum holds; one this version does not know cannot
-/// be subscribed to.
-impl ToApi<types::WebhookEventType> for EventType {
-    fn to_api(&self, field: &'static str) -> Result<types::WebhookEventType, Error> {
-        EventType::to_api(self).ok_or_else(|| {
-            Error::InvalidRequest(format!(
-                "{field} `{self}` is not an event type the API accepts ({})",
-                EventType::KNOWN.join(", ")
-            ))
-        })
     }
 }
 
