@@ -79,10 +79,14 @@ impl FromStr for Amount {
         if !is_json_number(text) {
             return Err(AmountError("not a decimal number"));
         }
-        let parsed = if text.contains(['e', 'E']) {
-            Decimal::from_scientific(text)
-        } else {
-            Decimal::from_str_exact(text)
+        let parsed = match text.split_once(['e', 'E']) {
+            // `from_scientific` reads the digits before the exponent with the rounding
+            // `from_str`: they are checked to fit exactly first. The exponent's scaling after
+            // that is exact or an error.
+            Some((digits, _)) => {
+                Decimal::from_str_exact(digits).and_then(|_| Decimal::from_scientific(text))
+            }
+            None => Decimal::from_str_exact(text),
         };
         parsed
             .map(Amount)

@@ -189,6 +189,12 @@ where
     /// Every item of every page, in order (see [`stream`](Self::stream)), fetching ahead
     /// as the stream does. The future owns what it needs: it does not borrow the list.
     ///
+    /// It holds every item at once, and only the server says how many there are: the walk
+    /// stops at the last page, an empty page or a repeated page, so a server that keeps
+    /// sending fresh pages makes it grow without bound. Where a list may be large or the
+    /// server is not trusted, consume [`stream`](Self::stream) as it arrives instead
+    /// (bounded by one page, plus those fetched ahead), with `StreamExt::take` for a cap.
+    ///
     /// # Errors
     ///
     /// The first error of the stream.

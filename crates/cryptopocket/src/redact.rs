@@ -70,6 +70,32 @@ impl Secrets {
         redact_with(text, all.map(|s| s.expose_secret()))
     }
 
+    /// [`Self::redact`], then every secret replaced whatever the case of its ASCII letters:
+    /// for texts a parser lowercased (a URL's host).
+    pub(crate) fn redact_any_case(&self, text: &str) -> String {
+        let mut out = self.redact(text);
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        let all = self.api_secret.iter().chain(tokens.iter().flatten());
+        for secret in all {
+            let secret = secret.expose_secret().to_ascii_lowercase();
+            // The same floor as every other form: an empty secret would match everywhere
+            // and never let the search end.
+            if secret.chars().count() < MIN_SECRET_CHARS {
+                continue;
+            }
+            // Lowercasing ASCII keeps every byte offset, so a match in the lowercased text is
+            // a range of `out` on character boundaries; the search resumes after each
+            // replacement, which may itself contain the secret.
+            let mut from = 0;
+            while let Some(at) = out[from..].to_ascii_lowercase().find(&secret) {
+                let at = from + at;
+                out.replace_range(at..at + secret.len(), REDACTED);
+                from = at + REDACTED.len();
+            }
+        }
+        out
+    }
+
     /// `error` with every text it holds passed through [`Self::redact`].
     pub(crate) fn redact_error(&self, mut error: Error) -> Error {
         let r = |text: &mut String| *text = self.redact(text);
@@ -106,13 +132,15 @@ impl Secrets {
                 | ConfigError::HttpClient { message: text } => r(text),
                 _ => {}
             },
-            Error::InvalidRequest(text)
-            | Error::Transport { message: text, .. }
-            | Error::UnexpectedStatus { excerpt: text, .. }
-            | Error::Redirect {
+            // An origin's host has been lowercased by the URL parser: a token echoed there
+            // no longer matches by value.
+            Error::Redirect {
                 location: Some(text),
                 ..
-            } => r(text),
+            } => *text = self.redact_any_case(text),
+            Error::InvalidRequest(text)
+            | Error::Transport { message: text, .. }
+            | Error::UnexpectedStatus { excerpt: text, .. } => r(text),
             Error::Decode {
                 path,
                 reason,
@@ -313,6 +341,17 @@ mod tests {
         let s = secrets("ab\u{1}cd\u{7f}ef", &[]);
         let shown = crate::error::excerpt("x ab\u{1}cd\u{7f}ef y".as_bytes());
         assert_eq!(s.redact(&shown), "x [redacted] y");
+    }
+
+    #[test]
+    fn a_lowercased_echo_is_redacted_and_the_search_ends() {
+        let s = secrets("Redacted", &["Tk7HwQr8yB"]);
+        assert_eq!(
+            s.redact_any_case("http://tk7hwqr8yb.example/TK7HWQR8YB?x=REDACTED"),
+            "http://[redacted].example/[redacted]?x=[redacted]"
+        );
+        // The replacement itself holds the secret "redacted": the search goes on after it.
+        assert_eq!(s.redact_any_case("redacted"), "[redacted]");
     }
 
     #[test]
