@@ -173,6 +173,10 @@ pub async fn run(context: &Context, args: ApiArgs) -> Result<(), Failure> {
     }
     let path = fill_path(operation, &args.path)?;
     let client = context.client()?;
+    // `--timeout` bounds the whole command, as a call's deadline bounds the token it fetches:
+    // the time spent authenticating is taken from what the operation is left.
+    let deadline = context.global.timeout.unwrap_or(Duration::from_secs(30));
+    let started = std::time::Instant::now();
     client.authenticate().await?;
 
     let method = reqwest::Method::from_bytes(operation.method.as_bytes())
@@ -219,22 +223,25 @@ pub async fn run(context: &Context, args: ApiArgs) -> Result<(), Failure> {
     raw.pre::<()>(&mut request, &info)
         .await
         .map_err(|e| Failure::usage(format!("cannot prepare the request: {e}")))?;
-    let deadline = context.global.timeout.unwrap_or(Duration::from_secs(30));
-    let sent = tokio::time::timeout(deadline, async {
+    let left = deadline.saturating_sub(started.elapsed());
+    let sent = tokio::time::timeout(left, async {
         read_answer(raw.exec(request, &info).await?).await
     })
     .await;
+    let timed_out = || {
+        let failure = Failure::unreachable(format!(
+            "{} took longer than {} s",
+            operation.id,
+            deadline.as_secs_f64()
+        ))
+        .with_code("timeout")
+        .hint("the server is slow or unreachable; try again, or raise --timeout");
+        failure.of_operation(operation.id, true)
+    };
     let (status, body) = match sent {
-        Err(_) => {
-            let failure = Failure::unreachable(format!(
-                "{} took longer than {} s",
-                operation.id,
-                deadline.as_secs_f64()
-            ))
-            .with_code("timeout")
-            .hint("the server is slow or unreachable; try again, or raise --timeout");
-            return Err(failure.of_operation(operation.id, true));
-        }
+        Err(_) => return Err(timed_out()),
+        // The HTTP client's own attempt timeout ran out first: a timeout all the same.
+        Ok(Err(e)) if e.is_timeout() => return Err(timed_out()),
         Ok(Err(e)) => {
             let connect = e.is_connect();
             let failure = Failure::unreachable(format!(
@@ -255,7 +262,12 @@ pub async fn run(context: &Context, args: ApiArgs) -> Result<(), Failure> {
     let envelope: Value = match serde_json::from_slice(&body) {
         Ok(envelope) if body.len() <= MAX_ANSWER_BYTES => envelope,
         _ => {
-            let excerpt: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+            // Redacted here, where the cut is the end of the text: printed, more follows it,
+            // and the start of a token cut off there would no longer be recognised.
+            let excerpt = client.redact(&crate::exit::shortened(
+                &String::from_utf8_lossy(&body),
+                200,
+            ));
             let failure = Failure::unreachable(format!(
                 "{} answered HTTP {} with a body that is not JSON",
                 operation.id,

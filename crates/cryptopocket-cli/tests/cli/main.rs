@@ -12,6 +12,7 @@ mod drills;
 mod durations;
 mod faults;
 mod global;
+mod hostile;
 mod json_errors;
 mod offline;
 mod sandbox;
