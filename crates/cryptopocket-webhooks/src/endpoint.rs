@@ -273,6 +273,7 @@ struct Inner {
 /// | 200 | applied now, or a duplicate of an event already applied (the handler does not run) |
 /// | 400 | authentic, but the body is not an event (a retry cannot help) |
 /// | 401 | a missing or wrong `X-API-Key` / `X-Signature` / `X-Timestamp`, or outside the window |
+/// | 408 | the body did not arrive within the body timeout |
 /// | 413 | the body is over the cap |
 /// | 500 | the handler failed; the claim is released so the redelivery runs it |
 /// | 503 + `Retry-After` | another receiver is applying the same event now; or the handler timed out; or the store is down |
@@ -497,6 +498,13 @@ impl EndpointBuilder {
     /// Sets the largest body read (default 64 KiB); more is refused with 413.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.receiver = self.receiver.max_body_bytes(limit);
+        self
+    }
+
+    /// Sets how long a delivery's body may take to arrive (default 10 s); a body that
+    /// stalls or trickles past it is refused with 408 and no handler runs.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.receiver = self.receiver.body_timeout(timeout);
         self
     }
 

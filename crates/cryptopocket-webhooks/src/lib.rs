@@ -23,7 +23,9 @@ pub use key::DeliveryKey;
 pub use memory::MemoryInbox;
 #[cfg(feature = "postgres")]
 pub use postgres::{POSTGRES_MIGRATION, PostgresInbox, TransactionalHandler};
-pub use receiver::{BoxError, DEFAULT_MAX_BODY_BYTES, Rejection, Verified, WebhookReceiver};
+pub use receiver::{
+    BoxError, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Rejection, Verified, WebhookReceiver,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SQLITE_MIGRATION, SqliteInbox};
 

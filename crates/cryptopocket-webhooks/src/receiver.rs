@@ -12,6 +12,11 @@ use crate::DeliveryKey;
 /// The default cap on a delivery body: 64 KiB. CryptoPocket's payloads are well under 2 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The default time a delivery's body may take to arrive once its headers have: 10 s.
+/// CryptoPocket's payloads are well under 2 KiB; a body still arriving after that is a
+/// sender holding the connection (and its buffer) open.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// An error type for boxed errors from user code and bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -24,6 +29,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct WebhookReceiver {
     verifier: WebhookVerifier,
     max_body_bytes: usize,
+    body_timeout: Duration,
 }
 
 /// A delivery that passed every check: its identity, its typed event and the raw body.
@@ -51,6 +57,12 @@ pub enum Rejection {
     /// The body could not be read (the connection broke): **400**.
     #[error("the webhook body could not be read")]
     Unreadable,
+    /// The body did not arrive whole within the body timeout: **408**.
+    #[error("the webhook body did not arrive within {} ms", timeout.as_millis())]
+    TimedOut {
+        /// The body timeout.
+        timeout: Duration,
+    },
     /// A missing or wrong `X-API-Key`, `X-Signature` or `X-Timestamp`, or a timestamp outside
     /// the window: **401**. The sender is not who it says, or the delivery is a replay.
     #[error(transparent)]
@@ -62,10 +74,11 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    /// The HTTP status the endpoint answers: 413, 401 or 400.
+    /// The HTTP status the endpoint answers: 413, 408, 401 or 400.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Unreadable | Self::BadPayload(_) => StatusCode::BAD_REQUEST,
         }
@@ -85,12 +98,22 @@ impl Rejection {
 }
 
 impl WebhookReceiver {
-    /// A receiver with the [default cap](DEFAULT_MAX_BODY_BYTES).
+    /// A receiver with the [default cap](DEFAULT_MAX_BODY_BYTES) and
+    /// [body timeout](DEFAULT_BODY_TIMEOUT).
     pub fn new(verifier: WebhookVerifier) -> Self {
         Self {
             verifier,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
+    }
+
+    /// Sets how long the body may take to arrive whole (default 10 s); a body that stalls
+    /// or trickles past it is refused with 408, so that a sender cannot hold a connection
+    /// and its buffer open for as long as it likes.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
     }
 
     /// Sets the largest body read; a longer one is refused with 413 without being read whole.
@@ -122,12 +145,15 @@ impl WebhookReceiver {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(Rejection::TooLarge { limit });
         }
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+        let timeout = self.body_timeout;
+        let read = Limited::new(body, limit).collect();
+        let bytes = match tokio::time::timeout(timeout, read).await {
+            Err(_) => return Err(Rejection::TimedOut { timeout }),
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
                 return Err(Rejection::TooLarge { limit });
             }
-            Err(_) => return Err(Rejection::Unreadable),
+            Ok(Err(_)) => return Err(Rejection::Unreadable),
         };
         self.check(headers, bytes)
     }

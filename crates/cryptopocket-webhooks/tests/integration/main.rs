@@ -2,6 +2,7 @@
 //!
 //! - `endpoint`: verification and every status code through the endpoint and the extractor,
 //!   over real HTTP;
+//! - `hostile`: a sender whose body stalls or trickles is answered 408 at the body timeout;
 //! - `stores`: the inbox protocol (claim, busy, release, complete, lease takeover) on every
 //!   store;
 //! - `drills`: the sandbox delivering real events with duplicates, the legacy pair, failing,
@@ -16,6 +17,7 @@
 mod drill;
 mod drills;
 mod endpoint;
+mod hostile;
 mod sandbox_drills;
 mod stores;
 mod support;
