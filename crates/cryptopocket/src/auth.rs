@@ -22,12 +22,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cryptopocket_api::{AUTH, RequestHook, endpoints, types};
+use cryptopocket_api::{AUTH, Endpoint as _, RequestHook, endpoints, types};
 use futures::{FutureExt as _, future::BoxFuture};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::{Client, Error, call::AUTHENTICATE, convert::field, envelope::TOKEN_PLACES};
+use crate::{Client, Error, convert::field, envelope::TOKEN_PLACES};
+
+/// The operation that obtains tokens, which sends none itself.
+const AUTHENTICATE: &cryptopocket_api::Operation = endpoints::Authenticate::OPERATION;
 
 /// A token the API issued.
 pub(crate) struct Token {
@@ -272,7 +275,7 @@ impl Auth {
                 error
             })?;
         let issued = parts.data.ok_or_else(|| Error::Decode {
-            operation: AUTHENTICATE,
+            operation: AUTHENTICATE.id,
             path: "data".into(),
             reason: format!("a success envelope without a token at {TOKEN_PLACES}"),
             excerpt: String::new(),
@@ -282,7 +285,7 @@ impl Auth {
         client.inner.secrets.remember_token(&issued.token);
         let header = HeaderValue::from_str(&issued.token)
             .map_err(|_| "the token cannot be sent as a header value");
-        let mut value = field(AUTHENTICATE, "data.token", header)?;
+        let mut value = field(AUTHENTICATE.id, "data.token", header)?;
         value.set_sensitive(true);
         Ok(Token {
             value,
@@ -309,46 +312,26 @@ std::thread_local! {
     static ATTEMPT_TOKEN: Cell<Option<Option<HeaderValue>>> = const { Cell::new(None) };
 }
 
-/// Sends `request` with `token` as the one its hook puts in the `auth` header.
+/// Runs `poll`, one poll of an attempt's request, with `token` as the one the request's
+/// hook puts in the `auth` header: `Some(Some(value))` until the hook has taken it, then
+/// `Some(None)`; `None` for an attempt that sends none.
 ///
-/// The token is on the thread only while `request` is being polled, so another task's
-/// attempt polled on the same thread in between never sees it; and only until the hook
-/// has taken it (in the first poll: the generated code builds the request and runs the
-/// hook before it awaits anything), after which the request is polled bare.
-pub(crate) fn with_token<F: Future + Unpin>(
-    token: Option<HeaderValue>,
-    request: F,
-) -> WithToken<F> {
-    WithToken {
-        token: token.map(Some),
-        request,
+/// The token is on the thread only during the poll, so another task's attempt polled on
+/// the same thread in between never sees it; and only until the hook has taken it (in the
+/// first poll: the generated code builds the request and runs the hook before it awaits
+/// anything), after which the request is polled bare.
+#[inline]
+pub(crate) fn with_token<R>(
+    token: &mut Option<Option<HeaderValue>>,
+    poll: impl FnOnce() -> R,
+) -> R {
+    if !matches!(token, Some(Some(_))) {
+        return poll();
     }
-}
-
-/// The future of [`with_token`].
-pub(crate) struct WithToken<F> {
-    /// `Some(Some(token))` until the request's hook takes the token.
-    token: Option<Option<HeaderValue>>,
-    request: F,
-}
-
-impl<F: Future + Unpin> Future for WithToken<F> {
-    type Output = F::Output;
-
-    #[inline]
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<F::Output> {
-        let this = &mut *self;
-        if !matches!(this.token, Some(Some(_))) {
-            return std::pin::Pin::new(&mut this.request).poll(cx);
-        }
-        // The poll's result is the tail, written where the caller wants it; the scope ends
-        // after it.
-        let _scope = Scope::enter(&mut this.token);
-        std::pin::Pin::new(&mut this.request).poll(cx)
-    }
+    // The poll's result is the tail, written where the caller wants it; the scope ends
+    // after it.
+    let _scope = Scope::enter(token);
+    poll()
 }
 
 /// An attempt's token put on the thread for one poll; dropping it (after the poll, or
@@ -388,7 +371,8 @@ pub(crate) struct TokenHook(pub(crate) Arc<Auth>);
 
 impl RequestHook for TokenHook {
     fn before_send(&self, request: &mut reqwest::Request, operation_id: &'static str) {
-        if operation_id == AUTHENTICATE {
+        // Hooks are given progenitor's name of the operation, not its operationId.
+        if operation_id == AUTHENTICATE.name {
             return;
         }
         // An attempt sends one request: its token is taken, not cloned.
@@ -465,13 +449,15 @@ mod tests {
             generation: 1,
             expires_at: None,
         };
-        let fetched = fetched.for_attempt().value;
-        let in_attempt = with_token(Some(fetched), Box::pin(async { sent("getQuote") })).await;
+        let mut fetched = Some(Some(fetched.for_attempt().value));
+        let in_attempt = with_token(&mut fetched, || sent("get_quote"));
+        // The hook took it: a second request of the attempt gets none.
+        assert!(matches!(fetched, Some(None)));
         assert_eq!(in_attempt, Some(HeaderValue::from_static("fetched")));
         // Outside the call loop (a raw call), the current token is sent.
-        assert_eq!(sent("getQuote"), Some(HeaderValue::from_static("newest")));
+        assert_eq!(sent("get_quote"), Some(HeaderValue::from_static("newest")));
         // authenticate never sends one.
-        assert_eq!(sent(AUTHENTICATE), None);
+        assert_eq!(sent(AUTHENTICATE.name), None);
     }
 
     fn token(value: &'static str, generation: u64, expires_at: Option<Instant>) -> Arc<Token> {

@@ -6,11 +6,15 @@
 //! replay is after the server refused the request with `authorization_incorrect`, which
 //! means it did nothing with it.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::{Duration, Instant, SystemTime},
+};
 
-use cryptopocket_api::{Endpoint, endpoints};
-use futures::future::BoxFuture;
+use cryptopocket_api::{Endpoint as _, endpoints};
 use progenitor_client::ResponseValue;
+use reqwest::header::HeaderValue;
 use tracing::Instrument as _;
 
 use crate::{
@@ -22,18 +26,48 @@ use crate::{
     retry::parse_retry_after,
 };
 
-/// The operationId of the call that obtains tokens (it sends none itself). Progenitor's
-/// snake-case name for it, which request hooks and observers see, is the same word.
-pub(crate) const AUTHENTICATE: &str = endpoints::Authenticate::OPERATION.id;
+/// One attempt of `E`: the generated client's send future, boxed ([`crate::convert::boxed`]),
+/// polled through [`SendInto`] so that a decoded 200 envelope's parts go straight into the
+/// caller's slot.
+pub(crate) type Attempt<'a, E> = Pin<Box<dyn SendInto<E> + Send + 'a>>;
 
-/// The result of one attempt of `E` as the generated client returns it.
-pub(crate) type Attempt<'a, E> = BoxFuture<
-    'a,
-    Result<
-        ResponseValue<<E as Endpoint>::Envelope>,
-        progenitor_client::Error<<E as Endpoint>::ErrorBody>,
-    >,
->;
+/// The generated client's send future of `E`, polled so that a decoded 200 envelope is taken
+/// apart into `parts` where the future produced it, and the future's value is only what
+/// went wrong. Returned through the box's poll and each layer of futures above it, the
+/// ~400-byte `Result<ResponseValue<_>, _>` was copied some six times a call; the small
+/// `Result<(), _>` of a success is a tag.
+pub(crate) trait SendInto<E: Wired> {
+    /// Polls the send with `token` as the attempt's ([`crate::auth::with_token`]); on a
+    /// decoded 200 envelope, writes its parts into `parts` and is ready with `Ok(())`.
+    fn poll_into(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        token: &mut Option<Option<HeaderValue>>,
+        parts: &mut Option<Parts<Data<E>>>,
+    ) -> Poll<Result<(), progenitor_client::Error<E::ErrorBody>>>;
+}
+
+impl<E: Wired, F> SendInto<E> for F
+where
+    F: Future<Output = Result<ResponseValue<E::Envelope>, progenitor_client::Error<E::ErrorBody>>>,
+{
+    #[inline]
+    fn poll_into(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        token: &mut Option<Option<HeaderValue>>,
+        parts: &mut Option<Parts<Data<E>>>,
+    ) -> Poll<Result<(), progenitor_client::Error<E::ErrorBody>>> {
+        match crate::auth::with_token(token, || self.poll(cx)) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(value)) => {
+                *parts = Some(value.into_inner().into_parts());
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+        }
+    }
+}
 
 /// A UTF-8 byte-order mark.
 const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
@@ -155,7 +189,7 @@ impl Client {
                 None => (Instant::now(), None),
             };
             // Authenticating is part of the call, and so is its time.
-            let token = if operation == AUTHENTICATE {
+            let token = if operation == endpoints::Authenticate::OPERATION.id {
                 None
             } else if let Some(token) = self.inner.auth.cached_at(now) {
                 // The usual case: a fresh token is at hand, no future to box or time.
@@ -183,20 +217,20 @@ impl Client {
             // Pinned where it is built: awaited, it is not moved (a `memcpy` of its whole
             // state) into the loop's future first.
             let attempt = std::pin::pin!(async {
-                let token = token.map(|t| t.value);
-                let request = crate::auth::with_token(token, send(&self.inner.api));
-                match request.await {
-                    // The usual case, inline: the envelope's fields are moved once, straight
-                    // into the slot the caller takes the parts from, and looked at there.
-                    Ok(value) => {
-                        let done = parts.insert(value.into_inner().into_parts());
-                        if done.is_success() {
-                            return Ok(());
-                        }
-                        parts.take().map_or(Ok(()), |done| {
+                let mut request = send(&self.inner.api);
+                let mut token = token.map(|t| Some(t.value));
+                let sent =
+                    std::future::poll_fn(|cx| request.as_mut().poll_into(cx, &mut token, parts))
+                        .await;
+                match sent {
+                    // The usual case, inline: the envelope's fields were moved once, straight
+                    // into the slot the caller takes the parts from, and are looked at there.
+                    Ok(()) => match parts {
+                        Some(done) if done.is_success() => Ok(()),
+                        _ => parts.take().map_or(Ok(()), |done| {
                             Err(Error::Api(done.into_api_error(operation)))
-                        })
-                    }
+                        }),
+                    },
                     Err(error) => match classify::<E>(started, error) {
                         Classified::Done(outcome) => outcome.map(|done| *parts = Some(done)),
                         // Rare, and its body read would make every attempt's future larger.

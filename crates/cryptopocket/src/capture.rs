@@ -46,10 +46,10 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use cryptopocket_api::{Exchange, ExchangeObserver};
+use cryptopocket_api::{Endpoint as _, Exchange, ExchangeObserver, endpoints};
 use serde_json::{Map, Value, json};
 
-use crate::{call::AUTHENTICATE, redact::Secrets};
+use crate::redact::Secrets;
 
 /// The environment variable that turns capture on: the directory to write to.
 pub const ENV_CAPTURE: &str = "CRYPTOPOCKET_CAPTURE";
@@ -195,7 +195,8 @@ impl Capture {
             let json = serde_json::from_slice::<Value>(body.strip_prefix(UTF8_BOM).unwrap_or(body));
             match json {
                 Ok(mut value) => {
-                    if exchange.operation_id == AUTHENTICATE {
+                    // Observers are given progenitor's name of the operation, not its operationId.
+                    if exchange.operation_id == endpoints::Authenticate::OPERATION.name {
                         mask_token_places(&mut value);
                     }
                     line.insert("response_body".into(), self.redact_value(None, value));

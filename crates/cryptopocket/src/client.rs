@@ -86,6 +86,12 @@ macro_rules! call_options {
 }
 pub(crate) use call_options;
 
+/// Aligned to 128 bytes so that, inside its `Arc`, the fields every call reads start on a
+/// cache line (and adjacent-line pair) of their own: the `Arc`'s reference counts, which
+/// every area handle's clone and drop writes (`client.onramp()`), stay on the line before.
+/// With calls on several cores, those writes would otherwise make each core's next read of
+/// the settings, the generated client and the token's state miss its cache.
+#[repr(align(128))]
 pub(crate) struct Inner {
     pub(crate) api: cryptopocket_api::Client,
     pub(crate) auth: Arc<Auth>,

@@ -79,13 +79,20 @@ pub(crate) async fn data<E: Wired, T: FromApi<Data<E>>>(
     }
 }
 
-/// The future `make` builds, boxed as an [`Attempt`] is: the box is allocated first and
-/// the future written into it, not built on the stack and copied in. A send future is
-/// about a kilobyte, of which only the request builder is written before its first poll.
+/// The send future `make` builds, boxed as the [`Attempt`] of `E`: the box is allocated
+/// first and the future written into it, not built on the stack and copied in. A send
+/// future is about a kilobyte, of which only the request builder is written before its
+/// first poll.
 #[inline(always)]
-pub(crate) fn boxed<'a, F>(make: impl FnOnce() -> F) -> futures::future::BoxFuture<'a, F::Output>
+pub(crate) fn boxed<'a, E: Wired, F>(make: impl FnOnce() -> F) -> Attempt<'a, E>
 where
-    F: Future + Send + 'a,
+    F: Future<
+            Output = Result<
+                progenitor_client::ResponseValue<E::Envelope>,
+                progenitor_client::Error<E::ErrorBody>,
+            >,
+        > + Send
+        + 'a,
 {
     let future: Box<F> = Box::write(Box::new_uninit(), make());
     Box::into_pin(future)

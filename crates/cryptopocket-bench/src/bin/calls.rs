@@ -12,6 +12,12 @@
 //!
 //! One call of the operation is made before the N counted ones, so the token, the
 //! connection and every lazy initialisation are paid outside the difference.
+//!
+//! `calls CLIENT get-payment-concurrent N BASE_URL` (CLIENT `wrapper` or `raw`) makes N
+//! getPayment calls with `IN_FLIGHT` (default 16) in flight on a two-worker runtime, as the
+//! `ratios` bench's concurrent rows do, and prints the wall time; run it under `strace -f -c`
+//! or `/usr/bin/time` to count what a call costs across threads (futex waits, CPU time),
+//! which a wall-time ratio on a loaded machine hides.
 
 use cryptopocket_bench::{
     PAYMENT_ID, RAMPOFF_ID, Raw, generated, generated_get_payment, generated_get_rampoff, wrapper,
@@ -34,6 +40,10 @@ fn main() {
     }
     if operation == "future-sizes" {
         print_future_sizes(base_url);
+        return;
+    }
+    if operation == "get-payment-concurrent" {
+        run_concurrent(client, n, base_url);
         return;
     }
     runtime.block_on(async {
@@ -125,6 +135,56 @@ fn print_future_sizes(base_url: &str) {
 /// The size of what `f` returns, without a value to call it with.
 fn returned_size<A, R>(_: impl Fn(A) -> R) -> usize {
     std::mem::size_of::<R>()
+}
+
+/// N getPayment calls, `IN_FLIGHT` at a time, on a two-worker runtime (after one round of
+/// `IN_FLIGHT` uncounted calls); prints the wall time of the N.
+fn run_concurrent(client: &str, n: usize, base_url: &str) {
+    let in_flight: usize = std::env::var("IN_FLIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let took = match client {
+        "wrapper" => {
+            let client = wrapper(base_url);
+            let payment = cryptopocket::model::PaymentId::new(PAYMENT_ID).unwrap();
+            let call = move || {
+                let client = client.clone();
+                let payment = payment.clone();
+                async move {
+                    std::hint::black_box(client.onramp().get(&payment).await.unwrap());
+                }
+            };
+            runtime.block_on(cryptopocket_bench::concurrently(
+                in_flight,
+                in_flight,
+                call.clone(),
+            ));
+            runtime.block_on(cryptopocket_bench::concurrently(n, in_flight, call))
+        }
+        "raw" => {
+            let raw = Raw::new(base_url);
+            let call = move || {
+                let raw = raw.clone();
+                async move {
+                    std::hint::black_box(raw.get_payment(PAYMENT_ID).await);
+                }
+            };
+            runtime.block_on(cryptopocket_bench::concurrently(
+                in_flight,
+                in_flight,
+                call.clone(),
+            ));
+            runtime.block_on(cryptopocket_bench::concurrently(n, in_flight, call))
+        }
+        other => panic!("unknown client {other} (wrapper or raw)"),
+    };
+    println!("{n} calls, {in_flight} in flight: {took:?}");
 }
 
 /// Builds N clients (plus one first, as for calls).
