@@ -58,6 +58,19 @@ pub(crate) trait FromApi<Raw>: Sized {
     }
 }
 
+/// [`FromApi::push_from_api`] when `out` has no room: converted, then pushed (growing
+/// `out`). Out of line and cold: a page's `Vec` is reserved for all its rows.
+#[cold]
+#[inline(never)]
+pub(crate) fn push_growing<Raw, T: FromApi<Raw>>(
+    op: &'static str,
+    raw: Raw,
+    out: &mut Vec<T>,
+) -> Result<(), Error> {
+    out.push(T::from_api(op, raw)?);
+    Ok(())
+}
+
 /// Sends `E` as `send` builds it (once per attempt) and returns the `data` of its answer,
 /// which must be present ([`required`]), as the crate's `T`.
 pub(crate) async fn data<E: Wired, T: FromApi<Data<E>>>(
@@ -525,8 +538,9 @@ mod tests {
     }
 
     /// A list converts its rows with `push_from_api`, which `output!` writes out a second
-    /// time (building the value inside the `push`): it must give what `from_api` gives, the
-    /// same error for the same bad field, and push nothing when a row is refused.
+    /// time (building the value inside the `push`, or, with no room in the `Vec`, through
+    /// `push_growing`): both ways must give what `from_api` gives, the same error for the
+    /// same bad field, and push nothing when a row is refused.
     #[test]
     fn pushing_a_converted_row_matches_converting_it() -> Result<(), serde_json::Error> {
         use crate::onramp::Payment;
@@ -550,9 +564,11 @@ mod tests {
             row(good, "12x", "started")?,
             row("a b", "", "started")?,
         ];
-        for raw in cases {
+        // Room for the row (a page's reserved `Vec`) and none (the growing path).
+        let with_room = cases.iter().map(|raw| (raw.clone(), 1));
+        for (raw, room) in with_room.chain(cases.iter().map(|raw| (raw.clone(), 0))) {
             let expected = Payment::from_api("listPayments", raw.clone());
-            let mut pushed = Vec::new();
+            let mut pushed = Vec::with_capacity(room);
             let result = Payment::push_from_api("listPayments", raw, &mut pushed);
             match expected {
                 Ok(payment) => {

@@ -298,7 +298,10 @@ macro_rules! string_id {
             /// Checks an id built by the caller: it must not be empty and
             /// must not hold `/`, `?`, `#`, whitespace or control characters,
             /// which would change the URL it is put into.
-            #[inline]
+            // Always inlined: a list page checks one id a row, and once the row is
+            // written straight into the page (see `output!`), the optimiser otherwise
+            // calls this out of line and copies the row's fields through the stack.
+            #[inline(always)]
             pub fn new(id: impl Into<String>) -> Result<Self, IdError> {
                 let id = id.into();
                 check_string_id($kind, &id)?;

@@ -331,10 +331,18 @@ macro_rules! output {
                 $raw: $api,
                 out: &mut ::std::vec::Vec<Self>,
             ) -> Result<(), crate::Error> {
-                out.push(Self {
-                    $($field: crate::model::output!(@value $raw.$field $(, $value)?),)*
-                });
-                Ok(())
+                // With room in `out` (a page reserves its rows' count), `push` cannot
+                // grow it: the value is then written straight into its slot instead of
+                // being built on the stack and copied in with a `memcpy` call, since no
+                // call to grow lies between building and storing it.
+                if out.len() < out.capacity() {
+                    out.push(Self {
+                        $($field: crate::model::output!(@value $raw.$field $(, $value)?),)*
+                    });
+                    Ok(())
+                } else {
+                    crate::convert::push_growing($op, $raw, out)
+                }
             }
         }
     };
