@@ -689,6 +689,7 @@ mod tests {
                 Error::RepeatedPage {
                     operation: "listPayments",
                     page: 1,
+                    requested: 2,
                 },
                 Code::Unreachable,
             ),

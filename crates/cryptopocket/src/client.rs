@@ -141,7 +141,38 @@ impl Client {
     /// [`ConfigError::EnvVar`](crate::ConfigError::EnvVar),
     /// [`ConfigError::BaseUrl`](crate::ConfigError::BaseUrl)).
     pub fn from_env() -> Result<Self, Error> {
-        ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
+        use crate::{
+            ConfigError, ENV_CAPTURE,
+            config::{
+                ENV_ALLOW_HTTP_HOST, ENV_API_KEY, ENV_API_SECRET, ENV_BASE_URL, ENV_MAX_ATTEMPTS,
+                ENV_TIMEOUT,
+            },
+        };
+        // `std::env::var` reads a value that is not UTF-8 as unset, which would fall back
+        // silently to a default (the published sandbox, no deadline) or report a credential
+        // missing that is there: such a value is named instead. The value is never shown.
+        for variable in [
+            ENV_API_KEY,
+            ENV_API_SECRET,
+            ENV_BASE_URL,
+            ENV_TIMEOUT,
+            ENV_MAX_ATTEMPTS,
+            ENV_ALLOW_HTTP_HOST,
+        ] {
+            if std::env::var_os(variable).is_some_and(|value| value.to_str().is_none()) {
+                return Err(ConfigError::EnvVar {
+                    variable,
+                    reason: "is set but is not valid UTF-8".into(),
+                }
+                .into());
+            }
+        }
+        let mut builder = ClientBuilder::from_lookup(|name| std::env::var(name).ok())?;
+        // A directory's name need not be UTF-8: taken as the bytes it is.
+        if let Some(dir) = std::env::var_os(ENV_CAPTURE).filter(|dir| dir.to_str().is_none()) {
+            builder = builder.capture(dir);
+        }
+        builder.build()
     }
 
     pub(crate) fn from_parts(

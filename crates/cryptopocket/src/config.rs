@@ -16,7 +16,10 @@ use crate::{
 pub const SANDBOX_BASE_URL: &str = cryptopocket_api::SANDBOX_BASE_URL;
 
 /// Which CryptoPocket server to talk to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` leaves out a user name and password in the URL (which
+/// [`ClientBuilder::build`] refuses), as every error does.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Environment {
     /// The documented sandbox, `https://sandbox.cryptopocket.io/api`.
@@ -25,6 +28,22 @@ pub enum Environment {
     Production(String),
     /// Any other server speaking the API, such as a local sandbox (`http://127.0.0.1:…/api`).
     Custom(String),
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Sandbox => f.write_str("Sandbox"),
+            Environment::Production(url) => f
+                .debug_tuple("Production")
+                .field(&crate::redact::redact_userinfo(url))
+                .finish(),
+            Environment::Custom(url) => f
+                .debug_tuple("Custom")
+                .field(&crate::redact::redact_userinfo(url))
+                .finish(),
+        }
+    }
 }
 
 impl Environment {

@@ -117,14 +117,31 @@ pub enum Error {
         /// The start of the body, string values masked.
         excerpt: String,
     },
-    /// A paginated list served the same page again; the stream stops instead of looping.
-    #[error("{operation} served page {page} again; stopping instead of looping")]
+    /// A paginated list served the same page again, or another page than the one asked
+    /// for; the stream stops instead of looping or skipping.
+    #[error(
+        "{operation} served page {page} {}; stopping instead of looping",
+        served_instead(*.page, *.requested)
+    )]
     RepeatedPage {
         /// The spec's operationId.
         operation: &'static str,
-        /// The page number that came back twice.
+        /// The page number the answer carried: one served before, or not the one asked for.
         page: i64,
+        /// The page number that was asked for.
+        requested: i64,
     },
+}
+
+/// How [`Error::RepeatedPage`] describes the page served: again, or in place of the one
+/// asked for (a server echoing the wrong number is not a repeat, and saying so would send
+/// the reader looking for a loop).
+fn served_instead(page: i64, requested: i64) -> String {
+    if page == requested {
+        "again".to_owned()
+    } else {
+        format!("when page {requested} was asked for")
+    }
 }
 
 impl Error {

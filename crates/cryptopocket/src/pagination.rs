@@ -56,6 +56,13 @@ const MAX_PER_PAGE: u64 = 100;
 /// loading the API with requests for pages the consumer may never reach.
 const DEFAULT_FETCH_AHEAD: usize = 1;
 
+/// The most pages [`List::fetch_ahead`] keeps requested ahead of the one being consumed.
+/// Without a cap of its own, "as far ahead as possible" (`usize::MAX`) would be bounded
+/// only by the `last_page` the server announces: one task and one request per page, for
+/// as many pages as a lying server claims (`i64::MAX`), until memory runs out. 32 pages
+/// of 100 items hide far more latency than any consumer needs.
+pub const MAX_FETCH_AHEAD: usize = 32;
+
 /// Which page to fetch, checked: what each list's fetch function sends.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PageRequest {
@@ -144,9 +151,10 @@ where
     /// (`last_page`) by the latest page received, and dropping the stream aborts them all.
     /// Beyond 1, a page after an empty one (which ends the stream) may already have been
     /// requested; it is aborted too. Outside a tokio runtime the pages are fetched one at a
-    /// time whatever the setting.
+    /// time whatever the setting. More than [`MAX_FETCH_AHEAD`] (32) is taken as 32: the
+    /// server's `last_page` is the only other bound, and it can say anything.
     pub fn fetch_ahead(mut self, pages: usize) -> Self {
-        self.fetch_ahead = pages;
+        self.fetch_ahead = pages.min(MAX_FETCH_AHEAD);
         self
     }
 
@@ -375,6 +383,7 @@ where
             let error = Error::RepeatedPage {
                 operation,
                 page: page.page,
+                requested: number(requested),
             };
             return Some((vec![Err(error)], state));
         }

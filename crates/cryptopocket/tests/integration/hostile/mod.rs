@@ -34,6 +34,7 @@ use crate::support::{
     token_body,
 };
 
+mod audit2;
 mod edges;
 mod http_faults;
 mod raw_faults;
