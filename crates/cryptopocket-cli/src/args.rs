@@ -287,6 +287,18 @@ fn usage_error(error: &clap::Error) -> ! {
     if let Ok(secret) = std::env::var("CRYPTOPOCKET_API_SECRET") {
         output::protect_secret(&secret);
     }
+    // Help shows the environment's base URL, and an error may echo an argument: a password
+    // in either is protected too (and protecting anything also strips every URL's userinfo
+    // from what is printed, which nothing else does when no API secret is set).
+    let base_url = std::env::var("CRYPTOPOCKET_BASE_URL").ok();
+    for url in args.iter().chain(&base_url) {
+        if let Some(password) = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|url| url.password().map(str::to_owned))
+        {
+            output::protect_secret(&password);
+        }
+    }
     let plain = error.render().to_string();
     if error.use_stderr() && json_asked(&args) {
         let failure = clap_failure(error, &plain);

@@ -19,9 +19,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `CRYPTOPOCKET_CAPTURE` names a directory.
 pub fn client(global: &Global) -> Result<Client, Failure> {
     let api_key = api_key(global).ok_or_else(|| {
-        Failure::usage("no API key")
-            .with_code("missing_credentials")
-            .hint("set CRYPTOPOCKET_API_KEY (or pass --api-key)")
+        not_utf8(
+            global.api_key.is_none(),
+            "CRYPTOPOCKET_API_KEY",
+            "--api-key",
+        )
+        .unwrap_or_else(|| {
+            Failure::usage("no API key")
+                .with_code("missing_credentials")
+                .hint("set CRYPTOPOCKET_API_KEY (or pass --api-key)")
+        })
     })?;
     let api_secret = api_secret(global)?;
     let mut builder = Client::builder()
@@ -63,10 +70,32 @@ pub fn api_secret(global: &Global) -> Result<SecretString, Failure> {
         .filter(|s| !s.is_empty())
         .map(SecretString::from)
         .ok_or_else(|| {
-            Failure::usage("no API secret")
-                .with_code("missing_credentials")
-                .hint("set CRYPTOPOCKET_API_SECRET (or pass --api-secret)")
+            not_utf8(
+                global.api_secret.is_none(),
+                "CRYPTOPOCKET_API_SECRET",
+                "--api-secret",
+            )
+            .unwrap_or_else(|| {
+                Failure::usage("no API secret")
+                    .with_code("missing_credentials")
+                    .hint("set CRYPTOPOCKET_API_SECRET (or pass --api-secret)")
+            })
         })
+}
+
+/// When a credential was not given (`unset`) and its `variable` is set but is not UTF-8
+/// (`std::env::var` then reads as unset): a failure naming the variable, rather than "no
+/// API key", which would send the user looking for a variable that is there. The value is
+/// never shown.
+fn not_utf8(unset: bool, variable: &str, flag: &str) -> Option<Failure> {
+    let value = std::env::var_os(variable).filter(|_| unset)?;
+    value.to_str().is_none().then(|| {
+        Failure::usage(format!("{variable} is set but is not valid UTF-8"))
+            .with_code("missing_credentials")
+            .hint(format!(
+                "set {variable} to the value as text (or pass {flag})"
+            ))
+    })
 }
 
 /// Which server: `--env` wins over a base URL taken from the environment; `--env production`

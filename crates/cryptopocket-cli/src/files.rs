@@ -21,13 +21,34 @@ pub fn document(argument: &str) -> Result<String, Failure> {
     Ok(format!("data:{};base64,{encoded}", mime(path)))
 }
 
-/// The bytes of a file, or a usage failure naming it.
+/// The largest file a command reads: far above any document the API takes or any webhook
+/// body, and low enough that a path to an endless stream (`/dev/zero`, a pipe given by
+/// mistake) is refused instead of read until memory runs out.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+
+/// The bytes of a file, or a usage failure naming it (also when it is larger than
+/// [`MAX_FILE_BYTES`], read no further than that).
 pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| {
+    use std::io::Read as _;
+    let unreadable = |e: std::io::Error| {
         Failure::usage(format!("cannot read {}: {e}", path.display()))
             .with_code("unreadable_file")
             .hint("give the path of a readable file")
-    })
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Failure::usage(format!(
+            "{} is larger than {} MiB, the most a command reads",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        ))
+        .with_code("unreadable_file")
+        .hint("give the path of the file itself, not of a device or a stream"));
+    }
+    Ok(bytes)
 }
 
 /// The MIME type for a document, from its extension.

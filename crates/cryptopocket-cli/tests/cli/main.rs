@@ -13,6 +13,7 @@ mod durations;
 mod faults;
 mod global;
 mod hostile;
+mod hostile2;
 mod json_errors;
 mod offline;
 mod sandbox;
