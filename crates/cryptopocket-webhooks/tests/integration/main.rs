@@ -18,6 +18,7 @@ mod drill;
 mod drills;
 mod endpoint;
 mod hostile;
+mod hostile2;
 mod sandbox_drills;
 mod stores;
 mod support;
