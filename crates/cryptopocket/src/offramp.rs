@@ -224,6 +224,10 @@ impl OffRamp {
     /// `external_id` for off-ramps at all; this walks [`list`](Self::list) (100 a page) and
     /// stops at the first match, reading every page when there is none. Compared exactly.
     ///
+    /// Each page is a call with its own deadline; the walk as a whole is as long as the
+    /// list, and only the server says how long that is. For one bound on the whole look-up,
+    /// wrap it: `tokio::time::timeout(limit, ….find_by_external_id(id))`.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] for an empty `external_id`, before anything is sent; the

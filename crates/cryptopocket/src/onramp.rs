@@ -468,6 +468,10 @@ impl OnRamp {
     /// when there is none. It therefore rests on the list's inferred shape, and on
     /// `external_id` being echoed in it. Compared exactly, as sent.
     ///
+    /// Each page is a call with its own deadline; the walk as a whole is as long as the
+    /// list, and only the server says how long that is. For one bound on the whole look-up,
+    /// wrap it: `tokio::time::timeout(limit, ….find_by_external_id(id))`.
+    ///
     /// ```no_run
     /// # async fn run(client: cryptopocket::Client) -> Result<(), cryptopocket::Error> {
     /// if let Some(payment) = client.onramp().find_by_external_id("order-001").await? {
