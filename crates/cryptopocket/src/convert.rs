@@ -616,7 +616,7 @@ mod tests {
             "../../../tests/fixtures/getPayment.response.json"
         ))
         .unwrap();
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         Mock::given(matchers::path_regex("authenticate"))
             .respond_with(ResponseTemplate::new(200).set_body_json(
                 serde_json::json!({"status": "ok", "data": {"token": "t", "expires_in": 3600}}),

@@ -45,7 +45,7 @@ async fn payments_at_once(client: &Client, calls: usize) -> Vec<Payment> {
 
 /// A server whose authenticate issues `T1`, `T2`, … and that refuses every other call.
 async fn numbering_and_refusing() -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::numbered_tokens()).await;
     mock::otherwise(&server, mock::api_error("authorization_incorrect")).await;
     server
@@ -110,7 +110,7 @@ async fn a_token_that_stays_refused_is_an_api_error_after_one_replay() {
 async fn sixty_four_concurrent_calls_refresh_an_expired_token_once() {
     let expired = Arc::new(AtomicBool::new(false));
     let t1_expired = Arc::clone(&expired);
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::numbered_tokens()).await;
     mock::otherwise(&server, move |request: &Request| match request.auth() {
         Some("T1") if !t1_expired.load(Ordering::SeqCst) => {
@@ -142,7 +142,7 @@ async fn sixty_four_concurrent_calls_refresh_an_expired_token_once() {
 
 #[tokio::test]
 async fn wrong_credentials_fail_at_authenticate_without_calling_the_operation() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let refused = mock::api_error("authorization_incorrect");
     mock::on(&server, "POST", AUTHENTICATE, refused).await;
     mock::otherwise(&server, mock::fixture("getPayment.response.json")).await;
@@ -179,7 +179,7 @@ async fn the_token_is_found_wherever_authenticate_puts_it_and_a_bom_is_skipped()
             .and_then(|v| v.as_str())
             .unwrap()
             .to_owned();
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         mock::on(&server, "POST", AUTHENTICATE, mock::json(200, answer)).await;
         let body = format!("\u{feff}{}", fixture_text("getPayment.response.json"));
         Mock::given(header("auth", issued.as_str()))
@@ -205,7 +205,7 @@ async fn a_token_in_no_known_place_is_an_error_naming_the_places_tried() {
         json!({"status": "ok", "data": {"access_token": "Zq9SeCrEtToKeN"}}),
         json!({"status": "ok", "data": null, "access_token": "Zq9SeCrEtToKeN"}),
     ] {
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         mock::otherwise(&server, mock::json(200, answer)).await;
         let client = client_builder(&server).build().unwrap();
         let error = client.authenticate().await.unwrap_err();

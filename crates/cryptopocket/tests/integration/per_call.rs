@@ -63,7 +63,7 @@ async fn retry_never_per_call_stops_a_reads_retries() {
 
 #[tokio::test]
 async fn unusable_per_call_options_fail_before_anything_is_sent() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::otherwise(&server, mock::token(TOKEN)).await;
     let client = client_builder(&server).build().unwrap();
 

@@ -155,7 +155,7 @@ async fn authenticate_reads_a_string_lifetime_and_drops_an_odd_expiry() {
         json!({"token": "T1", "expires_at": {"date": "2026-06-26"}, "expires_in": "x"}),
     ] {
         let shown = data.to_string();
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         let issued = mock::json(200, json!({"status": "ok", "data": data}));
         mock::on(&server, "POST", AUTHENTICATE, issued).await;
         mock::otherwise(&server, mock::ok(payment(&[]))).await;

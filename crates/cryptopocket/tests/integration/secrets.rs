@@ -36,7 +36,7 @@ fn leaks(shown: &[(&str, String)]) -> Vec<String> {
 async fn no_secret_or_token_appears_in_logs_errors_or_debug_output() {
     let (captured, _guard) = Captured::start(tracing::Level::TRACE);
 
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let authenticate = |request: &Request| {
         let body = request.json().unwrap_or_default();
         if body["api_secret"] == SECRET {
@@ -164,7 +164,7 @@ async fn a_token_in_an_unexpected_authenticate_shape_is_not_printed() {
     // for is a plausible real shape. The client cannot use it, but its error must not print
     // the token.
     let (captured, _guard) = Captured::start(tracing::Level::TRACE);
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let unexpected = mock::ok(json!({"access_token": TOKEN}));
     mock::on(&server, "POST", AUTHENTICATE, unexpected).await;
     mock::otherwise(&server, mock::fixture("getPayment.response.json")).await;

@@ -218,7 +218,7 @@ async fn answering(
     answer: impl Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
     attempts: u32,
 ) -> (MockServer, Client) {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::numbered_tokens()).await;
     Mock::given(any())
         .respond_with(answer)
@@ -436,7 +436,7 @@ fn windows(secret: &str) -> Vec<String> {
 #[tokio::test(flavor = "current_thread")]
 async fn a_server_echoing_the_token_and_secret_everywhere_leaves_no_trace() {
     let (logs, _guard) = crate::support::logs::Captured::start(tracing::Level::TRACE);
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let both = format!("secret {ECHO_SECRET} token {ECHO_TOKEN}");
     let echo = move |status: u16, body: Value| {
         mock::json(status, body)

@@ -135,7 +135,7 @@ async fn a_101_to_a_create_is_an_error_that_may_have_reached_the_server() {
 #[tokio::test]
 async fn a_204_or_205_to_a_create_is_not_a_success_and_not_resent() {
     for status in [204u16, 205] {
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         mock::on(&server, "POST", AUTHENTICATE, mock::token(TOKEN)).await;
         mock::on(
             &server,
@@ -272,7 +272,7 @@ async fn json_nested_past_any_stack_is_a_decode_error() {
         ("a bare array", bare),
     ] {
         for capture in [false, true] {
-            let server = MockServer::start().await;
+            let server = MockServer::builder().start().await;
             mock::on(&server, "POST", AUTHENTICATE, mock::token(TOKEN)).await;
             mock::on(
                 &server,
@@ -306,7 +306,7 @@ async fn json_nested_past_any_stack_is_a_decode_error() {
 async fn payment_with(field: &str, value: Value) -> Result<(), Error> {
     let mut data = payment_data();
     data[field] = value;
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::token(TOKEN)).await;
     mock::on(&server, "GET", GET_PAYMENT, mock::ok(data)).await;
     let client = client_builder(&server)
@@ -322,7 +322,7 @@ async fn payment_with_number(field: &str, digits: &str) -> Result<(), Error> {
     let mut with_marker = payment_data();
     with_marker[field] = json!("__number__");
     let body = ok_body(with_marker).to_string().replace(marker, digits);
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::token(TOKEN)).await;
     mock::on(
         &server,
@@ -424,7 +424,7 @@ async fn absurd_token_lifetimes_never_repeat_a_create() {
         json!(1e300),
     ];
     for lifetime in lifetimes {
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         mock::on(
             &server,
             "POST",
@@ -469,7 +469,7 @@ async fn absurd_token_lifetimes_never_repeat_a_create() {
 #[tokio::test]
 async fn a_token_no_header_can_carry_is_refused_without_sending_the_create() {
     for token in [format!("{TOKEN}\r\nX-Injected: 1"), format!("{TOKEN}\0")] {
-        let server = MockServer::start().await;
+        let server = MockServer::builder().start().await;
         mock::on(&server, "POST", AUTHENTICATE, mock::token(&token)).await;
         mock::otherwise(&server, mock::api_error("min_purchase")).await;
         let client = client_of(&server);
@@ -499,7 +499,7 @@ async fn a_token_no_header_can_carry_is_refused_without_sending_the_create() {
 /// the token in lower case either.
 #[tokio::test]
 async fn a_redirect_to_a_host_made_of_the_token_does_not_show_it_lowercased() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::token(TOKEN)).await;
     mock::on(
         &server,
@@ -583,7 +583,7 @@ async fn the_lenient_reading_of_a_huge_page_ends_by_the_deadline() {
         "data": items,
         "pagination": {"current_page": 1, "per_page": 15, "total": 15, "last_page": 1},
     });
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     mock::on(&server, "POST", AUTHENTICATE, mock::token(TOKEN)).await;
     mock::on(
         &server,

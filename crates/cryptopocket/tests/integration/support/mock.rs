@@ -4,6 +4,11 @@
 //!
 //! A route is mounted with [`on`] (or `wiremock::Mock` directly when a test needs
 //! `up_to_n_times` or a priority); a request no mock matches gets wiremock's empty 404.
+//!
+//! Every test's server is started bare (`MockServer::builder().start()`), never from
+//! wiremock's pool (`MockServer::start()`): a request a finished test's client still had in
+//! flight (a dropped stream's fetch ahead) would reach the next test handed the same pooled
+//! server, and show up in its request counts.
 
 use std::{
     sync::atomic::{AtomicUsize, Ordering},
@@ -105,7 +110,7 @@ pub async fn otherwise(server: &MockServer, responder: impl Respond + 'static) {
 
 /// A server whose authenticate issues `token`; nothing else is mounted.
 pub async fn issuing(token: &str) -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     on(&server, "POST", AUTHENTICATE, self::token(token)).await;
     server
 }
