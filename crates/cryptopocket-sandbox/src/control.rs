@@ -23,6 +23,16 @@ use crate::server::{AppState, Shared, lock};
 use crate::webhooks::{Delivery, Queued, RedeliverError, Which, check_url};
 use crate::world::{PayStatus, World};
 
+/// The most extra subscriber URLs [`Control::add_webhook_url`] keeps: every event is sent
+/// to each, so a client adding URLs in a loop would otherwise grow the sandbox's memory and
+/// its deliveries without end.
+const MAX_EXTRA_WEBHOOK_URLS: usize = 64;
+
+/// The most failures `POST /sandbox/fail-next` queues for one operation, and the longest
+/// code it takes: a client calling it in a loop must not grow the sandbox without end.
+const MAX_INJECTED: usize = 256;
+const MAX_INJECTED_CODE_BYTES: usize = 128;
+
 /// A handle on a running sandbox. Cheap to clone; every clone controls the same sandbox.
 #[derive(Clone)]
 pub struct Control {
@@ -292,9 +302,18 @@ impl Control {
 
     /// Adds an extra subscriber URL: it receives every event of the current types raised
     /// from now on, beside the subscriptions made through the API. Adding it again changes
-    /// nothing; a URL that is not http or https is refused with [`ControlError::Invalid`].
+    /// nothing; a URL that is not http or https is refused with [`ControlError::Invalid`],
+    /// and a new one once 64 are set (each receives every event) with
+    /// [`ControlError::WrongState`].
     pub fn add_webhook_url(&self, url: &str) -> Result<(), ControlError> {
         check_url(url).map_err(ControlError::Invalid)?;
+        let urls = self.webhook_urls();
+        if urls.len() >= MAX_EXTRA_WEBHOOK_URLS && !urls.iter().any(|u| u == url) {
+            return Err(ControlError::WrongState(format!(
+                "{MAX_EXTRA_WEBHOOK_URLS} extra subscriber URLs are set, the most there can be; \
+                 remove one first"
+            )));
+        }
         self.shared.outbox.add_webhook_url(url);
         Ok(())
     }
@@ -600,6 +619,25 @@ async fn fail_next(
     let code = fields
         .text("code")?
         .unwrap_or_else(|| "unexpected_error".into());
+    if code.len() > MAX_INJECTED_CODE_BYTES {
+        return Err(fail!(
+            UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            "`code` must be at most {MAX_INJECTED_CODE_BYTES} bytes long"
+        ));
+    }
+    let queued = app.shared.world(|world, _| {
+        world
+            .injected
+            .get(&operation)
+            .map_or(0, std::collections::VecDeque::len)
+    });
+    if queued >= MAX_INJECTED {
+        return Err(refusal(ControlError::WrongState(format!(
+            "{MAX_INJECTED} failures are already queued for {operation}, the most there can \
+             be; calls of it use them up"
+        ))));
+    }
     Control::new(app.shared.clone()).fail_next(&operation, &code);
     Ok(ok(json!({"operation": operation, "code": code})))
 }

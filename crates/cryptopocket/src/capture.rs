@@ -3,7 +3,9 @@
 //! Turned on with [`ClientBuilder::capture`](crate::ClientBuilder::capture) or the
 //! environment variable [`ENV_CAPTURE`] (read by [`Client::from_env`](crate::Client::from_env)
 //! and the command line). Each attempt becomes one JSON line in
-//! `<dir>/capture-<unix-seconds>-<pid>.jsonl`:
+//! `<dir>/capture-<unix-seconds>-<pid>.jsonl` (a name already taken by anything but a
+//! regular file, such as a planted symlink or a FIFO, is not written through: the capture
+//! is skipped with a warning and the call goes on):
 //!
 //! ```json
 //! {"v":1,"ts":"2026-06-26T10:30:00.123Z","operation":"getPayment","method":"GET",
@@ -124,6 +126,25 @@ fn owner_only(options: &mut OpenOptions) -> &mut OpenOptions {
         options.mode(0o600);
     }
     options
+}
+
+/// Opens (creating) the capture file to append to, refusing whatever is already at its
+/// name and is not a regular file: the name is predictable, so a symlink planted there in
+/// a shared directory would have the capture written through it to its target, and a FIFO
+/// would block the call in `open` until someone reads it.
+fn open_capture(path: &Path) -> std::io::Result<File> {
+    match std::fs::symlink_metadata(path) {
+        Ok(found) if !found.file_type().is_file() => {
+            return Err(std::io::Error::other(
+                "something other than a regular file (a symlink, a FIFO, a device) is at the \
+                 capture file's name; it is not written through",
+            ));
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    owner_only(OpenOptions::new().create(true).append(true)).open(path)
 }
 
 /// The response headers kept.
@@ -301,8 +322,7 @@ impl Capture {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            *file =
-                Some(owner_only(OpenOptions::new().create(true).append(true)).open(&self.path)?);
+            *file = Some(open_capture(&self.path)?);
         }
         match file.as_mut() {
             Some(file) => file.write_all(&text),

@@ -7,6 +7,7 @@
 mod connections;
 mod drills;
 mod flood;
+mod hostile;
 mod isolation;
 mod remote;
 mod robustness;

@@ -35,6 +35,7 @@ use crate::support::{
 };
 
 mod audit2;
+mod audit3;
 mod edges;
 mod http_faults;
 mod raw_faults;
@@ -164,7 +165,7 @@ async fn run(
     capture: Option<&Path>,
 ) -> Outcome {
     let token = format!("Tk{index:03}{TOKEN_TAIL}");
-    let other = MockServer::start().await;
+    let other = MockServer::builder().start().await;
     mock::otherwise(&other, mock::ok(json!({}))).await;
     let ctx = Ctx {
         other_origin: other.uri(),
@@ -188,7 +189,7 @@ async fn run(
             .await,
         ),
         fault => {
-            let server = MockServer::start().await;
+            let server = MockServer::builder().start().await;
             let faulty = Mock::given(method(verb)).and(path(route));
             let faulty = match fault {
                 Fault::Http(answer) => faulty.respond_with(move |r: &Request| answer(r, &ctx)),
@@ -450,7 +451,7 @@ async fn a_flood_stops_at_the_default_cap() {
 async fn a_user_supplied_http_client_never_follows_redirects() {
     let other = mock::issuing("STOLEN").await;
     let elsewhere = format!("{}/api/authenticate", other.uri());
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let moved = mock::text(307, "moved").insert_header("Location", elsewhere.as_str());
     mock::otherwise(&server, moved).await;
     let client = client_builder(&server)
